@@ -1,0 +1,69 @@
+"""The ``seccodegen`` command. Holds no logic: each stage's ``cli.py`` registers its commands.
+
+Stage CLI modules must import heavy libraries (torch, transformers) inside their command
+functions, so that ``seccodegen --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from seccodegen import __version__
+from seccodegen.errors import SeccodegenError
+
+# Order is the order shown in --help. Each module defines ``register(app: typer.Typer)``.
+STAGE_CLIS = [
+    "seccodegen.dataset.cli",
+    "seccodegen.train.cli",
+    "seccodegen.sample.cli",
+    "seccodegen.judge.cli",
+    "seccodegen.report.cli",
+    "seccodegen.runner.cli",
+    "seccodegen.demo.cli",
+    "seccodegen.scenarios.cli",
+    "seccodegen.humaneval.cli",
+    "seccodegen.review.cli",
+]
+
+app = typer.Typer(
+    name="seccodegen",
+    help="Measure and improve how securely code LLMs write code: dataset -> train -> sample -> judge -> report.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"seccodegen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """seccodegen: reproduce and extend 'An Exploratory Study on Fine-Tuning LLMs for Secure Code Generation'."""
+
+
+for _module in STAGE_CLIS:
+    importlib.import_module(_module).register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except SeccodegenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted: finished results are kept; rerun the same command to resume", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Shared fixtures: a tiny random 2-layer Llama + tokenizer, built once per session, no network."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SECCODEGEN_PROGRESS", "0")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run tests marked slow")
+    parser.addoption("--run-gpu", action="store_true", help="also run tests marked gpu")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_slow = pytest.mark.skip(reason="slow: pass --run-slow")
+    skip_gpu = pytest.mark.skip(reason="needs a GPU: pass --run-gpu")
+    for item in items:
+        if "slow" in item.keywords and not config.getoption("--run-slow"):
+            item.add_marker(skip_slow)
+        if "gpu" in item.keywords and not config.getoption("--run-gpu"):
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of a randomly initialised 2-layer Llama (hidden 64) and a 512-token byte-level BPE."""
+    from seccodegen.models.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tiny_model_dir: Path):
+    from seccodegen.models.loader import load_tokenizer
+
+    return load_tokenizer(str(tiny_model_dir))
+
+
+@pytest.fixture()
+def tiny_model(tiny_model_dir: Path):
+    """A fresh copy of the tiny model (tests may train it)."""
+    from seccodegen.models.loader import load_model
+
+    return load_model(str(tiny_model_dir), dtype="float32")
+
+
+@pytest.fixture()
+def fixtures_dir() -> Path:
+    return FIXTURES

@@ -1,0 +1,24 @@
+import sys
+
+import pytest
+
+from seccodegen.sandbox import ExecNotAllowedError, SandboxLimits, require_exec_allowed, run_sandboxed
+
+
+def test_requires_consent():
+    with pytest.raises(ExecNotAllowedError, match="--allow-exec"):
+        require_exec_allowed(False)
+
+
+def test_runs_in_temp_home_with_timeout():
+    res = run_sandboxed([sys.executable, "-c", "import os; print(os.getcwd() == os.environ['HOME'])"])
+    assert res.returncode == 0 and res.stdout.strip() == "True"
+    slow = run_sandboxed([sys.executable, "-c", "while True: pass"], limits=SandboxLimits(cpu_seconds=5, wall_seconds=1))
+    assert slow.timed_out and slow.returncode is None
+
+
+def test_memory_limit_stops_a_hog():
+    res = run_sandboxed(
+        [sys.executable, "-c", "x = bytearray(2_000_000_000)"], limits=SandboxLimits(memory_mb=300)
+    )
+    assert res.returncode != 0 and "MemoryError" in res.stderr
