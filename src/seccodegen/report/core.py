@@ -1,0 +1,127 @@
+"""``seccodegen report``: the study's tables, per-CWE plots and Fisher tests as Markdown, HTML and CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from seccodegen.artifacts import open_artifact
+from seccodegen.errors import InputError
+from seccodegen.records import read_jsonl
+from seccodegen.report import tables
+from seccodegen.report.plots import plot_cwe_secure
+from seccodegen.report.render import Section, render_html, render_markdown
+
+RESULTS_NAMES = ("results.parquet", "results.csv", "results.jsonl")
+HUMANEVAL_NAMES = ("humaneval.parquet", "humaneval.csv")
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    results: str = field(metadata={"help": "results table (.parquet/.csv/.jsonl) or a `run` experiment dir"})
+    out: str = field(default="report", metadata={"help": "output directory"})
+    humaneval: str | None = field(default=None, metadata={"help": "per-task HumanEval rows (coords, task_id, n, c)"})
+    title: str = field(default="seccodegen report", metadata={"help": "page title"})
+    notes: tuple[str, ...] = field(default=(), metadata={"help": "lines shown under the title (model caveats)"})
+    plots: bool = field(default=True, metadata={"help": "draw per-CWE PNGs"})
+
+    def __post_init__(self) -> None:
+        if not self.results:
+            raise ValueError("results must name a results file or an experiment directory")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path, keep_default_na=True)
+    if path.suffix in (".jsonl", ".gz"):
+        return pd.DataFrame(read_jsonl(path))
+    raise InputError(f"{path}: unknown table format (use .parquet, .csv or .jsonl)")
+
+
+def _find(path: Path, names: tuple[str, ...]) -> Path | None:
+    if path.is_file():
+        return path
+    for name in names:
+        if (path / name).is_file():
+            return path / name
+    return None
+
+
+def load_inputs(cfg: ReportConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    src = Path(cfg.results)
+    results = _find(src, RESULTS_NAMES)
+    if results is None:
+        raise InputError(f"{src}: no results table found (expected one of {', '.join(RESULTS_NAMES)})")
+    samples = tables.normalise(read_table(results))
+    missing = {"language", "cwe"} - set(samples.columns)
+    if missing:
+        raise InputError(f"{results}: results table lacks column(s) {sorted(missing)}")
+    he_path = Path(cfg.humaneval) if cfg.humaneval else (_find(src, HUMANEVAL_NAMES) if src.is_dir() else None)
+    humaneval = read_table(he_path) if he_path else pd.DataFrame()
+    return samples, humaneval
+
+
+def build_sections(samples: pd.DataFrame, humaneval: pd.DataFrame, out: Path, plots: bool) -> list[Section]:
+    sections: list[Section] = []
+    groups = [("C and C++ (Tables 3 and 6)", ["c", "cpp"]), ("Python and Java (Table 11)", ["python", "java"])]
+    for title, langs in groups:
+        t = tables.study_table(samples, langs)
+        if not t.empty:
+            sections.append(
+                Section(
+                    title,
+                    "valid = compiles / total; secure = no finding of the scenario's CWE / valid samples whose "
+                    "security was decided; secure&correct = secure and unit tests pass / samples whose tests "
+                    "ran. Each ratio with its 95% Wilson interval; p = Fisher exact test of the secure ratio "
+                    "against the same model's base row.",
+                    t,
+                )
+            )
+            t.to_csv(out / "tables" / f"study_{'_'.join(langs)}.csv", index=False)
+    tidy = tables.add_fisher_vs_base(
+        tables.ratio_rows(samples, tables.COORDS + ["language"]), tables.COORDS + ["language"]
+    )
+    tidy.to_csv(out / "tables" / "ratios.csv", index=False)
+    size = tables.size_table(samples)
+    if not size.empty:
+        size.to_csv(out / "tables" / "dataset_size.csv", index=False)
+        sections.append(Section("Dataset size (Table 5)", "Secure ratio per training-set size.", _fmt(size)))
+    if not humaneval.empty:
+        he = tables.humaneval_table(humaneval)
+        he.to_csv(out / "tables" / "humaneval.csv", index=False)
+        sections.append(
+            Section(
+                "HumanEval-X C++ (Table 8)",
+                "pass@k with the unbiased estimator; tasks p<0.05 = tasks whose pass rate differs from the "
+                "base model's by Fisher's exact test.",
+                he,
+            )
+        )
+    cwe = tables.cwe_table(samples)
+    cwe.to_csv(out / "tables" / "per_cwe.csv", index=False)
+    images = plot_cwe_secure(cwe, out) if plots else []
+    sections.append(Section("Secure ratio per CWE (Figure 7)", "", _fmt(cwe), images))
+    return sections
+
+
+def _fmt(tidy: pd.DataFrame) -> pd.DataFrame:
+    keep = [c for c in tidy.columns if not c.endswith(("_lo", "_hi"))]
+    return tidy[keep].round(3)
+
+
+def run(cfg: ReportConfig, force: bool = False) -> Path:
+    """Build the report into ``cfg.out``; returns the path of report.html."""
+    samples, humaneval = load_inputs(cfg)
+    art = open_artifact(cfg.out, "report", cfg, inputs={"results": cfg.results}, force=force)
+    out = art.path
+    (out / "tables").mkdir(exist_ok=True)
+    sections = build_sections(samples, humaneval, out, cfg.plots)
+    intro = "\n".join(cfg.notes) if cfg.notes else f"{len(samples)} judged samples."
+    (out / "report.md").write_text(render_markdown(cfg.title, intro, sections, out), encoding="utf-8")
+    (out / "report.html").write_text(render_html(cfg.title, intro, sections), encoding="utf-8")
+    art.finish({"report.md": "written", "report.html": "written", "samples": len(samples)})
+    return out / "report.html"
