@@ -1,1 +1,1 @@
-"""The runner stage."""
+"""The experiment runner: a whole grid from one YAML, content-addressed and resumable."""

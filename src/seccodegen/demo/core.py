@@ -1,0 +1,23 @@
+"""``seccodegen demo``: the embedded experiment (demo.yaml) through the real runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seccodegen.runner.core import RunOutcome
+from seccodegen.runner.core import run as run_experiment
+from seccodegen.runner.experiment import load_experiment
+
+DEMO_YAML = Path(__file__).with_name("demo.yaml")
+
+
+def run(out: str = "seccodegen-demo", allow_exec: bool = False, force: bool = False) -> RunOutcome:
+    from seccodegen.dataset import DEMO_COMMITS
+
+    overrides = [f"out={out}", f"allow_exec={str(allow_exec).lower()}"]
+    exp = load_experiment(str(DEMO_YAML), overrides)
+    exp_sources = {"sources": [{"format": "vulnfix-jsonl", "path": str(DEMO_COMMITS)}]}
+    from dataclasses import replace
+
+    exp = replace(exp, dataset={**exp.dataset, **exp_sources})
+    return run_experiment(exp, force=force)

@@ -1,0 +1,101 @@
+"""Run a plan: each step only if its artifact is not finished, with one overall progress display;
+then gather every judged sample into one tidy table and build the report."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+
+from seccodegen.errors import SeccodegenError
+from seccodegen.progress import progress_bar
+from seccodegen.records import read_jsonl
+from seccodegen.runner.plan import Plan, Step
+from seccodegen.runner.stages import STAGE_RUNNERS
+
+RESULT_COLUMNS = [
+    "id", "scenario_id", "language", "cwe", "prompt_style", "sample_index",
+    "valid", "secure", "correct", "compile_error",
+]  # fmt: skip
+
+
+class StepFailedError(SeccodegenError):
+    """A step failed; finished steps stay cached, so a rerun resumes at this step."""
+
+
+def execute(plan: Plan, console: Console | None = None, force: bool = False) -> dict[str, float]:
+    """Run every step that is not cached; returns seconds spent per stage (for the record)."""
+    console = console or Console(stderr=True)
+    todo = [s for s in plan.ordered() if force or not s.cached]
+    timings: dict[str, float] = {}
+    console.print(f"[bold]{plan.experiment.name}[/]: {len(plan.steps)} steps, {len(todo)} to run, "
+                  f"{len(plan.steps) - len(todo)} cached")
+    for note in plan.notes:
+        console.print(f"note: {note}")
+    with progress_bar("grid", len(todo)) as advance:
+        for i, step in enumerate(todo, 1):
+            advance(0, info=f"{step.stage} {step.label}")
+            console.print(f"[{i}/{len(todo)}] {step.stage}: {step.label} -> {step.path}")
+            start = time.monotonic()
+            try:
+                STAGE_RUNNERS.get(step.stage)(step, force=force)
+            except SeccodegenError as exc:
+                raise StepFailedError(f"{step.stage} step {step.label} failed: {exc}") from None
+            timings[step.stage] = timings.get(step.stage, 0.0) + time.monotonic() - start
+            advance(1, info=f"{step.stage} {step.label} done")
+    return timings
+
+
+def collect_results(plan: Plan) -> pd.DataFrame:
+    """One row per judged sample with all grid coordinates (any pivot is one groupby)."""
+    frames = []
+    for cell in plan.cells:
+        path = cell.judge.path / "results.jsonl"
+        if not path.is_file():
+            continue
+        rows = read_jsonl(path)
+        df = pd.DataFrame(rows)
+        for col in RESULT_COLUMNS:
+            if col not in df.columns:
+                df[col] = None
+        df = df[RESULT_COLUMNS].copy()
+        df["n_findings"] = [len(r.get("findings") or []) for r in rows]
+        for key, value in cell.coords.items():
+            df[key] = value
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def collect_humaneval(plan: Plan) -> pd.DataFrame:
+    frames = []
+    seen: set[str] = set()
+    for cell in plan.cells:
+        step: Step | None = cell.humaneval
+        if step is None or step.key in seen or not (step.path / "tasks.jsonl").is_file():
+            continue
+        seen.add(step.key)
+        df = pd.DataFrame(read_jsonl(step.path / "tasks.jsonl"))
+        for key in ("model", "method", "granularity", "dataset_size"):
+            df[key] = cell.coords[key]
+        df["prompt_style"] = "-"
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def write_results(plan: Plan, timings: dict[str, float]) -> Path:
+    root = Path(plan.experiment.out)
+    root.mkdir(parents=True, exist_ok=True)
+    results = collect_results(plan)
+    results.to_parquet(root / "results.parquet", index=False)
+    humaneval = collect_humaneval(plan)
+    if not humaneval.empty:
+        humaneval.to_parquet(root / "humaneval.parquet", index=False)
+    log = root / "timings.jsonl"
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": timings}) + "\n")
+    return root / "results.parquet"

@@ -1,0 +1,102 @@
+"""The experiment file: one YAML describing a grid over models x methods x granularities x dataset
+sizes x prompt styles x scenario suites, plus the shared settings of each stage.
+
+Example (configs/quick.yaml)::
+
+    name: quick
+    out: runs/quick
+    models:
+      - {name: smollm2-135m, model: builtin:smollm2-135m}
+    methods: [base, lora, ia3]        # base = the pretrained model, no fine-tuning
+    granularities: [block, function]
+    dataset_sizes: [all]              # 'all' or commit counts of nested subsets, e.g. [100, 200]
+    prompt_styles: [baseline, generic, specific]   # for the pretrained model
+    tuned_prompt_styles: [baseline]                # for fine-tuned models (the study)
+    suites: [builtin]                 # scenario directories; 'builtin' = the shipped suite
+    languages: [c, cpp]
+    dataset: {sources: [{format: vulnfix-jsonl, path: ../shared/data/vulnfix/commits.jsonl.gz}]}
+    train: {max_steps: 200}           # fields of the train stage's config, shared by every cell
+    sample: {n: 30, temperature: 0.8, top_p: 0.9, max_new_tokens: 100}
+    judge: {}
+    humaneval: {enabled: false}
+    allow_exec: false                 # run scenario unit tests / HumanEval (sandboxed)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from seccodegen.config import load_yaml
+
+LANGUAGES = ("c", "cpp", "python", "java")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str = field(metadata={"help": "short label used in tables"})
+    model: str = field(metadata={"help": "any --model value: HF folder, hub id, .gguf, builtin:..."})
+    fallback: str | None = field(default=None, metadata={"help": "model used when `model` cannot be loaded"})
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name:
+            raise ValueError(f"model name {self.name!r} must be a non-empty label without '/'")
+
+
+@dataclass(frozen=True)
+class HumanEvalEntry:
+    enabled: bool = field(default=False, metadata={"help": "measure HumanEval-X C++ pass@k per model cell"})
+    data: str | None = field(default=None, metadata={"help": "humaneval_cpp.jsonl(.gz) path"})
+    settings: dict[str, Any] = field(default_factory=dict, metadata={"help": "fields of the humaneval config"})
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str = field(metadata={"help": "experiment name (report title)"})
+    models: tuple[ModelEntry, ...] = field(metadata={"help": "models to evaluate"})
+    out: str = field(default="runs/experiment", metadata={"help": "root directory of every artifact"})
+    methods: tuple[str, ...] = field(default=("base",), metadata={"help": "base and/or tuning methods"})
+    granularities: tuple[str, ...] = field(default=("block",), metadata={"help": "dataset granularities"})
+    dataset_sizes: tuple[str, ...] = field(default=("all",), metadata={"help": "'all' or commit counts"})
+    prompt_styles: tuple[str, ...] = field(default=("baseline",), metadata={"help": "styles for base"})
+    tuned_prompt_styles: tuple[str, ...] = field(default=("baseline",), metadata={"help": "styles for tuned"})
+    suites: tuple[str, ...] = field(default=("builtin",), metadata={"help": "scenario suite dirs"})
+    languages: tuple[str, ...] = field(default=("c", "cpp"), metadata={"help": "scenario languages"})
+    scenario_ids: tuple[str, ...] = field(default=(), metadata={"help": "only these scenarios (empty = all)"})
+    dataset: dict[str, Any] = field(default_factory=dict, metadata={"help": "dataset stage settings"})
+    train: dict[str, Any] = field(default_factory=dict, metadata={"help": "train stage settings"})
+    sample: dict[str, Any] = field(default_factory=dict, metadata={"help": "sample stage settings"})
+    judge: dict[str, Any] = field(default_factory=dict, metadata={"help": "judge stage settings"})
+    humaneval: HumanEvalEntry = field(default_factory=HumanEvalEntry, metadata={"help": "HumanEval-X"})
+    allow_exec: bool = field(default=False, metadata={"help": "execute generated code (sandboxed)"})
+    notes: tuple[str, ...] = field(default=(), metadata={"help": "lines printed under the report title"})
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ValueError("models must list at least one model")
+        names = [m.name for m in self.models]
+        if len(set(names)) != len(names):
+            raise ValueError(f"model names must be unique, got {names}")
+        for lang in self.languages:
+            if lang not in LANGUAGES:
+                raise ValueError(f"languages: {lang!r} is not one of {list(LANGUAGES)}")
+        for size in self.dataset_sizes:
+            if size != "all" and not str(size).isdigit():
+                raise ValueError(f"dataset_sizes: {size!r} must be 'all' or a number of commits")
+        tuned = [m for m in self.methods if m != "base"]
+        if tuned and not self.dataset.get("sources"):
+            raise ValueError("dataset.sources is required when methods include fine-tuning")
+        if not self.methods:
+            raise ValueError("methods must not be empty")
+
+
+def load_experiment(path: str, overrides: list[str] | tuple[str, ...] = ()) -> Experiment:
+    from seccodegen.config import build_config, deep_merge, parse_overrides
+
+    data = load_yaml(path)
+    if overrides:
+        data = deep_merge(data, parse_overrides(overrides))
+    # YAML gives numbers for sizes; keep them as strings so 'all' and 100 share one type
+    if "dataset_sizes" in data and isinstance(data["dataset_sizes"], list):
+        data["dataset_sizes"] = [str(s) for s in data["dataset_sizes"]]
+    return build_config(Experiment, data, source=str(path))

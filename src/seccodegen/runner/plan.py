@@ -1,0 +1,136 @@
+"""Expand an experiment into content-addressed steps (dataset -> train -> sample -> judge).
+
+Each step's directory is ``OUT/<stage>/<label>-<hash>``, where the hash covers the stage's
+resolved settings and the hashes of the steps it depends on. A step whose directory holds a
+finished manifest is cached; extending the grid or rerunning after a crash only does new work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seccodegen.artifacts import is_finished
+from seccodegen.runner import stages
+from seccodegen.runner.experiment import Experiment, ModelEntry
+
+STAGE_ORDER = ("dataset", "train", "sample", "judge", "humaneval")
+
+
+@dataclass
+class Step:
+    stage: str
+    label: str
+    settings: dict[str, Any]  # the stage's settings, without `out` and without dependency paths
+    deps: list[Step] = field(default_factory=list)
+    coords: dict[str, str] = field(default_factory=dict)
+    root: Path = Path(".")
+
+    @property
+    def key(self) -> str:
+        blob = json.dumps(
+            {"stage": self.stage, "settings": self.settings, "deps": [d.key for d in self.deps]},
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.stage / f"{self.label}-{self.key}"
+
+    @property
+    def cached(self) -> bool:
+        return is_finished(self.path)
+
+
+@dataclass
+class Cell:
+    """One point of the grid: the judge step whose results carry these coordinates."""
+
+    coords: dict[str, str]
+    judge: Step
+    humaneval: Step | None = None
+
+
+@dataclass
+class Plan:
+    experiment: Experiment
+    steps: list[Step]
+    cells: list[Cell]
+    models: dict[str, str]  # model name -> the --model value actually used
+    notes: list[str]
+
+    def ordered(self) -> list[Step]:
+        return sorted(self.steps, key=lambda s: STAGE_ORDER.index(s.stage))
+
+
+def choose_model(entry: ModelEntry, notes: list[str]) -> str:
+    """The entry's model if it is available here, else its fallback (with a note saying so)."""
+    if stages.model_available(entry.model):
+        return entry.model
+    if entry.fallback:
+        notes.append(f"model {entry.name}: {entry.model} is not available here; used {entry.fallback} instead")
+        return entry.fallback
+    return entry.model  # the train/sample stage reports the one-line load error
+
+
+def build_plan(exp: Experiment) -> Plan:
+    root = Path(exp.out)
+    steps: list[Step] = []
+    cells: list[Cell] = []
+    notes: list[str] = list(exp.notes)
+
+    def add(step: Step) -> Step:
+        step.root = root
+        for existing in steps:
+            if existing.stage == step.stage and existing.key == step.key:
+                return existing
+        steps.append(step)
+        return step
+
+    tuned = [m for m in exp.methods if m != "base"]
+    models = {m.name: choose_model(m, notes) for m in exp.models}
+    for entry in exp.models:
+        spec = models[entry.name]
+        variants: list[tuple[dict[str, str], Step | None, tuple[str, ...]]] = []
+        if "base" in exp.methods:
+            variants.append(({"method": "base", "granularity": "-", "dataset_size": "-"}, None, exp.prompt_styles))
+        for method in tuned:
+            for gran in exp.granularities:
+                for size in exp.dataset_sizes:
+                    dataset = add(Step("dataset", f"data-{size}", stages.dataset_settings(exp, size)))
+                    settings = stages.train_settings(exp, spec, method, gran, size)
+                    train = add(Step("train", f"{entry.name}-{method}-{gran}-{size}", settings, [dataset]))
+                    variants.append(
+                        ({"method": method, "granularity": gran, "dataset_size": size}, train, exp.tuned_prompt_styles)
+                    )
+        for coords, train, styles in variants:
+            he_step = None
+            if exp.humaneval.enabled:
+                he_settings = stages.humaneval_settings(exp, spec)
+                he_step = add(
+                    Step("humaneval", f"{entry.name}-{coords['method']}", he_settings, [train] if train else [])
+                )
+            for style in styles:
+                for suite in exp.suites:
+                    s_settings = stages.sample_settings(exp, spec, style, suite)
+                    label = "-".join(
+                        [entry.name, coords["method"]]
+                        + ([coords["granularity"], coords["dataset_size"]] if train else [])
+                        + [style]
+                    )
+                    sample = add(Step("sample", label, s_settings, [train] if train else []))
+                    judge = add(Step("judge", label, stages.judge_settings(exp, suite), [sample]))
+                    cell_coords = {"model": entry.name, **coords, "prompt_style": style, "suite": suite}
+                    judge.coords = cell_coords
+                    cells.append(Cell(cell_coords, judge, he_step))
+    return Plan(exp, steps, cells, models, notes)
+
+
+def describe(plan: Plan) -> list[tuple[str, str, str, str]]:
+    """Rows (stage, label, state, path) for --dry-run."""
+    return [(s.stage, s.label, "cached" if s.cached else "new", str(s.path)) for s in plan.ordered()]

@@ -1,0 +1,137 @@
+"""How the runner drives each stage: the settings that go into a step's hash, and the call that
+runs it through the stage's own ``run(config)`` (one registered function per stage).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from seccodegen.config import load_config
+from seccodegen.registry import Registry
+from seccodegen.runner.experiment import Experiment
+
+if TYPE_CHECKING:
+    from seccodegen.runner.plan import Step
+
+STAGE_RUNNERS: Registry = Registry("runner stage")
+
+
+def model_available(spec: str) -> bool:
+    from seccodegen.models.loader import BUILTIN_SMOLLM2, BUILTIN_TINY, smollm2_gguf_path
+
+    if spec == BUILTIN_TINY:
+        return True
+    if spec == BUILTIN_SMOLLM2:
+        return smollm2_gguf_path() is not None
+    if spec.startswith((".", "/", "~")) or spec.endswith(".gguf"):
+        return Path(spec).expanduser().exists()
+    return True  # a hub id: the loader says whether it can be fetched
+
+
+def _suite_path(suite: str) -> str | None:
+    return None if suite == "builtin" else suite
+
+
+# ---- settings (what goes into each step's content hash) -------------------------------------
+
+
+ALL_GRANULARITIES = ["file", "function", "block", "line"]
+
+
+def dataset_settings(exp: Experiment, size: str) -> dict[str, Any]:
+    """All four granularities are always built (seconds of work), and one dataset step per size,
+    so extending the grid with a granularity or a size never invalidates finished training.
+    Nested subsets stay nested across steps: the dataset stage orders commits by its seed alone."""
+    sizes = [] if size == "all" else [int(size)]
+    return {**exp.dataset, "granularities": ALL_GRANULARITIES, "sizes": sizes}
+
+
+def train_settings(exp: Experiment, model: str, method: str, granularity: str, size: str) -> dict[str, Any]:
+    return {**exp.train, "model": model, "method": method, "granularity": granularity, "size": size}
+
+
+def sample_settings(exp: Experiment, model: str, style: str, suite: str) -> dict[str, Any]:
+    return {
+        **exp.sample,
+        "model": model,
+        "prompt_styles": [style],
+        "scenarios": _suite_path(suite),
+        "languages": list(exp.languages),
+        "scenario_ids": list(exp.scenario_ids),
+    }
+
+
+def judge_settings(exp: Experiment, suite: str) -> dict[str, Any]:
+    return {**exp.judge, "scenarios": _suite_path(suite), "allow_exec": exp.allow_exec}
+
+
+def humaneval_settings(exp: Experiment, model: str) -> dict[str, Any]:
+    return {**exp.humaneval.settings, "model": model, "data": exp.humaneval.data, "allow_exec": exp.allow_exec}
+
+
+# ---- execution ---------------------------------------------------------------------------------
+
+
+def dataset_data_path(dataset_dir: Path, granularity: str, size: str) -> str:
+    """The train file of one granularity (and nested size subset) inside a dataset artifact."""
+    from seccodegen.dataset.build import train_file
+
+    return str(train_file(dataset_dir, granularity, None if size == "all" else int(size)))
+
+
+@STAGE_RUNNERS.register("dataset")
+def run_dataset(step: Step, force: bool) -> None:
+    from seccodegen.dataset.build import DatasetConfig, run
+
+    cfg = load_config(DatasetConfig, None, base={**step.settings, "out": str(step.path)})
+    run(cfg, force=force)
+
+
+@STAGE_RUNNERS.register("train")
+def run_train(step: Step, force: bool) -> None:
+    from seccodegen.train import TrainConfig, run
+
+    settings = dict(step.settings)
+    size = settings.pop("size")
+    data = dataset_data_path(step.deps[0].path, settings["granularity"], size)
+    cfg = load_config(TrainConfig, None, base={**settings, "data": data, "out": str(step.path)})
+    run(cfg, force=force)
+
+
+def _model_and_adapter(step: Step) -> tuple[str, str | None]:
+    """A tuned cell samples the train step's output: an adapter over the base, or a full checkpoint."""
+    model = step.settings["model"]
+    if not step.deps:
+        return model, None
+    trained = step.deps[0].path
+    if (trained / "adapter_config.json").is_file():
+        return model, str(trained)
+    return str(trained), None
+
+
+@STAGE_RUNNERS.register("sample")
+def run_sample(step: Step, force: bool) -> None:
+    from seccodegen.sample import SampleConfig, run
+
+    model, adapter = _model_and_adapter(step)
+    base = {**step.settings, "model": model, "adapter": adapter, "out": str(step.path)}
+    run(load_config(SampleConfig, None, base=base), force=force)
+
+
+@STAGE_RUNNERS.register("judge")
+def run_judge(step: Step, force: bool) -> None:
+    from seccodegen.judge import JudgeConfig, run
+
+    samples = step.deps[0].path / "samples.jsonl"
+    base = {**step.settings, "samples": str(samples), "out": str(step.path)}
+    run(load_config(JudgeConfig, None, base=base), force=force)
+
+
+@STAGE_RUNNERS.register("humaneval")
+def run_humaneval(step: Step, force: bool) -> None:
+    from seccodegen.humaneval import HumanEvalConfig, run
+
+    model, adapter = _model_and_adapter(step)
+    base = {**step.settings, "model": model, "adapter": adapter, "out": str(step.path)}
+    run(load_config(HumanEvalConfig, None, base=base), force=force)
