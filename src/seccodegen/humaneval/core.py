@@ -1,0 +1,135 @@
+"""``seccodegen humaneval``: HumanEval-X C++ pass@k for a model (+ adapter), and its sanity check.
+
+Generation goes through the sample stage's engine; execution through the judge's sandbox
+(``seccodegen.sandbox``), which needs ``--allow-exec``. Outputs in the artifact directory:
+``samples.jsonl`` (task_id, index, completion, status, detail), ``tasks.jsonl`` (task_id, n, c,
+could_not_run) and ``summary.json`` (pass@1 / pass@10 over the tasks that could run).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seccodegen.artifacts import open_artifact
+from seccodegen.humaneval.execute import Execution, execute_all
+from seccodegen.humaneval.tasks import Task, assemble_program, load_tasks, open_braces, truncate_at_function_end
+from seccodegen.progress import progress_bar
+from seccodegen.records import JsonlAppender, read_jsonl, write_jsonl
+from seccodegen.report.stats import pass_at_k
+from seccodegen.sandbox import require_exec_allowed
+
+SCHEMA_VERSION = 1
+STOP = ["\n}\n", "\nint main", "\n#include", "\n/*"]  # a top-level "}" ends the function
+
+
+@dataclass(frozen=True)
+class HumanEvalConfig:
+    data: str = field(metadata={"help": "humaneval_cpp.jsonl(.gz): task_id, prompt, declaration, test"})
+    model: str | None = field(default=None, metadata={"help": "--model value (None with canonical=true)"})
+    adapter: str | None = field(default=None, metadata={"help": "peft adapter folder"})
+    out: str = field(default="humaneval", metadata={"help": "output directory"})
+    n: int = field(default=10, metadata={"help": "samples per task (the study: 10)"})
+    temperature: float = field(default=0.8, metadata={"help": "sampling temperature"})
+    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling mass"})
+    max_new_tokens: int = field(default=384, metadata={"help": "tokens per completion (function bodies)"})
+    seed: int = field(default=0, metadata={"help": "sampling seed"})
+    backend: str = field(default="hf", metadata={"help": "sample engine backend"})
+    dtype: str | None = field(default=None, metadata={"help": "model dtype (None: engine default)"})
+    tasks_per_batch: int = field(default=16, metadata={"help": "tasks generated per engine call"})
+    limit: int | None = field(default=None, metadata={"help": "only the first N tasks (quick runs)"})
+    canonical: bool = field(default=False, metadata={"help": "run the canonical solutions (harness check)"})
+    allow_exec: bool = field(default=False, metadata={"help": "consent to execute generated code"})
+    jobs: int | None = field(default=None, metadata={"help": "parallel compile/run workers (default: cores)"})
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError("n must be >= 1")
+        if not self.canonical and not self.model:
+            raise ValueError("model is required unless canonical=true")
+        if not 0 < self.top_p <= 1:
+            raise ValueError("top_p must be in (0, 1]")
+
+
+def complete_function(text: str, finish_reason: str, depth: int = 1) -> str:
+    """Cut at the function's closing brace; a completion stopped on "\\n}" gets that brace back."""
+    cut = truncate_at_function_end(text, depth)
+    if cut == text and finish_reason == "stop" and not text.rstrip().endswith("}"):
+        cut = text.rstrip("\n") + "\n}"
+    return cut
+
+
+def generate(cfg: HumanEvalConfig, tasks: list[Task], path: Path) -> None:
+    """Append ``n`` completions per task to ``path``; tasks already complete there are skipped."""
+    done = {r["task_id"] for r in read_jsonl(path)} if path.is_file() else set()
+    todo = [t for t in tasks if t.task_id not in done]
+    if not todo:
+        return
+    from seccodegen.sample.engine import make_engine
+
+    engine = make_engine(cfg.model, adapter=cfg.adapter, backend=cfg.backend, dtype=cfg.dtype)
+    with JsonlAppender(path) as out, progress_bar("humaneval generate", len(todo)) as advance:
+        for start in range(0, len(todo), cfg.tasks_per_batch):
+            batch = todo[start : start + cfg.tasks_per_batch]
+            outs = engine.generate(
+                [t.prompt for t in batch], n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
+                max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + start, stop=STOP,
+            )
+            for task, completions in zip(batch, outs):
+                for i, c in enumerate(completions):
+                    out.write({"task_id": task.task_id, "index": i,
+                               "completion": complete_function(c.text, c.finish_reason, max(1, open_braces(task.prompt))),
+                               "finish_reason": c.finish_reason})
+            out.sync()  # a kill loses at most the batch in flight
+            advance(len(batch))
+
+
+def summarise(tasks: list[Task], rows: list[dict[str, Any]], n: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    per_task: list[dict[str, Any]] = []
+    for task in tasks:
+        mine = [r for r in rows if r["task_id"] == task.task_id]
+        could_not_run = any(r["status"] == "could_not_run" for r in mine)
+        per_task.append({
+            "task_id": task.task_id, "n": len(mine), "c": sum(r["status"] == "passed" for r in mine),
+            "could_not_run": could_not_run,
+            "detail": next((r["detail"] for r in mine if r["status"] == "could_not_run"), ""),
+        })
+    runnable = [t for t in per_task if not t["could_not_run"] and t["n"]]
+    summary: dict[str, Any] = {
+        "tasks": len(per_task), "tasks_run": len(runnable),
+        "could_not_run": [t["task_id"] for t in per_task if t["could_not_run"]],
+        "samples_per_task": n,
+    }
+    for k in (1, 10):
+        if runnable and all(t["n"] >= k for t in runnable):
+            summary[f"pass@{k}"] = sum(pass_at_k(t["n"], t["c"], k) for t in runnable) / len(runnable)
+    return per_task, summary
+
+
+def run(cfg: HumanEvalConfig, force: bool = False) -> Path:
+    """Generate (or take canonical solutions), execute in the sandbox, and write pass@k."""
+    require_exec_allowed(cfg.allow_exec)
+    tasks = load_tasks(cfg.data, cfg.limit)
+    art = open_artifact(cfg.out, "humaneval", cfg, SCHEMA_VERSION, inputs={"data": cfg.data}, force=force)
+    samples_path = art.file("completions.jsonl")
+    if cfg.canonical:
+        write_jsonl(samples_path, [{"task_id": t.task_id, "index": 0, "completion": t.canonical_solution,
+                                    "finish_reason": "canonical"} for t in tasks])
+    else:
+        generate(cfg, tasks, samples_path)
+    rows = read_jsonl(samples_path)
+    by_id = {t.task_id: t for t in tasks}
+    programs = [assemble_program(by_id[r["task_id"]], r["completion"]) for r in rows]
+    with progress_bar("humaneval execute", len(programs)) as advance:
+        results: list[Execution] = execute_all(programs, jobs=cfg.jobs, on_done=advance)
+    for r, res in zip(rows, results):
+        r["status"], r["detail"] = res.status, res.detail
+    write_jsonl(art.file("samples.jsonl"), rows)
+    per_task, summary = summarise(tasks, rows, 1 if cfg.canonical else cfg.n)
+    write_jsonl(art.file("tasks.jsonl"), per_task)
+    art.file("summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    art.finish({"tasks.jsonl": len(per_task), "samples.jsonl": len(rows), **{k: v for k, v in summary.items()
+                                                                            if k.startswith("pass@")}})
+    return art.path
