@@ -1,1 +1,1 @@
-"""The review stage."""
+"""Review: label samples by hand and measure the judge against people."""
