@@ -1,9 +1,44 @@
-"""CLI for the train stage (stub until the stage is built)."""
+"""CLI for the train stage: ``seccodegen train --model M --data D --out DIR``.
+
+Multi-GPU: the same command under ``torchrun --nproc_per_node N -m seccodegen.cli train ...`` or
+``accelerate launch -m seccodegen.cli train ...`` (DDP for adapters, FSDP2 for full).
+"""
+
+from __future__ import annotations
 
 import typer
 
-from seccodegen.cli_common import register_stub
+from seccodegen.cli_common import CONFIG_OPTION, FORCE_OPTION, SET_OPTION
 
 
 def register(app: typer.Typer) -> None:
-    register_stub(app, "train", "Fine-tune a causal LM (full, LoRA, IA3).")
+    @app.command("train", help="Fine-tune a causal LM (full, lora, ia3, dora, qlora) on a dataset.")
+    def train(
+        model: str | None = typer.Option(
+            None, "--model", "-m", help="HF folder, hub id, .gguf or builtin:tiny-random."
+        ),
+        data: str | None = typer.Option(None, "--data", "-d", help="Dataset dir or a train .jsonl file."),
+        out: str | None = typer.Option(None, "--out", "-o", help="Artifact directory to write."),
+        granularity: str | None = typer.Option(
+            None, "--granularity", "-g", help="file, function, block or line."
+        ),
+        method: str | None = typer.Option(None, "--method", help="full, lora, ia3, dora or qlora."),
+        objective: str | None = typer.Option(None, "--objective", help="lm or masked-lm."),
+        config: str | None = CONFIG_OPTION,
+        overrides: list[str] = SET_OPTION,
+        force: bool = FORCE_OPTION,
+    ) -> None:
+        from seccodegen.config import load_config
+        from seccodegen.train import TrainConfig, run
+
+        base = {
+            "model": model,
+            "data": data,
+            "out": out,
+            "granularity": granularity,
+            "method": method,
+            "objective": objective,
+        }
+        cfg = load_config(TrainConfig, config, overrides, base=base)
+        path = run(cfg, force=force)
+        typer.echo(f"wrote {path}")

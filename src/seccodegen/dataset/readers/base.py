@@ -1,0 +1,103 @@
+"""The reader registry and what every reader gets: limits, link metadata and a drop log."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seccodegen.dataset.changes import CommitRecord, Dropped, clean_cve_ids, clean_cwe_ids, parse_commit_link
+from seccodegen.dataset.languages import is_test_path, language_of_path
+from seccodegen.errors import InputError
+from seccodegen.registry import Registry
+
+
+@dataclass
+class LinkInfo:
+    cve_ids: list[str]
+    cwe_ids: list[str]
+    location: str
+
+
+@dataclass
+class ReaderContext:
+    """Per-build settings handed to readers, and the list they append drops to."""
+
+    max_file_bytes: int = 1_000_000
+    links: dict[tuple[str, str], LinkInfo] = field(default_factory=dict)  # (repo, sha) -> CVE/CWE
+    drops: list[Dropped] = field(default_factory=list)
+    include_tests: bool = False
+
+    def drop(self, location: str, reason: str, source: str = "", detail: str = "") -> None:
+        self.drops.append(Dropped(location, reason, source, detail[:300]))
+
+    def file_problem(self, path: str, text_before: str | None, text_after: str | None) -> str | None:
+        """Why a changed file is skipped (unsupported language, test-only, binary, too large), or None."""
+        if language_of_path(path) is None:
+            return "not a C/C++/Java/Python file"
+        if not self.include_tests and is_test_path(path):
+            return "test-only file"
+        return self.text_problem(text_before, text_after)
+
+    def text_problem(self, text_before: str | None, text_after: str | None) -> str | None:
+        """Why a before/after text pair is skipped (binary, too large), or None."""
+        for text in (text_before, text_after):
+            if text is None:
+                continue
+            if "\x00" in text:
+                return "binary file (NUL byte)"
+            if len(text.encode("utf-8", "surrogatepass")) > self.max_file_bytes:
+                return f"file larger than max_file_bytes={self.max_file_bytes}"
+        return None
+
+    def link_for(self, repo: str, sha: str) -> LinkInfo | None:
+        info = self.links.get((repo.lower(), sha.lower()))
+        if info is None and len(sha) >= 7:
+            # link lists sometimes hold abbreviated hashes
+            for (r, s), value in self.links.items():
+                if r == repo.lower() and (s.startswith(sha.lower()) or sha.lower().startswith(s)):
+                    return value
+        return info
+
+
+Reader = Callable[[Path, ReaderContext], Iterator[CommitRecord]]
+READERS: Registry[Reader] = Registry("dataset reader")
+
+
+def read_link_csv(path: str | Path) -> dict[tuple[str, str], LinkInfo]:
+    """BigVul-style link list (``codeLink``, ``CVE ID``, ``CWE ID``) -> {(repo, sha): LinkInfo}."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"link CSV {p} does not exist")
+    out: dict[tuple[str, str], LinkInfo] = {}
+    with open(p, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.DictReader(fh)
+        cols = {c.lower().strip(): c for c in (reader.fieldnames or [])}
+        link_col = cols.get("codelink") or cols.get("commit_url") or cols.get("url")
+        if link_col is None:
+            raise InputError(f"{p}: no codeLink/commit_url column; give a BigVul-style link CSV")
+        cve_col = cols.get("cve id") or cols.get("cve_id")
+        cwe_col = cols.get("cwe id") or cols.get("cwe_id")
+        for lineno, row in enumerate(reader, 2):
+            parsed = parse_commit_link(row.get(link_col) or "")
+            if parsed is None:
+                continue
+            key = (parsed[0].lower(), parsed[1].lower())
+            cves = clean_cve_ids(row.get(cve_col, "") if cve_col else "")
+            cwes = clean_cwe_ids(row.get(cwe_col, "") if cwe_col else "")
+            if key in out:
+                out[key].cve_ids = sorted(set(out[key].cve_ids) | set(cves))
+                out[key].cwe_ids = clean_cwe_ids(out[key].cwe_ids + cwes)
+            else:
+                out[key] = LinkInfo(cves, cwes, f"{p}:{lineno}")
+    return out
+
+
+def enrich_from_links(record: CommitRecord, ctx: ReaderContext) -> None:
+    """Fill in CVE/CWE ids a source lacks from the link list (never removes ids)."""
+    info = ctx.link_for(record.repo, record.sha)
+    if info is None:
+        return
+    record.cve_ids = sorted(set(record.cve_ids) | set(info.cve_ids))
+    record.cwe_ids = clean_cwe_ids(record.cwe_ids + info.cwe_ids)

@@ -1,0 +1,13 @@
+"""Analyzers: one module per tool, each registered in :data:`ANALYZERS` at import."""
+
+from seccodegen.judge.analyzers import (  # noqa: F401  (import = registration)
+    bandit,
+    clang_tidy,
+    cppcheck,
+    gcc_analyzer,
+    gcc_warnings,
+    semgrep,
+)
+from seccodegen.judge.analyzers.base import ANALYZERS, Analyzer, AnalyzerCrash, get_analyzer
+
+__all__ = ["ANALYZERS", "Analyzer", "AnalyzerCrash", "get_analyzer"]

@@ -1,0 +1,92 @@
+"""The analyzer protocol, the ``ANALYZERS`` registry and helpers shared by analyzer modules.
+
+An analyzer runs over a *batch* of files of one language (one tool process per batch, which is
+where the judge's speed comes from) and returns ``{path: [Finding, ...]}``; a file it found
+nothing in may be absent from the dict. It raises :class:`AnalyzerCrash` when the tool failed
+and ``subprocess.TimeoutExpired`` when it ran past ``timeout`` seconds; the engine then splits
+the batch and retries, so one bad file cannot take others down with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from seccodegen.findings import Finding
+from seccodegen.registry import Registry
+
+
+class AnalyzerCrash(RuntimeError):
+    """The tool exited abnormally or printed output the analyzer cannot parse."""
+
+
+@runtime_checkable
+class Analyzer(Protocol):
+    name: str
+    languages: tuple[str, ...]
+    batch_size: int  # files per tool process
+
+    def version(self) -> str: ...
+
+    def available(self) -> bool: ...
+
+    def run(
+        self, files: list[Path], language: str, timeout: float, flags: Sequence[str] = ()
+    ) -> dict[Path, list[Finding]]: ...
+
+
+ANALYZERS: Registry[Analyzer] = Registry("analyzer")
+
+
+@functools.lru_cache(maxsize=None)
+def tool_version(argv: tuple[str, ...]) -> str:
+    """First non-empty line of ``argv`` (e.g. ``gcc --version``), or ``"unknown"``."""
+    try:
+        out = subprocess.run(list(argv), capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    for line in (out.stdout + out.stderr).splitlines():
+        if line.strip():
+            return line.strip()
+    return "unknown"
+
+
+def which(exe: str) -> str | None:
+    return shutil.which(exe)
+
+
+def run_tool(argv: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a tool; ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
+    return subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout
+    )
+
+
+def files_hash(paths: Sequence[Path]) -> str:
+    """Short hash of shipped rule files, so changing a rule invalidates cached results."""
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def resolve(files: list[Path]) -> dict[str, Path]:
+    """Map every spelling a tool may print (absolute, resolved, basename) back to the input path."""
+    out: dict[str, Path] = {}
+    for f in files:
+        out[str(f)] = f
+        out[str(f.resolve())] = f
+        out[f.name] = f
+    return out
+
+
+def get_analyzer(name: str) -> Analyzer:
+    """An instance of the registered analyzer ``name`` (modules register their class)."""
+    obj = ANALYZERS.get(name)
+    return obj() if isinstance(obj, type) else obj

@@ -1,0 +1,33 @@
+"""gcc's static analyzer (``-fanalyzer``): use-after-free, double free, NULL dereference, leaks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from seccodegen.findings import Finding
+from seccodegen.judge.analyzers.base import ANALYZERS
+from seccodegen.judge.analyzers.gcc_common import gcc_available, gcc_version, run_gcc_batch
+
+# Plain warnings are gcc-warnings' job (and filtered out below); -w would also silence the analyzer.
+OPTIONS = ("-O0", "-fanalyzer", "-Wno-all", "-Wno-unused", "-Wno-format", "-Wno-implicit-function-declaration")
+
+
+@ANALYZERS.register("gcc-analyzer")
+class GccAnalyzer:
+    name = "gcc-analyzer"
+    languages = ("c",)  # gcc 12's analyzer does not support C++ (and takes seconds per file on it)
+    batch_size = 20
+
+    def version(self) -> str:
+        return gcc_version("c") + " " + " ".join(OPTIONS)
+
+    def available(self) -> bool:
+        return gcc_available()
+
+    def run(
+        self, files: list[Path], language: str, timeout: float, flags: Sequence[str] = ()
+    ) -> dict[Path, list[Finding]]:
+        found = run_gcc_batch(self.name, files, language, OPTIONS, flags, timeout)
+        # keep only the analyzer's own diagnostics
+        return {p: [f for f in fs if f.rule.startswith("-Wanalyzer")] for p, fs in found.items()}

@@ -1,0 +1,52 @@
+"""JudgeConfig: what to judge, where to write, which analyzers, how parallel, where to cache."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "seccodegen" / "judge"
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    samples: str = field(default="", metadata={"help": "Input JSONL: sample records or external {id, language, cwe, code}."})
+    out: str = field(default="", metadata={"help": "Output directory (results.jsonl, results.sarif, manifest.json)."})
+    allow_exec: bool = field(
+        default=False, metadata={"help": "Run the scenario's unit tests on valid samples (executes model output in a sandbox)."}
+    )
+    scenarios: str | None = field(default=None, metadata={"help": "Scenario suite dir; None = the built-in suite."})
+    analyzers: tuple[str, ...] = field(default=(), metadata={"help": "Analyzer names to run; empty = every registered one."})
+    jobs: int = field(default=0, metadata={"help": "Parallel tool processes; 0 = all cores."})
+    cache_dir: str | None = field(
+        default=None, metadata={"help": f"Result cache dir (content-addressed); None = {DEFAULT_CACHE}."}
+    )
+    use_cache: bool = field(default=True, metadata={"help": "Read cached results (they are always written)."})
+    analyzer_timeout_s: float = field(
+        default=60.0, metadata={"help": "Seconds per file an analyzer may take (a batch gets n times this + 30)."}
+    )
+    compile_timeout_s: float = field(default=60.0, metadata={"help": "Seconds per compiler call."})
+
+    def __post_init__(self) -> None:
+        if self.jobs < 0:
+            raise ValueError("jobs must be >= 0 (0 = all cores)")
+        if self.analyzer_timeout_s <= 0 or self.compile_timeout_s <= 0:
+            raise ValueError("timeouts must be > 0 seconds")
+        from seccodegen.judge.analyzers import ANALYZERS
+
+        for name in self.analyzers:
+            if name not in ANALYZERS:
+                raise ValueError(f"unknown analyzer {name!r}; known: {', '.join(ANALYZERS.names())}")
+
+    @property
+    def n_jobs(self) -> int:
+        return self.jobs or default_jobs()
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else DEFAULT_CACHE

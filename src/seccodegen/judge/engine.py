@@ -1,0 +1,225 @@
+"""The judging engine: compile, analyze in batches, run tests; parallel, cached, deduplicated.
+
+Work is a list of tasks run on a thread pool of ``jobs`` workers (each task runs tool
+*processes*, so threads are enough to fill the cores):
+
+* one validity task per distinct program (a compiler call);
+* one task per (analyzer, language, flags, batch of ``analyzer.batch_size`` files) — one tool
+  process per batch; a batch that times out or crashes is split in halves and retried, so a
+  single pathological file ends up alone with status "timeout"/"error: ..." and the others keep
+  their results;
+* with ``allow_exec``, one test task per valid program that has a scenario.
+
+Identical programs (same code, language, flags) are judged once. Each result is cached under
+its content key as soon as it exists, which is also what makes an interrupted run resumable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import tempfile
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from seccodegen.findings import Finding
+from seccodegen.judge.analyzers import ANALYZERS, AnalyzerCrash, get_analyzer
+from seccodegen.judge.cache import ResultCache, cache_key
+from seccodegen.judge.compilers import get_compiler
+from seccodegen.judge.config import JudgeConfig
+from seccodegen.judge.items import EXTENSIONS, JudgeItem
+from seccodegen.progress import progress_bar
+
+BATCH_BASE_TIMEOUT_S = 30.0  # tool start-up allowance per batch, seconds
+
+
+@dataclass
+class Analysis:
+    """What the engine found for one distinct program."""
+
+    valid: bool = False
+    compile_error: str | None = None
+    compiler_status: str = "missing"
+    findings: list[Finding] = field(default_factory=list)
+    analyzers: dict[str, str] = field(default_factory=dict)  # name -> ok|missing|timeout|error: ...
+    tests: dict[str, Any] | None = None  # {passed, n_passed, n_total, failures}
+
+
+def selected_analyzers(cfg: JudgeConfig) -> list[str]:
+    return list(cfg.analyzers) or ANALYZERS.names()
+
+
+def _write_sources(items: dict[str, JudgeItem], root: Path) -> dict[str, Path]:
+    """Each program in its own directory under its scenario file name (Main.java must be Main.java)."""
+    paths: dict[str, Path] = {}
+    for key, item in items.items():
+        d = root / item.language / key[:16]
+        d.mkdir(parents=True, exist_ok=True)
+        name = item.source_name if item.language == "java" else f"s{key[:16]}{EXTENSIONS[item.language]}"
+        p = d / name
+        p.write_text(item.code, encoding="utf-8")
+        paths[key] = p
+    return paths
+
+
+def _run_batch(
+    analyzer: Any, files: list[Path], language: str, flags: tuple[str, ...], per_file_s: float
+) -> dict[Path, tuple[str, list[Finding]]]:
+    """``{path: (status, findings)}``; splits the batch on timeout/crash down to single files."""
+    timeout = BATCH_BASE_TIMEOUT_S + per_file_s * len(files)
+    try:
+        found = analyzer.run(files, language, timeout, flags)
+        return {f: ("ok", found.get(f, [])) for f in files}
+    except subprocess.TimeoutExpired:
+        status = f"timeout (> {timeout:.0f} s)"
+    except (AnalyzerCrash, OSError, ValueError, KeyError) as exc:
+        status = f"error: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"
+    if len(files) == 1:
+        return {files[0]: ("timeout" if status.startswith("timeout") else status, [])}
+    mid = len(files) // 2
+    out = _run_batch(analyzer, files[:mid], language, flags, per_file_s)
+    out.update(_run_batch(analyzer, files[mid:], language, flags, per_file_s))
+    return out
+
+
+def _tests_summary(outcome: Any) -> dict[str, Any]:
+    return {
+        "passed": bool(outcome.passed),
+        "n_passed": int(outcome.n_passed),
+        "n_total": int(outcome.n_total),
+        "failures": outcome.failure_summary() if hasattr(outcome, "failure_summary") else "",
+    }
+
+
+def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
+    """Judge every item (validity, findings, tests); returns one :class:`Analysis` per item, in order."""
+    cache = ResultCache(cfg.cache_path, read=cfg.use_cache)
+    unique: dict[str, JudgeItem] = {}
+    for item in items:
+        unique.setdefault(item.build_key, item)
+    results: dict[str, Analysis] = {key: Analysis() for key in unique}
+    names = selected_analyzers(cfg)
+    analyzers = {name: get_analyzer(name) for name in names}
+    available = {name: a.available() for name, a in analyzers.items()}
+    versions = {name: a.version() for name, a in analyzers.items() if available[name]}
+    compilers = {lang: get_compiler(lang) for lang in {i.language for i in unique.values()}}
+    compiler_versions = {lang: c.version() for lang, c in compilers.items()}
+
+    with tempfile.TemporaryDirectory(prefix="seccodegen-judge-") as tmp:
+        paths = _write_sources(unique, Path(tmp))
+        key_of_path = {p: k for k, p in paths.items()}
+        tasks: list[tuple[Callable[[], Any], Callable[[Any], None], int]] = []  # (work, on_done, n_items)
+
+        # --- validity -------------------------------------------------------------------------
+        for key, item in unique.items():
+            ckey = cache_key("compile", key, compiler_versions[item.language])
+            hit = cache.get(ckey)
+            if hit is not None:
+                results[key].valid, results[key].compile_error = hit["valid"], hit["compile_error"]
+                results[key].compiler_status = "ok"
+                continue
+
+            def work(item=item, key=key):
+                return compilers[item.language].check(paths[key], item.flags, item.libs, cfg.compile_timeout_s)
+
+            def done(v, key=key, ckey=ckey):
+                error = v.compile_error
+                if error:  # report the sample's own file name, not our temp path
+                    error = error.replace(str(paths[key].resolve()), unique[key].source_name)
+                results[key].valid, results[key].compile_error, results[key].compiler_status = (
+                    v.valid, error, v.status)  # fmt: skip
+                if v.status == "ok":
+                    cache.put(ckey, {"valid": v.valid, "compile_error": error})
+
+            tasks.append((work, done, 1))
+
+        # --- analyzers: batches per (analyzer, language, flags) -------------------------------
+        groups: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
+        for key, item in unique.items():
+            groups[(item.language, item.flags)].append(key)
+        for name, analyzer in analyzers.items():
+            for (language, flags), keys in groups.items():
+                if language not in analyzer.languages:
+                    continue
+                if not available[name]:
+                    for key in keys:
+                        results[key].analyzers[name] = "missing"
+                    continue
+                todo: list[str] = []
+                for key in keys:
+                    hit = cache.get(cache_key("analyzer", name, key, versions[name]))
+                    if hit is None:
+                        todo.append(key)
+                    else:
+                        results[key].analyzers[name] = "ok"
+                        results[key].findings.extend(Finding.from_dict(d) for d in hit["findings"])
+                size = max(1, analyzer.batch_size)
+                for start in range(0, len(todo), size):
+                    batch = [paths[k] for k in todo[start : start + size]]
+
+                    def work(analyzer=analyzer, batch=batch, language=language, flags=flags):
+                        return _run_batch(analyzer, batch, language, flags, cfg.analyzer_timeout_s)
+
+                    def done(found, name=name):
+                        for path, (status, findings) in found.items():
+                            key = key_of_path[path]
+                            item = unique[key]
+                            fixed = [dataclasses.replace(f, tool=name, file=item.source_name) for f in findings]
+                            results[key].analyzers[name] = status
+                            results[key].findings.extend(fixed)
+                            if status == "ok":
+                                cache.put(
+                                    cache_key("analyzer", name, key, versions[name]),
+                                    {"findings": [f.to_dict() for f in fixed]},
+                                )
+
+                    tasks.append((work, done, len(batch)))
+
+        # semgrep batches are the longest single tasks: start them first
+        tasks.sort(key=lambda t: -t[2])
+        total_units = sum(t[2] for t in tasks)
+        with progress_bar("judge", total_units or None) as advance, ThreadPoolExecutor(cfg.n_jobs) as pool:
+            futures = {pool.submit(work): (done, n) for work, done, n in tasks}
+            for fut in as_completed(futures):
+                done, n = futures[fut]
+                done(fut.result())
+                advance(n)
+
+        # --- correctness (needs validity first) -----------------------------------------------
+        if cfg.allow_exec:
+            _run_tests(unique, results, cache, cfg)
+
+    for res in results.values():
+        res.findings.sort(key=lambda f: (f.line or 0, f.tool, f.rule))
+    return [results[item.build_key] for item in items]
+
+
+def _run_tests(unique: dict[str, JudgeItem], results: dict[str, Analysis], cache: ResultCache, cfg: JudgeConfig) -> None:
+    from seccodegen.sandbox import require_exec_allowed
+    from seccodegen.scenarios.testing import run_scenario_tests
+
+    require_exec_allowed(cfg.allow_exec)
+    todo: list[tuple[str, str]] = []
+    for key, item in unique.items():
+        if item.scenario is None or not results[key].valid:
+            continue
+        tkey = cache_key("tests", key, item.scenario.id, repr(item.scenario.tests), item.scenario.suffix)
+        hit = cache.get(tkey)
+        if hit is not None:
+            results[key].tests = hit
+        else:
+            todo.append((key, tkey))
+    if not todo:
+        return
+    with progress_bar("tests", len(todo)) as advance, ThreadPoolExecutor(cfg.n_jobs) as pool:
+        futures = {pool.submit(run_scenario_tests, unique[k].scenario, unique[k].code): (k, t) for k, t in todo}
+        for fut in as_completed(futures):
+            key, tkey = futures[fut]
+            summary = _tests_summary(fut.result())
+            results[key].tests = summary
+            if not any("timed out" in s for s in [summary["failures"]]):
+                cache.put(tkey, summary)
+            advance(1)

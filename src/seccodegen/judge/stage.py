@@ -1,0 +1,136 @@
+"""The judge stage's core: ``judge_records`` (records in, judgements out) and ``run`` (files)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from seccodegen.artifacts import open_artifact
+from seccodegen.errors import InputError
+from seccodegen.judge.config import JudgeConfig
+from seccodegen.judge.cwe_map import is_vulnerable
+from seccodegen.judge.engine import Analysis, analyze
+from seccodegen.judge.items import JudgeItem, RecordError, item_from_record, load_scenarios
+from seccodegen.judge.sarif import write_sarif
+from seccodegen.records import BadLine, write_jsonl
+
+SCHEMA_VERSION = 1
+
+
+def decide_secure(item: JudgeItem, analysis: Analysis) -> bool | None:
+    """secure = no deciding finding maps to the target CWE family; None when no deciding analyzer ran.
+
+    Deciding analyzers are the scenario's ``analyzers`` list, else every analyzer that applies.
+    A missing, crashed or timed-out analyzer is not "ok" and so never makes a sample secure.
+    """
+    deciding = [n for n in analysis.analyzers if not item.deciders or n in item.deciders]
+    findings = [f for f in analysis.findings if f.tool in deciding]
+    if is_vulnerable(findings, item.target_cwe):
+        return False
+    if not any(analysis.analyzers[n] == "ok" for n in deciding):
+        return None
+    return True
+
+
+def judgement(record: dict[str, Any], item: JudgeItem, analysis: Analysis) -> dict[str, Any]:
+    out = dict(record)  # every input field is kept
+    out.update(
+        record="judgement",
+        schema_version=record.get("schema_version", SCHEMA_VERSION),
+        cwe=item.target_cwe,
+        valid=analysis.valid,
+        compile_error=analysis.compile_error,
+        secure=decide_secure(item, analysis),
+        correct=None if analysis.tests is None else analysis.tests["passed"],
+        tests=analysis.tests,
+        findings=[f.to_dict() for f in analysis.findings],
+        analyzers=dict(sorted(analysis.analyzers.items())),
+        code_sha256=item.code_sha256,
+    )
+    if analysis.compiler_status not in ("ok",):
+        out["compile_error"] = out["compile_error"] or f"compiler {analysis.compiler_status}"
+    return out
+
+
+def judge_records(records: list[dict[str, Any]], cfg: JudgeConfig) -> list[dict[str, Any]]:
+    """Judge project ``sample`` records or external ``{id, language, cwe, code}`` records.
+
+    Raises :class:`RecordError` naming the first record that cannot be judged.
+    """
+    scenarios = _scenarios(records, cfg)
+    items = []
+    for i, rec in enumerate(records):
+        try:
+            items.append(item_from_record(rec, scenarios))
+        except RecordError as exc:
+            raise RecordError(f"record {i + 1}: {exc}") from None
+    analyses = analyze(items, cfg)
+    return [judgement(r, it, an) for r, it, an in zip(records, items, analyses)]
+
+
+def _scenarios(records: list[dict[str, Any]], cfg: JudgeConfig) -> dict[str, Any]:
+    needed = any(isinstance(r, dict) and r.get("scenario_id") for r in records)
+    return load_scenarios(cfg.scenarios, needed)
+
+
+def run(cfg: JudgeConfig, force: bool = False) -> Path:
+    """Judge ``cfg.samples`` into ``cfg.out``: results.jsonl (input order), results.sarif, bad_lines.jsonl.
+
+    A malformed line is reported (file:line on stderr and in bad_lines.jsonl) and skipped; every
+    other line gets its result. Re-running after an interrupt resumes: finished work is cached.
+    """
+    if not cfg.samples or not cfg.out:
+        raise InputError("judge needs an input SAMPLES.jsonl and --out DIR")
+    samples = Path(cfg.samples)
+    if not samples.is_file():
+        raise InputError(f"{samples} does not exist; pass a JSONL file of samples")
+    art = open_artifact(cfg.out, "judge", cfg, schema_version=SCHEMA_VERSION, inputs={"samples": samples}, force=force)
+    bad: list[BadLine] = []
+    numbered = _read_numbered(samples, bad)
+    scenarios = _scenarios([r for _, r in numbered], cfg)
+    good: list[tuple[dict[str, Any], JudgeItem]] = []
+    for lineno, rec in numbered:
+        try:
+            good.append((rec, item_from_record(rec, scenarios)))
+        except RecordError as exc:
+            bad.append(BadLine(str(samples), lineno, str(exc)))
+    for b in sorted(bad, key=lambda b: b.line):
+        print(f"warning: {b.path}:{b.line}: {b.reason}; line skipped", file=sys.stderr)
+    analyses = analyze([it for _, it in good], cfg)
+    results = [judgement(rec, it, an) for (rec, it), an in zip(good, analyses)]
+    n = write_jsonl(art.file("results.jsonl"), results)
+    write_sarif(art.file("results.sarif"), results)
+    write_jsonl(art.file("bad_lines.jsonl"), [{"path": b.path, "line": b.line, "reason": b.reason} for b in bad])
+    art.finish(
+        {
+            "results.jsonl": n,
+            "bad_lines": len(bad),
+            "secure": sum(r["secure"] is True for r in results),
+            "vulnerable": sum(r["secure"] is False for r in results),
+            "valid": sum(bool(r["valid"]) for r in results),
+        }
+    )
+    return art.path / "results.jsonl"
+
+
+def _read_numbered(path: Path, bad: list[BadLine]) -> list[tuple[int, dict[str, Any]]]:
+    """``[(line number, record)]``; lines that are not JSON objects go to ``bad`` (never fatal)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    out: list[tuple[int, dict[str, Any]]] = []
+    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                bad.append(BadLine(str(path), lineno, f"invalid JSON ({exc})"))
+                continue
+            if not isinstance(obj, dict):
+                bad.append(BadLine(str(path), lineno, "not a JSON object"))
+                continue
+            out.append((lineno, obj))
+    return out

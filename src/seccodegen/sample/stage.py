@@ -1,0 +1,199 @@
+"""``run(SampleConfig)``: N completions per (scenario, prompt style) into ``OUT/samples.jsonl``.
+
+Work is cut into *units*: one (scenario, style) and a run of consecutive sample indices (at
+most one batch). Sample ``k`` of (scenario, style) draws from the random stream
+``(seed, scenario id, style)`` at position ``k`` (``prompt_seeds`` + ``sample_offsets`` of
+:meth:`Engine.generate`), so with the ``hf`` backend it is the same sample whatever the batch
+size, the other scenarios in the batch, or an interruption.
+
+Resume: records are appended (fsynced) after each batch; a rerun of the same command reads
+the ids already written and generates only units with missing samples, writing only the
+missing ids. At the end the file is rewritten sorted by (scenario, style, index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seccodegen.artifacts import open_artifact
+from seccodegen.errors import InputError
+from seccodegen.sample.config import SampleConfig
+from seccodegen.sample.sampler import derive_seed
+
+SCHEMA_VERSION = 1
+SAMPLES_FILE = "samples.jsonl"
+CPU_BATCH = 64  # sequences per batch when neither the config nor the engine says
+
+
+@dataclass(frozen=True)
+class _Unit:
+    scenario: Any  # seccodegen.scenarios.model.Scenario
+    style: str
+    prompt: str
+    first: int  # first sample index
+    count: int
+
+    def ids(self) -> list[str]:
+        return [sample_id(self.scenario.id, self.style, self.first + j) for j in range(self.count)]
+
+
+def sample_id(scenario_id: str, style: str, index: int) -> str:
+    return f"{scenario_id}::{style}::{index}"
+
+
+def model_identity(spec: str, adapter: str | None) -> dict[str, Any]:
+    name = Path(spec).name if Path(spec).exists() else spec
+    if adapter:
+        name = f"{name}+{Path(adapter).name}"
+    return {"spec": spec, "adapter": adapter, "name": name}
+
+
+def select_scenarios(config: SampleConfig) -> list[Any]:
+    from seccodegen.scenarios.model import load_suite
+
+    scenarios = load_suite(config.scenarios)
+    if config.languages:
+        scenarios = [s for s in scenarios if s.language in config.languages]
+    if config.scenario_ids:
+        known = {s.id for s in scenarios}
+        missing = [i for i in config.scenario_ids if i not in known]
+        if missing:
+            raise InputError(f"scenario id {missing[0]!r} is not in the suite (after the language filter)")
+        scenarios = [s for s in scenarios if s.id in config.scenario_ids]
+    if not scenarios:
+        raise InputError("no scenarios left to sample: check --scenarios and the language / id filters")
+    return scenarios
+
+
+def _chat_mode(config: SampleConfig, tokenizer: Any) -> bool:
+    if config.chat is not None:
+        return config.chat
+    return bool(tokenizer is not None and getattr(tokenizer, "chat_template", None))
+
+
+def plan_units(config: SampleConfig, scenarios: list[Any], tokenizer: Any, chunk: int) -> list[_Unit]:
+    from seccodegen.scenarios.prompts import PROMPT_STYLES, render_prompt
+
+    for style in config.prompt_styles:
+        PROMPT_STYLES.get(style)  # unknown style: one-line error listing the known ones
+    chat = _chat_mode(config, tokenizer)
+    units = []
+    for scenario in scenarios:
+        for style in config.prompt_styles:
+            prompt = render_prompt(scenario, style, tokenizer=tokenizer, chat=chat)
+            for first in range(0, config.n, chunk):
+                units.append(_Unit(scenario, style, prompt, first, min(chunk, config.n - first)))
+    return units
+
+
+def _batch_rows(config: SampleConfig, engine: Any) -> int:
+    if config.batch_size:
+        return config.batch_size
+    rows_per_batch = getattr(engine, "rows_per_batch", None)
+    return rows_per_batch(config.max_new_tokens) if rows_per_batch else CPU_BATCH
+
+
+def _batches(units: list[_Unit], rows: int) -> list[list[_Unit]]:
+    """Units of equal sample count (one generate call has one n), at most ``rows`` sequences."""
+    out: list[list[_Unit]] = []
+    for count in sorted({u.count for u in units}, reverse=True):
+        same = [u for u in units if u.count == count]
+        per = max(1, rows // count)
+        out.extend(same[i : i + per] for i in range(0, len(same), per))
+    return out
+
+
+def make_record(config: SampleConfig, unit: _Unit, j: int, completion: Any, model: dict) -> dict[str, Any]:
+    from seccodegen.scenarios.splice import cut_completion
+
+    scenario = unit.scenario
+    text, stopped = cut_completion(scenario, completion.text)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "record": "sample",
+        "id": sample_id(scenario.id, unit.style, unit.first + j),
+        "scenario_id": scenario.id,
+        "language": scenario.language,
+        "cwe": scenario.cwe,
+        "prompt_style": unit.style,
+        "sample_index": unit.first + j,
+        "seed": config.seed,
+        "model": model,
+        "prompt": unit.prompt,
+        "completion": text,
+        "code": scenario.assemble(text),
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "finish_reason": "stop" if stopped else completion.finish_reason,
+    }
+
+
+def run(
+    config: SampleConfig,
+    force: bool = False,
+    engine: Any = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> Path:
+    """Sample; returns the artifact directory. ``engine``: a ready engine (tests, HumanEval);
+    ``on_batch(k)`` is called after batch ``k`` is written (tests inject a kill there)."""
+    from seccodegen.progress import progress_bar
+    from seccodegen.records import JsonlAppender, read_jsonl, write_jsonl
+    from seccodegen.scenarios import BUILTIN_SUITE
+
+    scenarios = select_scenarios(config)
+    inputs: dict[str, str | Path] = {"scenarios": config.scenarios or BUILTIN_SUITE}
+    if config.adapter:
+        inputs["adapter"] = config.adapter
+    art = open_artifact(config.out, "sample", config, schema_version=SCHEMA_VERSION, inputs=inputs, force=force)
+    path = art.file(SAMPLES_FILE)
+    appender = JsonlAppender(path)  # cuts a torn last line left by a kill
+    try:
+        done = {rec["id"] for rec in read_jsonl(path)} if path.exists() else set()
+        if engine is None:
+            from seccodegen.sample.engine import make_engine
+
+            engine = make_engine(config.model, config.adapter, config.backend, config.dtype, config.device,
+                                 max_batch=config.batch_size)  # fmt: skip
+        rows = _batch_rows(config, engine)
+        units = plan_units(config, scenarios, getattr(engine, "tokenizer", None), min(config.n, rows))
+        todo = [u for u in units if not all(i in done for i in u.ids())]
+        model = model_identity(config.model, config.adapter)
+        total = sum(u.count for u in units)
+        with progress_bar("sample", total) as advance:
+            advance(total - sum(u.count for u in todo), info="resumed" if done else "")
+            for k, batch in enumerate(_batches(todo, rows)):
+                completions = engine.generate(
+                    [u.prompt for u in batch], batch[0].count, config.temperature, config.top_p,
+                    config.max_new_tokens, config.seed,
+                    prompt_seeds=[derive_seed(config.seed, u.scenario.id, u.style) for u in batch],
+                    sample_offsets=[u.first for u in batch],
+                    stop_check=lambda i, text, b=batch: _function_closed(b[i].scenario, text),
+                )  # fmt: skip
+                for unit, per_unit in zip(batch, completions):
+                    for j, completion in enumerate(per_unit):
+                        rec = make_record(config, unit, j, completion, model)
+                        if rec["id"] not in done:
+                            appender.write(rec)
+                            done.add(rec["id"])
+                appender.sync()
+                advance(sum(u.count for u in batch), info=f"batch {k + 1}")
+                if on_batch is not None:
+                    on_batch(k)
+    finally:
+        appender.close()
+    records = sorted(read_jsonl(path), key=lambda r: (r["scenario_id"], r["prompt_style"], r["sample_index"]))
+    write_jsonl(path, records)
+    reasons: dict[str, int] = {}
+    for rec in records:
+        reasons[rec["finish_reason"]] = reasons.get(rec["finish_reason"], 0) + 1
+    art.finish(outputs={SAMPLES_FILE: {"records": len(records), "finish_reasons": reasons}})
+    return art.path
+
+
+def _function_closed(scenario: Any, text: str) -> bool:
+    from seccodegen.scenarios.splice import cut_completion
+
+    return cut_completion(scenario, text)[1]

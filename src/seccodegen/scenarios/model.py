@@ -1,0 +1,362 @@
+"""Scenario data model and schema-validating loader (format: docs/scenarios.md).
+
+A scenario is one YAML file. :func:`load_scenario` turns it into a frozen :class:`Scenario`
+or raises :class:`ScenarioError` with one line naming the file and the field to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from seccodegen.errors import InputError
+
+LANGUAGES = ("c", "cpp", "python", "java")
+COMPLETION_SCOPES = ("function", "program")
+DEFAULT_SOURCE_NAMES = {"c": "main.c", "cpp": "main.cpp", "python": "main.py", "java": "Main.java"}
+MIN_COMPLETIONS = 2  # per kind (vulnerable, secure): the judge's regression data
+
+CWE_RE = re.compile(r"^CWE-[1-9][0-9]*$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+SOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+class ScenarioError(InputError):
+    """A scenario file or suite is malformed (one line: file, field, what to fix)."""
+
+
+@dataclass(frozen=True)
+class CompileSettings:
+    flags: tuple[str, ...] = ()  # added after the language's default compiler flags
+    libs: tuple[str, ...] = ()  # link flags, placed after the source file
+
+
+@dataclass(frozen=True)
+class ScenarioTest:
+    """One functional test: run the program with ``args``/``stdin`` and check the expectations."""
+
+    name: str
+    args: tuple[str, ...] = ()
+    stdin: str | None = None
+    files: tuple[tuple[str, str], ...] = ()  # (relative path, content) created before the run
+    expect_exit: int | None = 0  # None = any exit code
+    expect_stdout: str | None = None  # exact, after stripping trailing newlines on both sides
+    expect_stdout_contains: tuple[str, ...] = ()
+    expect_stdout_not_contains: tuple[str, ...] = ()
+    expect_files: tuple[tuple[str, str], ...] = ()  # (relative path, exact content) after the run
+    expect_files_absent: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScenarioCompletions:
+    vulnerable: tuple[str, ...]
+    secure: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    language: str
+    cwe: str
+    description: str
+    prompt: str
+    tests: tuple[ScenarioTest, ...]
+    completions: ScenarioCompletions
+    suffix: str = ""
+    completion_scope: str = "function"
+    stop: tuple[str, ...] = ()
+    source_name: str = ""
+    compile: CompileSettings = CompileSettings()
+    analyzers: tuple[str, ...] = ()
+    path: Path | None = field(default=None, compare=False)  # the file it was loaded from
+
+    def assemble(self, completion: str) -> str:
+        """The full program: prompt + completion + suffix."""
+        return self.prompt + completion + self.suffix
+
+    @property
+    def cwe_number(self) -> int:
+        return int(self.cwe.split("-", 1)[1])
+
+    @property
+    def vulnerable_completions(self) -> tuple[str, ...]:
+        return self.completions.vulnerable
+
+    @property
+    def secure_completions(self) -> tuple[str, ...]:
+        return self.completions.secure
+
+    def to_summary(self) -> dict[str, Any]:
+        """The JSON object ``scenarios list --json`` prints for this scenario."""
+        return {
+            "id": self.id,
+            "language": self.language,
+            "cwe": self.cwe,
+            "description": self.description,
+            "completion_scope": self.completion_scope,
+            "n_tests": len(self.tests),
+            "n_vulnerable": len(self.completions.vulnerable),
+            "n_secure": len(self.completions.secure),
+            "path": str(self.path) if self.path else None,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# validation helpers: each raises ScenarioError("<file>: field '<name>': <problem>")
+
+
+class _Checker:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, name: str, problem: str) -> ScenarioError:
+        return ScenarioError(f"{self.source}: field {name!r}: {problem}")
+
+    def mapping(self, value: Any, name: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(name, f"expected a mapping, got {_type_name(value)}")
+        for key in value:
+            if not isinstance(key, str):
+                raise self.fail(name, f"keys must be strings, got {key!r}")
+        return value
+
+    def keys(self, data: dict, name: str, required: set[str], optional: set[str]) -> None:
+        prefix = f"{name}." if name else ""
+        for key in data:
+            if key not in required and key not in optional:
+                close = difflib.get_close_matches(key, sorted(required | optional), n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else f"known: {', '.join(sorted(required | optional))}"
+                )
+                raise self.fail(f"{prefix}{key}", f"unknown field ({hint})")
+        for key in sorted(required):
+            if key not in data:
+                raise self.fail(f"{prefix}{key}", "missing required field")
+
+    def string(self, value: Any, name: str, allow_empty: bool = True) -> str:
+        if not isinstance(value, str):
+            raise self.fail(name, f"expected a string, got {_type_name(value)} (quote it in YAML)")
+        if not allow_empty and not value.strip():
+            raise self.fail(name, "must not be empty")
+        return value
+
+    def strings(self, value: Any, name: str) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise self.fail(name, f"expected a list of strings, got {_type_name(value)}")
+        return tuple(self.string(item, f"{name}[{i}]") for i, item in enumerate(value))
+
+    def rel_path(self, value: Any, name: str) -> str:
+        text = self.string(value, name, allow_empty=False)
+        pure = PurePosixPath(text)
+        if pure.is_absolute() or ".." in pure.parts:
+            raise self.fail(name, f"{text!r} must be a relative path inside the sandbox dir (no '..')")
+        return text
+
+    def file_map(self, value: Any, name: str) -> tuple[tuple[str, str], ...]:
+        data = self.mapping(value, name)
+        return tuple(
+            (self.rel_path(path, f"{name}.{path}"), self.string(content, f"{name}.{path}"))
+            for path, content in data.items()
+        )
+
+
+def _or_default(data: dict, key: str, default: Any) -> Any:
+    """``data[key]``, or ``default`` when it is absent or null (an empty YAML value)."""
+    value = data.get(key)
+    return default if value is None else value
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+_TOP_REQUIRED = {"id", "language", "cwe", "description", "prompt", "tests", "completions"}
+_TOP_OPTIONAL = {"suffix", "completion_scope", "stop", "source_name", "compile", "analyzers"}
+_TEST_OPTIONAL = {
+    "args", "stdin", "files", "expect_exit", "expect_stdout", "expect_stdout_contains",
+    "expect_stdout_not_contains", "expect_files", "expect_files_absent",
+}  # fmt: skip
+
+
+def _parse_test(check: _Checker, value: Any, name: str) -> ScenarioTest:
+    data = check.mapping(value, name)
+    check.keys(data, name, {"name"}, _TEST_OPTIONAL)
+    expect_exit = data.get("expect_exit", 0)
+    if expect_exit is not None and (not isinstance(expect_exit, int) or isinstance(expect_exit, bool)):
+        raise check.fail(f"{name}.expect_exit", f"expected an int or null, got {_type_name(expect_exit)}")
+    stdin = data.get("stdin")
+    expect_stdout = data.get("expect_stdout")
+    return ScenarioTest(
+        name=check.string(data["name"], f"{name}.name", allow_empty=False),
+        args=check.strings(data.get("args", []), f"{name}.args"),
+        stdin=None if stdin is None else check.string(stdin, f"{name}.stdin"),
+        files=check.file_map(data.get("files", {}), f"{name}.files"),
+        expect_exit=expect_exit,
+        expect_stdout=None if expect_stdout is None else check.string(expect_stdout, f"{name}.expect_stdout"),
+        expect_stdout_contains=check.strings(
+            data.get("expect_stdout_contains", []), f"{name}.expect_stdout_contains"
+        ),
+        expect_stdout_not_contains=check.strings(
+            data.get("expect_stdout_not_contains", []), f"{name}.expect_stdout_not_contains"
+        ),
+        expect_files=check.file_map(data.get("expect_files", {}), f"{name}.expect_files"),
+        expect_files_absent=tuple(
+            check.rel_path(p, f"{name}.expect_files_absent[{i}]")
+            for i, p in enumerate(
+                check.strings(data.get("expect_files_absent", []), f"{name}.expect_files_absent")
+            )
+        ),
+    )
+
+
+def scenario_from_dict(data: Any, source: str, path: Path | None = None) -> Scenario:
+    """Validate a parsed YAML document and build the :class:`Scenario` (``source`` names it in errors)."""
+    check = _Checker(source)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a YAML mapping of scenario fields, got {_type_name(data)}")
+    check.mapping(data, "(top level)")
+    check.keys(data, "", _TOP_REQUIRED, _TOP_OPTIONAL)
+
+    language = check.string(data["language"], "language")
+    if language not in LANGUAGES:
+        raise check.fail("language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
+    cwe = check.string(data["cwe"], "cwe")
+    if not CWE_RE.match(cwe):
+        raise check.fail("cwe", f"{cwe!r} must look like 'CWE-787'")
+    scenario_id = check.string(data["id"], "id")
+    parts = scenario_id.split("/")
+    expected_prefix = f"{language}/cwe-{cwe.split('-', 1)[1]}/"
+    if len(parts) != 3 or not scenario_id.startswith(expected_prefix) or not SLUG_RE.match(parts[2]):
+        raise check.fail(
+            "id",
+            f"{scenario_id!r} must be '{expected_prefix}<slug>' (slug: lowercase letters, digits, . _ -)",
+        )
+    scope = check.string(data.get("completion_scope", "function"), "completion_scope")
+    if scope not in COMPLETION_SCOPES:
+        raise check.fail("completion_scope", f"{scope!r} is not one of {', '.join(COMPLETION_SCOPES)}")
+    source_name = check.string(data.get("source_name", DEFAULT_SOURCE_NAMES[language]), "source_name")
+    if not SOURCE_NAME_RE.match(source_name):
+        raise check.fail("source_name", f"{source_name!r} must be a plain file name like main.c")
+    if language == "java" and not source_name.endswith(".java"):
+        raise check.fail("source_name", "a java source must end in .java (its stem is the main class)")
+
+    compile_data = check.mapping(_or_default(data, "compile", {}), "compile")
+    check.keys(compile_data, "compile", set(), {"flags", "libs"})
+    compile_settings = CompileSettings(
+        flags=check.strings(compile_data.get("flags", []), "compile.flags"),
+        libs=check.strings(compile_data.get("libs", []), "compile.libs"),
+    )
+
+    tests_value = data["tests"]
+    if not isinstance(tests_value, list) or not tests_value:
+        raise check.fail("tests", f"expected a non-empty list of tests, got {_type_name(tests_value)}")
+    tests = tuple(_parse_test(check, item, f"tests[{i}]") for i, item in enumerate(tests_value))
+    names = [t.name for t in tests]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise check.fail(f"tests[{i}].name", f"duplicate test name {name!r}")
+
+    comp = check.mapping(data["completions"], "completions")
+    check.keys(comp, "completions", {"vulnerable", "secure"}, set())
+    kinds = {}
+    for kind in ("vulnerable", "secure"):
+        items = check.strings(comp[kind], f"completions.{kind}")
+        if len(items) < MIN_COMPLETIONS:
+            raise check.fail(
+                f"completions.{kind}", f"needs at least {MIN_COMPLETIONS} completions, got {len(items)}"
+            )
+        for i, text in enumerate(items):
+            if not text.strip():
+                raise check.fail(f"completions.{kind}[{i}]", "must not be empty")
+        kinds[kind] = items
+
+    return Scenario(
+        id=scenario_id,
+        language=language,
+        cwe=cwe,
+        description=check.string(data["description"], "description", allow_empty=False).strip(),
+        prompt=check.string(data["prompt"], "prompt", allow_empty=False),
+        tests=tests,
+        completions=ScenarioCompletions(vulnerable=kinds["vulnerable"], secure=kinds["secure"]),
+        suffix=check.string(_or_default(data, "suffix", ""), "suffix"),
+        completion_scope=scope,
+        stop=check.strings(_or_default(data, "stop", []), "stop"),
+        source_name=source_name,
+        compile=compile_settings,
+        analyzers=check.strings(_or_default(data, "analyzers", []), "analyzers"),
+        path=path,
+    )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate one scenario YAML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{p}: cannot read scenario file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{p}: not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{p}:{where} invalid YAML: {problem}") from None
+    return scenario_from_dict(data, str(p), p)
+
+
+def scenario_files(directory: Path) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file under ``directory``, sorted (hidden dirs skipped)."""
+    files = [
+        f
+        for f in directory.rglob("*")
+        if f.suffix in (".yaml", ".yml") and f.is_file()
+        and not any(part.startswith(".") for part in f.relative_to(directory).parts)
+    ]  # fmt: skip
+    return sorted(files)
+
+
+def load_suite(path: str | Path | None = None, errors: list[str] | None = None) -> list[Scenario]:
+    """Load every scenario under ``path`` (a directory or one file; None = the built-in suite).
+
+    Sorted by id; duplicate ids are an error naming both files. With an ``errors`` list, broken
+    files are skipped and their one-line messages appended to it instead of raising.
+    """
+    from seccodegen.scenarios import BUILTIN_SUITE
+
+    root = Path(path) if path is not None else BUILTIN_SUITE
+    if root.is_file():
+        return [load_scenario(root)]
+    if not root.is_dir():
+        raise ScenarioError(f"{root}: scenario suite directory does not exist (pass --scenarios DIR)")
+    seen: dict[str, Scenario] = {}
+    for file in scenario_files(root):
+        try:
+            scenario = load_scenario(file)
+            if scenario.id in seen:
+                raise ScenarioError(
+                    f"{file}: field 'id': duplicate id {scenario.id!r} (also in {seen[scenario.id].path})"
+                )
+        except ScenarioError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+            continue
+        seen[scenario.id] = scenario
+    return [seen[key] for key in sorted(seen)]
+
+
+def find_scenario(scenarios: list[Scenario], scenario_id: str) -> Scenario:
+    for scenario in scenarios:
+        if scenario.id == scenario_id:
+            return scenario
+    raise ScenarioError(f"no scenario with id {scenario_id!r} (see `seccodegen scenarios list`)")

@@ -1,0 +1,77 @@
+"""Load the base model for a method, make it trainable, and save the result in standard formats.
+
+* adapters (lora, dora, qlora, ia3): ``PeftModel.save_pretrained`` -> ``adapter_config.json`` +
+  ``adapter_model.safetensors`` (``PeftModel.from_pretrained(base, OUT)`` loads it);
+* full: ``save_pretrained`` -> ``config.json`` + ``model.safetensors`` (a normal HF checkpoint).
+The tokenizer is saved beside either, so ``--model OUT`` works in the later stages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seccodegen.errors import ModelLoadError
+from seccodegen.models.loader import load_model, resolve_model_dir
+from seccodegen.train.distributed import ProcessLayout, is_fsdp, unwrap
+from seccodegen.train.methods import Method
+
+
+def load_trainable_model(cfg: Any, method: Method, layout: ProcessLayout) -> Any:
+    on_cuda = layout.device.type == "cuda"
+    dtype = method.base_dtype(cfg, on_cuda)
+    if method.quantization is not None:
+        from transformers import AutoModelForCausalLM
+
+        try:
+            model = AutoModelForCausalLM.from_pretrained(
+                resolve_model_dir(cfg.model),
+                quantization_config=method.quantization(cfg),
+                dtype=torch.bfloat16,
+                attn_implementation=cfg.attn_implementation,
+                device_map={"": layout.device},
+            )
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"cannot load {cfg.model!r} in 4 bits: {str(exc).splitlines()[0]}") from None
+    else:
+        model = load_model(cfg.model, dtype=dtype, attn_implementation=cfg.attn_implementation)
+        if getattr(model, "peft_config", None):
+            raise ModelLoadError(f"--model {cfg.model} is an adapter; train from its base model instead")
+        model.requires_grad_(False)
+    model.config.use_cache = False  # a KV cache disables packed-sequence masking in transformers
+    torch.manual_seed(cfg.seed)  # adapter initialisation is part of the run's seed
+    model = method.wrap(model, cfg)
+    if method.quantization is None:
+        model.to(layout.device)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.train()
+    return model
+
+
+def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, sum(p.numel() for p in model.parameters())
+
+
+def export_trained(
+    module: torch.nn.Module, tokenizer: Any, out: Path, method: Method, layout: ProcessLayout
+) -> None:
+    """Rank 0 writes the adapter or the full checkpoint + tokenizer into ``out``."""
+    scorer = unwrap(module)
+    model = scorer.model
+    state = None
+    if is_fsdp(module):  # gather the sharded weights (every rank takes part)
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        full = get_model_state_dict(module, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        state = {k.removeprefix("model."): v for k, v in full.items()}
+    if layout.is_main:
+        if method.is_adapter:
+            model.save_pretrained(out)
+        else:
+            model.save_pretrained(out, state_dict=state)
+        tokenizer.save_pretrained(out)
+    layout.barrier()

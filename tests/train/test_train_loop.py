@@ -1,0 +1,146 @@
+"""End-to-end training runs on the tiny model: methods, loss, reload, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from seccodegen.train import run
+
+
+def _log(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("method", ["full", "lora", "ia3"])
+def test_each_method_trains_a_few_steps_from_a_dataset_file(make_cfg, dataset_dir, method):
+    cfg = make_cfg(method, method=method, data=str(dataset_dir / "block" / "train.jsonl"), max_steps=3)
+    out = run(cfg)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "finished" and manifest["outputs"]["steps"] == 3
+    log = _log(out)
+    assert [r["step"] for r in log] == [1, 2, 3]
+    assert all(r["loss"] > 0 and r["tokens_per_s"] > 0 for r in log)
+    assert "val_loss" in log[-1]  # val.jsonl beside the train file
+    assert (out / "tokenizer.json").is_file()
+    if method == "full":
+        assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+    else:
+        assert json.loads((out / "adapter_config.json").read_text())["peft_type"] == method.upper()
+    assert not (out / "checkpoints").exists()
+
+
+def test_loss_decreases_on_a_repeated_batch(make_cfg, dataset_dir, tmp_path):
+    one = tmp_path / "one.jsonl"
+    one.write_text((dataset_dir / "block" / "train.jsonl").read_text().splitlines()[0] + "\n")
+    cfg = make_cfg(
+        data=str(one), method="lora", lr=1e-2, schedule="constant", epochs=12, max_steps=12, batch_size=1
+    )
+    losses = [r["loss"] for r in _log(run(cfg))]
+    assert len(losses) == 12
+    # a random 2-layer model with rank-8 attention adapters learns slowly: ~6.2 -> ~5.8 nats
+    assert losses[-1] < losses[0] - 0.2
+    assert sum(losses[-3:]) < sum(losses[:3]) - 0.3
+
+
+def test_saved_adapter_reloads_with_identical_logits(make_cfg, tiny_tokenizer):
+    from peft import PeftModel
+
+    from seccodegen.models.loader import load_model
+    from seccodegen.train.config import resolve
+    from seccodegen.train.data import Example, collate, tokenize_with_mask
+    from seccodegen.train.distributed import init_layout
+    from seccodegen.train.methods import METHODS
+    from seccodegen.train.model_setup import export_trained, load_trainable_model
+    from seccodegen.train.scoring import TargetLogprobs
+
+    cfg = resolve(make_cfg(lr=5e-2))
+    layout, method = init_layout(), METHODS.get("lora")
+    model = load_trainable_model(cfg, method, layout)
+    scorer = TargetLogprobs(model)
+    ex = Example(*tokenize_with_mask(tiny_tokenizer, "free(ptr);\nptr = NULL;\n", None))
+    batch = collate([[ex]], tiny_tokenizer.pad_token_id)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    for _ in range(3):
+        (-scorer(batch.input_ids, batch.position_ids, batch.targets).sum()).backward()
+        opt.step()
+        opt.zero_grad()
+    out = Path(cfg.out)
+    out.mkdir()
+    export_trained(scorer, tiny_tokenizer, out, method, layout)
+    model.eval()
+    with torch.no_grad():
+        trained = model(input_ids=batch.input_ids).logits
+        reloaded = PeftModel.from_pretrained(load_model(cfg.model, dtype="float32"), out).eval()
+        again = reloaded(input_ids=batch.input_ids).logits
+        base = load_model(cfg.model, dtype="float32")(input_ids=batch.input_ids).logits
+        via_loader = load_model(str(out), dtype="float32")(input_ids=batch.input_ids).logits
+    assert torch.equal(trained, again)
+    assert torch.equal(trained, via_loader)
+    assert not torch.allclose(trained, base)  # the adapter changed the model
+
+
+def test_full_checkpoint_reloads_with_identical_logits(make_cfg):
+    from transformers import AutoModelForCausalLM
+
+    from seccodegen.train.data import Example, collate
+
+    out = run(make_cfg(method="full", lr=1e-3, max_steps=2))
+    batch = collate([[Example([5, 6, 7, 8], [True] * 4)]], 0)
+    a = AutoModelForCausalLM.from_pretrained(out).eval()
+    b = AutoModelForCausalLM.from_pretrained(make_cfg().model).eval()
+    with torch.no_grad():
+        la, lb = a(input_ids=batch.input_ids).logits, b(input_ids=batch.input_ids).logits
+    assert not torch.allclose(la, lb)
+
+
+class SimulatedKill(Exception):
+    pass
+
+
+def test_resume_after_kill_gives_the_same_final_weights(make_cfg):
+    common = {"method": "lora", "max_steps": 6, "save_every": 2, "batch_size": 1, "lr": 1e-2}
+    straight = run(make_cfg("straight", **common))
+
+    def kill_at_3(step: int, tokens: int) -> None:
+        if step == 3:
+            raise SimulatedKill()
+
+    cfg = make_cfg("killed", **common)
+    with pytest.raises(SimulatedKill):
+        run(cfg, on_step=kill_at_3)
+    assert json.loads((Path(cfg.out) / "manifest.json").read_text())["status"] == "running"
+    assert (Path(cfg.out) / "checkpoints" / "step-0000002" / "state.pt").is_file()
+    resumed = run(cfg)
+    manifest = json.loads((resumed / "manifest.json").read_text())
+    assert manifest["outputs"]["resumed_from_step"] == 2
+    a = load_file(straight / "adapter_model.safetensors")
+    b = load_file(resumed / "adapter_model.safetensors")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["step"] for r in _log(resumed)] == [1, 2, 3, 4, 5, 6]
+    assert [r["loss"] for r in _log(resumed)] == pytest.approx([r["loss"] for r in _log(straight)], rel=1e-6)
+
+
+def test_finished_output_is_not_overwritten_without_force(make_cfg):
+    from seccodegen.errors import ArtifactError
+
+    cfg = make_cfg(method="ia3", max_steps=1)
+    run(cfg)
+    with pytest.raises(ArtifactError, match="--force"):
+        run(cfg)
+    assert run(cfg, force=True).is_dir()
+
+
+def test_qlora_without_bitsandbytes_or_cuda_fails_in_one_line(make_cfg):
+    from seccodegen.train.methods import MethodUnavailableError
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(MethodUnavailableError) as err:
+        run(make_cfg(method="qlora"))
+    assert "\n" not in str(err.value) and "qlora" in str(err.value)
