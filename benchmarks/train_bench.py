@@ -175,11 +175,12 @@ def run_baseline(args, method, model, samples, device, sync) -> dict:
     n = args.warmup + args.steps
     return {
         "tokens_per_s": clock.tokens_per_s(),
-        "padding_share": 1 - sum(batch_tokens[max(args.warmup, 1) : n]) / sum(padded[max(args.warmup, 1) : n]),
+        "padding_share": 1
+        - sum(batch_tokens[max(args.warmup, 1) : n]) / sum(padded[max(args.warmup, 1) : n]),
     }
 
 
-def run_ours(args, method, model, samples, device, sync) -> dict:
+def run_ours(args, method, model, samples, device, sync, packing: bool = True) -> dict:
     from seccodegen.train.data import Example, build_packed_set
     from seccodegen.train.distributed import init_layout
     from seccodegen.train.loop import fit
@@ -198,7 +199,7 @@ def run_ours(args, method, model, samples, device, sync) -> dict:
     clock = StepClock(args.warmup, sync)
     fit(cfg, init_layout(), model, METHODS.get(method), OBJECTIVES.get("lm"), train_set, None, 0, None,
         on_step=lambda step, tokens: clock.tick(tokens))  # fmt: skip
-    return {"tokens_per_s": clock.tokens_per_s(), "padding_share": 0.0}
+    return {"tokens_per_s": clock.tokens_per_s(), "padding_share": 0.0 if packing else float("nan")}
 
 
 def machine() -> str:
@@ -227,6 +228,7 @@ def main() -> None:
         "--samples", type=int, default=2500, help="samples drawn from the length distribution"
     )
     parser.add_argument("--prime-steps", type=int, default=6, help="untimed lora steps of both runs first")
+    parser.add_argument("--no-packing-too", default="lora", help="methods also run by ours without packing")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tiny", action="store_true", help="tiny model on CPU (smoke test of the script)")
     parser.add_argument("--json", help="also write the results here")
@@ -267,7 +269,10 @@ def main() -> None:
         print(f"primed both paths with {args.prime_steps} untimed lora steps", flush=True)
     results = []
     for method in args.methods.split(","):
-        for name, runner in (("HF Trainer + peft", run_baseline), ("seccodegen", run_ours)):
+        runs = [("HF Trainer + peft", run_baseline), ("seccodegen", run_ours)]
+        if method in args.no_packing_too.split(","):
+            runs.append(("seccodegen, packing off", lambda *a: run_ours(*a, packing=False)))
+        for name, runner in runs:
             model = build_model(args, method, device)
             if device == "cuda":
                 torch.cuda.reset_peak_memory_stats()
@@ -277,7 +282,7 @@ def main() -> None:
                        peak_gb=torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else 0.0)  # fmt: skip
             results.append(res)
             print(f"  {method:5s} {name:18s} {res['tokens_per_s']:10.0f} tok/s  peak {res['peak_gb']:5.1f} GB  "
-                  f"padding {res['padding_share']:.0%}  ({res['seconds']} s)", flush=True)  # fmt: skip
+                  f"padding {res['padding_share']:.0%}  ({res['seconds']} s)".replace("nan%", "n/a"), flush=True)  # fmt: skip
             del model
             gc.collect()
             if device == "cuda":
@@ -289,7 +294,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['method']} | {layers[r['method']]} | {r['run']} | {r['tokens_per_s']:.0f} | "
-              f"{r['tokens_per_s'] / (1 - r['padding_share']):.0f} | {r['peak_gb']:.1f} | {r['padding_share']:.0%} |")  # fmt: skip
+              f"{r['tokens_per_s'] / (1 - r['padding_share']):.0f} | {r['peak_gb']:.1f} | {r['padding_share']:.0%} |".replace("nan%", "n/a").replace("nan", "n/a"))  # fmt: skip
     print()
     for method in args.methods.split(","):
         base, ours = (next(r for r in results if r["method"] == method and r["run"] == n)

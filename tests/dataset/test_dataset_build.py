@@ -216,7 +216,7 @@ def test_only_requested_granularities_are_written(tmp_path):
 
 
 def test_worker_pool_gives_the_same_output_as_one_process(tmp_path, monkeypatch):
-    import seccodegen.dataset.build as build
+    from seccodegen.dataset import build
 
     src = (SourceSpec("vulnfix-jsonl", str(DEMO_COMMITS)),)
     one = run(DatasetConfig(sources=src, out=str(tmp_path / "one"), workers=1))
@@ -229,8 +229,13 @@ def test_worker_pool_gives_the_same_output_as_one_process(tmp_path, monkeypatch)
 
 
 def test_git_source_builds_and_records_refs(tmp_path, git_repo):
-    out = run(DatasetConfig(sources=(SourceSpec("git", str(git_repo["root"])),), links=(str(git_repo["links"]),),
-                            out=str(tmp_path / "ds")))
+    out = run(
+        DatasetConfig(
+            sources=(SourceSpec("git", str(git_repo["root"])),),
+            links=(str(git_repo["links"]),),
+            out=str(tmp_path / "ds"),
+        )
+    )
     fn = examples(out, "function")
     assert {e["provenance"]["sha"] for e in fn} == {git_repo["fix"], git_repo["linked"]}
     assert all(e["provenance"]["function"] == "cache_drop" for e in fn)

@@ -175,3 +175,12 @@ def test_git_miner_finds_cve_and_linked_commits(git_repo):
 def test_git_miner_without_links_takes_only_cve_commits(git_repo):
     recs, _ = read("git", git_repo["repo"])
     assert [r.sha for r in recs] == [git_repo["fix"]]
+
+
+def test_link_lookup_accepts_abbreviated_hashes(tmp_path):
+    links = tmp_path / "links.csv"
+    links.write_text(",CVE ID,CWE ID,codeLink\n0,CVE-2099-0007,CWE-20,https://github.com/Org/Repo/commit/abcdef1\n")
+    ctx = ReaderContext(links=read_link_csv(links))
+    info = ctx.link_for("org/repo", "abcdef1234567890abcdef1234567890abcdef12")
+    assert info is not None and info.cwe_ids == ["CWE-20"] and info.cve_ids == ["CVE-2099-0007"]
+    assert ctx.link_for("other/repo", "abcdef1234567890abcdef1234567890abcdef12") is None

@@ -267,7 +267,12 @@ def _git_refs(cfg: DatasetConfig) -> dict[str, dict[str, str]]:
     """{repository path: {ref: sha}} of every git source, recorded in the manifest."""
     from seccodegen.dataset.readers.git_miner import find_repos, list_refs
 
-    return {str(repo): list_refs(repo) for s in cfg.sources if s.format == "git" for repo in find_repos(Path(s.path))}
+    return {
+        str(repo): list_refs(repo)
+        for s in cfg.sources
+        if s.format == "git"
+        for repo in find_repos(Path(s.path))
+    }
 
 
 def _write_drops(path: Path, drops: list[Dropped]) -> int:

@@ -38,7 +38,14 @@ def build(
     overrides: list[str] = SET_OPTION,
     force: bool = FORCE_OPTION,
 ) -> None:
-    """Read corpora, cut file/function/block/line examples, split 90/10 by file, write JSONL."""
+    """Read corpora, cut file/function/block/line examples, split 90/10 by file, write JSONL.
+
+    Formats: vulnfix-jsonl, cvefixes, androidcvefixes, bigvul, crossvul, git, debian-patches,
+    sven-pairs / safecoder-pairs (`seccodegen dataset formats`). Other settings with --set:
+    granularities, languages, sizes (e.g. --set 'sizes=[100,200]'), seed, val_fraction,
+    exclude_overlap_with, ngram, max_file_bytes, include_tests, dedupe_text, workers.
+    See docs/dataset.md.
+    """
     from seccodegen.config import load_config
     from seccodegen.dataset.build import DatasetConfig, run
 

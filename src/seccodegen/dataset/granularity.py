@@ -212,9 +212,19 @@ def _blocks(
 # Containers that only group declarations: a change inside one is cut at the declarations it
 # touches, not at the whole container (else an include guard makes the block the whole header).
 TRANSPARENT_TYPES = {
-    "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef",
-    "linkage_specification", "declaration_list", "namespace_definition", "template_declaration",
-    "class_declaration", "class_body", "interface_declaration", "interface_body",
+    "preproc_if",
+    "preproc_ifdef",
+    "preproc_else",
+    "preproc_elif",
+    "preproc_elifdef",
+    "linkage_specification",
+    "declaration_list",
+    "namespace_definition",
+    "template_declaration",
+    "class_declaration",
+    "class_body",
+    "interface_declaration",
+    "interface_body",
     "ERROR",  # a region tree-sitter could not parse (often macro-heavy C): look inside it
 }  # (a C/C++ struct or class is itself the declaration a member change is cut at)
 

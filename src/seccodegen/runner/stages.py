@@ -75,9 +75,8 @@ def humaneval_settings(exp: Experiment, model: str) -> dict[str, Any]:
 
 def dataset_data_path(dataset_dir: Path, granularity: str, size: str) -> str:
     """The train file of one granularity (and nested size subset) inside a dataset artifact."""
-    from seccodegen.dataset.build import train_file
-
-    return str(train_file(dataset_dir, granularity, None if size == "all" else int(size)))
+    sub = Path(granularity) if size == "all" else Path(granularity) / f"size-{int(size)}"
+    return str(dataset_dir / sub / "train.jsonl")
 
 
 @STAGE_RUNNERS.register("dataset")

@@ -28,6 +28,7 @@ class ReaderContext:
     links: dict[tuple[str, str], LinkInfo] = field(default_factory=dict)  # (repo, sha) -> CVE/CWE
     drops: list[Dropped] = field(default_factory=list)
     include_tests: bool = False
+    _by_repo: dict[str, list[tuple[str, LinkInfo]]] = field(default_factory=dict, repr=False)
 
     def drop(self, location: str, reason: str, source: str = "", detail: str = "") -> None:
         self.drops.append(Dropped(location, reason, source, detail[:300]))
@@ -53,12 +54,17 @@ class ReaderContext:
 
     def link_for(self, repo: str, sha: str) -> LinkInfo | None:
         info = self.links.get((repo.lower(), sha.lower()))
-        if info is None and len(sha) >= 7:
-            # link lists sometimes hold abbreviated hashes
+        if info is not None or len(sha) < 7:
+            return info
+        # link lists sometimes hold abbreviated hashes: compare within the same repository only
+        if len(self._by_repo) == 0 and self.links:
             for (r, s), value in self.links.items():
-                if r == repo.lower() and (s.startswith(sha.lower()) or sha.lower().startswith(s)):
-                    return value
-        return info
+                self._by_repo.setdefault(r, []).append((s, value))
+        short = sha.lower()
+        for s, value in self._by_repo.get(repo.lower(), ()):
+            if s.startswith(short) or short.startswith(s):
+                return value
+        return None
 
 
 Reader = Callable[[Path, ReaderContext], Iterator[CommitRecord]]

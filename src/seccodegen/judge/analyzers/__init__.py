@@ -7,6 +7,7 @@ from seccodegen.judge.analyzers import (  # noqa: F401  (import = registration)
     gcc_analyzer,
     gcc_warnings,
     semgrep,
+    source_checks,
 )
 from seccodegen.judge.analyzers.base import ANALYZERS, Analyzer, AnalyzerCrash, get_analyzer
 
