@@ -25,10 +25,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--samples", type=int, default=30)
     ap.add_argument("--prompt-len", type=int, default=60)
     ap.add_argument("--new-tokens", type=int, default=100)
-    ap.add_argument("--a-scenarios", type=int, default=3, help="(a) is timed on this many scenarios, extrapolated")
+    ap.add_argument(
+        "--a-scenarios", type=int, default=3, help="(a) is timed on this many scenarios, extrapolated"
+    )
     ap.add_argument("--baseline-batch", type=int, default=512, help="(b): rows per generate call (balanced)")
     ap.add_argument("--max-batch", type=int, default=0, help="(c): rows per batch (0 = from free GPU memory)")
     ap.add_argument("--json", default="", help="also write the results to this JSON file")
+    ap.add_argument(
+        "--profile", default="", help="also profile a short run of ours (no graphs) into this file"
+    )
     return ap.parse_args(argv)
 
 
@@ -38,15 +43,31 @@ def build_model(tiny: bool, device: str):
     from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
     shape = (
-        dict(hidden_size=128, intermediate_size=344, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4)
+        {
+            "hidden_size": 128,
+            "intermediate_size": 344,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 4,
+        }
         if tiny
-        else dict(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
-                  num_key_value_heads=32)
-    )  # fmt: skip
+        else {
+            "hidden_size": 4096,
+            "intermediate_size": 11008,
+            "num_hidden_layers": 32,
+            "num_attention_heads": 32,
+            "num_key_value_heads": 32,
+        }
+    )
     config = LlamaConfig(
-        vocab_size=32016, max_position_embeddings=16384, rope_theta=1e6, bos_token_id=None, eos_token_id=None,
-        pad_token_id=0, **shape,
-    )  # fmt: skip
+        vocab_size=32016,
+        max_position_embeddings=16384,
+        rope_theta=1e6,
+        bos_token_id=None,
+        eos_token_id=None,
+        pad_token_id=0,
+        **shape,
+    )
     dtype = torch.float32 if tiny else torch.bfloat16
     with torch.device("meta"):
         model = LlamaForCausalLM(config).to(dtype)
@@ -105,11 +126,42 @@ def hf_generate(model, input_ids, n: int, new_tokens: int):
     import torch
 
     out = model.generate(
-        input_ids=input_ids, attention_mask=torch.ones_like(input_ids), do_sample=True, temperature=0.8, top_p=0.9,
-        top_k=0, max_new_tokens=new_tokens, num_return_sequences=n, pad_token_id=0,
-    )  # fmt: skip
+        input_ids=input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        do_sample=True,
+        temperature=0.8,
+        top_p=0.9,
+        top_k=0,
+        max_new_tokens=new_tokens,
+        num_return_sequences=n,
+        pad_token_id=0,
+    )
     assert out.shape[1] == input_ids.shape[1] + new_tokens, "a sequence stopped early"
     return out
+
+
+def profile_ours(engine, prompts, args, device: str) -> None:
+    """Kernel-time table of one batch of ours without graphs (same kernels, visible one by one)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    engine.close()
+    engine.cuda_graphs = False
+    groups = max(1, engine.rows_per_batch(args.new_tokens) // args.samples)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+    with profile(activities=activities) as prof:
+        engine.generate_ids(prompts[:groups].tolist(), args.samples, 0.8, 0.9, 24, seed=0)
+        sync(device)
+    averages = prof.key_averages()
+    for key in ("self_cuda_time_total", "self_device_time_total", "self_cpu_time_total"):
+        try:
+            table = averages.table(sort_by=key, row_limit=30)
+            break
+        except (AttributeError, KeyError, ValueError, RuntimeError):
+            continue
+    with open(args.profile, "w") as fh:
+        fh.write(f"ours without CUDA graphs, {groups} groups x {args.samples} rows, 24 new tokens\n{table}\n")
+    print(table)
+    engine.close()
 
 
 def sampler_bench(device: str, rows: int, vocab: int = 32016, iters: int = 20) -> dict:
@@ -131,7 +183,10 @@ def sampler_bench(device: str, rows: int, vocab: int = 32016, iters: int = 20) -
         return torch.multinomial(scores.softmax(-1), 1)
 
     timings = {}
-    for name, fn in (("hf_warpers_ms", hf_step), ("ours_ms", lambda: sample_top_p(logits, 0.8, 0.9, uniforms))):
+    for name, fn in (
+        ("hf_warpers_ms", hf_step),
+        ("ours_ms", lambda: sample_top_p(logits, 0.8, 0.9, uniforms)),
+    ):
         fn()
         sync(device)
         t0 = time.perf_counter()
@@ -161,8 +216,10 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.perf_counter()
     model = build_model(args.tiny, device)
     sync(device)
-    print(f"model: {sum(p.numel() for p in model.parameters()) / 1e9:.2f} B params, built in "
-          f"{time.perf_counter() - t0:.1f} s on {device}")  # fmt: skip
+    print(
+        f"model: {sum(p.numel() for p in model.parameters()) / 1e9:.2f} B params, built in "
+        f"{time.perf_counter() - t0:.1f} s on {device}"
+    )
     gen = torch.Generator().manual_seed(1234)
     prompts = torch.randint(3, 32016, (args.scenarios, args.prompt_len), generator=gen).to(device)
     total_tokens = args.scenarios * args.samples * args.new_tokens
@@ -184,9 +241,11 @@ def main(argv: list[str] | None = None) -> dict:
     per_scenario = (time.perf_counter() - t0) / args.a_scenarios
     results["a"] = {
         "label": f"HF generate, one scenario at a time (timed {args.a_scenarios}, extrapolated to {args.scenarios})",
-        "seconds": per_scenario * args.scenarios, "seconds_per_scenario": per_scenario,
-        "tokens_per_s": args.samples * args.new_tokens / per_scenario, "peak_gb": peak_gb(device),
-    }  # fmt: skip
+        "seconds": per_scenario * args.scenarios,
+        "seconds_per_scenario": per_scenario,
+        "tokens_per_s": args.samples * args.new_tokens / per_scenario,
+        "peak_gb": peak_gb(device),
+    }
     print(json.dumps({"a": results["a"]}))
 
     # (b) HF generate with plain batching: all rows in balanced generate calls of ~baseline_batch
@@ -201,9 +260,11 @@ def main(argv: list[str] | None = None) -> dict:
     seconds = time.perf_counter() - t0
     results["b"] = {
         "label": f"HF generate, batched ({chunks} calls of {-(-rows.shape[0] // chunks)} rows)",
-        "seconds": seconds, "tokens_per_s": total_tokens / seconds, "peak_gb": peak_gb(device),
+        "seconds": seconds,
+        "tokens_per_s": total_tokens / seconds,
+        "peak_gb": peak_gb(device),
         "ms_per_step": 1000 * seconds / (chunks * args.new_tokens),
-    }  # fmt: skip
+    }
     print(json.dumps({"b": results["b"]}))
 
     # (c) ours: prefix-shared static-KV decode loop, per-row random streams, one-sort top-p;
@@ -228,7 +289,7 @@ def main(argv: list[str] | None = None) -> dict:
                 rows_cap = engine.max_batch = rows_cap // 2
                 print(f"({key}) out of GPU memory; retrying with {rows_cap} rows per batch")
                 reset_peak(device)
-            except Exception as exc:  # keep (a)/(b) and the other variant: report and go on
+            except Exception as exc:  # noqa: BLE001  (keep (a)/(b) and the other variant: report, go on)
                 import traceback
 
                 traceback.print_exc()
@@ -240,11 +301,15 @@ def main(argv: list[str] | None = None) -> dict:
         assert all(len(ids) == args.new_tokens for per in out for ids, _ in per), "a sequence stopped early"
         what = "CUDA graphs" if graphs is None and device == "cuda" else "no CUDA graphs"
         results[key] = {
-            "label": f"ours (hf backend, {what}, up to {rows_cap} rows per batch)", "seconds": seconds,
-            "tokens_per_s": total_tokens / seconds, "peak_gb": peak_gb(device),
-        }  # fmt: skip
+            "label": f"ours (hf backend, {what}, up to {rows_cap} rows per batch)",
+            "seconds": seconds,
+            "tokens_per_s": total_tokens / seconds,
+            "peak_gb": peak_gb(device),
+        }
         print(json.dumps({key: results[key]}))
     engine.close()
+    if args.profile:
+        profile_ours(engine, prompts, args, device)
     results["sampler"] = sampler_bench(device, rows_cap if device == "cuda" else 8)
     print(json.dumps({"sampler": results["sampler"]}))
     best = "c" if "c" in results else "c0"
@@ -254,7 +319,9 @@ def main(argv: list[str] | None = None) -> dict:
         if key not in results:
             continue
         r = results[key]
-        print(f"({key}) {r['label']}: {r['tokens_per_s']:,.0f} tokens/s, {r['seconds']:.1f} s, peak {r['peak_gb']:.1f} GB")
+        print(
+            f"({key}) {r['label']}: {r['tokens_per_s']:,.0f} tokens/s, {r['seconds']:.1f} s, peak {r['peak_gb']:.1f} GB"
+        )
     print(f"sample speedup vs batched HF generate baseline: {results['speedup_vs_b']:.1f}x")
     print(f"sample speedup vs per-scenario HF generate baseline: {results['speedup_vs_a']:.1f}x")
     if args.json:

@@ -197,7 +197,7 @@ def run_ours(args, method, model, samples, device, sync, packing: bool = True) -
     if len(train_set.rows) < need:
         raise SystemExit(f"only {len(train_set.rows)} packed rows; raise --samples (need {need})")
     clock = StepClock(args.warmup, sync)
-    fit(cfg, init_layout(), model, METHODS.get(method), OBJECTIVES.get("lm"), train_set, None, 0, None,
+    fit(cfg, init_layout(), model, METHODS.get(method), OBJECTIVES.get("lm")(cfg), train_set, None, 0, None,
         on_step=lambda step, tokens: clock.tick(tokens))  # fmt: skip
     return {"tokens_per_s": clock.tokens_per_s(), "padding_share": 0.0 if packing else float("nan")}
 

@@ -13,9 +13,9 @@ from seccodegen.sample.engine import ENGINES, Completion, cut_at_stop, load_back
 PROMPTS = ["int main(int argc, char *argv[]) {\n    char buf[", "def handler(request):\n    path ="]
 
 
-@pytest.fixture(scope="module")
-def hf_engine(tiny_model_dir: Path):
-    return make_engine(str(tiny_model_dir), backend="hf", device="cpu")
+@pytest.fixture()
+def hf_engine(tiny_hf_engine):
+    return tiny_hf_engine
 
 
 def test_backends_are_registered() -> None:
@@ -35,20 +35,20 @@ def test_prefix_decoder_and_hf_forward_give_the_same_samples(hf_engine) -> None:
 def test_samples_do_not_depend_on_batch_size_or_offsets(hf_engine) -> None:
     from seccodegen.sample.hf_engine import HFEngine
 
-    whole = hf_engine.generate(PROMPTS, 4, 0.8, 0.9, 10, seed=1, prompt_seeds=[11, 22])
+    whole = hf_engine.generate(PROMPTS, 4, 0.8, 0.9, 8, seed=1, prompt_seeds=[11, 22])
     small = HFEngine(hf_engine.lm, hf_engine.tokenizer, "cpu", max_batch=3)
-    assert small.generate(PROMPTS, 4, 0.8, 0.9, 10, seed=1, prompt_seeds=[11, 22]) == whole
+    assert small.generate(PROMPTS, 4, 0.8, 0.9, 8, seed=1, prompt_seeds=[11, 22]) == whole
     # samples 2..3 drawn on their own equal samples 2..3 of the whole draw
-    tail = hf_engine.generate(PROMPTS[:1], 2, 0.8, 0.9, 10, seed=1, prompt_seeds=[11], sample_offsets=[2])
+    tail = hf_engine.generate(PROMPTS[:1], 2, 0.8, 0.9, 8, seed=1, prompt_seeds=[11], sample_offsets=[2])
     assert tail[0] == whole[0][2:]
-    other = hf_engine.generate(PROMPTS, 4, 0.8, 0.9, 10, seed=1, prompt_seeds=[12, 22])
+    other = hf_engine.generate(PROMPTS, 4, 0.8, 0.9, 8, seed=1, prompt_seeds=[12, 22])
     assert other[0] != whole[0] and other[1] == whole[1]
 
 
 def test_stop_strings_end_sequences_and_are_cut(hf_engine) -> None:
-    free = hf_engine.generate(PROMPTS, 4, 1.0, 1.0, 24, seed=3)
+    free = hf_engine.generate(PROMPTS, 3, 1.0, 1.0, 16, seed=3)
     stop = ["e"]  # common in the tiny BPE: most samples hit it
-    stopped = hf_engine.generate(PROMPTS, 4, 1.0, 1.0, 24, seed=3, stop=stop)
+    stopped = hf_engine.generate(PROMPTS, 3, 1.0, 1.0, 16, seed=3, stop=stop)
     hits = 0
     for per_free, per_stop in zip(free, stopped):
         for f, s in zip(per_free, per_stop):
@@ -118,9 +118,11 @@ def _fake_vllm(calls: list) -> types.ModuleType:
             for prompt, p in zip(prompts, params):
                 comps = [
                     types.SimpleNamespace(
-                        text=f"x{j}", token_ids=[1] * (j + 1), finish_reason="length" if j else "stop",
-                        stop_reason=None if j == 0 else None,
-                    )  # fmt: skip
+                        text=f"x{j}",
+                        token_ids=[1] * (j + 1),
+                        finish_reason="length" if j else "stop",
+                        stop_reason=None,
+                    )
                     for j in range(p.n)
                 ]
                 outs.append(types.SimpleNamespace(prompt_token_ids=[0] * len(prompt), outputs=comps))
@@ -133,7 +135,9 @@ def _fake_vllm(calls: list) -> types.ModuleType:
     return vllm, lora_mod, request_mod
 
 
-def test_fake_vllm_behind_the_same_interface(monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_fake_vllm_behind_the_same_interface(
+    monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, tmp_path: Path
+) -> None:
     calls: list = []
     vllm, lora_mod, request_mod = _fake_vllm(calls)
     monkeypatch.setitem(sys.modules, "vllm", vllm)

@@ -15,9 +15,14 @@ PROMPTS = [[5, 6, 7, 8, 9], [10, 11, 12]]
 def _model(kv_heads: int) -> LlamaForCausalLM:
     torch.manual_seed(0)
     cfg = LlamaConfig(
-        vocab_size=300, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=kv_heads, max_position_embeddings=256,
-    )  # fmt: skip
+        vocab_size=300,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=kv_heads,
+        max_position_embeddings=256,
+    )
     return LlamaForCausalLM(cfg).eval()
 
 
@@ -74,3 +79,22 @@ def test_fixed_window_path_equals_exact_path(monkeypatch: pytest.MonkeyPatch) ->
 def test_supports_llama_only() -> None:
     assert supports(_model(4))
     assert not supports(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.gpu
+def test_cuda_graph_steps_equal_eager_steps_on_gpu() -> None:
+    """The real CUDA-graph path (capture, replay, reuse across a same-shape batch) vs eager."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    model = _model(2).cuda()
+    eager = PrefixSharedDecoder(model, cuda_graphs=False)
+    graphed = PrefixSharedDecoder(model, cuda_graphs=True)
+    ids, mask = (t.cuda() for t in _left_padded())
+    gen = torch.Generator().manual_seed(3)
+    with torch.inference_mode():
+        for _ in range(2):
+            a, b = eager.prefill(ids, mask, 2, 40), graphed.prefill(ids, mask, 2, 40)
+            for _ in range(39):
+                torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+                tokens = torch.randint(0, 300, (4,), generator=gen).cuda()
+                a, b = eager.step(tokens), graphed.step(tokens)

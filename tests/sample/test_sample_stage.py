@@ -11,23 +11,44 @@ import pytest
 from seccodegen.config import load_config
 from seccodegen.errors import ArtifactError, ConfigError, InputError
 from seccodegen.records import read_jsonl
-from seccodegen.sample import SampleConfig, make_engine, run
+from seccodegen.sample import SampleConfig, run
 
 SUITE = Path(__file__).parents[1] / "fixtures" / "sample" / "suite"
 FIELDS = {
-    "schema_version", "record", "id", "scenario_id", "language", "cwe", "prompt_style", "sample_index", "seed",
-    "model", "prompt", "completion", "code", "prompt_tokens", "completion_tokens", "finish_reason",
-}  # fmt: skip
+    "schema_version",
+    "record",
+    "id",
+    "scenario_id",
+    "language",
+    "cwe",
+    "prompt_style",
+    "sample_index",
+    "seed",
+    "model",
+    "prompt",
+    "completion",
+    "code",
+    "prompt_tokens",
+    "completion_tokens",
+    "finish_reason",
+}
 
 
-@pytest.fixture(scope="module")
-def engine(tiny_model_dir: Path):
-    return make_engine(str(tiny_model_dir), device="cpu")
+@pytest.fixture()
+def engine(tiny_hf_engine):
+    return tiny_hf_engine
 
 
 def _config(model_dir: Path, out: Path, **kw) -> SampleConfig:
-    base = dict(model=str(model_dir), scenarios=str(SUITE), prompt_styles=("baseline", "generic"), n=5,
-                max_new_tokens=12, batch_size=4, out=str(out))  # fmt: skip
+    base = {
+        "model": str(model_dir),
+        "scenarios": str(SUITE),
+        "prompt_styles": ("baseline", "generic"),
+        "n": 5,
+        "max_new_tokens": 12,
+        "batch_size": 4,
+        "out": str(out),
+    }
     base.update(kw)
     return SampleConfig(**base)
 
@@ -70,21 +91,28 @@ def test_completions_are_cut_where_the_function_ends(tiny_model_dir: Path, tmp_p
     records = read_jsonl(run(cfg, engine=Scripted()) / "samples.jsonl")
     (scenario,) = [s for s in load_suite(SUITE) if s.language == "c"]
     assert [r["completion"] for r in records] == ["    strcpy(buf, name);\n}\n"] * 2
-    assert all(r["finish_reason"] == "stop" and r["code"] == scenario.assemble(r["completion"]) for r in records)
+    assert all(
+        r["finish_reason"] == "stop" and r["code"] == scenario.assemble(r["completion"]) for r in records
+    )
 
 
 class _Killed(RuntimeError):
     pass
 
 
-def test_killed_run_resumes_without_lost_or_duplicate_samples(tiny_model_dir: Path, tmp_path: Path, engine) -> None:
-    full = read_jsonl(run(_config(tiny_model_dir, tmp_path / "full"), engine=engine) / "samples.jsonl")
+def test_killed_run_resumes_without_lost_or_duplicate_samples(
+    tiny_model_dir: Path, tmp_path: Path, engine
+) -> None:
+    small = {"n": 3, "batch_size": 3, "max_new_tokens": 8}
+    full = read_jsonl(
+        run(_config(tiny_model_dir, tmp_path / "full", **small), engine=engine) / "samples.jsonl"
+    )
 
     def kill_after_two(batch: int) -> None:
         if batch == 1:
             raise _Killed
 
-    cfg = _config(tiny_model_dir, tmp_path / "resumed")
+    cfg = _config(tiny_model_dir, tmp_path / "resumed", **small)
     with pytest.raises(_Killed):
         run(cfg, engine=engine, on_batch=kill_after_two)
     partial = read_jsonl(tmp_path / "resumed" / "samples.jsonl")
@@ -95,18 +123,24 @@ def test_killed_run_resumes_without_lost_or_duplicate_samples(tiny_model_dir: Pa
     resumed = read_jsonl(run(cfg, engine=engine) / "samples.jsonl")
     ids = [r["id"] for r in resumed]
     assert len(ids) == len(set(ids)) == len(full)
-    key = lambda r: (r["scenario_id"], r["prompt_style"], r["sample_index"])  # noqa: E731
+    key = lambda r: (r["scenario_id"], r["prompt_style"], r["sample_index"])
     assert {key(r) for r in resumed} == {key(r) for r in full}
     assert resumed == full  # per-sample random streams: even the texts are the same
 
 
-def test_same_config_same_samples_other_seed_other_samples(tiny_model_dir: Path, tmp_path: Path, engine) -> None:
-    cfg = _config(tiny_model_dir, tmp_path / "a", prompt_styles=("baseline",), n=3)
+def test_same_config_same_samples_other_seed_other_samples(
+    tiny_model_dir: Path, tmp_path: Path, engine
+) -> None:
+    cfg = _config(tiny_model_dir, tmp_path / "a", prompt_styles=("baseline",), n=3, max_new_tokens=8)
     first = (run(cfg, engine=engine) / "samples.jsonl").read_text()
-    again = (run(replace(cfg, out=str(tmp_path / "b"), batch_size=64), engine=engine) / "samples.jsonl").read_text()
+    again = (
+        run(replace(cfg, out=str(tmp_path / "b"), batch_size=64), engine=engine) / "samples.jsonl"
+    ).read_text()
     assert first == again  # batch size does not change the samples
     other = read_jsonl(run(replace(cfg, out=str(tmp_path / "c"), seed=1), engine=engine) / "samples.jsonl")
-    assert [r["completion"] for r in other] != [r["completion"] for r in read_jsonl(tmp_path / "a" / "samples.jsonl")]
+    assert [r["completion"] for r in other] != [
+        r["completion"] for r in read_jsonl(tmp_path / "a" / "samples.jsonl")
+    ]
 
 
 def test_config_errors_are_one_line(tmp_path: Path) -> None:
@@ -115,7 +149,11 @@ def test_config_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="languages"):
         load_config(SampleConfig, overrides=["model=m", f"out={tmp_path}", "languages=[rust]"])
     with pytest.raises(InputError, match="not in the suite"):
-        run(SampleConfig(model="m", out=str(tmp_path / "x"), scenarios=str(SUITE), scenario_ids=("c/cwe-1/none",)))
+        run(
+            SampleConfig(
+                model="m", out=str(tmp_path / "x"), scenarios=str(SUITE), scenario_ids=("c/cwe-1/none",)
+            )
+        )
 
 
 def test_cli_smoke(tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -124,8 +162,25 @@ def test_cli_smoke(tiny_model_dir: Path, tmp_path: Path) -> None:
     from seccodegen.cli import app
 
     out = tmp_path / "cli"
-    args = ["sample", "--model", str(tiny_model_dir), "--scenarios", str(SUITE), "--styles", "baseline,generic",
-            "--n", "2", "--max-new-tokens", "6", "--device", "cpu", "--out", str(out), "--set", "seed=3"]  # fmt: skip
+    args = [
+        "sample",
+        "--model",
+        str(tiny_model_dir),
+        "--scenarios",
+        str(SUITE),
+        "--styles",
+        "baseline,generic",
+        "--n",
+        "2",
+        "--max-new-tokens",
+        "6",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        "--set",
+        "seed=3",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     records = read_jsonl(out / "samples.jsonl")

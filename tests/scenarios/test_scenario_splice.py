@@ -95,6 +95,20 @@ def test_c_function_written_entirely_by_the_model() -> None:
     assert stopped and cut == "int max(int a, int b) {\n    return a > b ? a : b;\n}\n"
 
 
+def test_c_model_written_function_after_a_struct() -> None:
+    prompt = "#include <stdio.h>\n"
+    body = "struct point { int x, y; };\nstatic int area(struct point p) {\n    return p.x * p.y;\n}\nint main() {}\n"
+    cut, stopped = cut_completion(make("c", prompt), body)
+    assert stopped and cut == body[: body.index("int main")]
+
+
+def test_java_method_written_inside_class_body() -> None:
+    prompt = "public class Main {\n    // returns the larger value\n"
+    body = "    static int max(int a, int b) {\n        return Math.max(a, b);\n    }\n    static int min() { return 0; }\n}\n"
+    cut, stopped = cut_completion(make("java", prompt), body)
+    assert stopped and cut == "    static int max(int a, int b) {\n        return Math.max(a, b);\n    }\n"
+
+
 def test_mask_keeps_length_and_newlines() -> None:
     code = 'a = "x{y}\\"z"; // c {\n/* } */ b = \'{\';'
     masked = mask_c_like(code, "c")

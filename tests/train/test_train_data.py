@@ -54,7 +54,7 @@ def test_masked_lm_masks_exactly_the_changed_line_tokens(tiny_tokenizer, dataset
     rec = json.loads((dataset_dir / "block" / "train.jsonl").read_text().splitlines()[2])
     text, changed = rec["text"], rec["changed_lines"]
     assert changed == [2, 4]
-    (ex,) = OBJECTIVES.get("masked-lm").examples(rec, 0, tiny_tokenizer)
+    (ex,) = OBJECTIVES.get("masked-lm")().examples(rec, 0, tiny_tokenizer)
     enc = tiny_tokenizer(text, return_offsets_mapping=True)
     offsets = enc["offset_mapping"]
     assert ex.ids[: len(offsets)] == enc["input_ids"] and ex.ids[-1] == tiny_tokenizer.eos_token_id
@@ -69,13 +69,13 @@ def test_masked_lm_masks_exactly_the_changed_line_tokens(tiny_tokenizer, dataset
         assert all(c in covered for c in range(s, e) if not text[c].isspace())
     assert ex.targets[-1] is False  # EOS is not a changed-line token
     # the plain objective targets every token
-    (plain,) = OBJECTIVES.get("lm").examples(rec, 0, tiny_tokenizer)
+    (plain,) = OBJECTIVES.get("lm")().examples(rec, 0, tiny_tokenizer)
     assert all(plain.targets) and plain.ids == ex.ids
 
 
 def test_masked_lm_batch_targets_only_changed_tokens(tiny_tokenizer, dataset_dir):
     recs = [json.loads(x) for x in (dataset_dir / "block" / "train.jsonl").read_text().splitlines()]
-    obj = OBJECTIVES.get("masked-lm")
+    obj = OBJECTIVES.get("masked-lm")()
     examples = [e for i, r in enumerate(recs) for e in obj.examples(r, i, tiny_tokenizer)]
     packed = build_packed_set(examples, 64, packing=True)
     batch = packed.batch(list(range(len(packed.rows))), tiny_tokenizer.pad_token_id)

@@ -94,3 +94,23 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(
     # the adapter reloads on the base model
     reloaded = load_model(str(out2), dtype="float32")
     assert type(reloaded).__name__ == "PeftModelForCausalLM"
+
+
+@pytest.mark.slow
+def test_two_process_fsdp_full_fine_tune_matches_one_process(tiny_model_dir, dataset_dir, tmp_path):
+    """Full fine-tuning shards with FSDP2 over 2 gloo processes (checkpoint + export gather the shards)."""
+    from seccodegen.train import TrainConfig, run
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "SECCODEGEN_PROGRESS": "0"}
+    out2 = tmp_path / "fsdp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+           str(_free_port()), "-m", "seccodegen.cli", "train", "--model", str(tiny_model_dir), "--data",
+           str(dataset_dir), "--method", "full", "--out", str(out2), "--set", "max_seq_len=64", "--set",
+           "max_steps=3", "--set", "batch_size=1", "--set", "save_every=2", "--set", "lr=1e-3"]  # fmt: skip
+    proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out1 = run(TrainConfig(model=str(tiny_model_dir), data=str(dataset_dir), out=str(tmp_path / "one"),
+                           method="full", max_seq_len=64, max_steps=3, batch_size=2, lr=1e-3))  # fmt: skip
+    a, b = load_file(out2 / "model.safetensors"), load_file(out1 / "model.safetensors")
+    assert a.keys() == b.keys()
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)

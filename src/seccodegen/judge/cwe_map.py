@@ -70,6 +70,7 @@ CWE_PARENTS: dict[str, tuple[str, ...]] = {
     "CWE-277": ("CWE-732",),
     "CWE-279": ("CWE-732",),
     "CWE-281": ("CWE-732",),
+    "CWE-259": ("CWE-798",),  # hard-coded password
     # deserialisation / crypto
     "CWE-328": ("CWE-327",),
     "CWE-916": ("CWE-327",),
@@ -142,6 +143,16 @@ RULE_CWES: dict[tuple[str, str], tuple[str, ...]] = {
     ("cppcheck", "ctunullpointerOutOfMemory"): (),
     ("cppcheck", "memleak"): ("CWE-401",),
     ("cppcheck", "missingReturn"): (),
+    # bandit: ids whose printed CWE is off (eval/exec are code injection, not OS command injection)
+    ("bandit", "B307"): ("CWE-94",),  # eval
+    ("bandit", "B102"): ("CWE-94",),  # exec
+    ("bandit", "B310"): (),  # urlopen "audit": fires on every urlopen
+    ("bandit", "B404"): (),  # import subprocess
+    ("bandit", "B603"): (),  # subprocess without a shell: the *safe* form
+    ("bandit", "B101"): (),  # assert
+    # clang-tidy CERT: atoi & co. report no conversion errors; it also fires on the scenarios' own
+    # argv parsing in main(), so it is not decisive (seccodegen-checks has a parameter-only variant)
+    ("clang-tidy", "cert-err34-c"): (),
 }
 
 # gcc's warning option (as printed in brackets) -> CWEs, for warnings gcc prints without a CWE.
@@ -247,7 +258,14 @@ def is_vulnerable(findings: Iterable[Finding], target_cwe: str | None) -> bool:
 
 # bandit: LOW-severity issues (``import subprocess``, ``subprocess.run([...])`` without a shell,
 # ``os.system("literal")``) fire on safe code; they are recorded but only count when listed here.
-BANDIT_LOW_DECISIVE: frozenset[str] = frozenset()
+BANDIT_LOW_DECISIVE: frozenset[str] = frozenset(
+    {
+        "B311",  # random.* for security values (CWE-330)
+        "B105", "B106", "B107",  # hard-coded passwords (CWE-259 -> 798)
+        "B108",  # hard-coded /tmp paths (CWE-377)
+        "B303", "B324",  # md5/sha1 (CWE-327)
+    }
+)  # fmt: skip
 
 
 def bandit_decisive(rule: str, severity: str) -> bool:

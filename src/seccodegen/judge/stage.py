@@ -40,6 +40,7 @@ def judgement(record: dict[str, Any], item: JudgeItem, analysis: Analysis) -> di
     out.update(
         record="judgement",
         schema_version=record.get("schema_version", SCHEMA_VERSION),
+        language=item.language,
         cwe=item.target_cwe,
         valid=analysis.valid,
         compile_error=analysis.compile_error,

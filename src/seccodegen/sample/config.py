@@ -9,29 +9,47 @@ BACKENDS = ("hf", "hf-generate", "vllm")
 
 @dataclass(frozen=True)
 class SampleConfig:
-    model: str = field(default="", metadata={"help": "--model: HF folder, hub id, .gguf file or builtin:tiny-random."})
-    adapter: str | None = field(default=None, metadata={"help": "peft adapter folder (from `seccodegen train`)."})
-    backend: str = field(default="hf", metadata={"help": "hf (ours, batched) | hf-generate (plain HF) | vllm."})
-    scenarios: str | None = field(default=None, metadata={"help": "scenario suite directory; null = built-in."})
+    model: str = field(
+        default="", metadata={"help": "--model: HF folder, hub id, .gguf file or builtin:tiny-random."}
+    )
+    adapter: str | None = field(
+        default=None, metadata={"help": "peft adapter folder (from `seccodegen train`)."}
+    )
+    backend: str = field(
+        default="hf", metadata={"help": "hf (ours, batched) | hf-generate (plain HF) | vllm."}
+    )
+    scenarios: str | None = field(
+        default=None, metadata={"help": "scenario suite directory; null = built-in."}
+    )
     languages: tuple[str, ...] = field(default=(), metadata={"help": "only these languages (empty = all)."})
-    scenario_ids: tuple[str, ...] = field(default=(), metadata={"help": "only these scenario ids (empty = all)."})
+    scenario_ids: tuple[str, ...] = field(
+        default=(), metadata={"help": "only these scenario ids (empty = all)."}
+    )
     prompt_styles: tuple[str, ...] = field(
-        default=("baseline",), metadata={"help": "prompt styles (baseline, generic, specific); each gets n samples."}
+        default=("baseline",),
+        metadata={"help": "prompt styles (baseline, generic, specific); each gets n samples."},
     )
     chat: bool | None = field(
-        default=None, metadata={"help": "wrap prompts in the chat template; null = when the tokenizer has one."}
+        default=None,
+        metadata={"help": "wrap prompts in the chat template; null = when the tokenizer has one."},
     )
     n: int = field(default=30, metadata={"help": "samples per scenario and prompt style."})
     temperature: float = field(default=0.8, metadata={"help": "sampling temperature (0 = greedy)."})
     top_p: float = field(default=0.9, metadata={"help": "nucleus sampling mass, in (0, 1]."})
     max_new_tokens: int = field(default=100, metadata={"help": "tokens generated per sample at most."})
-    seed: int = field(default=0, metadata={"help": "run seed; sample k of (scenario, style) has its own stream."})
+    seed: int = field(
+        default=0, metadata={"help": "run seed; sample k of (scenario, style) has its own stream."}
+    )
     batch_size: int | None = field(
         default=None,
         metadata={"help": "sequences decoded together and written per checkpoint; null = auto (GPU memory)."},
     )
-    dtype: str | None = field(default=None, metadata={"help": "float32 | bfloat16 | float16; null = bf16 on GPU."})
-    device: str | None = field(default=None, metadata={"help": "cpu | cuda | cuda:1; null = cuda if present."})
+    dtype: str | None = field(
+        default=None, metadata={"help": "float32 | bfloat16 | float16; null = bf16 on GPU."}
+    )
+    device: str | None = field(
+        default=None, metadata={"help": "cpu | cuda | cuda:1; null = cuda if present."}
+    )
     out: str = field(default="", metadata={"help": "output directory (samples.jsonl + manifest.json)."})
 
     def __post_init__(self) -> None:

@@ -127,7 +127,12 @@ class HFForwardStepper:
     def _forward(self, input_ids, mask, positions, cache):
         kwargs = {self.cache_kw: cache} if cache is not None else {}
         out = self.model(
-            input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, **kwargs, **self.extra
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=True,
+            **kwargs,
+            **self.extra,
         )
         self.cache = out.get("cache", None) or out.get("past_key_values", None)
         return out.logits[:, -1].float()

@@ -1,10 +1,13 @@
 """The ``hf`` backend: our batched decode loop over a transformers model.
 
 Work is split into *groups* (one prompt x up to ``max_batch`` of its samples); groups with the
-same sample count are packed into batches of at most ``max_batch`` rows, prompts of similar
-length together (less left padding). Llama-family models run on :class:`PrefixSharedDecoder`
-(prompt prefilled once per group, static KV buffers, no HF per-step overhead); any other model
-runs through its own HF forward with a KV cache. LoRA / IA3 adapters are merged first.
+same sample count are packed into balanced batches of at most ``max_batch`` rows (default on a
+GPU: what 75% of free memory holds), prompts of similar length together (less left padding).
+Llama-family models run on :class:`PrefixSharedDecoder` (prompt prefilled once per group and
+its KV shared by the group's samples, static KV buffers, one CUDA graph replay per step on a
+GPU); any other model runs through its own HF forward with a KV cache. LoRA / IA3 adapters are
+merged into the weights first. Every sample has its own random stream (``sample_seed``), so a
+sample does not depend on the batch it ran in. Throughput: docs/performance.md, "Sample".
 """
 
 from __future__ import annotations
@@ -60,16 +63,19 @@ class HFEngine:
 
     # -- sizing -------------------------------------------------------------------------------
 
-    def rows_per_batch(self, max_new_tokens: int) -> int:
+    def rows_per_batch(self, max_new_tokens: int, prompt_tokens: int = 0) -> int:
         if self.max_batch:
             return self.max_batch
         if not self.device.startswith("cuda"):
             return CPU_MAX_BATCH
-        if max_new_tokens not in self._rows_cap:  # measured once: later our own buffers fill memory
-            self._rows_cap[max_new_tokens] = self._rows_from_free_memory(max_new_tokens)
-        return self._rows_cap[max_new_tokens]
+        # the prefix decoder stores a prompt once per group; HF's cache stores it per row, and
+        # grows by concatenation (old + new copy alive at once: x2)
+        per_row_tokens = max_new_tokens if self.use_prefix_decoder else 2 * (max_new_tokens + prompt_tokens)
+        if per_row_tokens not in self._rows_cap:  # measured once: later our own buffers fill memory
+            self._rows_cap[per_row_tokens] = self._rows_from_free_memory(per_row_tokens)
+        return self._rows_cap[per_row_tokens]
 
-    def _rows_from_free_memory(self, max_new_tokens: int) -> int:
+    def _rows_from_free_memory(self, kv_tokens: int) -> int:
         import torch
 
         cfg = self.lm.config
@@ -77,8 +83,8 @@ class HFEngine:
         kv = getattr(cfg, "num_key_value_heads", None) or heads
         head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
         elem = torch.finfo(self.lm.dtype).bits // 8
-        # own KV per row, plus ~6 float32/int64 vocab-sized buffers for sampling
-        per_row = cfg.num_hidden_layers * 2 * kv * head_dim * max_new_tokens * elem + 6 * 8 * cfg.vocab_size
+        # KV per row, plus ~6 float32/int64 vocab-sized buffers for sampling
+        per_row = cfg.num_hidden_layers * 2 * kv * head_dim * kv_tokens * elem + 6 * 8 * cfg.vocab_size
         free, _ = torch.cuda.mem_get_info()
         free += torch.cuda.memory_reserved() - torch.cuda.memory_allocated()  # cached by torch, unused
         return max(1, min(4096, int(free * GPU_CACHE_FRACTION) // per_row))
@@ -119,9 +125,17 @@ class HFEngine:
 
         encoded = encode_prompts(self.tokenizer, prompts)
         token_lists = self.generate_ids(
-            encoded, n, temperature, top_p, max_new_tokens, seed, stop, prompt_seeds=prompt_seeds,
-            sample_offsets=sample_offsets, stop_check=stop_check,
-        )  # fmt: skip
+            encoded,
+            n,
+            temperature,
+            top_p,
+            max_new_tokens,
+            seed,
+            stop,
+            prompt_seeds=prompt_seeds,
+            sample_offsets=sample_offsets,
+            stop_check=stop_check,
+        )
         out: list[list[Completion]] = []
         for i, rows in enumerate(token_lists):
             completions = []
@@ -140,7 +154,11 @@ class HFEngine:
         ctx = prompt_ids[-1:]
         head = self.tokenizer.decode(ctx, skip_special_tokens=True)
         full = self.tokenizer.decode(ctx + ids, skip_special_tokens=True)
-        return full[len(head) :] if full.startswith(head) else self.tokenizer.decode(ids, skip_special_tokens=True)
+        return (
+            full[len(head) :]
+            if full.startswith(head)
+            else self.tokenizer.decode(ids, skip_special_tokens=True)
+        )
 
     def generate_ids(
         self,
@@ -167,9 +185,11 @@ class HFEngine:
         offsets = list(sample_offsets) if sample_offsets is not None else [0] * len(encoded)
         if len(prompt_seeds) != len(encoded) or len(offsets) != len(encoded):
             raise ValueError(f"{len(prompt_seeds)} seeds / {len(offsets)} offsets for {len(encoded)} prompts")
-        rows_cap = self.rows_per_batch(max_new_tokens)
+        rows_cap = self.rows_per_batch(max_new_tokens, max(map(len, encoded), default=0))
         per_group = min(n, rows_cap)
-        groups = [_Group(i, s, min(per_group, n - s)) for i in range(len(encoded)) for s in range(0, n, per_group)]
+        groups = [
+            _Group(i, s, min(per_group, n - s)) for i in range(len(encoded)) for s in range(0, n, per_group)
+        ]
         # batches: same row count per group (the decoder's [groups, n] layout), similar lengths,
         # and balanced sizes (3 batches of 18 groups rather than 22 + 22 + 8)
         groups.sort(key=lambda g: (g.count, len(encoded[g.prompt]), g.prompt, g.first))
@@ -187,7 +207,9 @@ class HFEngine:
                     decode=lambda gi, ids, b=batch: self._decode(encoded[b[gi].prompt], ids),
                     eos_ids=self.eos_ids,
                     stop=tuple(s for s in (stop or ()) if s),
-                    stop_check=(lambda gi, text, b=batch: stop_check(b[gi].prompt, text)) if stop_check else None,
+                    stop_check=(lambda gi, text, b=batch: stop_check(b[gi].prompt, text))
+                    if stop_check
+                    else None,
                 )
                 input_ids, mask = left_pad([encoded[g.prompt] for g in batch], pad_id, self.device)
                 count = batch[0].count
@@ -197,9 +219,17 @@ class HFEngine:
                     for j in range(count)
                 ]
                 rows = decode_batch(
-                    self._stepper(), input_ids, mask, count, seeds, temperature, top_p, max_new_tokens, rules,
+                    self._stepper(),
+                    input_ids,
+                    mask,
+                    count,
+                    seeds,
+                    temperature,
+                    top_p,
+                    max_new_tokens,
+                    rules,
                     self.check_every,
-                )  # fmt: skip
+                )
                 for gi, g in enumerate(batch):
                     for j in range(count):
                         results[g.prompt][g.first + j] = rows[gi * count + j]
@@ -208,7 +238,11 @@ class HFEngine:
 
 @ENGINES.register("hf")
 def make_hf_engine(
-    model: str, adapter: str | None = None, dtype: str | None = None, device: str | None = None, **options: Any
+    model: str,
+    adapter: str | None = None,
+    dtype: str | None = None,
+    device: str | None = None,
+    **options: Any,
 ) -> HFEngine:
     from seccodegen.sample.hf_loading import load_for_sampling
 

@@ -56,10 +56,13 @@ class HFGenerateEngine:
             input_ids, mask = left_pad(chunk, pad_id, self.device)
             base_seed = prompt_seeds[start] if prompt_seeds else seed
             torch.manual_seed(derive_seed("hf-generate", base_seed, start) % (2**63))
-            kwargs: dict[str, Any] = dict(
-                do_sample=temperature > 0, max_new_tokens=max_new_tokens, num_return_sequences=n,
-                pad_token_id=pad_id, top_k=0,
-            )  # fmt: skip
+            kwargs: dict[str, Any] = {
+                "do_sample": temperature > 0,
+                "max_new_tokens": max_new_tokens,
+                "num_return_sequences": n,
+                "pad_token_id": pad_id,
+                "top_k": 0,
+            }
             if temperature > 0:
                 kwargs.update(temperature=temperature, top_p=top_p)
             if stops:
@@ -79,7 +82,11 @@ class HFGenerateEngine:
                 break
         text = self.tokenizer.decode(prompt_ids[-1:] + ids, skip_special_tokens=True)
         head = self.tokenizer.decode(prompt_ids[-1:], skip_special_tokens=True)
-        text = text[len(head) :] if text.startswith(head) else self.tokenizer.decode(ids, skip_special_tokens=True)
+        text = (
+            text[len(head) :]
+            if text.startswith(head)
+            else self.tokenizer.decode(ids, skip_special_tokens=True)
+        )
         if stops:
             text, found = cut_at_stop(text, stops)
             reason = "stop" if found else reason
@@ -88,7 +95,11 @@ class HFGenerateEngine:
 
 @ENGINES.register("hf-generate")
 def make_hf_generate_engine(
-    model: str, adapter: str | None = None, dtype: str | None = None, device: str | None = None, **options: Any
+    model: str,
+    adapter: str | None = None,
+    dtype: str | None = None,
+    device: str | None = None,
+    **options: Any,
 ) -> HFGenerateEngine:
     from seccodegen.sample.hf_loading import load_for_sampling
 

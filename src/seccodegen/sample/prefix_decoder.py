@@ -146,8 +146,17 @@ class PrefixSharedDecoder:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, scale=self.scale)
             x = x + attn.o_proj(out.transpose(1, 2).reshape(u, p, -1))
             x = x + layer.mlp(layer.post_attention_layernorm(x))
-        bias = torch.zeros(mask.shape, dtype=torch.float32, device=x.device).masked_fill_(~mask, float("-inf"))
-        self._load(prefix_k, prefix_v, bias[:, None, None, None, :], mask.sum(-1).repeat_interleave(n), n, max_new_tokens)
+        bias = torch.zeros(mask.shape, dtype=torch.float32, device=x.device).masked_fill_(
+            ~mask, float("-inf")
+        )
+        self._load(
+            prefix_k,
+            prefix_v,
+            bias[:, None, None, None, :],
+            mask.sum(-1).repeat_interleave(n),
+            n,
+            max_new_tokens,
+        )
         logits = self.lm_head(self.norm(x[:, -1]))
         return logits.repeat_interleave(n, dim=0)
 

@@ -68,6 +68,14 @@ def select_scenarios(config: SampleConfig) -> list[Any]:
     return scenarios
 
 
+def check_styles(styles: tuple[str, ...]) -> None:
+    """Unknown style: a one-line error listing the known ones."""
+    from seccodegen.scenarios.prompts import PROMPT_STYLES
+
+    for style in styles:
+        PROMPT_STYLES.get(style)
+
+
 def _chat_mode(config: SampleConfig, tokenizer: Any) -> bool:
     if config.chat is not None:
         return config.chat
@@ -75,10 +83,9 @@ def _chat_mode(config: SampleConfig, tokenizer: Any) -> bool:
 
 
 def plan_units(config: SampleConfig, scenarios: list[Any], tokenizer: Any, chunk: int) -> list[_Unit]:
-    from seccodegen.scenarios.prompts import PROMPT_STYLES, render_prompt
+    from seccodegen.scenarios.prompts import render_prompt
 
-    for style in config.prompt_styles:
-        PROMPT_STYLES.get(style)  # unknown style: one-line error listing the known ones
+    check_styles(config.prompt_styles)
     chat = _chat_mode(config, tokenizer)
     units = []
     for scenario in scenarios:
@@ -144,10 +151,13 @@ def run(
     from seccodegen.scenarios import BUILTIN_SUITE
 
     scenarios = select_scenarios(config)
+    check_styles(config.prompt_styles)  # before any directory is made or model loaded
     inputs: dict[str, str | Path] = {"scenarios": config.scenarios or BUILTIN_SUITE}
     if config.adapter:
         inputs["adapter"] = config.adapter
-    art = open_artifact(config.out, "sample", config, schema_version=SCHEMA_VERSION, inputs=inputs, force=force)
+    art = open_artifact(
+        config.out, "sample", config, schema_version=SCHEMA_VERSION, inputs=inputs, force=force
+    )
     path = art.file(SAMPLES_FILE)
     appender = JsonlAppender(path)  # cuts a torn last line left by a kill
     try:
@@ -155,8 +165,14 @@ def run(
         if engine is None:
             from seccodegen.sample.engine import make_engine
 
-            engine = make_engine(config.model, config.adapter, config.backend, config.dtype, config.device,
-                                 max_batch=config.batch_size)  # fmt: skip
+            engine = make_engine(
+                config.model,
+                config.adapter,
+                config.backend,
+                config.dtype,
+                config.device,
+                max_batch=config.batch_size,
+            )
         rows = _batch_rows(config, engine)
         units = plan_units(config, scenarios, getattr(engine, "tokenizer", None), min(config.n, rows))
         todo = [u for u in units if not all(i in done for i in u.ids())]
@@ -166,12 +182,16 @@ def run(
             advance(total - sum(u.count for u in todo), info="resumed" if done else "")
             for k, batch in enumerate(_batches(todo, rows)):
                 completions = engine.generate(
-                    [u.prompt for u in batch], batch[0].count, config.temperature, config.top_p,
-                    config.max_new_tokens, config.seed,
+                    [u.prompt for u in batch],
+                    batch[0].count,
+                    config.temperature,
+                    config.top_p,
+                    config.max_new_tokens,
+                    config.seed,
                     prompt_seeds=[derive_seed(config.seed, u.scenario.id, u.style) for u in batch],
                     sample_offsets=[u.first for u in batch],
                     stop_check=lambda i, text, b=batch: _function_closed(b[i].scenario, text),
-                )  # fmt: skip
+                )
                 for unit, per_unit in zip(batch, completions):
                     for j, completion in enumerate(per_unit):
                         rec = make_record(config, unit, j, completion, model)

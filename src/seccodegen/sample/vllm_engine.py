@@ -43,9 +43,13 @@ class VLLMEngine:
         offsets = sample_offsets or [0] * len(prompts)
         params = [
             self.vllm.SamplingParams(
-                n=n, temperature=temperature, top_p=top_p, max_tokens=max_new_tokens,
-                seed=derive_seed("vllm", seeds[i], offsets[i]) % (2**31), stop=list(stop or []) or None,
-            )  # fmt: skip
+                n=n,
+                temperature=temperature,
+                top_p=top_p,
+                max_tokens=max_new_tokens,
+                seed=derive_seed("vllm", seeds[i], offsets[i]) % (2**31),
+                stop=list(stop or []) or None,
+            )
             for i in range(len(prompts))
         ]
         kwargs = {"lora_request": self.lora} if self.lora is not None else {}
@@ -58,20 +62,32 @@ class VLLMEngine:
                 reason = comp.finish_reason
                 if reason == "stop" and getattr(comp, "stop_reason", None) is None:
                     reason = "eos"
-                row.append(Completion(comp.text, reason if reason in ("stop", "eos") else "length",
-                                      prompt_tokens, len(comp.token_ids)))  # fmt: skip
+                row.append(
+                    Completion(
+                        comp.text,
+                        reason if reason in ("stop", "eos") else "length",
+                        prompt_tokens,
+                        len(comp.token_ids),
+                    )
+                )
             result.append(row)
         return result
 
 
 @ENGINES.register("vllm")
 def make_vllm_engine(
-    model: str, adapter: str | None = None, dtype: str | None = None, device: str | None = None, **options: Any
+    model: str,
+    adapter: str | None = None,
+    dtype: str | None = None,
+    device: str | None = None,
+    **options: Any,
 ) -> VLLMEngine:
     try:
         import vllm
     except ImportError:
-        raise ModelLoadError("the vllm backend needs vLLM installed (pip install vllm); use --backend hf") from None
+        raise ModelLoadError(
+            "the vllm backend needs vLLM installed (pip install vllm); use --backend hf"
+        ) from None
     from seccodegen.models.loader import resolve_model_dir
 
     path = resolve_model_dir(model)

@@ -186,29 +186,34 @@ def _is_function_brace(masked: str, brace: int) -> bool:
 def _brace_function_cut(prompt: str, text: str, language: str) -> int | None:
     masked = mask_c_like(prompt + text, language)
     base = len(prompt)
-    stack: list[int] = []
+    stack: list[int] = []  # positions of the open braces
     for i in range(base):
         if masked[i] == "{":
             stack.append(i)
         elif masked[i] == "}" and stack:
             stack.pop()
-    target = len(stack)  # no function open: the completion's first brace block is the function
-    for depth, brace in enumerate(stack):
-        if _is_function_brace(masked, brace):
-            target = depth
-            break
-    depth = len(stack)
+    prompt_depth = len(stack)
+    # depth (stack length) that closing the function returns to; None: no function is open yet
+    function_depth = next((d for d, brace in enumerate(stack) if _is_function_brace(masked, brace)), None)
     for i in range(base, len(masked)):
         if masked[i] == "{":
-            depth += 1
-        elif masked[i] == "}":
-            depth -= 1
-            if depth <= target:
-                end = i + 1
-                line_end = masked.find("\n", end)
-                if line_end != -1 and not masked[end:line_end].strip():
-                    end = line_end + 1
-                return end - base
+            stack.append(i)
+            continue
+        if masked[i] != "}":
+            continue
+        opened = stack.pop() if stack else None
+        depth = len(stack)
+        if function_depth is not None:
+            done = depth <= function_depth
+        else:  # the model writes the function: cut when it closes (or a block of the prompt closes)
+            done = opened is None or depth < prompt_depth
+            done = done or (depth == prompt_depth and _is_function_brace(masked, opened))
+        if done:
+            end = i + 1
+            line_end = masked.find("\n", end)
+            if line_end != -1 and not masked[end:line_end].strip():
+                end = line_end + 1
+            return end - base
     return None
 
 

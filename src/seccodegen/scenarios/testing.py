@@ -19,6 +19,17 @@ from seccodegen.scenarios.toolchains import TOOLCHAINS, CompileResult
 # Per test run: scenario programs are tiny, so a few CPU seconds is plenty; the wall limit is
 # larger because checks run in parallel on a small machine.
 TEST_LIMITS = SandboxLimits(cpu_seconds=5, wall_seconds=20.0, memory_mb=1024, file_size_mb=16)
+# A JVM starts ~15-20 threads and RLIMIT_NPROC counts threads of all the user's processes, so
+# java runs get more headroom (the limit is still finite, against fork bombs).
+JAVA_TEST_LIMITS = SandboxLimits(
+    cpu_seconds=5, wall_seconds=20.0, memory_mb=1024, file_size_mb=16, max_processes=512
+)
+
+
+def default_test_limits(language: str) -> SandboxLimits:
+    return JAVA_TEST_LIMITS if language == "java" else TEST_LIMITS
+
+
 _SHOWN_CHARS = 300  # how much of stdout/stderr a failure reason quotes
 
 
@@ -33,6 +44,7 @@ class TestResult:
     stdout: str
     stderr: str
     timed_out: bool = False
+    network_isolated: bool = False  # the run had no network (``unshare -n``); see seccodegen.sandbox
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,7 @@ def run_one_test(
         stdout=result.stdout,
         stderr=result.stderr,
         timed_out=result.timed_out,
+        network_isolated=result.network_isolated,
     )
 
 
@@ -143,12 +156,12 @@ def run_scenario_tests(
 
     Each call uses a fresh temp dir: ``build/`` holds the source and binary, and each test runs in
     its own fresh ``t<i>/`` dir (its ``files`` are created there) under
-    :func:`seccodegen.sandbox.run_sandboxed` with ``limits`` (default :data:`TEST_LIMITS`).
+    :func:`seccodegen.sandbox.run_sandboxed` with ``limits`` (default: :func:`default_test_limits`).
 
     This EXECUTES ``program_code``. Callers are responsible for the user's ``--allow-exec``
     consent (call ``seccodegen.sandbox.require_exec_allowed(allow_exec)`` before this).
     """
-    limits = limits or TEST_LIMITS
+    limits = limits or default_test_limits(scenario.language)
     with tempfile.TemporaryDirectory(prefix="seccodegen-scn-") as tmp:
         root = Path(tmp)
         compiled = compile_program(scenario, program_code, root / "build")

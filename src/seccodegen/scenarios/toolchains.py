@@ -24,6 +24,7 @@ JAVA_RUN_FLAGS = (
     "-Xmx256m",
     "-XX:+UseSerialGC",
     "-XX:TieredStopAtLevel=1",
+    "-XX:CICompilerCount=1",
     "-XX:ReservedCodeCacheSize=32m",
     "-XX:CompressedClassSpaceSize=64m",
 )

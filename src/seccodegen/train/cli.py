@@ -41,4 +41,5 @@ def register(app: typer.Typer) -> None:
         }
         cfg = load_config(TrainConfig, config, overrides, base=base)
         path = run(cfg, force=force)
-        typer.echo(f"wrote {path}")
+        if os.environ.get("RANK", "0") == "0":  # one line, also under torchrun / accelerate launch
+            typer.echo(f"wrote {path}")

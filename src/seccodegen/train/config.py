@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from seccodegen.errors import ConfigError
+
 GRANULARITIES = ("file", "function", "block", "line")
 
 
@@ -21,7 +23,8 @@ class LoraSettings:
     alpha: int = field(default=16, metadata={"help": "scaling numerator (scale = alpha / r)"})
     dropout: float = field(default=0.05, metadata={"help": "dropout on the adapter input"})
     target_modules: tuple[str, ...] = field(
-        default=(), metadata={"help": "module names to adapt; empty = the family default listed in train/methods.py"}
+        default=(),
+        metadata={"help": "module names to adapt; empty = the family default listed in train/methods.py"},
     )
 
     def __post_init__(self) -> None:
@@ -39,6 +42,27 @@ class IA3Settings:
     feedforward_modules: tuple[str, ...] = field(
         default=(), metadata={"help": "subset of target_modules rescaled on their input (MLP layers)"}
     )
+
+
+@dataclass(frozen=True)
+class PairObjectiveSettings:
+    """Weights of the pair objectives (unlikelihood, dpo) that also learn from the vulnerable side."""
+
+    unlikelihood_weight: float = field(
+        default=1.0,
+        metadata={"help": "unlikelihood: weight of -log(1 - p) on the vulnerable side's changed tokens"},
+    )
+    kl_weight: float = field(
+        default=1.0,
+        metadata={"help": "unlikelihood: weight of KL(base || model) on unchanged tokens of both sides"},
+    )
+    dpo_beta: float = field(
+        default=0.1, metadata={"help": "dpo: inverse temperature of the preference margin"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.unlikelihood_weight < 0 or self.kl_weight < 0 or self.dpo_beta <= 0:
+            raise ValueError("pairs weights must be >= 0 and dpo_beta > 0")
 
 
 @dataclass(frozen=True)
@@ -114,6 +138,9 @@ class TrainConfig:
     log_every: int = field(default=10, metadata={"help": "train_log.jsonl line every N steps"})
     lora: LoraSettings = field(default_factory=LoraSettings, metadata={"help": "LoRA/DoRA/QLoRA settings"})
     ia3: IA3Settings = field(default_factory=IA3Settings, metadata={"help": "IA3 settings"})
+    pairs: PairObjectiveSettings = field(
+        default_factory=PairObjectiveSettings, metadata={"help": "unlikelihood / dpo weights"}
+    )
 
     def __post_init__(self) -> None:
         for name in ("max_seq_len", "grad_accum", "ce_chunk_tokens", "log_every", "keep_checkpoints"):
@@ -137,7 +164,12 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     from seccodegen.train.objectives import OBJECTIVES
 
     method = METHODS.get(cfg.method)
-    OBJECTIVES.get(cfg.objective)
+    objective = OBJECTIVES.get(cfg.objective)
+    if objective.needs_reference and not method.is_adapter:
+        raise ConfigError(
+            f"objective {cfg.objective!r} needs an adapter method (lora, ia3, dora, qlora): its reference "
+            "model is the base model with the adapter switched off"
+        )
     return replace(
         cfg,
         lr=cfg.lr if cfg.lr is not None else method.default_lr,

@@ -35,6 +35,7 @@ class Example:
     targets: list[bool]
     group: int = 0  # index of the source record (pair objectives use it to join the two sides)
     side: str = "text"  # which side of a record this is ("text", "fixed", "vulnerable")
+    changed: list[bool] | None = None  # per token: on a line the fix changed (pair objectives)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Batch:
     position_ids: Any
     targets: Any  # next-token ids at each position, IGNORE where no loss
     example_index: Any  # index into ``examples`` of the token's sample, -1 for padding
+    changed: Any = None  # bool: the predicted token lies on a changed line
     examples: list[Example] = field(default_factory=list)
     real_tokens: int = 0  # non-padding tokens (for tokens/s)
 
@@ -120,15 +122,33 @@ def tokenize_with_mask(
     return ids, mask
 
 
+def removed_lines(before: str, after: str) -> list[int]:
+    """1-based lines of ``before`` that the fix deleted or replaced (the vulnerable side's change)."""
+    import difflib
+
+    a, b = before.splitlines(), after.splitlines()
+    out: list[int] = []
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag in ("replace", "delete"):
+            out.extend(range(i1 + 1, i2 + 1))
+    return out
+
+
 def split_windows(example: Example, max_len: int) -> list[Example]:
     """Cut an example into windows of ``max_len`` tokens (the first token of each is never a target)."""
     out = []
     for start in range(0, len(example.ids), max_len):
         ids = example.ids[start : start + max_len]
         targets = [False] + example.targets[start + 1 : start + max_len]
+        changed = example.changed[start : start + max_len] if example.changed is not None else None
         if len(ids) >= 2 and any(targets):
-            out.append(Example(ids, targets, example.group, example.side))
+            out.append(Example(ids, targets, example.group, example.side, changed))
     return out
+
+
+def truncate(example: Example, max_len: int) -> Example:
+    c = example.changed[:max_len] if example.changed is not None else None
+    return Example(example.ids[:max_len], example.targets[:max_len], example.group, example.side, c)
 
 
 def pack_rows(lengths: list[int], max_len: int, packing: bool) -> list[list[int]]:
@@ -161,6 +181,7 @@ def collate(rows: list[list[Example]], pad_id: int) -> Batch:
     position_ids = torch.zeros((n, width), dtype=torch.long)
     targets = torch.full((n, width), IGNORE, dtype=torch.long)
     example_index = torch.full((n, width), -1, dtype=torch.long)
+    changed = torch.zeros((n, width), dtype=torch.bool)
     examples: list[Example] = []
     real = 0
     for r, row in enumerate(rows):
@@ -173,12 +194,16 @@ def collate(rows: list[list[Example]], pad_id: int) -> Batch:
             tgt = torch.tensor(ex.targets[1:], dtype=torch.bool)
             targets[r, col : col + k - 1] = torch.where(tgt, ids[1:], torch.full_like(ids[1:], IGNORE))
             example_index[r, col : col + k] = len(examples)
+            if ex.changed is not None:
+                changed[r, col : col + k - 1] = torch.tensor(ex.changed[1:], dtype=torch.bool)
             examples.append(ex)
             col += k
             real += k
         if col < width:  # padding restarts positions so it forms its own segment
             position_ids[r, col:] = torch.arange(width - col)
-    return Batch(input_ids, position_ids, targets, example_index, examples, real)
+    return Batch(
+        input_ids, position_ids, targets, example_index, changed=changed, examples=examples, real_tokens=real
+    )
 
 
 @dataclass
@@ -196,8 +221,29 @@ class PackedSet:
         return sum(sum(e.targets[1:]) for e in self.examples)
 
 
-def build_packed_set(examples: list[Example], max_len: int, packing: bool) -> PackedSet:
-    windows = [w for ex in examples for w in split_windows(ex, max_len)]
-    if not windows:
-        raise InputError("no training tokens after tokenization (are all changed_lines empty for masked-lm?)")
-    return PackedSet(windows, pack_rows([len(w.ids) for w in windows], max_len, packing))
+def build_packed_set(
+    examples: list[Example], max_len: int, packing: bool, keep_groups: bool = False
+) -> PackedSet:
+    """Windows of every example packed into rows; ``keep_groups``: the examples of one group (the
+    two sides of a pair) share a row, each side cut to ``max_len // 2`` tokens if the pair is longer."""
+    if not keep_groups:
+        windows = [w for ex in examples for w in split_windows(ex, max_len)]
+        if not windows:
+            raise InputError(
+                "no training tokens after tokenization (are all changed_lines empty for masked-lm?)"
+            )
+        return PackedSet(windows, pack_rows([len(w.ids) for w in windows], max_len, packing))
+    groups: dict[int, list[Example]] = {}
+    for ex in examples:
+        groups.setdefault(ex.group, []).append(ex)
+    if not groups:
+        raise InputError("no (vulnerable, fixed) pairs: the records need a non-empty 'before' field")
+    flat: list[Example] = []
+    units: list[list[int]] = []
+    for members in groups.values():
+        if sum(len(m.ids) for m in members) > max_len:
+            members = [truncate(m, max_len // len(members)) for m in members]
+        units.append(list(range(len(flat), len(flat) + len(members))))
+        flat.extend(members)
+    unit_rows = pack_rows([sum(len(flat[i].ids) for i in u) for u in units], max_len, packing)
+    return PackedSet(flat, [[i for u in row for i in units[u]] for row in unit_rows])

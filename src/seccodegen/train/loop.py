@@ -36,10 +36,10 @@ from seccodegen.train.data import (
     load_records,
     resolve_data_files,
 )
-from seccodegen.train.distributed import ProcessLayout, init_layout, no_grad_sync, wrap_for_processes
+from seccodegen.train.distributed import ProcessLayout, init_layout, no_grad_sync, unwrap, wrap_for_processes
 from seccodegen.train.methods import METHODS, Method
 from seccodegen.train.model_setup import count_parameters, export_trained, load_trainable_model
-from seccodegen.train.objectives import OBJECTIVES, Objective
+from seccodegen.train.objectives import OBJECTIVES, Objective, Scores
 from seccodegen.train.scoring import TargetLogprobs
 
 LOG = "train_log.jsonl"
@@ -48,7 +48,9 @@ LOG = "train_log.jsonl"
 def _examples(path: Path, cfg: TrainConfig, objective: Objective, tokenizer: Any) -> PackedSet:
     records = load_records(path, cfg.granularity)
     examples = [ex for i, rec in enumerate(records) for ex in objective.examples(rec, i, tokenizer)]
-    return build_packed_set(examples, cfg.max_seq_len, cfg.packing)
+    return build_packed_set(
+        examples, cfg.max_seq_len, cfg.packing, keep_groups=objective.keeps_groups_together
+    )
 
 
 class StepPlan:
@@ -121,10 +123,24 @@ class Trainer:
 
     def loss_sum(self, batch: Batch) -> torch.Tensor:
         ids, pos, tgt = self._to_device(batch)
+        selected = batch.targets != -100
+        dev = self.layout.device
+        scores = Scores(
+            torch.empty(0), batch.example_index[selected].to(dev), batch.changed[selected].to(dev)
+        )
+        ref_dist = None
+        if self.objective.needs_reference:
+            with self.autocast:
+                scores.ref_logprobs, ref_dist = unwrap(self.module).reference(
+                    ids, pos, tgt, self.objective.needs_kl
+                )
         with self.autocast:
-            logprobs = self.module(ids, pos, tgt)
-        token_example = batch.example_index[batch.targets != -100].to(self.layout.device)
-        return self.objective.loss_sum(logprobs, token_example, batch)
+            out = self.module(ids, pos, tgt, ref_dist) if ref_dist is not None else self.module(ids, pos, tgt)
+        if ref_dist is not None:
+            scores.logprobs, scores.kl = out
+        else:
+            scores.logprobs = out
+        return self.objective.loss_sum(scores, batch)
 
     def train_step(self, step: int, plan: StepPlan, data: PackedSet) -> tuple[torch.Tensor, float, int]:
         """One optimizer step's forward/backward; returns (loss sum, normaliser, real tokens) of this process."""
@@ -286,7 +302,7 @@ def run(cfg: TrainConfig, force: bool = False, on_step: Callable[[int, int], Non
     if not cfg.model or not cfg.data or not cfg.out:
         raise SeccodegenError("train needs model, data and out (--model, --data, --out)")
     cfg = resolve(cfg)
-    method, objective = METHODS.get(cfg.method), OBJECTIVES.get(cfg.objective)
+    method, objective = METHODS.get(cfg.method), OBJECTIVES.get(cfg.objective)(cfg)
     method.check(cfg)
     layout = init_layout()
     out = Path(cfg.out)
@@ -299,9 +315,8 @@ def run(cfg: TrainConfig, force: bool = False, on_step: Callable[[int, int], Non
     val_set = _examples(val_file, cfg, objective, tokenizer) if val_file else None
     model = load_trainable_model(cfg, method, layout)
     trainable, total_params = count_parameters(model)
-    module, result = fit(
-        cfg, layout, model, method, objective, train_set, val_set, tokenizer.pad_token_id, out, on_step
-    )
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0  # pads carry no loss
+    module, result = fit(cfg, layout, model, method, objective, train_set, val_set, pad_id, out, on_step)
     export_trained(module, tokenizer, out, method, layout)
     if artifact is not None:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)  # the exported model supersedes them

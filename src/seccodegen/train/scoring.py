@@ -24,6 +24,15 @@ def _chunk_logprobs(hidden: torch.Tensor, targets: torch.Tensor, head: nn.Module
     return picked - torch.logsumexp(logits, dim=-1)
 
 
+def _chunk_logprobs_and_kl(
+    hidden: torch.Tensor, targets: torch.Tensor, head: nn.Module, ref_logdist: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """log p(target) and KL(reference || model) over the vocabulary, per position."""
+    logq = torch.log_softmax(head(hidden).float(), dim=-1)
+    kl = (ref_logdist.exp() * (ref_logdist - logq)).sum(-1)
+    return logq.gather(-1, targets.unsqueeze(-1)).squeeze(-1), kl
+
+
 def uses_plain_logits(config: Any) -> bool:
     """Models whose logits are post-processed after lm_head (soft-capping, scaling) need the plain path."""
     return bool(getattr(config, "final_logit_softcapping", None) or getattr(config, "logit_scale", None))
@@ -43,25 +52,52 @@ class TargetLogprobs(nn.Module):
         return self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
 
     def forward(
-        self, input_ids: torch.Tensor, position_ids: torch.Tensor, targets: torch.Tensor
-    ) -> torch.Tensor:
+        self,
+        input_ids: torch.Tensor,
+        position_ids: torch.Tensor,
+        targets: torch.Tensor,
+        ref_logdist: torch.Tensor | None = None,
+    ) -> Any:
+        """log p(target) per target position; with ``ref_logdist`` ([targets, vocab] log-probs of a
+        reference model) also KL(reference || model) per target position, as a pair."""
         selected = targets != IGNORE
         wanted = targets[selected]
         if not self.chunked:
             logits = self.model(input_ids=input_ids, position_ids=position_ids, use_cache=False).logits
-            logp = logits[selected].float().log_softmax(-1)
-            return logp.gather(-1, wanted.unsqueeze(-1)).squeeze(-1)
+            logq = logits[selected].float().log_softmax(-1)
+            lp = logq.gather(-1, wanted.unsqueeze(-1)).squeeze(-1)
+            if ref_logdist is None:
+                return lp
+            return lp, (ref_logdist.exp() * (ref_logdist - logq)).sum(-1)
         base = self._base()
         hidden = base.get_decoder()(input_ids=input_ids, position_ids=position_ids, use_cache=False)
         hidden = hidden.last_hidden_state[selected]
         head = base.get_output_embeddings()
-        pieces = []
+        pieces, kls = [], []
         # range(max(n, 1)): one (possibly empty) chunk always runs, so every parameter is in the
         # graph even for a batch without targets (DDP requires it).
         for start in range(0, max(len(wanted), 1), self.chunk_tokens):
-            h, t = hidden[start : start + self.chunk_tokens], wanted[start : start + self.chunk_tokens]
-            if torch.is_grad_enabled():
-                pieces.append(checkpoint(_chunk_logprobs, h, t, head, use_reentrant=False))
+            part = slice(start, start + self.chunk_tokens)
+            args: tuple[Any, ...] = (hidden[part], wanted[part], head)
+            fn: Any = _chunk_logprobs
+            if ref_logdist is not None:
+                args, fn = (*args, ref_logdist[part]), _chunk_logprobs_and_kl
+            out = checkpoint(fn, *args, use_reentrant=False) if torch.is_grad_enabled() else fn(*args)
+            if ref_logdist is None:
+                pieces.append(out)
             else:
-                pieces.append(_chunk_logprobs(h, t, head))
-        return torch.cat(pieces)
+                pieces.append(out[0])
+                kls.append(out[1])
+        return torch.cat(pieces) if ref_logdist is None else (torch.cat(pieces), torch.cat(kls))
+
+    @torch.no_grad()
+    def reference(
+        self, input_ids: torch.Tensor, position_ids: torch.Tensor, targets: torch.Tensor, distribution: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The base model's log p(target) (and full log-distribution) with the adapter switched off."""
+        selected = targets != IGNORE
+        wanted = targets[selected]
+        with self.model.disable_adapter():
+            logits = self.model(input_ids=input_ids, position_ids=position_ids, use_cache=False).logits
+        logp = logits[selected].float().log_softmax(-1)
+        return logp.gather(-1, wanted.unsqueeze(-1)).squeeze(-1), (logp if distribution else None)

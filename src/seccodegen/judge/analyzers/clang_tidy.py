@@ -30,6 +30,7 @@ CHECKS = ",".join([
     "clang-analyzer-optin.taint.*",
     "bugprone-not-null-terminated-result",
     "bugprone-command-processor",
+    "cert-err34-c",
 ])  # fmt: skip
 STD = {"c": "-std=gnu11", "cpp": "-std=gnu++17"}
 LANG = {"c": "c", "cpp": "c++"}

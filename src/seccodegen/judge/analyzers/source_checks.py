@@ -17,7 +17,12 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
   (strchr/strstr/find, realpath/canonical, filename()/basename).
 * ``world-writable-permissions`` (732): mode 0666/0777-like (others may write), S_IWOTH/S_IRWXO,
   ``umask(0)``, ``fs::perms::all``/``others_write``.
-* ``unchecked-index-parameter`` (129 -> 20): a parameter indexes an array and is never compared.
+* ``unchecked-index-parameter`` (129 -> 20): a parameter (or a local initialised from one)
+  indexes an array and is never compared.
+* ``unvalidated-number-parameter`` (20): atoi/atol/atoll/atof of a parameter, or std::stoi/stol
+  of one without the position argument, outside ``main``: no conversion errors are checked.
+* ``unbounded-copy`` (787): strcpy/strcat/sprintf/vsprintf/gets writes into a buffer in a function
+  that never measures anything (no strlen/strnlen/sizeof/size()/length()): nothing bounds the copy.
 * ``narrow-size-multiplication`` (190): ``int``/``unsigned`` variable or allocation size is a
   product of non-constants, without size_t arithmetic or an overflow guard in the function.
 * ``int-accumulator`` (190): an ``int`` accumulator ``+=`` in a loop, without an overflow guard.
@@ -63,6 +68,8 @@ WORLD_WRITABLE = re.compile(
     r"(?:\b0[0-7]?[0-7][0-7][2367]\b|S_IWOTH|S_IRWXO|perms::all\b|others_write|others_all)"
     r"|\bumask\s*\(\s*0+\s*\)"
 )
+UNBOUNDED_COPY = re.compile(r"\b(?:strcpy|strcat|sprintf|vsprintf|gets|wcscpy|wcscat)\s*\(")
+MEASURES = re.compile(r"\b(?:strlen|strnlen|wcslen|sizeof)\b|\.\s*(?:size|length)\s*\(")
 OVERFLOW_GUARD = re.compile(r"numeric_limits|SIZE_MAX|INT_MAX|UINT_MAX|LONG_MAX|__builtin_\w+_overflow|\w\s*/\s*[\w(]")
 NARROW_DECL = re.compile(
     r"\b(?:int|unsigned|unsigned\s+int|short|long|int32_t|uint32_t)\s+(\w+)\s*=\s*([^;]*\w\s*\*\s*\w[^;]*);"
@@ -83,7 +90,7 @@ def _parser(language: str):
 
 
 def _functions(code: bytes, language: str):
-    """Yield (start line, parameter names, body text) for every function definition."""
+    """Yield (function name, parameter names, body text, body's first line) for every definition."""
     tree = _parser(language).parse(code)
     stack = [tree.root_node]
     while stack:
@@ -96,8 +103,10 @@ def _functions(code: bytes, language: str):
                     names = [n for n in _walk(sub) if n.type == "identifier"]
                     if names:
                         params.append(names[-1].text.decode())
+            ids = [n for n in _walk(node.child_by_field_name("declarator")) if n.type in ("identifier", "field_identifier")]
+            name = min(ids, key=lambda n: n.start_byte).text.decode() if ids else ""
             if body is not None:
-                yield node.start_point[0] + 1, params, body.text.decode("utf-8", "replace"), body.start_point[0] + 1
+                yield name, params, body.text.decode("utf-8", "replace"), body.start_point[0] + 1
         stack.extend(node.children)
 
 
@@ -135,10 +144,21 @@ def _statements(body: str) -> list[tuple[int, str]]:
     return out
 
 
-def _check_function(params: list[str], body: str) -> list[tuple[int, str, str, str]]:
+def _check_function(params: list[str], body: str, name: str = "") -> list[tuple[int, str, str, str]]:
     """(line offset in body, rule, CWE, message) for every rule that fires."""
     hits: list[tuple[int, str, str, str]] = []
+    if name != "main":
+        for off, st in _statements(body):
+            for p in params:
+                if re.search(rf"\b(?:std::)?ato(?:i|l|ll|f)\s*\(\s*{re.escape(p)}\s*\)", st) or re.search(
+                    rf"\bstd::sto(?:i|l|ll|ul|ull)\s*\(\s*{re.escape(p)}[^,;]*\)\s*;", st
+                ):
+                    hits.append((off, "unvalidated-number-parameter", "CWE-20", f"'{p}' is converted without error checks"))
     stmts = _statements(body)
+    # values that come from a parameter: the parameters and locals initialised from one
+    indexers = list(params)
+    for p in params:
+        indexers += re.findall(rf"\b(?:int|long|short|unsigned|size_t|auto)\s+(\w+)\s*=\s*[^;]*\b{re.escape(p)}\b", body)
     runs_sql = bool(SQL_RUN.search(body))
     for off, st in stmts:
         lit = SQL_LITERAL.search(st)
@@ -168,9 +188,11 @@ def _check_function(params: list[str], body: str) -> list[tuple[int, str, str, s
                 if uses and not re.search(PATH_CHECK.format(p=re.escape(p)), body):
                     hits.append((off, "path-from-input", "CWE-22", f"file path built from parameter '{p}' without checking it"))
                     break
+        if UNBOUNDED_COPY.search(st) and not MEASURES.search(body):
+            hits.append((off, "unbounded-copy", "CWE-787", "unbounded copy/format into a buffer, with no length check"))
         if WORLD_WRITABLE.search(st):
             hits.append((off, "world-writable-permissions", "CWE-732", "file or directory created/changed with permissions others can write"))
-        for p in params:
+        for p in indexers:
             if re.search(rf"\[\s*{re.escape(p)}\s*\]", st) and not re.search(
                 rf"\b{re.escape(p)}\s*(?:<|>|<=|>=)|(?:<|>|<=|>=)\s*{re.escape(p)}\b", body
             ):
@@ -214,8 +236,8 @@ class SourceChecks:
         out: dict[Path, list[Finding]] = {}
         for path in files:
             code = path.read_bytes()
-            for _, params, body, body_line in _functions(code, language):
-                for off, rule, cwe, msg in _check_function(params, body):
+            for name, params, body, body_line in _functions(code, language):
+                for off, rule, cwe, msg in _check_function(params, body, name):
                     out.setdefault(path, []).append(
                         Finding(tool=TOOL, rule=rule, message=msg, line=body_line + off, file=str(path), cwe_ids=(cwe,))
                     )

@@ -1,0 +1,67 @@
+"""Judge speed: N distinct C/C++ programs (default 1,560 = 52 scenarios x 30 samples), cold cache.
+
+The programs are the built-in suite's hand-written C/C++ completions (vulnerable and secure),
+replicated with a distinct comment each so that no two share a content hash (the judge would
+otherwise judge duplicates once). Every analyzer that applies runs, plus the compile check.
+
+    python benchmarks/judge_bench.py                 # 1,560 programs, all cores
+    python benchmarks/judge_bench.py --n 100 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1560, help="number of distinct programs to judge")
+    ap.add_argument("--jobs", type=int, default=0, help="parallel tool processes (0 = all cores)")
+    ap.add_argument("--analyzers", default="", help="comma-separated subset (default: all)")
+    args = ap.parse_args()
+
+    from seccodegen.judge import judge_records
+    from seccodegen.judge.analyzers import get_analyzer
+    from seccodegen.judge.config import JudgeConfig, default_jobs
+    from seccodegen.scenarios.model import load_suite
+
+    base = []
+    for sc in load_suite():
+        if sc.language in ("c", "cpp"):
+            for kind in ("vulnerable", "secure"):
+                for completion in getattr(sc.completions, kind):
+                    base.append((sc, completion))
+    records = []
+    for i in range(args.n):
+        sc, completion = base[i % len(base)]
+        code = sc.assemble(completion) + f"\n/* benchmark sample {i} */\n"
+        records.append({"id": f"{sc.id}::bench::{i}", "scenario_id": sc.id, "code": code})
+
+    analyzers = tuple(a for a in args.analyzers.split(",") if a)
+    jobs = args.jobs or default_jobs()
+    from machine import header  # benchmarks/machine.py
+
+    print(header())
+    with tempfile.TemporaryDirectory(prefix="judge-bench-cache-") as cache:
+        cfg = JudgeConfig(analyzers=analyzers, jobs=jobs, cache_dir=cache)
+        from seccodegen.judge.engine import selected_analyzers
+
+        for name in selected_analyzers(cfg):
+            a = get_analyzer(name)
+            print(f"  {name}: {a.version()[:90] if a.available() else 'missing'}")
+        start = time.monotonic()
+        results = judge_records(records, cfg)
+        seconds = time.monotonic() - start
+    n_c = sum(r["language"] == "c" for r in results)
+    print(f"judged {len(results)} programs ({n_c} C, {len(results) - n_c} C++) from {len(base)} distinct completions "
+          f"with jobs={jobs} in {seconds:.1f} s = {seconds / 60:.2f} min ({len(results) / seconds:.2f} programs/s)")  # fmt: skip
+    print(f"valid {sum(bool(r['valid']) for r in results)}, vulnerable {sum(r['secure'] is False for r in results)}, "
+          f"secure {sum(r['secure'] is True for r in results)}, undecided {sum(r['secure'] is None for r in results)}")  # fmt: skip
+    bad = {f"{n}={s}" for r in results for n, s in r["analyzers"].items() if s != "ok"}
+    print("analyzer problems:", ", ".join(sorted(bad)) or "none")
+
+
+if __name__ == "__main__":
+    main()
