@@ -86,7 +86,10 @@ def _margin(model_dir, adapter, tokenizer) -> float:
     return total[0] - total[1]
 
 
-@pytest.mark.parametrize(("objective", "method"), [("dpo", "lora"), ("unlikelihood", "lora"), ("dpo", "ia3")])
+@pytest.mark.parametrize(
+    ("objective", "method"),
+    [("dpo", "lora"), ("unlikelihood", "lora"), pytest.param("dpo", "ia3", marks=pytest.mark.slow)],
+)
 def test_a_few_steps_move_probability_from_vulnerable_to_fixed(
     objective, method, tiny_model_dir, tiny_tokenizer, tmp_path
 ):

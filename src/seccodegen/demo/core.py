@@ -14,10 +14,9 @@ DEMO_YAML = Path(__file__).with_name("demo.yaml")
 def run(out: str = "seccodegen-demo", allow_exec: bool = False, force: bool = False) -> RunOutcome:
     from seccodegen.dataset import DEMO_COMMITS
 
-    overrides = [f"out={out}", f"allow_exec={str(allow_exec).lower()}"]
-    exp = load_experiment(str(DEMO_YAML), overrides)
-    exp_sources = {"sources": [{"format": "vulnfix-jsonl", "path": str(DEMO_COMMITS)}]}
-    from dataclasses import replace
-
-    exp = replace(exp, dataset={**exp.dataset, **exp_sources})
-    return run_experiment(exp, force=force)
+    overrides = [
+        f"out={out}",
+        f"allow_exec={str(allow_exec).lower()}",
+        f'dataset.sources=[{{format: vulnfix-jsonl, path: "{DEMO_COMMITS}"}}]',  # shipped in the package
+    ]
+    return run_experiment(load_experiment(str(DEMO_YAML), overrides), force=force)

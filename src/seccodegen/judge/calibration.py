@@ -68,7 +68,9 @@ class Case:
 
 def juliet_cases(root: Path) -> list[Case]:
     support = root / "testcasesupport"
-    flags = (f"-I{support}", "-DINCLUDEMAIN")
+    # gnu11: Juliet uses alloca and POSIX calls; std_thread.c + pthread complete the link
+    flags = ("-std=gnu11", f"-I{support}", "-DINCLUDEMAIN")
+    libs = (str(support / "io.c"), str(support / "std_thread.c"), "-lpthread")
     cases = []
     for path in sorted((root / "testcases").rglob("*")):
         if path.suffix not in (".c", ".cpp"):
@@ -87,7 +89,7 @@ def juliet_cases(root: Path) -> list[Case]:
                 target_cwe=cwe,
                 source_name=path.name,
                 flags=flags,
-                libs=(str(support / "io.c"),) if language == "c" else (),
+                libs=libs if language == "c" else libs[1:] + (str(support / "io.c"),),
             )
             cases.append(Case(f"{path.stem}:{keep}", cwe, item, keep == "bad"))
     return cases

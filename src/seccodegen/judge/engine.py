@@ -103,6 +103,8 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
     results: dict[str, Analysis] = {key: Analysis() for key in unique}
     names = selected_analyzers(cfg)
     analyzers = {name: get_analyzer(name) for name in names}
+    present = {item.language for item in unique.values()}
+    analyzers = {name: a for name, a in analyzers.items() if present & set(a.languages)}
     available = {name: a.available() for name, a in analyzers.items()}
     versions = {name: a.version() for name, a in analyzers.items() if available[name]}
     compilers = {lang: get_compiler(lang) for lang in {i.language for i in unique.values()}}

@@ -6,6 +6,8 @@ Multi-GPU: the same command under ``torchrun --nproc_per_node N -m seccodegen.cl
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from seccodegen.cli_common import CONFIG_OPTION, FORCE_OPTION, SET_OPTION

@@ -8,6 +8,7 @@ C rules are pattern rules: semgrep's taint tracking through C string copies is u
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from seccodegen.findings import Finding
-from seccodegen.judge.analyzers.base import ANALYZERS, AnalyzerCrash, files_hash, resolve, tool_version, which
+from seccodegen.judge.analyzers.base import ANALYZERS, AnalyzerCrash, files_hash, resolve, which
 from seccodegen.judge.cwe_map import map_rule
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -52,7 +53,12 @@ class Semgrep:
         self.languages = rule_languages()
 
     def version(self) -> str:
-        return tool_version(("semgrep", "--version")) + " rules:" + files_hash(rule_files())
+        # `semgrep --version` checks for updates over the network (a minute offline): ask pip's metadata
+        try:
+            version = importlib.metadata.version("semgrep")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown"
+        return f"semgrep {version} rules:" + files_hash(rule_files())
 
     def available(self) -> bool:
         return which("semgrep") is not None and bool(rule_files())
