@@ -23,7 +23,9 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "judge.md"
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--juliet", type=Path, default=None, help="Juliet dir (with testcases/ and testcasesupport/)")
+    ap.add_argument(
+        "--juliet", type=Path, default=None, help="Juliet dir (with testcases/ and testcasesupport/)"
+    )
     ap.add_argument("--scenarios", default=None, help="scenario suite dir (default: built-in)")
     ap.add_argument("--no-scenarios", action="store_true", help="skip the scenario completions")
     ap.add_argument("--jobs", type=int, default=0)
@@ -43,14 +45,26 @@ def main() -> None:
         parts = [header().replace("\n", "  \n"), ""]
         if args.juliet:
             outs = judge_cases(juliet_cases(args.juliet), cfg)
-            parts += ["### Juliet C/C++ 1.3 (bad half vs good half)", "", metrics_table(outs, tools), "", "Wrong verdicts:", ""]
+            parts += [
+                "### Juliet C/C++ 1.3 (bad half vs good half)",
+                "",
+                metrics_table(outs, tools),
+                "",
+                "Wrong verdicts:",
+                "",
+            ]
             parts += [f"- {m}" for m in misses(outs)] + [""]
             invalid = [o.case.name for o in outs if not o.valid]
             if invalid:
                 parts += [f"Halves that do not compile: {', '.join(invalid)}", ""]
         if not args.no_scenarios:
             outs = judge_cases(scenario_cases(args.scenarios), cfg)
-            parts += ["### Scenario completions (hand-written vulnerable vs secure)", "", metrics_table(outs, tools), ""]
+            parts += [
+                "### Scenario completions (hand-written vulnerable vs secure)",
+                "",
+                metrics_table(outs, tools),
+                "",
+            ]
             parts += ["Wrong verdicts:", ""] + [f"- {m}" for m in misses(outs)] + [""]
     text = "\n".join(parts)
     print(text)
@@ -58,7 +72,12 @@ def main() -> None:
         doc = DOC.read_text(encoding="utf-8")
         if BEGIN not in doc or END not in doc:
             sys.exit(f"{DOC} has no {BEGIN} ... {END} section")
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: f"{BEGIN}\n{text}\n{END}", doc, flags=re.S)
+        new = re.sub(
+            re.escape(BEGIN) + ".*?" + re.escape(END),
+            lambda _: f"{BEGIN}\n{text}\n{END}",
+            doc,
+            flags=re.DOTALL,
+        )
         DOC.write_text(new, encoding="utf-8")
         print(f"updated {DOC}")
 

@@ -29,7 +29,7 @@ def test_metrics_table_counts() -> None:
         Outcome(Case("c", "CWE-787", item, False), True, {"x": True}),
         Outcome(Case("d", "CWE-787", item, False), False, {"x": False}),
     ]
-    row = [line for line in metrics_table(outs, ["x"]).splitlines() if line.startswith("| CWE-787")][0]
+    row = next(line for line in metrics_table(outs, ["x"]).splitlines() if line.startswith("| CWE-787"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     # group, bad, good, TP, FN, FP, TN, precision, recall, x TP/FP
     assert cells == ["CWE-787", "2", "2", "1", "1", "1", "1", "0.50", "0.50", "1/1"]

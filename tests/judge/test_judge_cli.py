@@ -16,9 +16,14 @@ FAST = "gcc-warnings,cppcheck,bandit"  # quick analyzers: the smoke test stays a
 
 def _write_samples(path: Path) -> list[dict]:
     records = [
-        {"id": "c-fmt-vuln", "language": "c", "cwe": "CWE-134", "code": (FIX / "fmt_vuln.c").read_text()},
-        {"id": "c-fmt-safe", "language": "c", "cwe": "CWE-134", "code": (FIX / "fmt_safe.c").read_text()},
-        {"id": "py-cmd-vuln", "language": "python", "cwe": "CWE-78", "code": (FIX / "cmd_vuln.py").read_text()},
+        {"id": "c-oob-vuln", "language": "c", "cwe": "CWE-787", "code": (FIX / "oob_vuln.c").read_text()},
+        {"id": "c-oob-safe", "language": "c", "cwe": "CWE-787", "code": (FIX / "oob_safe.c").read_text()},
+        {
+            "id": "py-cmd-vuln",
+            "language": "python",
+            "cwe": "CWE-78",
+            "code": (FIX / "cmd_vuln.py").read_text(),
+        },
         {"id": "c-broken", "language": "c", "cwe": "CWE-787", "code": "int main( {\n"},
     ]
     lines = [json.dumps(r) for r in records]
@@ -37,13 +42,15 @@ def test_cli_external_jsonl(tmp_path: Path) -> None:
     records = _write_samples(samples)
     out = tmp_path / "out"
     cache = tmp_path / "cache"
-    res = _invoke(str(samples), "--out", str(out), "--analyzers", FAST, "--cache-dir", str(cache), "--jobs", "2")
+    res = _invoke(
+        str(samples), "--out", str(out), "--analyzers", FAST, "--cache-dir", str(cache), "--jobs", "2"
+    )
     assert res.exit_code == 0, res.output
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert [r["id"] for r in results] == [r["id"] for r in records]  # one per valid line, input order
     by_id = {r["id"]: r for r in results}
-    assert by_id["c-fmt-vuln"]["secure"] is False and by_id["c-fmt-vuln"]["valid"] is True
-    assert by_id["c-fmt-safe"]["secure"] is True
+    assert by_id["c-oob-vuln"]["secure"] is False and by_id["c-oob-vuln"]["valid"] is True
+    assert by_id["c-oob-safe"]["secure"] is True
     assert by_id["py-cmd-vuln"]["secure"] is False
     assert by_id["c-broken"]["valid"] is False and "error" in by_id["c-broken"]["compile_error"]
     assert "seccodegen-judge" not in by_id["c-broken"]["compile_error"]  # no temp paths leak
@@ -90,7 +97,9 @@ def test_missing_tool_is_reported_not_secure(tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setattr(Cppcheck, "available", lambda self: False)
     cfg = JudgeConfig(analyzers=("cppcheck",), cache_dir=str(tmp_path / "cache"), jobs=1)
-    out = judge_records([{"id": "a", "language": "c", "cwe": "CWE-787", "code": "int main(void){return 0;}\n"}], cfg)
+    out = judge_records(
+        [{"id": "a", "language": "c", "cwe": "CWE-787", "code": "int main(void){return 0;}\n"}], cfg
+    )
     assert out[0]["analyzers"] == {"cppcheck": "missing"}
     assert out[0]["secure"] is None
 
@@ -102,7 +111,11 @@ def test_allow_exec_runs_scenario_tests(tmp_path: Path) -> None:
     scenarios = pytest.importorskip("seccodegen.scenarios.model").load_suite()
     scenario = next(s for s in scenarios if s.language == "c")
     records = [
-        {"id": f"x::{kind}", "scenario_id": scenario.id, "code": scenario.assemble(getattr(scenario.completions, kind)[0])}
+        {
+            "id": f"x::{kind}",
+            "scenario_id": scenario.id,
+            "code": scenario.assemble(getattr(scenario.completions, kind)[0]),
+        }
         for kind in ("secure",)
     ] + [{"id": "broken", "scenario_id": scenario.id, "code": scenario.prompt + "}}}"}]
     cfg = JudgeConfig(analyzers=("cppcheck",), cache_dir=str(tmp_path / "cache"), allow_exec=True, jobs=2)

@@ -28,7 +28,13 @@ def test_family_contains_documented_relatives(target: str, member: str) -> None:
 
 @pytest.mark.parametrize(
     ("target", "stranger"),
-    [("CWE-787", "CWE-125"), ("CWE-125", "CWE-787"), ("CWE-121", "CWE-125"), ("CWE-78", "CWE-89"), ("CWE-416", "CWE-415")],
+    [
+        ("CWE-787", "CWE-125"),
+        ("CWE-125", "CWE-787"),
+        ("CWE-121", "CWE-125"),
+        ("CWE-78", "CWE-89"),
+        ("CWE-416", "CWE-415"),
+    ],
 )
 def test_family_excludes_siblings_and_unrelated(target: str, stranger: str) -> None:
     assert stranger not in cwe_family(target)
@@ -49,12 +55,19 @@ def test_is_vulnerable_without_target_counts_any_mapped_finding() -> None:
 
 def test_map_rule_precedence() -> None:
     # message rule beats the rule table: clang's unix.Malloc means different CWEs
-    assert map_rule("clang-tidy", "clang-analyzer-unix.Malloc", "Use of memory after it is released") == ("CWE-416",)
-    assert map_rule("clang-tidy", "clang-analyzer-unix.Malloc", "Attempt to free released memory") == ("CWE-415",)
+    assert map_rule("clang-tidy", "clang-analyzer-unix.Malloc", "Use of memory after it is released") == (
+        "CWE-416",
+    )
+    assert map_rule("clang-tidy", "clang-analyzer-unix.Malloc", "Attempt to free released memory") == (
+        "CWE-415",
+    )
     # rule table: API-hygiene warnings are recorded but never decisive
-    assert map_rule("clang-tidy", "clang-analyzer-security.insecureAPI.strcpy", "... CWE-119", ["CWE-119"]) == ()
+    assert (
+        map_rule("clang-tidy", "clang-analyzer-security.insecureAPI.strcpy", "... CWE-119", ["CWE-119"]) == ()
+    )
     # gcc warning option table
-    assert map_rule("gcc-warnings", "-Wformat-security", "format not a string literal") == ("CWE-134",)
+    assert map_rule("gcc-warnings", "-Wstringop-overflow=", "writing 30 bytes into a region of size 4") == ("CWE-787",)
+    assert map_rule("gcc-warnings", "-Wformat-security", "format not a string literal") == ()
     # otherwise the tool's own ids, normalised, with CWE-0 dropped
     assert map_rule("cppcheck", "someRule", "", ["787", "0"]) == ("CWE-787",)
     assert map_rule("bandit", "B307", "", ["78"]) == ("CWE-94",)

@@ -35,13 +35,17 @@ def _check(ids: set[str] | None, tmp_path: Path) -> None:
     outs = judge_cases(cases, JudgeConfig(cache_dir=str(tmp_path / "cache")))
     wrong, fixed = [], []
     for o in outs:
-        right = o.judged_vulnerable is o.case.vulnerable or (not o.case.vulnerable and o.judged_vulnerable is None)
+        right = o.judged_vulnerable is o.case.vulnerable or (
+            not o.case.vulnerable and o.judged_vulnerable is None
+        )
         if o.case.name in KNOWN_MISSES:
             if right:
                 fixed.append(o.case.name)
         elif not right:
             wrong.append(f"{o.case.name}: judged {'vulnerable' if o.judged_vulnerable else 'secure'}")
-    assert not wrong, "unexpected wrong verdicts (fix the judge or add to KNOWN_MISSES with a reason):\n" + "\n".join(wrong)
+    assert not wrong, (
+        "unexpected wrong verdicts (fix the judge or add to KNOWN_MISSES with a reason):\n" + "\n".join(wrong)
+    )
     assert not fixed, "now judged right, remove from KNOWN_MISSES:\n" + "\n".join(fixed)
 
 

@@ -16,7 +16,7 @@ def _log(out: Path) -> list[dict]:
     return [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.parametrize("method", ["full", "lora", "ia3"])
+@pytest.mark.parametrize("method", ["full", "lora", "ia3", "dora"])
 def test_each_method_trains_a_few_steps_from_a_dataset_file(make_cfg, dataset_dir, method):
     cfg = make_cfg(method, method=method, data=str(dataset_dir / "block" / "train.jsonl"), max_steps=3)
     out = run(cfg)
@@ -30,7 +30,8 @@ def test_each_method_trains_a_few_steps_from_a_dataset_file(make_cfg, dataset_di
     if method == "full":
         assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     else:
-        assert json.loads((out / "adapter_config.json").read_text())["peft_type"] == method.upper()
+        peft_type = json.loads((out / "adapter_config.json").read_text())["peft_type"]
+        assert peft_type == {"dora": "LORA"}.get(method, method.upper())
     assert not (out / "checkpoints").exists()
 
 

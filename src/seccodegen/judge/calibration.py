@@ -67,6 +67,7 @@ class Case:
 
 
 def juliet_cases(root: Path) -> list[Case]:
+    root = Path(root).resolve()  # flags and libs are used from other working directories
     support = root / "testcasesupport"
     # gnu11: Juliet uses alloca and POSIX calls; std_thread.c + pthread complete the link
     flags = ("-std=gnu11", f"-I{support}", "-DINCLUDEMAIN")
@@ -112,7 +113,9 @@ def scenario_cases(suite: str | Path | None = None) -> list[Case]:
                     deciders=tuple(sc.analyzers),
                     scenario=sc,
                 )
-                cases.append(Case(f"{sc.id}::{kind}[{i}]", f"{sc.language} {sc.cwe}", item, kind == "vulnerable"))
+                cases.append(
+                    Case(f"{sc.id}::{kind}[{i}]", f"{sc.language} {sc.cwe}", item, kind == "vulnerable")
+                )
     return cases
 
 
@@ -137,7 +140,9 @@ def judge_cases(cases: list[Case], cfg: JudgeConfig) -> list[Outcome]:
             for tool, status in an.analyzers.items()
             if status == "ok"
         }
-        outcomes.append(Outcome(case, None if secure is None else not secure, per_tool, an.valid, an.findings))
+        outcomes.append(
+            Outcome(case, None if secure is None else not secure, per_tool, an.valid, an.findings)
+        )
     return outcomes
 
 
@@ -151,9 +156,11 @@ def metrics_table(outcomes: list[Outcome], tools: list[str]) -> str:
     for o in outcomes:
         groups[o.case.group].append(o)
     groups["all"] = list(outcomes)
-    head = "| group | bad | good | TP | FN | FP | TN | precision | recall | " + " | ".join(
-        f"{t} TP/FP" for t in tools
-    ) + " |"
+    head = (
+        "| group | bad | good | TP | FN | FP | TN | precision | recall | "
+        + " | ".join(f"{t} TP/FP" for t in tools)
+        + " |"
+    )
     lines = [head, "|" + "---|" * (10 + len(tools))]
     for name, rows in groups.items():
         tp = sum(o.case.vulnerable and o.judged_vulnerable is True for o in rows)

@@ -12,15 +12,25 @@ from seccodegen.cli_common import CONFIG_OPTION, FORCE_OPTION, SET_OPTION
 def register(app: typer.Typer) -> None:
     @app.command("judge")
     def judge(
-        samples: Path = typer.Argument(..., help="JSONL: sample records, or external {id, language, cwe, code}."),
+        samples: Path = typer.Argument(
+            ..., help="JSONL: sample records, or external {id, language, cwe, code}."
+        ),
         out: Path = typer.Option(..., "--out", "-o", help="Output directory (results.jsonl, results.sarif)."),
         allow_exec: bool = typer.Option(
-            False, "--allow-exec", help="Run scenario unit tests on valid samples (executes model output, sandboxed)."
+            False,
+            "--allow-exec",
+            help="Run scenario unit tests on valid samples (executes model output, sandboxed).",
         ),
-        scenarios: Path = typer.Option(None, "--scenarios", help="Scenario suite dir (default: built-in suite)."),
-        analyzers: str = typer.Option(None, "--analyzers", help="Comma-separated analyzer names (default: all)."),
+        scenarios: Path = typer.Option(
+            None, "--scenarios", help="Scenario suite dir (default: built-in suite)."
+        ),
+        analyzers: str = typer.Option(
+            None, "--analyzers", help="Comma-separated analyzer names (default: all)."
+        ),
         jobs: int = typer.Option(None, "--jobs", "-j", help="Parallel tool processes (default: all cores)."),
-        cache_dir: Path = typer.Option(None, "--cache-dir", help="Result cache dir (default ~/.cache/seccodegen/judge)."),
+        cache_dir: Path = typer.Option(
+            None, "--cache-dir", help="Result cache dir (default ~/.cache/seccodegen/judge)."
+        ),
         no_cache: bool = typer.Option(False, "--no-cache", help="Ignore cached results (still writes them)."),
         config: Path = CONFIG_OPTION,
         overrides: list[str] = SET_OPTION,

@@ -46,7 +46,9 @@ class Compiler:
 
 def _run(argv: list[str], cwd: Path, timeout: float) -> Validity:
     try:
-        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout)
+        proc = subprocess.run(
+            argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout
+        )
     except FileNotFoundError:
         return Validity(False, None, "missing")
     except subprocess.TimeoutExpired:
@@ -101,7 +103,9 @@ class PythonSyntax(Compiler):
             compile(source.read_text(encoding="utf-8"), source.name, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes
             line = getattr(exc, "lineno", None)
-            return Validity(False, f"{source.name}:{line}: {type(exc).__name__}: {getattr(exc, 'msg', exc)}", "ok")
+            return Validity(
+                False, f"{source.name}:{line}: {type(exc).__name__}: {getattr(exc, 'msg', exc)}", "ok"
+            )
         return Validity(True, None, "ok")
 
 

@@ -15,20 +15,32 @@ def default_jobs() -> int:
 
 @dataclass(frozen=True)
 class JudgeConfig:
-    samples: str = field(default="", metadata={"help": "Input JSONL: sample records or external {id, language, cwe, code}."})
-    out: str = field(default="", metadata={"help": "Output directory (results.jsonl, results.sarif, manifest.json)."})
-    allow_exec: bool = field(
-        default=False, metadata={"help": "Run the scenario's unit tests on valid samples (executes model output in a sandbox)."}
+    samples: str = field(
+        default="", metadata={"help": "Input JSONL: sample records or external {id, language, cwe, code}."}
     )
-    scenarios: str | None = field(default=None, metadata={"help": "Scenario suite dir; None = the built-in suite."})
-    analyzers: tuple[str, ...] = field(default=(), metadata={"help": "Analyzer names to run; empty = every registered one."})
+    out: str = field(
+        default="", metadata={"help": "Output directory (results.jsonl, results.sarif, manifest.json)."}
+    )
+    allow_exec: bool = field(
+        default=False,
+        metadata={
+            "help": "Run the scenario's unit tests on valid samples (executes model output in a sandbox)."
+        },
+    )
+    scenarios: str | None = field(
+        default=None, metadata={"help": "Scenario suite dir; None = the built-in suite."}
+    )
+    analyzers: tuple[str, ...] = field(
+        default=(), metadata={"help": "Analyzer names to run; empty = every registered one."}
+    )
     jobs: int = field(default=0, metadata={"help": "Parallel tool processes; 0 = all cores."})
     cache_dir: str | None = field(
         default=None, metadata={"help": f"Result cache dir (content-addressed); None = {DEFAULT_CACHE}."}
     )
     use_cache: bool = field(default=True, metadata={"help": "Read cached results (they are always written)."})
     analyzer_timeout_s: float = field(
-        default=60.0, metadata={"help": "Seconds per file an analyzer may take (a batch gets n times this + 30)."}
+        default=60.0,
+        metadata={"help": "Seconds per file an analyzer may take (a batch gets n times this + 30)."},
     )
     compile_timeout_s: float = field(default=60.0, metadata={"help": "Seconds per compiler call."})
 

@@ -20,13 +20,16 @@ import dataclasses
 import subprocess
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from seccodegen.findings import Finding
+from seccodegen.judge import cwe_map
 from seccodegen.judge.analyzers import ANALYZERS, AnalyzerCrash, get_analyzer
+from seccodegen.judge.analyzers.base import files_hash
 from seccodegen.judge.cache import ResultCache, cache_key
 from seccodegen.judge.compilers import get_compiler
 from seccodegen.judge.config import JudgeConfig
@@ -106,7 +109,9 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
     present = {item.language for item in unique.values()}
     analyzers = {name: a for name, a in analyzers.items() if present & set(a.languages)}
     available = {name: a.available() for name, a in analyzers.items()}
-    versions = {name: a.version() for name, a in analyzers.items() if available[name]}
+    # findings are cached with their CWE ids mapped, so the mapping table is part of the key
+    mapping = files_hash([Path(cwe_map.__file__)])
+    versions = {name: f"{a.version()} map:{mapping}" for name, a in analyzers.items() if available[name]}
     compilers = {lang: get_compiler(lang) for lang in {i.language for i in unique.values()}}
     compiler_versions = {lang: c.version() for lang, c in compilers.items()}
 
@@ -125,7 +130,9 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
                 continue
 
             def work(item=item, key=key):
-                return compilers[item.language].check(paths[key], item.flags, item.libs, cfg.compile_timeout_s)
+                return compilers[item.language].check(
+                    paths[key], item.flags, item.libs, cfg.compile_timeout_s
+                )
 
             def done(v, key=key, ckey=ckey):
                 error = v.compile_error
@@ -169,7 +176,9 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
                         for path, (status, findings) in found.items():
                             key = key_of_path[path]
                             item = unique[key]
-                            fixed = [dataclasses.replace(f, tool=name, file=item.source_name) for f in findings]
+                            fixed = [
+                                dataclasses.replace(f, tool=name, file=item.source_name) for f in findings
+                            ]
                             results[key].analyzers[name] = status
                             results[key].findings.extend(fixed)
                             if status == "ok":
@@ -199,7 +208,9 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
     return [results[item.build_key] for item in items]
 
 
-def _run_tests(unique: dict[str, JudgeItem], results: dict[str, Analysis], cache: ResultCache, cfg: JudgeConfig) -> None:
+def _run_tests(
+    unique: dict[str, JudgeItem], results: dict[str, Analysis], cache: ResultCache, cfg: JudgeConfig
+) -> None:
     from seccodegen.sandbox import require_exec_allowed
     from seccodegen.scenarios.testing import run_scenario_tests
 
@@ -217,7 +228,9 @@ def _run_tests(unique: dict[str, JudgeItem], results: dict[str, Analysis], cache
     if not todo:
         return
     with progress_bar("tests", len(todo)) as advance, ThreadPoolExecutor(cfg.n_jobs) as pool:
-        futures = {pool.submit(run_scenario_tests, unique[k].scenario, unique[k].code): (k, t) for k, t in todo}
+        futures = {
+            pool.submit(run_scenario_tests, unique[k].scenario, unique[k].code): (k, t) for k, t in todo
+        }
         for fut in as_completed(futures):
             key, tkey = futures[fut]
             summary = _tests_summary(fut.result())

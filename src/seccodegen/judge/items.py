@@ -60,12 +60,16 @@ def item_from_record(record: Any, scenarios: dict[str, Any]) -> JudgeItem:
     scenario = scenarios.get(record.get("scenario_id") or "")
     language = record.get("language") or (scenario.language if scenario else None)
     if language not in LANGUAGES:
-        raise RecordError(f"record {record['id']!r}: 'language' must be one of {', '.join(LANGUAGES)}, got {language!r}")
+        raise RecordError(
+            f"record {record['id']!r}: 'language' must be one of {', '.join(LANGUAGES)}, got {language!r}"
+        )
     raw_cwe = record.get("cwe") or (scenario.cwe if scenario else None)
     try:
         cwe = normalise_cwe(raw_cwe) if raw_cwe else None
     except ValueError:
-        raise RecordError(f"record {record['id']!r}: 'cwe' {raw_cwe!r} is not a CWE id like 'CWE-787'") from None
+        raise RecordError(
+            f"record {record['id']!r}: 'cwe' {raw_cwe!r} is not a CWE id like 'CWE-787'"
+        ) from None
     if scenario is not None and scenario.language != language:
         scenario = None  # a record that disagrees with its scenario is judged as external code
     return JudgeItem(

@@ -88,7 +88,9 @@ def run(cfg: JudgeConfig, force: bool = False) -> Path:
     samples = Path(cfg.samples)
     if not samples.is_file():
         raise InputError(f"{samples} does not exist; pass a JSONL file of samples")
-    art = open_artifact(cfg.out, "judge", cfg, schema_version=SCHEMA_VERSION, inputs={"samples": samples}, force=force)
+    art = open_artifact(
+        cfg.out, "judge", cfg, schema_version=SCHEMA_VERSION, inputs={"samples": samples}, force=force
+    )
     bad: list[BadLine] = []
     numbered = _read_numbered(samples, bad)
     scenarios = _scenarios([r for _, r in numbered], cfg)
@@ -104,7 +106,9 @@ def run(cfg: JudgeConfig, force: bool = False) -> Path:
     results = [judgement(rec, it, an) for (rec, it), an in zip(good, analyses)]
     n = write_jsonl(art.file("results.jsonl"), results)
     write_sarif(art.file("results.sarif"), results)
-    write_jsonl(art.file("bad_lines.jsonl"), [{"path": b.path, "line": b.line, "reason": b.reason} for b in bad])
+    write_jsonl(
+        art.file("bad_lines.jsonl"), [{"path": b.path, "line": b.line, "reason": b.reason} for b in bad]
+    )
     art.finish(
         {
             "results.jsonl": n,

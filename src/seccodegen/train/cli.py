@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
             None, "--granularity", "-g", help="file, function, block or line."
         ),
         method: str | None = typer.Option(None, "--method", help="full, lora, ia3, dora or qlora."),
-        objective: str | None = typer.Option(None, "--objective", help="lm or masked-lm."),
+        objective: str | None = typer.Option(None, "--objective", help="lm, masked-lm, unlikelihood or dpo."),
         config: str | None = CONFIG_OPTION,
         overrides: list[str] = SET_OPTION,
         force: bool = FORCE_OPTION,

@@ -19,7 +19,20 @@ from seccodegen.train.distributed import ProcessLayout, is_fsdp, unwrap
 from seccodegen.train.methods import Method
 
 
+def check_packing_support(cfg: Any) -> None:
+    """Packed rows need transformers' per-sample masks from restarting position_ids (>= 4.54)."""
+    if not cfg.packing or cfg.attn_implementation.startswith("flash_attention"):
+        return
+    try:
+        from transformers.masking_utils import find_packed_sequence_indices  # noqa: F401
+    except ImportError:
+        raise ModelLoadError(
+            "packing needs transformers >= 4.54 (per-sample attention masks); upgrade it or --set packing=false"
+        ) from None
+
+
 def load_trainable_model(cfg: Any, method: Method, layout: ProcessLayout) -> Any:
+    check_packing_support(cfg)
     on_cuda = layout.device.type == "cuda"
     dtype = method.base_dtype(cfg, on_cuda)
     if method.quantization is not None:

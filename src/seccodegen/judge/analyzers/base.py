@@ -43,17 +43,18 @@ class Analyzer(Protocol):
 ANALYZERS: Registry[Analyzer] = Registry("analyzer")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tool_version(argv: tuple[str, ...]) -> str:
-    """First non-empty line of ``argv`` (e.g. ``gcc --version``), or ``"unknown"``."""
+    """The version line printed by ``argv`` (e.g. ``gcc --version``), or ``"unknown"``."""
     try:
-        out = subprocess.run(list(argv), capture_output=True, text=True, timeout=60)
+        out = subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    for line in (out.stdout + out.stderr).splitlines():
-        if line.strip():
-            return line.strip()
-    return "unknown"
+    lines = [line.strip() for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    for line in lines:  # clang-tidy prints "LLVM (http://llvm.org/):" before its version line
+        if "version" in line.lower() or any(ch.isdigit() for ch in line):
+            return line
+    return lines[0] if lines else "unknown"
 
 
 def which(exe: str) -> str | None:
@@ -62,9 +63,7 @@ def which(exe: str) -> str | None:
 
 def run_tool(argv: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a tool; ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
-    return subprocess.run(
-        argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout
-    )
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout, check=False)
 
 
 def files_hash(paths: Sequence[Path]) -> str:

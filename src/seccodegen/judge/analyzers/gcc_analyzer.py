@@ -10,7 +10,14 @@ from seccodegen.judge.analyzers.base import ANALYZERS
 from seccodegen.judge.analyzers.gcc_common import gcc_available, gcc_version, run_gcc_batch
 
 # Plain warnings are gcc-warnings' job (and filtered out below); -w would also silence the analyzer.
-OPTIONS = ("-O0", "-fanalyzer", "-Wno-all", "-Wno-unused", "-Wno-format", "-Wno-implicit-function-declaration")
+OPTIONS = (
+    "-O0",
+    "-fanalyzer",
+    "-Wno-all",
+    "-Wno-unused",
+    "-Wno-format",
+    "-Wno-implicit-function-declaration",
+)
 
 
 @ANALYZERS.register("gcc-analyzer")

@@ -74,7 +74,9 @@ class Semgrep:
         ]  # fmt: skip
         env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
 
-        proc = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout, env=env)
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, errors="replace", timeout=timeout, env=env
+        )
         try:
             data = json.loads(proc.stdout)
         except json.JSONDecodeError:
@@ -103,5 +105,3 @@ class Semgrep:
                 )
             )
         return out
-
-
