@@ -66,7 +66,9 @@ def test_map_rule_precedence() -> None:
         map_rule("clang-tidy", "clang-analyzer-security.insecureAPI.strcpy", "... CWE-119", ["CWE-119"]) == ()
     )
     # gcc warning option table
-    assert map_rule("gcc-warnings", "-Wstringop-overflow=", "writing 30 bytes into a region of size 4") == ("CWE-787",)
+    assert map_rule("gcc-warnings", "-Wstringop-overflow=", "writing 30 bytes into a region of size 4") == (
+        "CWE-787",
+    )
     assert map_rule("gcc-warnings", "-Wformat-security", "format not a string literal") == ()
     # otherwise the tool's own ids, normalised, with CWE-0 dropped
     assert map_rule("cppcheck", "someRule", "", ["787", "0"]) == ("CWE-787",)

@@ -131,3 +131,10 @@ def test_pair_objectives_need_an_adapter_method(tiny_model_dir, dataset_dir, tmp
                 objective="dpo",
             )
         )
+
+
+def test_pair_objective_trains_on_a_dataset_dir_with_validation(make_cfg):
+    out = run(make_cfg(method="lora", objective="unlikelihood", max_steps=2))
+    log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
+    assert len(log) == 2 and log[-1]["val_loss"] > 0
+    assert (out / "adapter_model.safetensors").is_file()

@@ -83,7 +83,9 @@ class TrainConfig:
         default=None, metadata={"help": "validation .jsonl; default: val.jsonl beside the train file"}
     )
     method: str = field(default="lora", metadata={"help": "tuning method: full, lora, ia3, dora, qlora"})
-    objective: str = field(default="lm", metadata={"help": "training objective: lm, masked-lm, unlikelihood, dpo"})
+    objective: str = field(
+        default="lm", metadata={"help": "training objective: lm, masked-lm, unlikelihood, dpo"}
+    )
     max_seq_len: int = field(
         default=1024, metadata={"help": "tokens per row; longer samples are split into windows"}
     )

@@ -63,7 +63,9 @@ def which(exe: str) -> str | None:
 
 def run_tool(argv: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a tool; ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout, check=False)
+    return subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
+    )
 
 
 def files_hash(paths: Sequence[Path]) -> str:
