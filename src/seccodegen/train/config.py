@@ -82,6 +82,20 @@ class TrainConfig:
     val_data: str | None = field(
         default=None, metadata={"help": "validation .jsonl; default: val.jsonl beside the train file"}
     )
+    mix_data: str | None = field(
+        default=None,
+        metadata={
+            "help": "general instruction JSONL ({instruction, input, output}, e.g. safecoder-pairs/val/"
+            "lmsys.jsonl) mixed into training with the plain lm loss whatever the objective"
+        },
+    )
+    mix_ratio: float = field(
+        default=0.0,
+        metadata={
+            "help": "fraction of training records drawn (seeded) from mix_data, in [0, 1); "
+            "0.2 adds 1 instruction record per 4 task records"
+        },
+    )
     method: str = field(default="lora", metadata={"help": "tuning method: full, lora, ia3, dora, qlora"})
     objective: str = field(
         default="lm", metadata={"help": "training objective: lm, masked-lm, unlikelihood, dpo"}
@@ -156,6 +170,10 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.warmup < 0 or self.weight_decay < 0 or self.max_grad_norm < 0:
             raise ValueError("warmup, weight_decay and max_grad_norm must be >= 0")
+        if not 0.0 <= self.mix_ratio < 1.0:
+            raise ValueError(f"mix_ratio must be in [0, 1), got {self.mix_ratio}")
+        if self.mix_ratio > 0 and not self.mix_data:
+            raise ValueError("mix_ratio > 0 needs mix_data (a general instruction .jsonl)")
         if self.eval_every < 0 or self.save_every < 0:
             raise ValueError("eval_every and save_every must be >= 0")
 

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from seccodegen.artifacts import open_artifact
-from seccodegen.errors import SeccodegenError
+from seccodegen.errors import InputError, SeccodegenError
 from seccodegen.models.loader import load_tokenizer
 from seccodegen.progress import progress_bar
 from seccodegen.records import JsonlAppender, iter_jsonl, write_jsonl
@@ -39,15 +39,21 @@ from seccodegen.train.data import (
 from seccodegen.train.distributed import ProcessLayout, init_layout, no_grad_sync, unwrap, wrap_for_processes
 from seccodegen.train.methods import METHODS, Method
 from seccodegen.train.model_setup import count_parameters, export_trained, load_trainable_model
+from seccodegen.train.mixing import mix_examples
 from seccodegen.train.objectives import OBJECTIVES, Objective, Scores
 from seccodegen.train.scoring import TargetLogprobs
 
 LOG = "train_log.jsonl"
 
 
-def _examples(path: Path, cfg: TrainConfig, objective: Objective, tokenizer: Any) -> PackedSet:
+def _examples(
+    path: Path, cfg: TrainConfig, objective: Objective, tokenizer: Any, mix: bool = False
+) -> PackedSet:
+    """Packed examples of a data file; ``mix``: plus cfg.mix_ratio of general instruction records."""
     records = load_records(path, cfg.granularity)
     examples = [ex for i, rec in enumerate(records) for ex in objective.examples(rec, i, tokenizer)]
+    if mix and cfg.mix_data and cfg.mix_ratio > 0 and examples:
+        examples += mix_examples(cfg.mix_data, cfg.mix_ratio, cfg.seed, examples, tokenizer)
     return build_packed_set(
         examples, cfg.max_seq_len, cfg.packing, keep_groups=objective.keeps_groups_together
     )
@@ -308,10 +314,14 @@ def run(cfg: TrainConfig, force: bool = False, on_step: Callable[[int, int], Non
     out = Path(cfg.out)
     train_file, val_file = resolve_data_files(cfg.data, cfg.granularity, cfg.val_data)
     inputs = {"train": train_file, **({"val": val_file} if val_file else {})}
+    if cfg.mix_data and cfg.mix_ratio > 0:
+        if not Path(cfg.mix_data).expanduser().is_file():
+            raise InputError(f"mix_data {cfg.mix_data} does not exist")
+        inputs["mix"] = Path(cfg.mix_data).expanduser()
     artifact = _open_output(cfg, inputs, layout, force)
 
     tokenizer = load_tokenizer(cfg.model)
-    train_set = _examples(train_file, cfg, objective, tokenizer)
+    train_set = _examples(train_file, cfg, objective, tokenizer, mix=True)
     val_set = _examples(val_file, cfg, objective, tokenizer) if val_file else None
     model = load_trainable_model(cfg, method, layout)
     trainable, total_params = count_parameters(model)
@@ -326,6 +336,7 @@ def run(cfg: TrainConfig, force: bool = False, on_step: Callable[[int, int], Non
                 "resumed_from_step": result.start_step,
                 "train_rows": len(train_set.rows),
                 "train_examples": len(train_set.examples),
+                "train_mix_examples": sum(e.side == "mix" for e in train_set.examples),
                 "train_target_tokens": train_set.target_tokens,
                 "trainable_parameters": trainable,
                 "total_parameters": total_params,

@@ -22,6 +22,11 @@ the fixed side + ``unlikelihood_weight`` x -log(1 - p) on the vulnerable side's 
 set with ``--set pairs.unlikelihood_weight=...``) and ``dpo`` (direct preference optimisation:
 chosen = fixed, rejected = vulnerable, whole-sequence log-probabilities, the base model with the
 adapter off as the frozen reference, ``pairs.dpo_beta`` = 0.1).
+
+Mixed-in general instruction examples (``mix_data``, side ``"mix"``, see mixing.py) always get
+the plain lm loss: lm and masked-lm sum their cross-entropy like any text token; unlikelihood
+counts them as fixed-side tokens (lm term, no KL); dpo adds each one's mean token cross-entropy
+as one unit beside the pairs.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import torch.nn.functional as F
 
 from seccodegen.registry import Registry
 from seccodegen.train.data import Example, changed_char_spans, removed_lines, tokenize_with_mask
+from seccodegen.train.mixing import MIX_SIDE
 
 
 @dataclass
@@ -106,10 +112,17 @@ def pair_examples(record: dict[str, Any], group: int, tokenizer: Any) -> list[Ex
     return out
 
 
+def _on_side(scores: Scores, batch: Any, side: str) -> torch.Tensor:
+    """Per target token: does it belong to an example of ``side``."""
+    if not len(batch.examples):
+        return torch.zeros_like(scores.changed)
+    mask = torch.tensor([e.side == side for e in batch.examples], device=scores.example.device)
+    return mask[scores.example]
+
+
 def _sides(scores: Scores, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per target token: is it on the fixed side / the vulnerable side."""
-    vulnerable = torch.tensor([e.side == "vulnerable" for e in batch.examples], device=scores.example.device)
-    is_vuln = vulnerable[scores.example] if len(batch.examples) else torch.zeros_like(scores.changed)
+    """Per target token: is it on the fixed side (or a mixed-in instruction) / the vulnerable side."""
+    is_vuln = _on_side(scores, batch, "vulnerable")
     return ~is_vuln, is_vuln
 
 
@@ -125,12 +138,12 @@ class Unlikelihood(Objective):
         return pair_examples(record, group, tokenizer)
 
     def normaliser(self, batch: Any) -> float:
-        fixed = torch.tensor([e.side == "fixed" for e in batch.examples], dtype=torch.bool)
+        fixed = torch.tensor([e.side in ("fixed", MIX_SIDE) for e in batch.examples], dtype=torch.bool)
         on_target = batch.targets != -100
         if not len(batch.examples):
             return 0.0
         idx = batch.example_index.clamp(min=0)
-        return float((on_target & fixed[idx]).sum())  # averaged per fixed-side token, like lm
+        return float((on_target & fixed[idx]).sum())  # averaged per fixed-side (+ mix) token, like lm
 
     def loss_sum(self, scores: Scores, batch: Any) -> torch.Tensor:
         weights = self.cfg.pairs
@@ -138,8 +151,24 @@ class Unlikelihood(Objective):
         lm = -(scores.logprobs * fixed).sum()
         p = scores.logprobs.exp().clamp(max=1 - 1e-6)
         unlikely = -(torch.log1p(-p) * (vulnerable & scores.changed)).sum()
-        kl = (scores.kl * ~scores.changed).sum()
+        kl = (scores.kl * (~scores.changed & ~_on_side(scores, batch, MIX_SIDE))).sum()
         return lm + weights.unlikelihood_weight * unlikely + weights.kl_weight * kl
+
+
+def _mix_mean_nll(scores: Scores, batch: Any) -> torch.Tensor:
+    """Sum over mixed-in instruction examples of their mean token cross-entropy (one unit each)."""
+    mix = [i for i, e in enumerate(batch.examples) if e.side == MIX_SIDE]
+    if not mix:
+        return scores.logprobs.sum() * 0.0
+    n = len(batch.examples)
+    nll = torch.zeros(n, device=scores.logprobs.device, dtype=scores.logprobs.dtype).index_add(
+        0, scores.example, -scores.logprobs
+    )
+    count = torch.zeros(n, device=nll.device, dtype=nll.dtype).index_add(
+        0, scores.example, torch.ones_like(scores.logprobs)
+    )
+    idx = torch.tensor(mix, device=nll.device)
+    return (nll[idx] / count[idx].clamp(min=1)).sum()
 
 
 @OBJECTIVES.register("dpo")
@@ -153,7 +182,8 @@ class DirectPreference(Objective):
         return pair_examples(record, group, tokenizer)
 
     def normaliser(self, batch: Any) -> float:
-        return float(len({e.group for e in batch.examples if e.side == "fixed"}))
+        pairs = len({e.group for e in batch.examples if e.side == "fixed"})
+        return float(pairs + sum(e.side == MIX_SIDE for e in batch.examples))
 
     def loss_sum(self, scores: Scores, batch: Any) -> torch.Tensor:
         n = len(batch.examples)
@@ -164,8 +194,9 @@ class DirectPreference(Objective):
         chosen = {e.group: i for i, e in enumerate(batch.examples) if e.side == "fixed"}
         rejected = {e.group: i for i, e in enumerate(batch.examples) if e.side == "vulnerable"}
         groups = [g for g in chosen if g in rejected]
-        if not groups:
-            return scores.logprobs.sum() * 0.0  # keeps the graph (DDP) with nothing to learn
-        c = per_example[[chosen[g] for g in groups]]
-        r = per_example[[rejected[g] for g in groups]]
-        return -F.logsigmoid(self.cfg.pairs.dpo_beta * (c - r)).sum()
+        loss = scores.logprobs.sum() * 0.0  # keeps the graph (DDP) when there is nothing to learn
+        if groups:
+            c = per_example[[chosen[g] for g in groups]]
+            r = per_example[[rejected[g] for g in groups]]
+            loss = loss - F.logsigmoid(self.cfg.pairs.dpo_beta * (c - r)).sum()
+        return loss + _mix_mean_nll(scores, batch)
