@@ -74,7 +74,7 @@ def build_model(tiny: bool, device: str):
     model.to_empty(device=device)
     gen = torch.Generator(device=device).manual_seed(0)
     with torch.no_grad():
-        for name, p in model.named_parameters():
+        for p in model.parameters():
             if p.ndim == 1:  # RMSNorm weights
                 p.fill_(1.0)
             else:

@@ -9,7 +9,7 @@ from seccodegen.records import BadLine, JsonlAppender, content_hash, read_jsonl,
 
 def test_manifest_lifecycle(tmp_path):
     out = tmp_path / "art"
-    art = open_artifact(out, "judge", {"a": 1}, inputs={"src": __file__})
+    open_artifact(out, "judge", {"a": 1}, inputs={"src": __file__})
     m = json.loads((out / "manifest.json").read_text())
     assert m["status"] == "running" and m["stage"] == "judge" and m["config"] == {"a": 1}
     assert len(m["inputs"]["src"]) == 64 and m["package_version"]

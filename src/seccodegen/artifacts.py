@@ -29,7 +29,7 @@ MANIFEST = "manifest.json"
 
 
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def git_sha(start: Path | None = None) -> str | None:

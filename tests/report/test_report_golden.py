@@ -1,6 +1,5 @@
 """The report built from fixed results equals the golden files (regenerate: make golden)."""
 
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner

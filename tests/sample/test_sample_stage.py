@@ -123,7 +123,9 @@ def test_killed_run_resumes_without_lost_or_duplicate_samples(
     resumed = read_jsonl(run(cfg, engine=engine) / "samples.jsonl")
     ids = [r["id"] for r in resumed]
     assert len(ids) == len(set(ids)) == len(full)
-    key = lambda r: (r["scenario_id"], r["prompt_style"], r["sample_index"])
+    def key(r):
+        return (r["scenario_id"], r["prompt_style"], r["sample_index"])
+
     assert {key(r) for r in resumed} == {key(r) for r in full}
     assert resumed == full  # per-sample random streams: even the texts are the same
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from seccodegen.cli import app
 
 
-def test_train_cli_writes_adapter_tokenizer_log_and_manifest(tiny_model_dir, dataset_dir, tmp_path):
+def test_train_cli_writes_adapter_tokenizer_log_and_manifest(tiny_model_dir, dataset_dir, fixtures_dir, tmp_path):
     out = tmp_path / "adapter"
     args = [
         "train",
@@ -25,6 +25,10 @@ def test_train_cli_writes_adapter_tokenizer_log_and_manifest(tiny_model_dir, dat
         "masked-lm",
         "--out",
         str(out),
+        "--mix-data",
+        str(fixtures_dir / "train" / "mix" / "instructions.jsonl"),
+        "--mix-ratio",
+        "0.2",
         "--set",
         "max_seq_len=64",
         "--set",
@@ -42,6 +46,7 @@ def test_train_cli_writes_adapter_tokenizer_log_and_manifest(tiny_model_dir, dat
         manifest["config"]["objective"] == "masked-lm" and manifest["config"]["batch_size"] == 5
     )  # IA3 default
     assert manifest["config"]["epochs"] == 2 and manifest["config"]["lr"] == 3e-4
+    assert manifest["config"]["mix_ratio"] == 0.2 and manifest["outputs"]["train_mix_records"] == 2  # 2 of 10
     log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2] and "val_loss" in log[-1]
 

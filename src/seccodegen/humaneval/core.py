@@ -15,7 +15,13 @@ from typing import Any
 
 from seccodegen.artifacts import open_artifact
 from seccodegen.humaneval.execute import Execution, execute_all
-from seccodegen.humaneval.tasks import Task, assemble_program, load_tasks, open_braces, truncate_at_function_end
+from seccodegen.humaneval.tasks import (
+    Task,
+    assemble_program,
+    load_tasks,
+    open_braces,
+    truncate_at_function_end,
+)
 from seccodegen.progress import progress_bar
 from seccodegen.records import JsonlAppender, read_jsonl, write_jsonl
 from seccodegen.report.stats import pass_at_k

@@ -88,8 +88,9 @@ def compute(reviewset: str | Path) -> dict[str, Any]:
 
 
 def to_markdown(stats: dict[str, Any]) -> str:
-    from seccodegen.report.render import markdown_table
     import pandas as pd
+
+    from seccodegen.report.render import markdown_table
 
     parts = [f"# Judge vs people\n\n{stats['labels']} labels on {stats['items']} review items.\n",
              "## Security: judge vs reviewers, per CWE\n"]

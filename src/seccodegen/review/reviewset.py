@@ -8,7 +8,14 @@ from typing import Any
 from seccodegen.artifacts import open_artifact
 from seccodegen.errors import InputError
 from seccodegen.records import read_jsonl, write_jsonl
-from seccodegen.review.sampling import SCHEMA_VERSION, draw, load_judged, required_sample_size, stratum, verdict
+from seccodegen.review.sampling import (
+    SCHEMA_VERSION,
+    draw,
+    load_judged,
+    required_sample_size,
+    stratum,
+    verdict,
+)
 
 
 def to_item(record: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,12 @@ from seccodegen.cli_common import CONFIG_OPTION, FORCE_OPTION, SET_OPTION
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("train", help="Fine-tune a causal LM (full, lora, ia3, dora, qlora) on a dataset.")
+    @app.command(
+        "train",
+        help="Fine-tune a causal LM (full, lora, ia3, dora, qlora) on a dataset. Objectives: lm, masked-lm, "
+        "unlikelihood, dpo; --mix-data/--mix-ratio mix general instruction data in (plain lm loss). "
+        "Other settings with --set (e.g. pairs.kl_weight, pairs.dpo_beta); see docs/training.md.",
+    )
     def train(
         model: str | None = typer.Option(
             None, "--model", "-m", help="HF folder, hub id, .gguf or builtin:tiny-random."
@@ -26,6 +31,12 @@ def register(app: typer.Typer) -> None:
         ),
         method: str | None = typer.Option(None, "--method", help="full, lora, ia3, dora or qlora."),
         objective: str | None = typer.Option(None, "--objective", help="lm, masked-lm, unlikelihood or dpo."),
+        mix_data: str | None = typer.Option(
+            None, "--mix-data", help="Instruction JSONL ({instruction, input, output}) to mix in."
+        ),
+        mix_ratio: float | None = typer.Option(
+            None, "--mix-ratio", help="Fraction of training records drawn from --mix-data, in [0, 1)."
+        ),
         config: str | None = CONFIG_OPTION,
         overrides: list[str] = SET_OPTION,
         force: bool = FORCE_OPTION,
@@ -40,6 +51,8 @@ def register(app: typer.Typer) -> None:
             "granularity": granularity,
             "method": method,
             "objective": objective,
+            "mix_data": mix_data,
+            "mix_ratio": mix_ratio,
         }
         cfg = load_config(TrainConfig, config, overrides, base=base)
         path = run(cfg, force=force)

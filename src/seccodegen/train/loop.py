@@ -38,8 +38,8 @@ from seccodegen.train.data import (
 )
 from seccodegen.train.distributed import ProcessLayout, init_layout, no_grad_sync, unwrap, wrap_for_processes
 from seccodegen.train.methods import METHODS, Method
-from seccodegen.train.model_setup import count_parameters, export_trained, load_trainable_model
 from seccodegen.train.mixing import mix_examples
+from seccodegen.train.model_setup import count_parameters, export_trained, load_trainable_model
 from seccodegen.train.objectives import OBJECTIVES, Objective, Scores
 from seccodegen.train.scoring import TargetLogprobs
 
@@ -336,7 +336,7 @@ def run(cfg: TrainConfig, force: bool = False, on_step: Callable[[int, int], Non
                 "resumed_from_step": result.start_step,
                 "train_rows": len(train_set.rows),
                 "train_examples": len(train_set.examples),
-                "train_mix_examples": sum(e.side == "mix" for e in train_set.examples),
+                "train_mix_records": len({e.group for e in train_set.examples if e.side == "mix"}),
                 "train_target_tokens": train_set.target_tokens,
                 "trainable_parameters": trainable,
                 "total_parameters": total_params,
