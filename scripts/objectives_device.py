@@ -79,10 +79,20 @@ def main() -> None:
     for obj in [o for o in args.objectives.split(",") if o]:
         out = work / f"train-{obj}"
         sets = [
-            "method=lora", f"objective={obj}", f"max_seq_len={args.max_seq_len}", "granularity=function",
-            "save_every=0", "log_every=20", *args.extra_train_set,  # lr, batch, epochs: the study's lora defaults
+            "method=lora",
+            f"objective={obj}",
+            f"max_seq_len={args.max_seq_len}",
+            "granularity=function",
+            "save_every=0",
+            "log_every=20",
+            *args.extra_train_set,  # lr, batch, epochs: the study's lora defaults
         ]
-        log("seccodegen train --model M --data DATA --out " + str(out) + " " + " ".join(f"--set {s}" for s in sets))
+        log(
+            "seccodegen train --model M --data DATA --out "
+            + str(out)
+            + " "
+            + " ".join(f"--set {s}" for s in sets)
+        )
         t = time.perf_counter()
         cfg = load_config(TrainConfig, None, sets, base={"model": model, "data": args.data, "out": str(out)})
         train_run(cfg, force=True)
@@ -93,12 +103,25 @@ def main() -> None:
 
     for name, adapter in runs:
         out = work / f"samples-{name}"
-        log(f"seccodegen sample --model M {'--adapter ' + adapter if adapter else ''} --languages c,cpp "
-            f"--n {args.n} --temperature 0.8 --top-p 0.9 --max-new-tokens 100 --seed 0 --out {out}")
+        log(
+            f"seccodegen sample --model M {'--adapter ' + adapter if adapter else ''} --languages c,cpp "
+            f"--n {args.n} --temperature 0.8 --top-p 0.9 --max-new-tokens 100 --seed 0 --out {out}"
+        )
         t = time.perf_counter()
-        sample_run(SampleConfig(model=model, adapter=adapter, languages=("c", "cpp"), n=args.n,
-                                temperature=0.8, top_p=0.9, max_new_tokens=100, seed=0, out=str(out)),
-                   force=True)
+        sample_run(
+            SampleConfig(
+                model=model,
+                adapter=adapter,
+                languages=("c", "cpp"),
+                n=args.n,
+                temperature=0.8,
+                top_p=0.9,
+                max_new_tokens=100,
+                seed=0,
+                out=str(out),
+            ),
+            force=True,
+        )
         timings[f"sample-{name}"] = time.perf_counter() - t
         log(f"sampled {name} in {timings[f'sample-{name}']:.1f}s")
 
@@ -106,11 +129,21 @@ def main() -> None:
     for name, adapter in runs:
         out = work / f"humaneval-{name}"
         out.mkdir(parents=True, exist_ok=True)
-        cfg = HumanEvalConfig(data=args.humaneval, model=model, adapter=adapter, out=str(out), n=args.he_n,
-                              max_new_tokens=args.he_max_new_tokens, tasks_per_batch=len(tasks),
-                              limit=args.he_limit, allow_exec=True)
-        log(f"humaneval generate {name}: n={cfg.n} T={cfg.temperature} top_p={cfg.top_p} "
-            f"max_new_tokens={cfg.max_new_tokens} seed={cfg.seed} -> {out}/completions.jsonl")
+        cfg = HumanEvalConfig(
+            data=args.humaneval,
+            model=model,
+            adapter=adapter,
+            out=str(out),
+            n=args.he_n,
+            max_new_tokens=args.he_max_new_tokens,
+            tasks_per_batch=len(tasks),
+            limit=args.he_limit,
+            allow_exec=True,
+        )
+        log(
+            f"humaneval generate {name}: n={cfg.n} T={cfg.temperature} top_p={cfg.top_p} "
+            f"max_new_tokens={cfg.max_new_tokens} seed={cfg.seed} -> {out}/completions.jsonl"
+        )
         t = time.perf_counter()
         generate(cfg, tasks, out / "completions.jsonl")
         timings[f"humaneval-{name}"] = time.perf_counter() - t

@@ -56,16 +56,8 @@ EOF
     seccodegen judge "$W/judge-in-$name.jsonl" --out "$W/judge-$name" --allow-exec --force
   done
   for d in "$W"/humaneval-*/; do
-    name=$(basename "$d")
-    out="$W/he-exec-${name#humaneval-}"
-    mkdir -p "$out"
-    # generation is done (completions.jsonl present), so `humaneval run` only executes
-    python - "$d/completions.jsonl" "$out/completions.jsonl" "$HE_EXEC_N" <<'EOF'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-open(sys.argv[2], "w").writelines(json.dumps(r) + "\n" for r in rows if r["index"] < int(sys.argv[3]))
-EOF
-    seccodegen humaneval run --data "$HE" --model device-generated --out "$out" --n "$HE_EXEC_N" --allow-exec
+    name=$(basename "$d"); name=${name#humaneval-}
+    python scripts/objectives_humaneval_exec.py "$HE" "$d/completions.jsonl" "$W/he-exec-$name" "$HE_EXEC_N" "device:$name"
   done
   python scripts/objectives_table.py "$W"
   ;;

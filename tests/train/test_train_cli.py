@@ -9,7 +9,9 @@ from typer.testing import CliRunner
 from seccodegen.cli import app
 
 
-def test_train_cli_writes_adapter_tokenizer_log_and_manifest(tiny_model_dir, dataset_dir, fixtures_dir, tmp_path):
+def test_train_cli_writes_adapter_tokenizer_log_and_manifest(
+    tiny_model_dir, dataset_dir, fixtures_dir, tmp_path
+):
     out = tmp_path / "adapter"
     args = [
         "train",

@@ -114,3 +114,14 @@ def test_two_process_fsdp_full_fine_tune_matches_one_process(tiny_model_dir, dat
     a, b = load_file(out2 / "model.safetensors"), load_file(out1 / "model.safetensors")
     assert a.keys() == b.keys()
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+def test_every_process_keeps_nvlink_multicast_off(monkeypatch):
+    from seccodegen.train.distributed import NO_MULTICAST_ENV, init_layout
+
+    for key in NO_MULTICAST_ENV:
+        monkeypatch.delenv(key, raising=False)
+    init_layout()
+    import os
+
+    assert {k: os.environ[k] for k in NO_MULTICAST_ENV} == NO_MULTICAST_ENV

@@ -51,7 +51,9 @@ def test_training_set_holds_the_configured_share_of_instruction_records(
     objective, tiny_tokenizer, dataset_dir
 ):
     cfg = TrainConfig(objective=objective, max_seq_len=256, mix_data=str(MIX), mix_ratio=0.3, seed=3)
-    data = _examples(dataset_dir / "block" / "train.jsonl", cfg, OBJECTIVES.get(objective)(cfg), tiny_tokenizer, mix=True)
+    data = _examples(
+        dataset_dir / "block" / "train.jsonl", cfg, OBJECTIVES.get(objective)(cfg), tiny_tokenizer, mix=True
+    )
     task = {e.group for e in data.examples if e.side != "mix"}
     mixed = [e for e in data.examples if e.side == "mix"]
     assert len(mixed) == mix_count(len(task), 0.3) > 0
@@ -59,7 +61,9 @@ def test_training_set_holds_the_configured_share_of_instruction_records(
     assert all(all(e.targets[1:]) for e in mixed)  # plain lm: every predicted token a target
     # every example is placed in exactly one row
     assert sorted(i for row in data.rows for i in row) == list(range(len(data.examples)))
-    plain = _examples(dataset_dir / "block" / "train.jsonl", cfg, OBJECTIVES.get(objective)(cfg), tiny_tokenizer)
+    plain = _examples(
+        dataset_dir / "block" / "train.jsonl", cfg, OBJECTIVES.get(objective)(cfg), tiny_tokenizer
+    )
     assert not any(e.side == "mix" for e in plain.examples)  # validation sets are not mixed
 
 
@@ -77,7 +81,9 @@ def test_unlikelihood_trains_instruction_tokens_with_lm_and_no_kl():
     lp = torch.log(torch.tensor([0.5, 0.25, 0.2, 0.4, 0.1, 0.3]))
     kl = torch.tensor([0.01, 0.02, 0.03, 0.04, 0.5, 0.6])
     scores = Scores(lp, batch.example_index[sel], batch.changed[sel], ref_logprobs=lp * 0, kl=kl)
-    obj = OBJECTIVES.get("unlikelihood")(TrainConfig(pairs=PairObjectiveSettings(unlikelihood_weight=2.0, kl_weight=3.0)))
+    obj = OBJECTIVES.get("unlikelihood")(
+        TrainConfig(pairs=PairObjectiveSettings(unlikelihood_weight=2.0, kl_weight=3.0))
+    )
     pair = (-math.log(0.5) - math.log(0.25)) + 2.0 * (-math.log(1 - 0.2)) + 3.0 * (0.02 + 0.04)
     by_hand = pair - math.log(0.1) - math.log(0.3)  # mix: lm only, its KL (0.5, 0.6) unused
     assert float(obj.loss_sum(scores, batch)) == pytest.approx(by_hand, rel=1e-6)

@@ -7,6 +7,10 @@ under ``accelerate launch`` (both set RANK / WORLD_SIZE / LOCAL_RANK / MASTER_AD
   root), so weights, gradients and AdamW states are sharded across processes.
 
 Backend: NCCL on CUDA, gloo on CPU (the CPU path is what the tests run).
+
+NVLink multicast (NVLS / symmetric-memory multicast) stays off in every process: some shared
+GPU hosts forbid it, and a collective that tries it can hang. ``init_layout`` sets the three
+switches below unless the user set them already.
 """
 
 from __future__ import annotations
@@ -50,7 +54,12 @@ class ProcessLayout:
         return t.tolist()
 
 
+NO_MULTICAST_ENV = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
+
+
 def init_layout() -> ProcessLayout:
+    for key, value in NO_MULTICAST_ENV.items():
+        os.environ.setdefault(key, value)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))

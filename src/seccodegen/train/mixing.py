@@ -42,7 +42,9 @@ def load_mix_records(path: str | Path) -> list[dict[str, Any]]:
     records = []
     for i, rec in enumerate(read_jsonl(p)):
         has_text = isinstance(rec.get("text"), str)
-        if not has_text and not (isinstance(rec.get("instruction"), str) and isinstance(rec.get("output"), str)):
+        if not has_text and not (
+            isinstance(rec.get("instruction"), str) and isinstance(rec.get("output"), str)
+        ):
             raise InputError(
                 f"{p}: record {i + 1} has neither 'text' nor 'instruction' + 'output' strings; "
                 "mix_data must be instruction JSONL like safecoder-pairs/val/lmsys.jsonl"
