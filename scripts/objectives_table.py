@@ -4,7 +4,8 @@ Reads W/judge-NAME/results.jsonl (seccodegen judge) and W/he-exec-NAME/{summary.
 (seccodegen humaneval) for NAME in pretrained, lm, masked-lm, unlikelihood, dpo; ratios are the
 report stage's (seccodegen.report.tables.ratio_rows): valid = valid / samples, secure = secure /
 valid samples an analyzer decided, secure&correct = (secure and tests passed) / samples whose
-tests ran. p: Fisher's exact test of the secure ratio against the pretrained model.
+tests ran. p valid / p secure: two-sided Fisher's exact test of that ratio against the pretrained
+model's (no correction for the four comparisons).
 
     python scripts/objectives_table.py W
 """
@@ -39,10 +40,10 @@ def main() -> None:
     base = {r["language"]: r for _, r in rows[rows["model_run"] == "pretrained"].iterrows()}
 
     print(
-        "| objective | language | samples | valid | secure (of decided valid) | p vs pretrained | "
+        "| objective | language | samples | valid | p valid | secure (of decided valid) | p secure | "
         "secure & correct (of tested) |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for lang in ["c", "cpp", "c+cpp"]:
         for name in NAMES:
             sel = rows[(rows["model_run"] == name) & (rows["language"] == lang)]
@@ -50,14 +51,15 @@ def main() -> None:
                 continue
             r = sel.iloc[0]
             b = base.get(lang)
-            p = (
-                ""
-                if name == "pretrained" or b is None
-                else f"{fisher_exact(int(r['secure']), int(r['decided']), int(b['secure']), int(b['decided'])):.3g}"
-            )
+            p_valid, p_secure = "", ""
+            if name != "pretrained" and b is not None:
+                p_valid = (
+                    f"{fisher_exact(int(r['valid']), int(r['total']), int(b['valid']), int(b['total'])):.3g}"
+                )
+                p_secure = f"{fisher_exact(int(r['secure']), int(r['decided']), int(b['secure']), int(b['decided'])):.3g}"
             print(
                 f"| {name} | {lang} | {int(r['total'])} | {Ratio(int(r['valid']), int(r['total'])).fmt()} | "
-                f"{Ratio(int(r['secure']), int(r['decided'])).fmt()} | {p} | "
+                f"{p_valid} | {Ratio(int(r['secure']), int(r['decided'])).fmt()} | {p_secure} | "
                 f"{Ratio(int(r['secure_correct']), int(r['tested'])).fmt()} |"
             )
     print()
@@ -77,5 +79,25 @@ def main() -> None:
         )
 
 
+def train_table(work: Path) -> None:
+    """Steps, data and losses of each adapter from its manifest (each objective's own loss)."""
+    print()
+    print(
+        "| objective | optimizer steps | rows | examples | target tokens | final train loss | "
+        "final val loss | train seconds |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for name in NAMES[1:]:
+        path = work / f"train-{name}" / "manifest.json"
+        if path.is_file():
+            o = json.loads(path.read_text())["outputs"]
+            print(
+                f"| {name} | {o['steps']} | {o['train_rows']} | {o['train_examples']} | "
+                f"{o['train_target_tokens']} | {o['final_loss']:.3f} | {o['final_val_loss']:.3f} | "
+                f"{o['seconds']:.1f} |"
+            )
+
+
 if __name__ == "__main__":
     main()
+    train_table(Path(sys.argv[1]))
