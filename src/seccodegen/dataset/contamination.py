@@ -117,21 +117,10 @@ class NgramIndex:
 
 def iter_dataset_examples(dataset_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(file, record) for every example in ``<granularity>/{train,val}.jsonl`` (not the size subsets)."""
-    import json
+    from seccodegen.dataset.layout import iter_dataset_records
 
-    found = False
-    for gran_dir in sorted(p for p in dataset_dir.iterdir() if p.is_dir()):
-        for split in ("train", "val"):
-            f = gran_dir / f"{split}.jsonl"
-            if not f.is_file():
-                continue
-            found = True
-            with open(f, encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip():
-                        yield str(f), json.loads(line)
-    if not found:
-        raise InputError(f"{dataset_dir} holds no <granularity>/train.jsonl; is it a dataset directory?")
+    for _, file, rec in iter_dataset_records(dataset_dir):
+        yield file, rec
 
 
 def find_overlaps(dataset_dir: str | Path, scenarios: list[Scenario], n: int) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ from typing import Any
 
 from seccodegen.dataset.contamination import count_tokens
 from seccodegen.dataset.granularity import GRANULARITIES
-from seccodegen.errors import InputError
 
 COLUMNS = [
     "subset",
@@ -98,27 +97,11 @@ def write_stats_csv(rows: list[dict[str, Any]], path: Path) -> None:
 
 def stats_from_dir(dataset_dir: Path) -> list[dict[str, Any]]:
     """Recount the table from the JSONL files of a built dataset (whole set and size subsets)."""
+    from seccodegen.dataset.layout import iter_dataset_records
+
     acc = StatsAccumulator()
-    found = False
-    for gran_dir in sorted(p for p in dataset_dir.iterdir() if p.is_dir()):
-        targets = [("all", gran_dir)] + [
-            (sub.name, sub)
-            for sub in sorted(gran_dir.iterdir())
-            if sub.is_dir() and sub.name.startswith("size-")
-        ]
-        for subset, folder in targets:
-            for split in ("train", "val"):
-                f = folder / f"{split}.jsonl"
-                if not f.is_file():
-                    continue
-                found = True
-                with open(f, encoding="utf-8") as fh:
-                    for line in fh:
-                        if line.strip():
-                            rec = json.loads(line)
-                            acc.add(rec, count_tokens(rec.get("text", "")), subset)
-    if not found:
-        raise InputError(f"{dataset_dir} holds no <granularity>/train.jsonl; is it a dataset directory?")
+    for subset, _, rec in iter_dataset_records(dataset_dir, with_subsets=True):
+        acc.add(rec, count_tokens(rec.get("text", "")), subset)
     return acc.rows()
 
 
