@@ -123,3 +123,23 @@ def test_allow_exec_runs_scenario_tests(tmp_path: Path) -> None:
     assert out[0]["correct"] is True and out[0]["tests"]["n_total"] == len(scenario.tests)
     assert out[0]["cwe"] == scenario.cwe and out[0]["language"] == scenario.language
     assert out[1]["valid"] is False and out[1]["correct"] is None  # invalid code is never run
+
+
+def test_analyze_invalid_false_skips_programs_that_do_not_compile(tmp_path: Path) -> None:
+    from seccodegen.judge import judge_records
+    from seccodegen.judge.config import JudgeConfig
+
+    code = (FIX / "oob_vuln.c").read_text()
+    broken = code + "\nint broken( {\n"
+    records = [
+        {"id": "ok", "language": "c", "cwe": "CWE-787", "code": code},
+        {"id": "bad", "language": "c", "cwe": "CWE-787", "code": broken},
+    ]
+    both = judge_records(records, JudgeConfig(analyzers=("cppcheck",), cache_dir=str(tmp_path / "c1"), jobs=1))
+    assert [r["valid"] for r in both] == [True, False]
+    assert both[1]["analyzers"]["cppcheck"] == "ok"  # default: invalid code is analyzed too
+    cfg = JudgeConfig(analyzers=("cppcheck",), cache_dir=str(tmp_path / "c2"), jobs=1, analyze_invalid=False)
+    valid_only = judge_records(records, cfg)
+    assert valid_only[0]["secure"] is False and valid_only[0]["analyzers"]["cppcheck"] == "ok"
+    assert valid_only[1]["secure"] is None and valid_only[1]["findings"] == []
+    assert valid_only[1]["analyzers"]["cppcheck"] == "skipped: does not compile"

@@ -63,3 +63,63 @@ def test_typo_in_experiment_is_one_line_error(tmp_path):
     p = write(tmp_path, EXPERIMENT.replace("granularities: [block, function]", "languages: [rust]"))
     with pytest.raises(ConfigError, match="rust"):
         load_experiment(str(p))
+
+
+def test_model_narrows_methods_and_granularities(tmp_path):
+    text = EXPERIMENT.replace("methods: [base, lora]", "methods: [base, lora, ia3]").replace(
+        'models: [{{name: tiny, model: "builtin:tiny-random"}}]',
+        'models: [{{name: tiny, model: "builtin:tiny-random"}}, '
+        '{{name: small, model: "/no/such/model", methods: [base, lora], granularities: [function]}}]',
+    )
+    plan = build_plan(load_experiment(str(write(tmp_path, text))))
+    trains = sorted(s.label for s in plan.steps if s.stage == "train")
+    assert trains == [
+        "small-lora-function-all",
+        "tiny-ia3-block-all", "tiny-ia3-function-all", "tiny-lora-block-all", "tiny-lora-function-all",
+    ]  # fmt: skip
+    bad = EXPERIMENT.replace(
+        'model: "builtin:tiny-random"}}', 'model: "builtin:tiny-random", granularities: [line]}}'
+    )
+    with pytest.raises(ConfigError, match="granularity 'line'"):
+        load_experiment(str(write(tmp_path, bad)))
+
+
+def test_order_is_cell_by_cell_with_dependencies_first(tmp_path):
+    plan = build_plan(load_experiment(str(write(tmp_path))))
+    order = plan.ordered()
+    position = {id(s): i for i, s in enumerate(order)}
+    assert len(order) == len(plan.steps)
+    for step in order:
+        assert all(position[id(d)] < position[id(step)] for d in step.deps)
+    # the pretrained cells are judged before any model is trained
+    first_train = min(position[id(s)] for s in order if s.stage == "train")
+    base_judges = [position[id(c.judge)] for c in plan.cells if c.coords["method"] == "base"]
+    assert max(base_judges) < first_train
+
+
+def test_stage_filter_runs_only_ready_steps_of_those_stages(tmp_path):
+    from seccodegen.runner.core import run
+
+    exp = load_experiment(str(write(tmp_path)))
+    calls = []
+    plan = build_plan(exp)
+    base_sample = next(s for s in plan.steps if s.stage == "sample" and not s.deps)
+    open_artifact(base_sample.path, "sample", {"x": 1}).finish()
+    import seccodegen.runner.execute as ex
+
+    class Runners:
+        def get(self, stage):
+            return lambda step, force: calls.append((stage, step.label))
+
+    saved = ex.STAGE_RUNNERS
+    ex.STAGE_RUNNERS = Runners()
+    try:
+        outcome = run(exp, stages=("judge",))
+    finally:
+        ex.STAGE_RUNNERS = saved
+    assert calls == [("judge", base_sample.label)]  # only the judge whose samples are finished
+    assert len(outcome.waiting) == 3 and outcome.report is None
+    with pytest.raises(Exception, match="--stages: unknown stage 'jugde'"):
+        run(exp, stages=("jugde",))
+    with pytest.raises(Exception, match="--models: nope not in"):
+        run(exp, models=("nope",))

@@ -43,6 +43,11 @@ class JudgeConfig:
         metadata={"help": "Seconds per file an analyzer may take (a batch gets n times this + 30)."},
     )
     compile_timeout_s: float = field(default=60.0, metadata={"help": "Seconds per compiler call."})
+    analyze_invalid: bool = field(
+        default=True,
+        metadata={"help": "Run the analyzers on programs that do not compile too (False: only valid "
+                  "ones; the invalid ones get secure=null, which the report's secure ratio never counts)."},
+    )
 
     def __post_init__(self) -> None:
         if self.jobs < 0:

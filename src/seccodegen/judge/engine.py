@@ -97,6 +97,19 @@ def _tests_summary(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _run_tasks(tasks: list[tuple[Callable[[], Any], Callable[[Any], None], int]], label: str, jobs: int) -> None:
+    """Run (work, on_done, n_items) tasks on a thread pool, longest first, with one progress bar."""
+    # semgrep batches are the longest single tasks: start them first
+    tasks = sorted(tasks, key=lambda t: -t[2])
+    total_units = sum(t[2] for t in tasks)
+    with progress_bar(label, total_units or None) as advance, ThreadPoolExecutor(jobs) as pool:
+        futures = {pool.submit(work): (done, n) for work, done, n in tasks}
+        for fut in as_completed(futures):
+            done, n = futures[fut]
+            done(fut.result())
+            advance(n)
+
+
 def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
     """Judge every item (validity, findings, tests); returns one :class:`Analysis` per item, in order."""
     cache = ResultCache(cfg.cache_path, read=cfg.use_cache)
@@ -144,10 +157,18 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
                     cache.put(ckey, {"valid": v.valid, "compile_error": error})
 
             tasks.append((work, done, 1))
+        if not cfg.analyze_invalid:  # compile everything first, then analyze the valid programs only
+            _run_tasks(tasks, "compile", cfg.n_jobs)
+            tasks = []
 
         # --- analyzers: batches per (analyzer, language, flags) -------------------------------
         groups: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
         for key, item in unique.items():
+            if not cfg.analyze_invalid and not results[key].valid:
+                results[key].analyzers.update(
+                    {n: "skipped: does not compile" for n, a in analyzers.items() if item.language in a.languages}
+                )
+                continue
             groups[(item.language, item.flags)].append(key)
         for name, analyzer in analyzers.items():
             for (language, flags), keys in groups.items():
@@ -189,15 +210,7 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
 
                     tasks.append((work, done, len(batch)))
 
-        # semgrep batches are the longest single tasks: start them first
-        tasks.sort(key=lambda t: -t[2])
-        total_units = sum(t[2] for t in tasks)
-        with progress_bar("judge", total_units or None) as advance, ThreadPoolExecutor(cfg.n_jobs) as pool:
-            futures = {pool.submit(work): (done, n) for work, done, n in tasks}
-            for fut in as_completed(futures):
-                done, n = futures[fut]
-                done(fut.result())
-                advance(n)
+        _run_tasks(tasks, "judge", cfg.n_jobs)
 
         # --- correctness (needs validity first) -----------------------------------------------
         if cfg.allow_exec:

@@ -79,15 +79,18 @@ def convert_gguf(gguf: Path, out_dir: Path | None = None, dtype: str = "bfloat16
         raise ModelLoadError(f"{gguf}: converted weights do not match the config (missing {missing[:3]})")
     if getattr(config, "tie_word_embeddings", False):
         model.tie_weights()
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")  # per process: concurrent runs may convert too
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     (tmp / "seccodegen_source.json").write_text(
         json.dumps({"gguf": str(gguf), "sha256": digest, "bytes": gguf.stat().st_size, "dtype": dtype}, indent=2)
     )
-    if out.exists():
-        import shutil
+    import shutil
 
+    if marker.is_file():  # another process finished the same conversion first
+        shutil.rmtree(tmp)
+        return out
+    if out.exists():
         shutil.rmtree(out)
     tmp.rename(out)
     return out

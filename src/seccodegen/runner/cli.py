@@ -14,12 +14,25 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="print the plan (cached/new per step) and stop"),
         overrides: list[str] = SET_OPTION,
         force: bool = FORCE_OPTION,
+        models: str = typer.Option("", "--models", help="only these model names (comma-separated)"),
+        stages: str = typer.Option(
+            "", "--stages", help="only steps of these stages whose inputs are finished, e.g. judge,humaneval; "
+            "no report (split a grid over processes or machines)"
+        ),
     ) -> None:
         """Run a grid of models x methods x granularities x sizes x prompt styles x suites, resumably."""
         from seccodegen.runner.core import run
         from seccodegen.runner.experiment import load_experiment
 
-        outcome = run(load_experiment(experiment, overrides), dry_run=dry_run, force=force)
+        def names(text: str) -> tuple[str, ...]:
+            return tuple(n.strip() for n in text.split(",") if n.strip())
+
+        outcome = run(
+            load_experiment(experiment, overrides), dry_run=dry_run, force=force,
+            models=names(models), stages=names(stages),
+        )  # fmt: skip
+        if stages and not dry_run:
+            typer.echo(f"waiting: {len(outcome.waiting)} steps (their inputs are not finished yet)")
         if outcome.report:
             typer.echo(f"results: {outcome.results}")
             typer.echo(f"report: {outcome.report}")

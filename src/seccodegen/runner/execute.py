@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 
 from seccodegen.errors import SeccodegenError
@@ -15,6 +16,9 @@ from seccodegen.progress import progress_bar
 from seccodegen.records import read_jsonl
 from seccodegen.runner.plan import Plan, Step
 from seccodegen.runner.stages import STAGE_RUNNERS
+
+if TYPE_CHECKING:  # pandas is imported where results are gathered, so a stage-only run needs none
+    import pandas as pd
 
 RESULT_COLUMNS = [
     "id", "scenario_id", "language", "cwe", "prompt_style", "sample_index",
@@ -26,13 +30,29 @@ class StepFailedError(SeccodegenError):
     """A step failed; finished steps stay cached, so a rerun resumes at this step."""
 
 
-def execute(plan: Plan, console: Console | None = None, force: bool = False) -> dict[str, float]:
-    """Run every step that is not cached; returns seconds spent per stage (for the record)."""
+@dataclass
+class Execution:
+    timings: dict[str, float] = field(default_factory=dict)  # seconds spent per stage
+    waiting: list[Step] = field(default_factory=list)  # skipped: a dependency is not finished yet
+
+
+def execute(
+    plan: Plan, console: Console | None = None, force: bool = False, stages: tuple[str, ...] = ()
+) -> Execution:
+    """Run every step that is not cached. With ``stages``, only steps of those stages, and of those
+    only the ones whose dependencies are finished (the rest are returned as waiting), so that
+    several processes can split a grid: one trains and samples on the GPU while another judges."""
     console = console or Console(stderr=True)
     todo = [s for s in plan.ordered() if force or not s.cached]
-    timings: dict[str, float] = {}
+    result = Execution()
+    if stages:
+        todo = [s for s in todo if s.stage in stages]
+        result.waiting = [s for s in todo if not all(d.cached for d in s.deps)]
+        todo = [s for s in todo if s not in result.waiting]
+    timings = result.timings
     console.print(f"[bold]{plan.experiment.name}[/]: {len(plan.steps)} steps, {len(todo)} to run, "
-                  f"{len(plan.steps) - len(todo)} cached")
+                  f"{len(plan.steps) - len(todo) - len(result.waiting)} cached or other stages, "
+                  f"{len(result.waiting)} waiting")
     for note in plan.notes:
         console.print(f"note: {note}")
     with progress_bar("grid", len(todo)) as advance:
@@ -46,11 +66,13 @@ def execute(plan: Plan, console: Console | None = None, force: bool = False) -> 
                 raise StepFailedError(f"{step.stage} step {step.label} failed: {exc}") from None
             timings[step.stage] = timings.get(step.stage, 0.0) + time.monotonic() - start
             advance(1, info=f"{step.stage} {step.label} done")
-    return timings
+    return result
 
 
 def collect_results(plan: Plan) -> pd.DataFrame:
     """One row per judged sample with all grid coordinates (any pivot is one groupby)."""
+    import pandas as pd
+
     frames = []
     for cell in plan.cells:
         path = cell.judge.path / "results.jsonl"
@@ -72,6 +94,8 @@ def collect_results(plan: Plan) -> pd.DataFrame:
 
 
 def collect_humaneval(plan: Plan) -> pd.DataFrame:
+    import pandas as pd
+
     frames = []
     seen: set[str] = set()
     for cell in plan.cells:

@@ -7,6 +7,7 @@ Example (configs/quick.yaml)::
     out: runs/quick
     models:
       - {name: smollm2-135m, model: builtin:smollm2-135m}
+      # a model may narrow the grid: {name: big, model: ..., methods: [base, lora], granularities: [block]}
     methods: [base, lora, ia3]        # base = the pretrained model, no fine-tuning
     granularities: [block, function]
     dataset_sizes: [all]              # 'all' or commit counts of nested subsets, e.g. [100, 200]
@@ -37,10 +38,18 @@ class ModelEntry:
     name: str = field(metadata={"help": "short label used in tables"})
     model: str = field(metadata={"help": "any --model value: HF folder, hub id, .gguf, builtin:..."})
     fallback: str | None = field(default=None, metadata={"help": "model used when `model` cannot be loaded"})
+    methods: tuple[str, ...] | None = field(
+        default=None, metadata={"help": "this model's methods (default: the experiment's), e.g. no full for 7B"}
+    )
+    granularities: tuple[str, ...] | None = field(
+        default=None, metadata={"help": "this model's granularities (default: the experiment's)"}
+    )
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name:
             raise ValueError(f"model name {self.name!r} must be a non-empty label without '/'")
+        if self.methods is not None and not self.methods:
+            raise ValueError(f"model {self.name}: methods must not be empty (leave it out for the experiment's)")
 
 
 @dataclass(frozen=True)
@@ -83,11 +92,24 @@ class Experiment:
         for size in self.dataset_sizes:
             if size != "all" and not str(size).isdigit():
                 raise ValueError(f"dataset_sizes: {size!r} must be 'all' or a number of commits")
-        tuned = [m for m in self.methods if m != "base"]
+        tuned = [m for entry in self.models for m in (entry.methods or self.methods) if m != "base"]
         if tuned and not self.dataset.get("sources"):
             raise ValueError("dataset.sources is required when methods include fine-tuning")
         if not self.methods:
             raise ValueError("methods must not be empty")
+        for m in self.models:
+            for gran in m.granularities or ():
+                if gran not in self.granularities:
+                    raise ValueError(
+                        f"model {m.name}: granularity {gran!r} is not in the experiment's granularities "
+                        f"{list(self.granularities)}"
+                    )
+
+    def methods_of(self, model: ModelEntry) -> tuple[str, ...]:
+        return model.methods if model.methods is not None else self.methods
+
+    def granularities_of(self, model: ModelEntry) -> tuple[str, ...]:
+        return model.granularities if model.granularities is not None else self.granularities
 
 
 def load_experiment(path: str, overrides: list[str] | tuple[str, ...] = ()) -> Experiment:

