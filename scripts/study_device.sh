@@ -19,7 +19,7 @@ SHARED=${SHARED:-../shared}
 LOGS=/tmp/study-logs
 mkdir -p "$LOGS"
 
-carried() { ls .carry/c*/$1 2>/dev/null | head -1; }  # a carried file, in whichever folder it landed
+carried() { ls .carry/c*/$1 2>/dev/null | head -1 || true; }  # a carried file, in whichever folder it landed
 
 setup_env() {
   # the GPU image has torch/transformers/peft; the rest of seccodegen's needs travel as wheels
@@ -30,6 +30,7 @@ setup_env() {
   fi
   export PYTHONPATH=/tmp/site:$PWD/src PATH=/tmp/site/bin:$PATH HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
   export SECCODEGEN_CACHE=/tmp/seccodegen-cache TOKENIZERS_PARALLELISM=false
+  export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True  # several runs share the GPU: less fragmentation
   # the experiment names ../shared/...: put the carried copies there, so step hashes match here
   mkdir -p "$SHARED/data/vulnfix" "$SHARED/data/humanevalx"
   f=$(carried commits.jsonl.gz); [ -z "$f" ] || [ -f "$SHARED/data/vulnfix/commits.jsonl.gz" ] || cp "$f" "$SHARED/data/vulnfix/"
@@ -41,6 +42,21 @@ setup_env() {
     export LD_LIBRARY_PATH=/tmp/sysroot/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   fi
 }
+
+# `seccodegen run EXP [--models M] [--stages S]` through the Python API: the GPU image lacks pydantic,
+# which the CLI's typer needs for some options
+sc_run() {  # sc_run MODELS STAGES
+  python3 - "$EXP" "$1" "$2" <<'PY'
+import sys
+from seccodegen.runner.core import run
+from seccodegen.runner.experiment import load_experiment
+exp, models, stages = sys.argv[1], sys.argv[2], sys.argv[3]
+names = lambda t: tuple(n for n in t.split(",") if n)
+out = run(load_experiment(exp), models=names(models), stages=names(stages))
+print(f"waiting: {len(out.waiting)} steps")
+PY
+}
+export -f sc_run
 
 case "${1:-}" in
 pack)
@@ -84,18 +100,24 @@ start)
     echo "convert: $(( $(date +%s) - t0 )) s"
     mv "/tmp/join/$M" ".models/$M"
   fi
-  python3 -m seccodegen run "$EXP" --models "$NAME" --stages dataset >"$LOGS/dataset-$NAME.log" 2>&1
-  setsid nohup bash -c "python3 -m seccodegen run '$EXP' --models '$NAME' --stages dataset,train,sample; echo exit \$? > $LOGS/gpu-$NAME.done" \
+  export EXP
+  sc_run "$NAME" dataset >"$LOGS/dataset-$NAME.log" 2>&1
+  setsid nohup bash -c "sc_run '$NAME' dataset,train,sample; echo exit \$? > $LOGS/gpu-$NAME.done" \
     >"$LOGS/gpu-$NAME.log" 2>&1 < /dev/null &
-  echo "$NAME" >> "$LOGS/models"  # the judge loop takes the models started so far
-  if [ ! -f "$LOGS/judge.pid" ]; then
-    setsid nohup bash -c "echo \$\$ > $LOGS/judge.pid; while true; do
-        python3 -m seccodegen run '$EXP' --models \$(paste -sd, $LOGS/models) --stages judge,humaneval \
-          > $LOGS/judge-pass.log 2>&1; rc=\$?
-        cat $LOGS/judge-pass.log >> $LOGS/judge.log
-        if [ \$rc -eq 0 ] && grep -q '^waiting: 0 ' $LOGS/judge-pass.log; then echo done > $LOGS/judge.done; break; fi
-        sleep 10; done" >/dev/null 2>&1 < /dev/null &
-  fi
+  echo "$NAME" >> "$LOGS/models"
+  # CPU-bound judging and HumanEval (generation on the GPU, then execution on the cores) each get
+  # their own loop, so neither waits behind the other or behind training; each pass runs the steps
+  # whose inputs are finished and the loop ends when nothing is left (models: those started so far)
+  for stages in judge humaneval; do
+    if [ ! -f "$LOGS/$stages.pid" ] || [ -f "$LOGS/$stages.done" ]; then  # none yet, or it ended
+      rm -f "$LOGS/$stages.done"
+      setsid nohup bash -c "echo \$\$ > $LOGS/$stages.pid; while true; do
+          sc_run \$(paste -sd, $LOGS/models) $stages > $LOGS/$stages-pass.log 2>&1; rc=\$?
+          cat $LOGS/$stages-pass.log >> $LOGS/$stages.log
+          if [ \$rc -eq 0 ] && grep -q '^waiting: 0 ' $LOGS/$stages-pass.log; then echo done > $LOGS/$stages.done; break; fi
+          sleep 10; done" >/dev/null 2>&1 < /dev/null &
+    fi
+  done
   sleep 2; echo "started $NAME"
   ;;
 gputest)

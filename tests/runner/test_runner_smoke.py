@@ -46,3 +46,11 @@ def test_run_whole_grid_then_rerun_is_cached(tmp_path, tiny_model_dir, monkeypat
     assert again.exit_code == 0 and "new" not in again.output.replace("renew", "")
     rerun = runner.invoke(app, ["run", str(exp)])
     assert rerun.exit_code == 0 and "0 to run" in rerun.output
+    # a grid extended by a cell that never ran: --report-only runs nothing and names it
+    exp.write_text(EXPERIMENT.format(out=root, data=DEMO_COMMITS).replace("[base, lora]", "[base, lora, ia3]"))
+    report = runner.invoke(app, ["run", str(exp), "--report-only"])
+    assert report.exit_code == 0, report.output
+    assert not list(root.glob("train/tiny-ia3-*"))  # nothing trained
+    assert len(pd.read_parquet(root / "results.parquet")) == 8
+    text = (root / "report" / "report.md").read_text()
+    assert "not run: tiny/ia3/function/all/baseline (security samples)" in text

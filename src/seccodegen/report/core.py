@@ -96,8 +96,9 @@ def build_sections(samples: pd.DataFrame, humaneval: pd.DataFrame, out: Path, pl
         sections.append(
             Section(
                 "HumanEval-X C++ (Table 8)",
-                "pass@k with the unbiased estimator; tasks p<0.05 = tasks whose pass rate differs from the "
-                "base model's by Fisher's exact test.",
+                "pass@k with the unbiased estimator; p vs base = Fisher's exact test of passed/failed "
+                "samples, all tasks pooled, against the same model's base row; tasks p<0.05 = tasks whose "
+                "own pass rate differs from the base model's by Fisher's exact test.",
                 he,
             )
         )

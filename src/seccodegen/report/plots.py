@@ -32,6 +32,7 @@ def plot_cwe_secure(cwe_rows: pd.DataFrame, out_dir: Path) -> list[Path]:
         cwes = sorted(sub["cwe"].unique(), key=lambda c: int(str(c).split("-")[-1]) if str(c).split("-")[-1].isdigit() else 0)
         cells = sub.drop_duplicates(COORDS)[COORDS]
         width = 0.8 / max(1, len(cells))
+        colors = plt.get_cmap("tab20")  # distinct colours for up to 20 cells (the default cycle has 10)
         fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(cwes) + 2), 4))
         for i, (_, cell) in enumerate(cells.iterrows()):
             mask = (sub[COORDS] == cell.values).all(axis=1)
@@ -43,9 +44,10 @@ def plot_cwe_secure(cwe_rows: pd.DataFrame, out_dir: Path) -> list[Path]:
                 r = rows.loc[cwe]
                 xs.append(j + (i - (len(cells) - 1) / 2) * width)
                 ys.append(100 * r["secure_ratio"])
-                lo.append(100 * (r["secure_ratio"] - r["secure_ratio_lo"]))
-                hi.append(100 * (r["secure_ratio_hi"] - r["secure_ratio"]))
-            ax.bar(xs, ys, width=width, yerr=[lo, hi], capsize=2, label=cell_label(cell))
+                # Wilson bounds of 0% or 100% can land a rounding error inside the ratio: clamp
+                lo.append(max(0.0, 100 * (r["secure_ratio"] - r["secure_ratio_lo"])))
+                hi.append(max(0.0, 100 * (r["secure_ratio_hi"] - r["secure_ratio"])))
+            ax.bar(xs, ys, width=width, yerr=[lo, hi], capsize=2, label=cell_label(cell), color=colors(i % 20))
         ax.set_xticks(range(len(cwes)))
         ax.set_xticklabels(cwes, rotation=45, ha="right")
         ax.set_ylabel("secure / valid (%)")

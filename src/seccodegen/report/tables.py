@@ -136,8 +136,9 @@ def size_table(df: pd.DataFrame) -> pd.DataFrame:
 def humaneval_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Table 8 layout from per-task rows (coords, task_id, n, c): pass@1 and Fisher vs base.
 
-    ``significant`` counts tasks where the per-task pass rate differs from the same model's base
-    run at p < 0.05 (Fisher exact on correct/incorrect samples of that task).
+    ``p vs base`` is Fisher's exact test on all samples pooled (passed/failed) against the same
+    model's base run; ``tasks p<0.05 vs base`` counts tasks whose own pass rate differs from the
+    base run's at p < 0.05 (Fisher exact on correct/incorrect samples of that task).
     """
     if runs.empty:
         return pd.DataFrame()
@@ -151,10 +152,17 @@ def humaneval_table(runs: pd.DataFrame) -> pd.DataFrame:
             row["pass@10"] = float(
                 sum(pass_at_k(int(n), int(c), 10) for n, c in zip(group["n"], group["c"])) / len(group)
             )
+        row["passed samples"] = f"{int(group['c'].sum())}/{int(group['n'].sum())}"
+        row["p vs base"] = None
         row["tasks p<0.05 vs base"] = None
         if row["method"] != BASE_METHOD:
             base = df[(df["model"] == row["model"]) & (df["method"] == BASE_METHOD)]
             if not base.empty:
+                # all samples pooled: passed/failed against the base model's (the study's Table 8 test)
+                row["p vs base"] = round(
+                    fisher_exact(int(group["c"].sum()), int(group["n"].sum()), int(base["c"].sum()), int(base["n"].sum())),
+                    4,
+                )
                 merged = group.merge(base[["task_id", "n", "c"]], on="task_id", suffixes=("", "_base"))
                 row["tasks p<0.05 vs base"] = int(
                     sum(

@@ -19,6 +19,9 @@ def register(app: typer.Typer) -> None:
             "", "--stages", help="only steps of these stages whose inputs are finished, e.g. judge,humaneval; "
             "no report (split a grid over processes or machines)"
         ),
+        report_only: bool = typer.Option(
+            False, "--report-only", help="run nothing: report the finished cells and name the missing ones"
+        ),
     ) -> None:
         """Run a grid of models x methods x granularities x sizes x prompt styles x suites, resumably."""
         from seccodegen.runner.core import run
@@ -29,7 +32,7 @@ def register(app: typer.Typer) -> None:
 
         outcome = run(
             load_experiment(experiment, overrides), dry_run=dry_run, force=force,
-            models=names(models), stages=names(stages),
+            models=names(models), stages=names(stages), report_only=report_only,
         )  # fmt: skip
         if stages and not dry_run:
             typer.echo(f"waiting: {len(outcome.waiting)} steps (their inputs are not finished yet)")

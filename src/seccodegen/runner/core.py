@@ -48,6 +48,19 @@ def print_plan(plan: Plan, console: Console) -> None:
         console.print(f"note: {note}")
 
 
+def unfinished_cells(plan: Plan) -> list[str]:
+    """Labels of the grid's cells whose judged results (or HumanEval step) are not finished."""
+    missing = []
+    for cell in plan.cells:
+        c = cell.coords
+        label = "/".join([c["model"], c["method"], c["granularity"], c["dataset_size"], c["prompt_style"]])
+        if not cell.judge.cached:
+            missing.append(f"{label} (security samples)")
+        if cell.humaneval is not None and not cell.humaneval.cached and c["prompt_style"] == "baseline":
+            missing.append(f"{label} (HumanEval-X)")
+    return missing
+
+
 def run(
     exp: Experiment,
     dry_run: bool = False,
@@ -55,9 +68,11 @@ def run(
     console: Console | None = None,
     models: tuple[str, ...] = (),
     stages: tuple[str, ...] = (),
+    report_only: bool = False,
 ) -> RunOutcome:
     """Run the grid (or the steps of some ``models`` and ``stages`` of it) and, unless narrowed
-    to some stages, gather the results and build the report."""
+    to some stages, gather the results and build the report. ``report_only`` runs nothing: it
+    reports the cells that are finished (e.g. a grid run elsewhere) and names the others."""
     from seccodegen.report.core import ReportConfig
     from seccodegen.report.core import run as build_report
 
@@ -66,11 +81,16 @@ def run(
     if dry_run:
         print_plan(plan, Console())
         return RunOutcome(plan, None, None)
-    done = execute(plan, console, force=force, stages=stages)
-    if stages:  # part of the work: no results table or report from it
-        return RunOutcome(plan, None, None, tuple(done.waiting))
-    results = write_results(plan, done.timings)
+    if report_only:
+        timings = None
+    else:
+        done = execute(plan, console, force=force, stages=stages)
+        if stages:  # part of the work: no results table or report from it
+            return RunOutcome(plan, None, None, tuple(done.waiting))
+        timings = done.timings
+    results = write_results(plan, timings)
     notes = tuple(plan.notes) + tuple(f"{name}: {spec}" for name, spec in plan.models.items())
+    notes += tuple(f"not run: {label}" for label in unfinished_cells(plan))
     report_cfg = ReportConfig(
         results=str(Path(exp.out)), out=str(Path(exp.out) / "report"), title=exp.name, notes=notes
     )

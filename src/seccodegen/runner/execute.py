@@ -45,10 +45,14 @@ def execute(
     console = console or Console(stderr=True)
     todo = [s for s in plan.ordered() if force or not s.cached]
     result = Execution()
-    if stages:
-        todo = [s for s in todo if s.stage in stages]
-        result.waiting = [s for s in todo if not all(d.cached for d in s.deps)]
-        todo = [s for s in todo if s not in result.waiting]
+    if stages:  # a step is ready when each dependency is finished or runs before it in this call
+        runs: set[int] = set()
+        for step in [s for s in todo if s.stage in stages]:
+            if all(d.cached or id(d) in runs for d in step.deps):
+                runs.add(id(step))
+            else:
+                result.waiting.append(step)
+        todo = [s for s in todo if id(s) in runs]
     timings = result.timings
     console.print(f"[bold]{plan.experiment.name}[/]: {len(plan.steps)} steps, {len(todo)} to run, "
                   f"{len(plan.steps) - len(todo) - len(result.waiting)} cached or other stages, "
@@ -111,7 +115,9 @@ def collect_humaneval(plan: Plan) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def write_results(plan: Plan, timings: dict[str, float]) -> Path:
+def write_results(plan: Plan, timings: dict[str, float] | None) -> Path:
+    """results.parquet (+ humaneval.parquet) from the finished cells; ``timings`` (seconds per
+    stage of this call) is appended to timings.jsonl unless None (nothing ran)."""
     root = Path(plan.experiment.out)
     root.mkdir(parents=True, exist_ok=True)
     results = collect_results(plan)
@@ -119,6 +125,8 @@ def write_results(plan: Plan, timings: dict[str, float]) -> Path:
     humaneval = collect_humaneval(plan)
     if not humaneval.empty:
         humaneval.to_parquet(root / "humaneval.parquet", index=False)
+    if timings is None:
+        return root / "results.parquet"
     log = root / "timings.jsonl"
     with open(log, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": timings}) + "\n")
