@@ -119,6 +119,17 @@ def test_stage_filter_runs_only_ready_steps_of_those_stages(tmp_path):
         ex.STAGE_RUNNERS = saved
     assert calls == [("judge", base_sample.label)]  # only the judge whose samples are finished
     assert len(outcome.waiting) == 3 and outcome.report is None
+    # a step whose input is made earlier in the same call is ready too (sample, then its judge)
+    calls.clear()
+    ex.STAGE_RUNNERS = Runners()
+    try:
+        outcome = run(exp, stages=("sample", "judge"))
+    finally:
+        ex.STAGE_RUNNERS = saved
+    other_base = next(s for s in plan.steps if s.stage == "sample" and not s.deps and s is not base_sample)
+    assert ("sample", other_base.label) in calls and ("judge", other_base.label) in calls
+    assert calls.index(("sample", other_base.label)) < calls.index(("judge", other_base.label))
+    assert len(outcome.waiting) == 4  # the tuned cells' samples and judges wait for training
     with pytest.raises(Exception, match="--stages: unknown stage 'jugde'"):
         run(exp, stages=("jugde",))
     with pytest.raises(Exception, match="--models: nope not in"):
