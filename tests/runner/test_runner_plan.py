@@ -134,3 +134,20 @@ def test_stage_filter_runs_only_ready_steps_of_those_stages(tmp_path):
         run(exp, stages=("jugde",))
     with pytest.raises(Exception, match="--models: nope not in"):
         run(exp, models=("nope",))
+
+
+def test_shards_split_the_grid_into_whole_units(tmp_path):
+    from seccodegen.runner.core import parse_shard
+
+    plan = build_plan(load_experiment(str(write(tmp_path))))
+    units = plan.units()
+    # dataset; the pretrained cells; one unit per training step with its sample and judge
+    assert [len(u) for u in units] == [1, 4, 3, 3]
+    assert units[0][0].stage == "dataset" and {s.stage for s in units[1]} == {"sample", "judge"}
+    shards = [plan.shard(i, 2) for i in range(2)]
+    assert shards[0].isdisjoint(shards[1]) and len(shards[0] | shards[1]) == len(plan.steps)
+    for unit in units:  # a unit is never split over shards
+        assert sum(all(id(s) in shard for s in unit) for shard in shards) == 1
+    assert parse_shard("1/3") == (1, 3) and parse_shard("") is None
+    with pytest.raises(Exception, match="write I/N"):
+        parse_shard("3/3")

@@ -19,12 +19,16 @@ def register(app: typer.Typer) -> None:
             "", "--stages", help="only steps of these stages whose inputs are finished, e.g. judge,humaneval; "
             "no report (split a grid over processes or machines)"
         ),
+        shard: str = typer.Option(
+            "", "--shard", help="I/N: only work unit k with k %% N == I (units: each training step with its "
+            "samples, judges and HumanEval; each model's pretrained cells); run N of these side by side"
+        ),
         report_only: bool = typer.Option(
             False, "--report-only", help="run nothing: report the finished cells and name the missing ones"
         ),
     ) -> None:
         """Run a grid of models x methods x granularities x sizes x prompt styles x suites, resumably."""
-        from seccodegen.runner.core import run
+        from seccodegen.runner.core import parse_shard, run
         from seccodegen.runner.experiment import load_experiment
 
         def names(text: str) -> tuple[str, ...]:
@@ -32,9 +36,9 @@ def register(app: typer.Typer) -> None:
 
         outcome = run(
             load_experiment(experiment, overrides), dry_run=dry_run, force=force,
-            models=names(models), stages=names(stages), report_only=report_only,
+            models=names(models), stages=names(stages), report_only=report_only, shard=parse_shard(shard),
         )  # fmt: skip
-        if stages and not dry_run:
+        if (stages or shard) and not dry_run:
             typer.echo(f"waiting: {len(outcome.waiting)} steps (their inputs are not finished yet)")
         if outcome.report:
             typer.echo(f"results: {outcome.results}")

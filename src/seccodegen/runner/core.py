@@ -23,6 +23,16 @@ class RunOutcome:
     waiting: tuple[Step, ...] = ()  # with a stage filter: steps whose dependencies are not finished
 
 
+def parse_shard(text: str) -> tuple[int, int] | None:
+    """``"I/N"`` (0 <= I < N) -> (I, N); empty -> None."""
+    if not text:
+        return None
+    parts = text.split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts) or not 0 <= int(parts[0]) < int(parts[1]):
+        raise SeccodegenError(f"--shard {text!r}: write I/N with 0 <= I < N, e.g. 0/2 and 1/2 for two processes")
+    return int(parts[0]), int(parts[1])
+
+
 def select(exp: Experiment, models: tuple[str, ...], stages: tuple[str, ...]) -> Experiment:
     """The experiment narrowed to some models (checked names); the stages are checked too."""
     for stage in stages:
@@ -69,6 +79,7 @@ def run(
     models: tuple[str, ...] = (),
     stages: tuple[str, ...] = (),
     report_only: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> RunOutcome:
     """Run the grid (or the steps of some ``models`` and ``stages`` of it) and, unless narrowed
     to some stages, gather the results and build the report. ``report_only`` runs nothing: it
@@ -84,8 +95,8 @@ def run(
     if report_only:
         timings = None
     else:
-        done = execute(plan, console, force=force, stages=stages)
-        if stages:  # part of the work: no results table or report from it
+        done = execute(plan, console, force=force, stages=stages, shard=shard)
+        if stages or shard:  # part of the work: no results table or report from it
             return RunOutcome(plan, None, None, tuple(done.waiting))
         timings = done.timings
     results = write_results(plan, timings)

@@ -37,17 +37,24 @@ class Execution:
 
 
 def execute(
-    plan: Plan, console: Console | None = None, force: bool = False, stages: tuple[str, ...] = ()
+    plan: Plan,
+    console: Console | None = None,
+    force: bool = False,
+    stages: tuple[str, ...] = (),
+    shard: tuple[int, int] | None = None,
 ) -> Execution:
-    """Run every step that is not cached. With ``stages``, only steps of those stages, and of those
-    only the ones whose dependencies are finished (the rest are returned as waiting), so that
-    several processes can split a grid: one trains and samples on the GPU while another judges."""
+    """Run every step that is not cached. With ``stages`` (only steps of those stages) or ``shard``
+    (i, n: only the steps of work unit k with k % n == i, see :meth:`Plan.units`), a step runs only
+    when its dependencies are finished or run before it in this call; the rest are returned as
+    waiting. So several processes can split a grid: N shards train and sample side by side on the
+    GPU while another process judges."""
     console = console or Console(stderr=True)
     todo = [s for s in plan.ordered() if force or not s.cached]
     result = Execution()
-    if stages:  # a step is ready when each dependency is finished or runs before it in this call
+    if stages or shard:
+        mine = plan.shard(*shard) if shard else None
         runs: set[int] = set()
-        for step in [s for s in todo if s.stage in stages]:
+        for step in [s for s in todo if (not stages or s.stage in stages) and (mine is None or id(s) in mine)]:
             if all(d.cached or id(d) in runs for d in step.deps):
                 runs.add(id(step))
             else:

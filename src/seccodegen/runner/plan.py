@@ -64,6 +64,26 @@ class Plan:
     models: dict[str, str]  # model name -> the --model value actually used
     notes: list[str]
 
+    def units(self) -> list[list[Step]]:
+        """The grid's independent pieces of work, in order: the dataset steps; then per model its
+        pretrained cells; then each training step with everything that uses its output."""
+        units: dict[str, list[Step]] = {"dataset": []}  # first: in shard 0, which builds it
+
+        def unit_of(step: Step) -> str:
+            if step.stage == "dataset":
+                return "dataset"
+            if step.stage == "train":
+                return f"train:{step.key}"
+            return unit_of(step.deps[0]) if step.deps else f"base:{step.settings.get('model')}"
+
+        for step in self.ordered():
+            units.setdefault(unit_of(step), []).append(step)
+        return [unit for unit in units.values() if unit]
+
+    def shard(self, index: int, count: int) -> set[int]:
+        """ids of the steps in shard ``index`` of ``count``: units dealt round-robin (datasets: 0)."""
+        return {id(step) for k, unit in enumerate(self.units()) if k % count == index for step in unit}
+
     def ordered(self) -> list[Step]:
         """Cell by cell (the grid's order: pretrained cells first), each step after its dependencies
         and a cell's HumanEval step right after its judge step. A run stopped half-way has whole
