@@ -12,19 +12,12 @@ checks its sha256 (written to ``OUT/c00/SHA256SUMS`` here).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 from pathlib import Path
 
+from seccodegen.artifacts import file_sha256
+
 MIB = 1 << 20
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(MIB), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def main() -> None:
@@ -62,7 +55,7 @@ def main() -> None:
     sums, part, i = [], 0, 0
     for name in args.split:
         src = Path(name)
-        sums.append(f"{sha256(src)}  {src.name}\n")
+        sums.append(f"{file_sha256(src)}  {src.name}\n")
         with open(src, "rb") as fh:
             while True:
                 while i < len(used) and used[i] >= budget - MIB:  # skip folders with under 1 MiB left

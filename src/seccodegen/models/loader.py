@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,6 @@ def convert_gguf(gguf: Path, out_dir: Path | None = None, dtype: str = "bfloat16
     (tmp / "seccodegen_source.json").write_text(
         json.dumps({"gguf": str(gguf), "sha256": digest, "bytes": gguf.stat().st_size, "dtype": dtype}, indent=2)
     )
-    import shutil
-
     if marker.is_file():  # another process finished the same conversion first
         shutil.rmtree(tmp)
         return out

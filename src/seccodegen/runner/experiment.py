@@ -92,7 +92,7 @@ class Experiment:
         for size in self.dataset_sizes:
             if size != "all" and not str(size).isdigit():
                 raise ValueError(f"dataset_sizes: {size!r} must be 'all' or a number of commits")
-        tuned = [m for entry in self.models for m in (entry.methods or self.methods) if m != "base"]
+        tuned = [m for entry in self.models for m in self.methods_of(entry) if m != "base"]
         if tuned and not self.dataset.get("sources"):
             raise ValueError("dataset.sources is required when methods include fine-tuning")
         if not self.methods:

@@ -150,21 +150,15 @@ def build_plan(exp: Experiment) -> Plan:
                         ({"method": method, "granularity": gran, "dataset_size": size}, train, exp.tuned_prompt_styles)
                     )
         for coords, train, styles in variants:
+            prefix = [entry.name, coords["method"]] + ([coords["granularity"], coords["dataset_size"]] if train else [])
             he_step = None
             if exp.humaneval.enabled:
                 he_settings = stages.humaneval_settings(exp, spec)
-                he_label = "-".join(
-                    [entry.name, coords["method"]] + ([coords["granularity"], coords["dataset_size"]] if train else [])
-                )
-                he_step = add(Step("humaneval", he_label, he_settings, [train] if train else []))
+                he_step = add(Step("humaneval", "-".join(prefix), he_settings, [train] if train else []))
             for style in styles:
                 for suite in exp.suites:
                     s_settings = stages.sample_settings(exp, spec, style, suite)
-                    label = "-".join(
-                        [entry.name, coords["method"]]
-                        + ([coords["granularity"], coords["dataset_size"]] if train else [])
-                        + [style]
-                    )
+                    label = "-".join(prefix + [style])
                     sample = add(Step("sample", label, s_settings, [train] if train else []))
                     judge = add(Step("judge", label, stages.judge_settings(exp, suite), [sample]))
                     cell_coords = {"model": entry.name, **coords, "prompt_style": style, "suite": suite}
