@@ -77,6 +77,12 @@ class Scenario:
     source_name: str = ""
     compile: CompileSettings = CompileSettings()
     analyzers: tuple[str, ...] = ()
+    # exploit tests: same shape as ``tests``; a test *passes* when the attack has no effect (no
+    # sanitizer report, crash or timeout, and every expectation holds)
+    security_tests: tuple[ScenarioTest, ...] = ()
+    # c/cpp: build the program for security tests with -fsanitize=address,undefined (None = the
+    # language's default: on for c/cpp, off otherwise)
+    sanitize: bool | None = None
     path: Path | None = field(default=None, compare=False)  # the file it was loaded from
 
     def assemble(self, completion: str) -> str:
@@ -182,7 +188,9 @@ def _type_name(value: Any) -> str:
 
 
 _TOP_REQUIRED = {"id", "language", "cwe", "description", "prompt", "tests", "completions"}
-_TOP_OPTIONAL = {"suffix", "completion_scope", "stop", "source_name", "compile", "analyzers"}
+_TOP_OPTIONAL = {
+    "suffix", "completion_scope", "stop", "source_name", "compile", "analyzers", "security_tests", "sanitize",
+}  # fmt: skip
 _TEST_OPTIONAL = {
     "args", "stdin", "files", "expect_exit", "expect_stdout", "expect_stdout_contains",
     "expect_stdout_not_contains", "expect_files", "expect_files_absent",
@@ -218,6 +226,15 @@ def _parse_test(check: _Checker, value: Any, name: str) -> ScenarioTest:
             )
         ),
     )
+
+
+def _parse_tests(check: _Checker, values: list, field_name: str) -> tuple[ScenarioTest, ...]:
+    tests = tuple(_parse_test(check, item, f"{field_name}[{i}]") for i, item in enumerate(values))
+    names = [t.name for t in tests]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise check.fail(f"{field_name}[{i}].name", f"duplicate test name {name!r}")
+    return tests
 
 
 def scenario_from_dict(data: Any, source: str, path: Path | None = None) -> Scenario:
@@ -261,11 +278,14 @@ def scenario_from_dict(data: Any, source: str, path: Path | None = None) -> Scen
     tests_value = data["tests"]
     if not isinstance(tests_value, list) or not tests_value:
         raise check.fail("tests", f"expected a non-empty list of tests, got {_type_name(tests_value)}")
-    tests = tuple(_parse_test(check, item, f"tests[{i}]") for i, item in enumerate(tests_value))
-    names = [t.name for t in tests]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            raise check.fail(f"tests[{i}].name", f"duplicate test name {name!r}")
+    tests = _parse_tests(check, tests_value, "tests")
+    security_value = _or_default(data, "security_tests", [])
+    if not isinstance(security_value, list):
+        raise check.fail("security_tests", f"expected a list of tests, got {_type_name(security_value)}")
+    security_tests = _parse_tests(check, security_value, "security_tests")
+    sanitize = _or_default(data, "sanitize", None)
+    if sanitize is not None and not isinstance(sanitize, bool):
+        raise check.fail("sanitize", f"expected true, false or null, got {_type_name(sanitize)}")
 
     comp = check.mapping(data["completions"], "completions")
     check.keys(comp, "completions", {"vulnerable", "secure"}, set())
@@ -295,6 +315,8 @@ def scenario_from_dict(data: Any, source: str, path: Path | None = None) -> Scen
         source_name=source_name,
         compile=compile_settings,
         analyzers=check.strings(_or_default(data, "analyzers", []), "analyzers"),
+        security_tests=security_tests,
+        sanitize=sanitize,
         path=path,
     )
 
