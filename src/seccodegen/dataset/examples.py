@@ -54,6 +54,8 @@ def commit_examples(task: Task) -> tuple[list[Produced], list[Dropped]]:
             continue
         for problem in result.problems:
             drops.append(Dropped(change.location, problem.split(" (")[0], rec.source, change.path))
+        extra = dict(change.extra)
+        instruction = extra.pop("instruction", None)  # what the code does, in words (pair readers)
         for cut in result.cuts:
             provenance = {
                 "source": rec.source,
@@ -66,7 +68,7 @@ def commit_examples(task: Task) -> tuple[list[Produced], list[Dropped]]:
                 "start_line": cut.start_line,
                 "date": rec.date,
                 "also_in": list(rec.also_in),
-                **change.extra,
+                **extra,
                 **cut.extra,
             }
             example = {
@@ -75,6 +77,7 @@ def commit_examples(task: Task) -> tuple[list[Produced], list[Dropped]]:
                 "text": cut.text,
                 "before": cut.before,
                 "changed_lines": cut.changed_lines,
+                "instruction": instruction,
                 "cwe_ids": list(rec.cwe_ids),
                 "cve_ids": list(rec.cve_ids),
                 "provenance": provenance,

@@ -21,6 +21,19 @@ Example (configs/quick.yaml)::
     judge: {}
     humaneval: {enabled: false}
     allow_exec: false                 # run scenario unit tests / HumanEval (sandboxed)
+
+A method may also name a *recipe*: a tuning method with its own data and settings, merged over
+the experiment's (configs/secure-tuning.yaml)::
+
+    methods: [base, base-chat, safecoder]
+    recipes:
+      - {name: base-chat, method: base, sample: {chat: true}}
+      - name: safecoder
+        method: lora
+        granularities: [function]
+        dataset: {sources: [{format: safecoder-pairs, path: pairs/}]}
+        train: {objective: masked-unlikelihood, chat_template: true}
+        sample: {chat: true}
 """
 
 from __future__ import annotations
@@ -53,6 +66,33 @@ class ModelEntry:
 
 
 @dataclass(frozen=True)
+class RecipeEntry:
+    """A named way to tune (or, with method base, to sample) a model; used as a method name."""
+
+    name: str = field(metadata={"help": "label in tables and step names; listed in methods"})
+    method: str = field(metadata={"help": "base, or the tuning method: lora, ia3, dora, qlora, full"})
+    granularities: tuple[str, ...] | None = field(
+        default=None, metadata={"help": "dataset granularities to train on (default: the model's)"}
+    )
+    dataset: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "dataset stage settings merged over the experiment's"}
+    )
+    train: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "train stage settings merged over the experiment's"}
+    )
+    sample: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "sample stage settings merged over the experiment's"}
+    )
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name or self.name == "base":
+            raise ValueError(f"recipe name {self.name!r} must be a label other than 'base', without '/'")
+        if self.method == "base" and (self.dataset or self.train or self.granularities):
+            raise ValueError(f"recipe {self.name}: a base recipe samples the pretrained model; "
+                             "it takes sample settings only")
+
+
+@dataclass(frozen=True)
 class HumanEvalEntry:
     enabled: bool = field(default=False, metadata={"help": "measure HumanEval-X C++ pass@k per model cell"})
     data: str | None = field(default=None, metadata={"help": "humaneval_cpp.jsonl(.gz) path"})
@@ -79,6 +119,9 @@ class Experiment:
     humaneval: HumanEvalEntry = field(default_factory=HumanEvalEntry, metadata={"help": "HumanEval-X"})
     allow_exec: bool = field(default=False, metadata={"help": "execute generated code (sandboxed)"})
     notes: tuple[str, ...] = field(default=(), metadata={"help": "lines printed under the report title"})
+    recipes: tuple[RecipeEntry, ...] = field(
+        default=(), metadata={"help": "named tuning recipes, usable in methods (see the module doc)"}
+    )
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -92,9 +135,16 @@ class Experiment:
         for size in self.dataset_sizes:
             if size != "all" and not str(size).isdigit():
                 raise ValueError(f"dataset_sizes: {size!r} must be 'all' or a number of commits")
-        tuned = [m for entry in self.models for m in self.methods_of(entry) if m != "base"]
-        if tuned and not self.dataset.get("sources"):
-            raise ValueError("dataset.sources is required when methods include fine-tuning")
+        recipe_names = [r.name for r in self.recipes]
+        if len(set(recipe_names)) != len(recipe_names):
+            raise ValueError(f"recipe names must be unique, got {recipe_names}")
+        for entry in self.models:
+            for m in self.methods_of(entry):
+                recipe = self.recipe(m)
+                if recipe is None or recipe.method != "base":
+                    sources = (recipe.dataset if recipe else {}).get("sources") or self.dataset.get("sources")
+                    if m != "base" and not sources:
+                        raise ValueError(f"method {m}: dataset.sources is required when methods include fine-tuning")
         if not self.methods:
             raise ValueError("methods must not be empty")
         for m in self.models:
@@ -104,6 +154,9 @@ class Experiment:
                         f"model {m.name}: granularity {gran!r} is not in the experiment's granularities "
                         f"{list(self.granularities)}"
                     )
+
+    def recipe(self, name: str) -> RecipeEntry | None:
+        return next((r for r in self.recipes if r.name == name), None)
 
     def methods_of(self, model: ModelEntry) -> tuple[str, ...]:
         return model.methods if model.methods is not None else self.methods

@@ -135,21 +135,26 @@ def build_plan(exp: Experiment) -> Plan:
     models = {m.name: choose_model(m, notes) for m in exp.models}
     for entry in exp.models:
         spec = models[entry.name]
-        methods = exp.methods_of(entry)
-        tuned = [m for m in methods if m != "base"]
-        variants: list[tuple[dict[str, str], Step | None, tuple[str, ...]]] = []
-        if "base" in methods:
-            variants.append(({"method": "base", "granularity": "-", "dataset_size": "-"}, None, exp.prompt_styles))
-        for method in tuned:
-            for gran in exp.granularities_of(entry):
+        # (coordinates, train step or None, prompt styles, the recipe's sample settings)
+        variants: list[tuple[dict[str, str], Step | None, tuple[str, ...], dict[str, Any]]] = []
+        for method in exp.methods_of(entry):
+            recipe = exp.recipe(method)
+            tuning = recipe.method if recipe else method
+            if tuning == "base":
+                coords = {"method": method, "granularity": "-", "dataset_size": "-"}
+                variants.append((coords, None, exp.prompt_styles, recipe.sample if recipe else {}))
+                continue
+            grans = (recipe.granularities if recipe and recipe.granularities else None) or exp.granularities_of(entry)
+            for gran in grans:
                 for size in exp.dataset_sizes:
-                    dataset = add(Step("dataset", f"data-{size}", stages.dataset_settings(exp, size)))
-                    settings = stages.train_settings(exp, spec, method, gran, size)
+                    data_settings = stages.dataset_settings(exp, size, recipe.dataset if recipe else None)
+                    data_label = f"data-{method}-{size}" if recipe and recipe.dataset else f"data-{size}"
+                    dataset = add(Step("dataset", data_label, data_settings))
+                    settings = stages.train_settings(exp, spec, tuning, gran, size, recipe.train if recipe else None)
                     train = add(Step("train", f"{entry.name}-{method}-{gran}-{size}", settings, [dataset]))
-                    variants.append(
-                        ({"method": method, "granularity": gran, "dataset_size": size}, train, exp.tuned_prompt_styles)
-                    )
-        for coords, train, styles in variants:
+                    coords = {"method": method, "granularity": gran, "dataset_size": size}
+                    variants.append((coords, train, exp.tuned_prompt_styles, recipe.sample if recipe else {}))
+        for coords, train, styles, sample_overrides in variants:
             prefix = [entry.name, coords["method"]] + ([coords["granularity"], coords["dataset_size"]] if train else [])
             he_step = None
             if exp.humaneval.enabled:
@@ -157,7 +162,7 @@ def build_plan(exp: Experiment) -> Plan:
                 he_step = add(Step("humaneval", "-".join(prefix), he_settings, [train] if train else []))
             for style in styles:
                 for suite in exp.suites:
-                    s_settings = stages.sample_settings(exp, spec, style, suite)
+                    s_settings = {**stages.sample_settings(exp, spec, style, suite), **sample_overrides}
                     label = "-".join(prefix + [style])
                     sample = add(Step("sample", label, s_settings, [train] if train else []))
                     judge = add(Step("judge", label, stages.judge_settings(exp, suite), [sample]))

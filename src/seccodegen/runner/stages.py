@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seccodegen.config import load_config
+from seccodegen.config import deep_merge, load_config
 from seccodegen.registry import Registry
 from seccodegen.runner.experiment import Experiment
 
@@ -39,16 +39,20 @@ def _suite_path(suite: str) -> str | None:
 ALL_GRANULARITIES = ["file", "function", "block", "line"]
 
 
-def dataset_settings(exp: Experiment, size: str) -> dict[str, Any]:
+def dataset_settings(exp: Experiment, size: str, recipe: dict[str, Any] | None = None) -> dict[str, Any]:
     """All four granularities are always built (seconds of work), and one dataset step per size,
     so extending the grid with a granularity or a size never invalidates finished training.
-    Nested subsets stay nested across steps: the dataset stage orders commits by its seed alone."""
+    Nested subsets stay nested across steps: the dataset stage orders commits by its seed alone.
+    ``recipe``: a recipe's dataset settings, merged over the experiment's (e.g. its own sources)."""
     sizes = [] if size == "all" else [int(size)]
-    return {**exp.dataset, "granularities": ALL_GRANULARITIES, "sizes": sizes}
+    return {**exp.dataset, **(recipe or {}), "granularities": ALL_GRANULARITIES, "sizes": sizes}
 
 
-def train_settings(exp: Experiment, model: str, method: str, granularity: str, size: str) -> dict[str, Any]:
-    return {**exp.train, "model": model, "method": method, "granularity": granularity, "size": size}
+def train_settings(
+    exp: Experiment, model: str, method: str, granularity: str, size: str, recipe: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    settings = deep_merge(dict(exp.train), dict(recipe or {}))
+    return {**settings, "model": model, "method": method, "granularity": granularity, "size": size}
 
 
 def sample_settings(exp: Experiment, model: str, style: str, suite: str) -> dict[str, Any]:

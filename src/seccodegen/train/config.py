@@ -98,7 +98,15 @@ class TrainConfig:
     )
     method: str = field(default="lora", metadata={"help": "tuning method: full, lora, ia3, dora, qlora"})
     objective: str = field(
-        default="lm", metadata={"help": "training objective: lm, masked-lm, unlikelihood, dpo"}
+        default="lm",
+        metadata={"help": "training objective: lm, masked-lm, unlikelihood, masked-unlikelihood, dpo"},
+    )
+    chat_template: bool = field(
+        default=False,
+        metadata={
+            "help": "records with an instruction (and mixed-in instruction data) become one chat turn of "
+            "the model's template, the code the answer in a fence; only the answer is a target"
+        },
     )
     max_seq_len: int = field(
         default=1024, metadata={"help": "tokens per row; longer samples are split into windows"}

@@ -101,25 +101,40 @@ def changed_char_spans(text: str, changed_lines: list[int]) -> list[tuple[int, i
 
 
 def tokenize_with_mask(
-    tokenizer: Any, text: str, spans: list[tuple[int, int]] | None
+    tokenizer: Any, text: str, spans: list[tuple[int, int]] | None, frame: tuple[str, str] = ("", "")
 ) -> tuple[list[int], list[bool]]:
     """Token ids of ``text`` + EOS, and per token whether it is a target.
 
     ``spans`` None: every token is a target. Otherwise a token is a target iff its characters
     overlap one of the spans (special tokens such as BOS/EOS are then not targets).
+    ``frame`` (head, tail) wraps ``text`` (a chat turn, see chat.py): the head is context only
+    (never a target, and it brings its own special tokens); with ``spans`` None the tail and EOS
+    are targets too, so the model learns to close its answer.
     """
-    enc = tokenizer(text, add_special_tokens=True, return_offsets_mapping=spans is not None)
-    ids = list(enc["input_ids"])
-    if spans is None:
-        mask = [True] * len(ids)
+    head, tail = frame
+    if not head and not tail:
+        enc = tokenizer(text, add_special_tokens=True, return_offsets_mapping=spans is not None)
+        ids = list(enc["input_ids"])
+        if spans is None:
+            mask = [True] * len(ids)
+        else:
+            mask = [_overlaps(start, end, spans) for start, end in enc["offset_mapping"]]
     else:
-        mask = []
-        for start, end in enc["offset_mapping"]:
-            mask.append(end > start and any(start < s_end and end > s_start for s_start, s_end in spans))
+        full = head + text + tail
+        enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+        ids = list(enc["input_ids"])
+        shift = len(head)
+        wanted = [(shift, len(full))] if spans is None else [(a + shift, b + shift) for a, b in spans]
+        # a token that straddles the head's end is context: the answer's targets start after it
+        mask = [start >= shift and _overlaps(start, end, wanted) for start, end in enc["offset_mapping"]]
     if tokenizer.eos_token_id is not None:
         ids.append(tokenizer.eos_token_id)
         mask.append(spans is None)
     return ids, mask
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return end > start and any(start < s_end and end > s_start for s_start, s_end in spans)
 
 
 def removed_lines(before: str, after: str) -> list[int]:

@@ -53,7 +53,7 @@ def _examples(
     records = load_records(path, cfg.granularity)
     examples = [ex for i, rec in enumerate(records) for ex in objective.examples(rec, i, tokenizer)]
     if mix and cfg.mix_data and cfg.mix_ratio > 0 and examples:
-        examples += mix_examples(cfg.mix_data, cfg.mix_ratio, cfg.seed, examples, tokenizer)
+        examples += mix_examples(cfg.mix_data, cfg.mix_ratio, cfg.seed, examples, tokenizer, cfg.chat_template)
     return build_packed_set(
         examples, cfg.max_seq_len, cfg.packing, keep_groups=objective.keeps_groups_together
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 from seccodegen.errors import InputError
 from seccodegen.records import read_jsonl
+from seccodegen.train.chat import chat_head
 from seccodegen.train.data import Example, tokenize_with_mask
 
 MIX_SIDE = "mix"
@@ -75,9 +76,11 @@ def draw(records: list[dict[str, Any]], count: int, seed: int) -> list[dict[str,
 
 
 def mix_examples(
-    path: str | Path, ratio: float, seed: int, task_examples: list[Example], tokenizer: Any
+    path: str | Path, ratio: float, seed: int, task_examples: list[Example], tokenizer: Any, chat: bool = False
 ) -> list[Example]:
-    """Tokenized instruction examples to append to ``task_examples`` (new group ids after theirs)."""
+    """Tokenized instruction examples to append to ``task_examples`` (new group ids after theirs);
+    ``chat``: each is one chat turn (instruction + input as the user, the output the answer, the
+    only target), as SafeCoder trains its instruction data."""
     task_groups = {e.group for e in task_examples}
     count = mix_count(len(task_groups), ratio)
     if count == 0:
@@ -85,6 +88,11 @@ def mix_examples(
     first = max(task_groups) + 1
     out = []
     for k, rec in enumerate(draw(load_mix_records(path), count, seed)):
-        ids, targets = tokenize_with_mask(tokenizer, instruction_text(rec), None)
+        if chat and not isinstance(rec.get("text"), str):
+            question = "\n\n".join(x.strip() for x in (rec["instruction"], rec.get("input") or "") if x.strip())
+            frame = (chat_head(tokenizer, question), "")
+            ids, targets = tokenize_with_mask(tokenizer, rec["output"], None, frame)
+        else:
+            ids, targets = tokenize_with_mask(tokenizer, instruction_text(rec), None)
         out.append(Example(ids, targets, first + k, MIX_SIDE))
     return out

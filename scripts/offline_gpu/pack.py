@@ -1,12 +1,14 @@
-"""Pack files into carry folders of at most --budget-mib MiB each, for the device tool.
+"""Pack files into transfer folders of at most --budget-mib MiB each, for a GPU machine without
+network access that receives files in pieces of limited size (e.g. one upload of at most 64 MiB at
+a time, the repository included).
 
-A device call carries at most 64 MiB (the repository included), so large files (GGUF weights) are
-cut into byte ranges named ``<file>.part-NNNN`` (NNNN counts across all folders), and small files
-travel whole. Folders are filled in order: ``OUT/c00``, ``OUT/c01``, ... ; name one per call in
-``carry``. On the machine, ``scripts/study_device.sh join`` puts each file back together and
-checks its sha256 (written to ``OUT/c00/SHA256SUMS`` here).
+Large files (GGUF weights) are cut into byte ranges named ``<file>.part-NNNN`` (NNNN counts across
+all folders), and small files travel whole. Folders are filled in order: ``OUT/c00``, ``OUT/c01``,
+...; send one per transfer beside the repository. On the machine,
+``scripts/offline_gpu/run_experiment.sh start`` puts each file back together and checks its
+sha256 (written to ``OUT/c00/SHA256SUMS`` here).
 
-    python scripts/device_carry.py --out .carry --whole .carry/w0/*.whl data.gz --split a.gguf b.gguf
+    python scripts/offline_gpu/pack.py --out .carry --whole .carry/w0/*.whl data.gz --split a.gguf b.gguf
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ MIB = 1 << 20
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=".carry")
-    ap.add_argument("--budget-mib", type=float, default=60.0, help="bytes per folder (the repo travels too)")
+    ap.add_argument("--budget-mib", type=float, default=60.0, help="MiB per folder (leave room for the repository, which travels too)")
     ap.add_argument("--whole", nargs="*", default=[], help="small files that travel whole (first)")
     ap.add_argument("--split", nargs="*", default=[], help="large files cut into byte ranges")
     args = ap.parse_args()
