@@ -22,7 +22,9 @@ Callers must have the user's explicit consent (``--allow-exec``) before executin
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 import os
 import resource
 import shutil
@@ -73,9 +75,12 @@ class SandboxLimits:
 
 
 # compilers and analyzers: generous, since a batch of files is one process; no address-space
-# limit (semgrep's OCaml runtime and clang reserve large address ranges), total memory instead
+# limit (semgrep's OCaml runtime and clang reserve large address ranges), total memory instead.
+# wall_seconds/cpu_seconds are set per call from the caller's timeout (run_tool_sandboxed).
 TOOL_LIMITS = SandboxLimits(cpu_seconds=3600, wall_seconds=3600.0, memory_mb=None, file_size_mb=256,
-                            max_processes=256, total_memory_mb=4096, disk_mb=512)  # fmt: skip
+                            max_processes=256, total_memory_mb=4096, disk_mb=512,
+                            output_limit_bytes=64 * MiB)  # fmt: skip
+COMPILER_MEMORY_MB = 2048  # one compiler process: far above what a sample needs (`#include "/dev/zero"`)
 
 
 @dataclass(frozen=True)
@@ -277,3 +282,24 @@ def _result(
         output_exceeded=cap.output_exceeded,
         error=error,
     )
+
+
+def input_paths(argv: Sequence[str]) -> list[str]:
+    """The absolute paths in ``argv`` that exist on the host outside /usr (a job's inputs)."""
+    return [a for a in argv if a.startswith("/") and not a.startswith("/usr/") and os.path.exists(a)]
+
+
+def run_tool_sandboxed(
+    argv: list[str],
+    timeout: float,
+    *,
+    workdir: str | Path | None = None,
+    ro_paths: Sequence[str | Path] = (),
+    env: dict[str, str] | None = None,
+    total_memory_mb: int = TOOL_LIMITS.total_memory_mb,
+) -> SandboxResult:
+    """A compiler or analyzer over untrusted input: :data:`TOOL_LIMITS` with ``timeout`` seconds."""
+    limits = dataclasses.replace(
+        TOOL_LIMITS, cpu_seconds=max(1, math.ceil(timeout)), wall_seconds=timeout, total_memory_mb=total_memory_mb
+    )
+    return run_sandboxed(argv, workdir, limits, ro_paths=ro_paths, env=env, trusted_tool=True)
