@@ -37,7 +37,9 @@ STAGING_DIR = "/run/seccodegen-in"  # where the caller's workdir is visible read
 
 
 def bwrap_path() -> str | None:
-    return os.environ.get("SECCODEGEN_BWRAP") or shutil.which("bwrap")
+    """The bwrap executable (``SECCODEGEN_BWRAP`` overrides the PATH lookup), or None."""
+    exe = os.environ.get("SECCODEGEN_BWRAP") or shutil.which("bwrap")
+    return exe if exe and os.access(exe, os.X_OK) else None
 
 
 def _under(path: str, root: str) -> bool:
