@@ -186,6 +186,12 @@ def _isolation(trusted_tool: bool) -> str:
     )
 
 
+def _shared_dir(path: Path) -> bool:
+    """A directory others use (/, the temp dir, home, ...): never a job's workdir (its content is replaced)."""
+    shared = {Path("/"), Path(tempfile.gettempdir()).resolve(), Path("/tmp"), Path.home().resolve(), Path.cwd()}
+    return path in shared or len(path.parts) <= 2  # /usr, /etc, /var, ...
+
+
 def run_sandboxed(
     argv: list[str],
     workdir: str | Path | None = None,
@@ -207,6 +213,8 @@ def run_sandboxed(
     untrusted), which runs even where only the weaker isolation is available.
     """
     isolation = _isolation(trusted_tool)
+    if workdir is not None and _shared_dir(Path(workdir).resolve()):
+        raise ValueError(f"run_sandboxed: workdir {workdir} is a shared directory; give the job a directory of its own")
     tmp_ctx = tempfile.TemporaryDirectory(prefix="seccodegen-sbx-") if workdir is None else None
     host_dir = Path(tmp_ctx.name if tmp_ctx else workdir).resolve()  # type: ignore[arg-type]
     cgroup = JobCgroup.create(limits.total_memory_mb * MiB, limits.max_processes)
@@ -263,8 +271,6 @@ def _result(
                 error = "the job's files could not be collected from the sandbox"
         else:
             error = "the sandbox's supervisor reported no exit status (the job interfered with it)"
-            if copy_back:
-                unpack(b"", host_dir)
     stderr = cap.stderr.decode("utf-8", errors="replace")
     if cap.output_exceeded:
         stderr += "\n[sandbox: output limit exceeded, job stopped]"

@@ -208,18 +208,28 @@ def run_captured(
 
 
 def unpack(tar_bytes: bytes, workdir: Path) -> bool:
-    """Replace ``workdir``'s content with the job's files (regular files and dirs only); ok?"""
-    for child in workdir.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
-    if not tar_bytes:
-        return False
+    """Replace ``workdir``'s content with the job's files (regular files and dirs only); ok?
+
+    The whole archive is read and checked first: when it is empty, truncated or unreadable,
+    ``workdir`` is left as it was.
+    """
     try:
-        with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as tar:
-            members = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
-            tar.extractall(workdir, members=members, filter="data")
-    except (tarfile.TarError, OSError):
+        tar = tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:")
+        members = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
+        for m in members:
+            tarfile.data_filter(m, str(workdir))  # raises for absolute paths, "..", links outside
+    except (tarfile.TarError, OSError, ValueError):
         return False
+    if not any(m.name in (".", "./") for m in members):
+        return False  # the supervisor always archives "." first: anything else is not its archive
+    with tar:
+        for child in workdir.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        try:
+            tar.extractall(workdir, members=members, filter="data")
+        except (tarfile.TarError, OSError):
+            return False
     return True
