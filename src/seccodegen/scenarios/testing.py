@@ -19,7 +19,7 @@ from seccodegen.scenarios.toolchains import TOOLCHAINS, CompileResult
 # Per test run: scenario programs are tiny, so a few CPU seconds is plenty; the wall limit is
 # larger because checks run in parallel on a small machine.
 TEST_LIMITS = SandboxLimits(cpu_seconds=5, wall_seconds=20.0, memory_mb=1024, file_size_mb=16)
-# A JVM starts ~15-20 threads and RLIMIT_NPROC counts threads of all the user's processes, so
+# A JVM starts ~15-20 threads and the job's process cap (cgroup pids.max) counts threads, so
 # java runs get more headroom (the limit is still finite, against fork bombs).
 JAVA_TEST_LIMITS = SandboxLimits(
     cpu_seconds=5, wall_seconds=20.0, memory_mb=1024, file_size_mb=16, max_processes=512
