@@ -45,3 +45,9 @@ def test_timeout_kills_the_whole_tree_without_hanging():
     start = time.monotonic()
     res = run_sandboxed(["/bin/sh", "-c", "sleep 100 & sleep 100"], limits=SandboxLimits(wall_seconds=1))
     assert res.timed_out and res.returncode is None and time.monotonic() - start < 5
+
+
+def test_tool_output_comes_back_whole():
+    # analyzers print a line per finding: a batch's output must not be trimmed (only bounded)
+    res = run_sandboxed([PYTHON, "-c", "print('x' * 100_000)"], trusted_tool=True)
+    assert len(res.stdout.strip()) == 100_000

@@ -278,8 +278,8 @@ def _result(
         stderr += "\n[sandbox: total memory limit exceeded, job killed]"
     return SandboxResult(
         returncode=returncode,
-        stdout=cap.stdout.decode("utf-8", errors="replace")[-20000:],
-        stderr=stderr[-20000:],
+        stdout=cap.stdout.decode("utf-8", errors="replace"),  # at most output_limit_bytes (tools need it all)
+        stderr=stderr,
         timed_out=cap.timed_out,
         wall_seconds=cap.wall_seconds,
         network_isolated=network_isolated,
