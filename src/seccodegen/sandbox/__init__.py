@@ -152,7 +152,7 @@ def network_namespace_available() -> bool:
     return bool(_unshare_prefix())
 
 
-def _preexec(limits: SandboxLimits, cgroup_procs: list[str], unsafe: bool):
+def _preexec(limits: SandboxLimits, cgroup_procs: list[str]):
     def apply() -> None:
         if cgroup_procs:
             JobCgroup.join_self(cgroup_procs)
@@ -163,7 +163,7 @@ def _preexec(limits: SandboxLimits, cgroup_procs: list[str], unsafe: bool):
         fsz = limits.file_size_mb * MiB
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsz, fsz))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if unsafe and not cgroup_procs and os.geteuid() != 0:  # per user: only meaningful for non-root
+        if not cgroup_procs and os.geteuid() != 0:  # no pids cgroup: RLIMIT_NPROC (per user; root ignores it)
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
 
     return apply
@@ -245,7 +245,7 @@ def run_sandboxed(
                 full, env=job_env, cwd=str(host_dir), stdin=None if stdin is None else stdin.encode(),
                 wall_seconds=limits.wall_seconds, output_limit=limits.output_limit_bytes,
                 status_limit=limits.disk_mb * MiB + MiB, rss_limit=rss_limit, cgroup=cgroup,
-                preexec_fn=_preexec(limits, cgroup.procs_files() if cgroup else [], isolation != "bwrap"),
+                preexec_fn=_preexec(limits, cgroup.procs_files() if cgroup else []),
                 status_pipe=status_pipe,
             )  # fmt: skip
         except FileNotFoundError as exc:
