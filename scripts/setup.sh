@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc g++ make libboost-dev libssl-dev libsqlite3-dev openjdk-17-jdk-headless chromium util-linux)
+APT_PACKAGES=(gcc g++ make libboost-dev libssl-dev libsqlite3-dev openjdk-17-jdk-headless chromium util-linux
+              bubblewrap)  # bubblewrap: the sandbox for compilers, analyzers and executed samples
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -11,7 +11,7 @@ from seccodegen.runner.experiment import load_experiment
 DEMO_YAML = Path(__file__).with_name("demo.yaml")
 
 
-def run(out: str = "seccodegen-demo", allow_exec: bool = False, force: bool = False) -> RunOutcome:
+def run(out: str = "seccodegen-demo", allow_exec: bool | str = False, force: bool = False) -> RunOutcome:
     from seccodegen.dataset import DEMO_COMMITS
 
     overrides = [

@@ -6,12 +6,19 @@ from pathlib import Path
 
 import typer
 
-from seccodegen.cli_common import CONFIG_OPTION, FORCE_OPTION, SET_OPTION
+from seccodegen.cli_common import (
+    CONFIG_OPTION,
+    FORCE_OPTION,
+    SET_OPTION,
+    ExecConsentCommand,
+    allow_exec_option,
+    exec_consent,
+)
 
 humaneval_app = typer.Typer(help="HumanEval-X C++ pass@k and task-by-task comparisons.", no_args_is_help=True)
 
 
-@humaneval_app.command("run")
+@humaneval_app.command("run", cls=ExecConsentCommand)
 def run_cmd(
     data: str = typer.Option(..., "--data", help="humaneval_cpp.jsonl(.gz)"),
     model: str = typer.Option(None, "--model", "-m", help="HF folder, hub id, .gguf or builtin:..."),
@@ -19,25 +26,25 @@ def run_cmd(
     out: str = typer.Option("humaneval", "--out", "-o", help="output directory"),
     n: int = typer.Option(None, "--n", help="samples per task (default 10)"),
     limit: int = typer.Option(None, "--limit", help="only the first N tasks"),
-    allow_exec: bool = typer.Option(False, "--allow-exec", help="consent to execute generated code (sandboxed)"),
+    allow_exec: str = allow_exec_option("consent to execute generated code"),
     config: Path = CONFIG_OPTION,
     overrides: list[str] = SET_OPTION,
     force: bool = FORCE_OPTION,
 ) -> None:
     """Generate N completions per task, execute them in the sandbox, and report pass@1/pass@10."""
     _run({"data": data, "model": model, "adapter": adapter, "out": out, "n": n, "limit": limit,
-          "allow_exec": allow_exec}, config, overrides, force)
+          "allow_exec": exec_consent(allow_exec)}, config, overrides, force)
 
 
-@humaneval_app.command("canonical")
+@humaneval_app.command("canonical", cls=ExecConsentCommand)
 def canonical_cmd(
     data: str = typer.Option(..., "--data", help="humaneval_cpp.jsonl(.gz)"),
     out: str = typer.Option("humaneval-canonical", "--out", "-o", help="output directory"),
-    allow_exec: bool = typer.Option(False, "--allow-exec", help="consent to execute the solutions (sandboxed)"),
+    allow_exec: str = allow_exec_option("consent to execute the solutions"),
     force: bool = FORCE_OPTION,
 ) -> None:
     """Run the canonical solutions through the harness: all should pass where libraries are installed."""
-    _run({"data": data, "out": out, "canonical": True, "n": 1, "allow_exec": allow_exec}, None, [], force)
+    _run({"data": data, "out": out, "canonical": True, "n": 1, "allow_exec": exec_consent(allow_exec)}, None, [], force)
 
 
 def _run(base: dict, config: Path | None, overrides: list[str], force: bool) -> None:

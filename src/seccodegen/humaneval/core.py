@@ -47,10 +47,14 @@ class HumanEvalConfig:
     tasks_per_batch: int = field(default=16, metadata={"help": "tasks generated per engine call"})
     limit: int | None = field(default=None, metadata={"help": "only the first N tasks (quick runs)"})
     canonical: bool = field(default=False, metadata={"help": "run the canonical solutions (harness check)"})
-    allow_exec: bool = field(default=False, metadata={"help": "consent to execute generated code"})
+    allow_exec: bool | str = field(
+        default=False, metadata={"help": "consent to execute generated code ('unsafe': without bubblewrap)"}
+    )
     jobs: int | None = field(default=None, metadata={"help": "parallel compile/run workers (default: cores)"})
 
     def __post_init__(self) -> None:
+        if isinstance(self.allow_exec, str) and self.allow_exec != "unsafe":
+            raise ValueError(f"allow_exec must be true, false or 'unsafe', got {self.allow_exec!r}")
         if self.n < 1:
             raise ValueError("n must be >= 1")
         if not self.canonical and not self.model:

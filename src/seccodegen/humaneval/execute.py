@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seccodegen.records import content_hash
-from seccodegen.sandbox import SandboxLimits, run_sandboxed
+from seccodegen.sandbox import COMPILER_MEMORY_MB, SandboxLimits, run_sandboxed, run_tool_sandboxed
 
 # header prefix -> (Debian package that provides it, extra link flags)
 LIBRARIES = {
@@ -66,12 +65,11 @@ def run_program(program: str, limits: SandboxLimits) -> Execution:
     with tempfile.TemporaryDirectory(prefix="seccodegen-he-") as tmp:
         src = Path(tmp) / "main.cpp"
         src.write_text(program, encoding="utf-8")
-        try:
-            comp = subprocess.run(
-                [gxx, "-std=c++17", "-O0", "-pipe", "-w", "-o", "prog", "main.cpp", *link_flags(program)],
-                cwd=tmp, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT_S,
-            )
-        except subprocess.TimeoutExpired:
+        comp = run_tool_sandboxed(
+            [gxx, "-std=c++17", "-O0", "-pipe", "-w", "-o", "prog", "main.cpp", *link_flags(program)],
+            COMPILE_TIMEOUT_S, workdir=tmp, total_memory_mb=COMPILER_MEMORY_MB,
+        )  # fmt: skip
+        if comp.timed_out:
             return Execution("compile_error", f"g++ took over {COMPILE_TIMEOUT_S} s")
         if comp.returncode != 0:
             missing = _missing_library(comp.stderr)
@@ -79,7 +77,7 @@ def run_program(program: str, limits: SandboxLimits) -> Execution:
                 return Execution("could_not_run", missing)
             first = next((ln for ln in comp.stderr.splitlines() if "error" in ln), comp.stderr[:200])
             return Execution("compile_error", first.strip()[:300])
-        res = run_sandboxed(["./prog"], workdir=tmp, limits=limits)
+        res = run_sandboxed(["./prog"], workdir=tmp, limits=limits, copy_back=False)
         if res.timed_out:
             return Execution("failed", f"timed out after {limits.wall_seconds} s")
         if res.returncode == 0:

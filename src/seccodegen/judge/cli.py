@@ -6,21 +6,24 @@ from pathlib import Path
 
 import typer
 
-from seccodegen.cli_common import CONFIG_OPTION, FORCE_OPTION, SET_OPTION
+from seccodegen.cli_common import (
+    CONFIG_OPTION,
+    FORCE_OPTION,
+    SET_OPTION,
+    ExecConsentCommand,
+    allow_exec_option,
+    exec_consent,
+)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("judge")
+    @app.command("judge", cls=ExecConsentCommand)
     def judge(
         samples: Path = typer.Argument(
             ..., help="JSONL: sample records, or external {id, language, cwe, code}."
         ),
         out: Path = typer.Option(..., "--out", "-o", help="Output directory (results.jsonl, results.sarif)."),
-        allow_exec: bool = typer.Option(
-            False,
-            "--allow-exec",
-            help="Run scenario unit tests on valid samples (executes model output, sandboxed).",
-        ),
+        allow_exec: str = allow_exec_option("Run scenario unit tests on valid samples (executes model output)"),
         scenarios: Path = typer.Option(
             None, "--scenarios", help="Scenario suite dir (default: built-in suite)."
         ),
@@ -44,7 +47,7 @@ def register(app: typer.Typer) -> None:
         base = {
             "samples": str(samples),
             "out": str(out),
-            "allow_exec": allow_exec or None,
+            "allow_exec": exec_consent(allow_exec) or None,
             "scenarios": str(scenarios) if scenarios else None,
             "analyzers": [a.strip() for a in analyzers.split(",") if a.strip()] if analyzers else None,
             "jobs": jobs,

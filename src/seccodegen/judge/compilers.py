@@ -7,14 +7,14 @@ the scenario's flags and libs, exactly as docs/scenarios.md says tests build the
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from seccodegen.judge.analyzers.base import tool_version
 from seccodegen.registry import Registry
+from seccodegen.sandbox import COMPILER_MEMORY_MB, run_tool_sandboxed
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,12 @@ class Compiler:
         raise NotImplementedError
 
 
-def _run(argv: list[str], cwd: Path, timeout: float) -> Validity:
-    try:
-        proc = subprocess.run(
-            argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout
-        )
-    except FileNotFoundError:
+def _run(argv: list[str], source: Path, timeout: float) -> Validity:
+    """Compile in the sandbox (seccodegen.sandbox): it sees ``source`` read-only and a scratch cwd."""
+    if shutil.which(argv[0]) is None:
         return Validity(False, None, "missing")
-    except subprocess.TimeoutExpired:
+    proc = run_tool_sandboxed(argv, timeout, ro_paths=[source.resolve()], total_memory_mb=COMPILER_MEMORY_MB)
+    if proc.timed_out:
         return Validity(False, f"compiler timed out after {timeout:.0f} s", "timeout")
     if proc.returncode != 0:
         return Validity(False, first_error(proc.stderr + proc.stdout), "ok")
@@ -68,10 +66,9 @@ class _Gnu(Compiler):
         return tool_version((self.name, "--version"))
 
     def check(self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float) -> Validity:
-        with tempfile.TemporaryDirectory(prefix="seccodegen-cc-") as tmp:
-            argv = [self.name, *self.default_flags, "-fdiagnostics-plain-output", *flags,
-                    str(source.resolve()), "-o", "prog", *libs, "-lm"]  # fmt: skip
-            return _run(argv, Path(tmp), timeout)
+        argv = [self.name, *self.default_flags, "-fdiagnostics-plain-output", *flags,
+                str(source.resolve()), "-o", "prog", *libs, "-lm"]  # fmt: skip
+        return _run(argv, source, timeout)
 
 
 @COMPILERS.register("gcc")
@@ -118,10 +115,9 @@ class Javac(Compiler):
         return tool_version(("javac", "-version"))
 
     def check(self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float) -> Validity:
-        with tempfile.TemporaryDirectory(prefix="seccodegen-javac-") as tmp:
-            argv = ["javac", "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-encoding", "UTF-8",
-                    "-nowarn", *flags, "-d", tmp, str(source.resolve())]  # fmt: skip
-            return _run(argv, source.parent, timeout)
+        argv = ["javac", "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-encoding", "UTF-8",
+                "-nowarn", *flags, "-d", ".", str(source.resolve())]  # fmt: skip
+        return _run(argv, source, timeout)
 
 
 COMPILER_FOR_LANGUAGE = {"c": "gcc", "cpp": "g++", "python": "python", "java": "javac"}

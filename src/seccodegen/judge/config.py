@@ -21,10 +21,11 @@ class JudgeConfig:
     out: str = field(
         default="", metadata={"help": "Output directory (results.jsonl, results.sarif, manifest.json)."}
     )
-    allow_exec: bool = field(
+    allow_exec: bool | str = field(
         default=False,
         metadata={
-            "help": "Run the scenario's unit tests on valid samples (executes model output in a sandbox)."
+            "help": "Run the scenario's unit tests on valid samples (executes model output in a sandbox); "
+            "'unsafe': also where bubblewrap cannot run (rlimits only)."
         },
     )
     scenarios: str | None = field(
@@ -50,6 +51,8 @@ class JudgeConfig:
     )
 
     def __post_init__(self) -> None:
+        if isinstance(self.allow_exec, str) and self.allow_exec != "unsafe":
+            raise ValueError(f"allow_exec must be true, false or 'unsafe', got {self.allow_exec!r}")
         if self.jobs < 0:
             raise ValueError("jobs must be >= 0 (0 = all cores)")
         if self.analyzer_timeout_s <= 0 or self.compile_timeout_s <= 0:

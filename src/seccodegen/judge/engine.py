@@ -112,6 +112,10 @@ def _run_tasks(tasks: list[tuple[Callable[[], Any], Callable[[Any], None], int]]
 
 def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
     """Judge every item (validity, findings, tests); returns one :class:`Analysis` per item, in order."""
+    if cfg.allow_exec:  # before any work: --allow-exec fails at once where the sandbox cannot run
+        from seccodegen.sandbox import require_exec_allowed
+
+        require_exec_allowed(cfg.allow_exec)
     cache = ResultCache(cfg.cache_path, read=cfg.use_cache)
     unique: dict[str, JudgeItem] = {}
     for item in items:
@@ -224,10 +228,8 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
 def _run_tests(
     unique: dict[str, JudgeItem], results: dict[str, Analysis], cache: ResultCache, cfg: JudgeConfig
 ) -> None:
-    from seccodegen.sandbox import require_exec_allowed
     from seccodegen.scenarios.testing import run_scenario_tests
 
-    require_exec_allowed(cfg.allow_exec)
     todo: list[tuple[str, str]] = []
     for key, item in unique.items():
         if item.scenario is None or not results[key].valid:

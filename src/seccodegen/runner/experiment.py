@@ -117,13 +117,17 @@ class Experiment:
     sample: dict[str, Any] = field(default_factory=dict, metadata={"help": "sample stage settings"})
     judge: dict[str, Any] = field(default_factory=dict, metadata={"help": "judge stage settings"})
     humaneval: HumanEvalEntry = field(default_factory=HumanEvalEntry, metadata={"help": "HumanEval-X"})
-    allow_exec: bool = field(default=False, metadata={"help": "execute generated code (sandboxed)"})
+    allow_exec: bool | str = field(
+        default=False, metadata={"help": "execute generated code (sandboxed; 'unsafe': without bubblewrap)"}
+    )
     notes: tuple[str, ...] = field(default=(), metadata={"help": "lines printed under the report title"})
     recipes: tuple[RecipeEntry, ...] = field(
         default=(), metadata={"help": "named tuning recipes, usable in methods (see the module doc)"}
     )
 
     def __post_init__(self) -> None:
+        if isinstance(self.allow_exec, str) and self.allow_exec != "unsafe":
+            raise ValueError(f"allow_exec must be true, false or 'unsafe', got {self.allow_exec!r}")
         if not self.models:
             raise ValueError("models must list at least one model")
         names = [m.name for m in self.models]

@@ -12,14 +12,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from seccodegen.sandbox import SandboxLimits, SandboxResult, run_sandboxed
+from seccodegen.sandbox import SandboxLimits, SandboxResult, input_paths, run_sandboxed
 from seccodegen.scenarios.model import Scenario, ScenarioTest
 from seccodegen.scenarios.toolchains import TOOLCHAINS, CompileResult
 
 # Per test run: scenario programs are tiny, so a few CPU seconds is plenty; the wall limit is
 # larger because checks run in parallel on a small machine.
 TEST_LIMITS = SandboxLimits(cpu_seconds=5, wall_seconds=20.0, memory_mb=1024, file_size_mb=16)
-# A JVM starts ~15-20 threads and RLIMIT_NPROC counts threads of all the user's processes, so
+# A JVM starts ~15-20 threads and the job's process cap (cgroup pids.max) counts threads, so
 # java runs get more headroom (the limit is still finite, against fork bombs).
 JAVA_TEST_LIMITS = SandboxLimits(
     cpu_seconds=5, wall_seconds=20.0, memory_mb=1024, file_size_mb=16, max_processes=512
@@ -44,7 +44,7 @@ class TestResult:
     stdout: str
     stderr: str
     timed_out: bool = False
-    network_isolated: bool = False  # the run had no network (``unshare -n``); see seccodegen.sandbox
+    network_isolated: bool = False  # the run had no network; see seccodegen.sandbox
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ def _check_expectations(test: ScenarioTest, result: SandboxResult, run_dir: Path
     """The first unmet expectation as a short reason, or None when all hold."""
     if result.timed_out:
         return "timed out"
+    if result.error is not None:
+        return result.error
     if result.returncode is not None and result.returncode < 0 and test.expect_exit != result.returncode:
         return f"killed by signal {_signal_name(-result.returncode)} (output: {_quote(result.stderr or result.stdout)})"
     if test.expect_exit is not None and result.returncode != test.expect_exit:
@@ -135,7 +137,8 @@ def run_one_test(
         path = run_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
-    result = run_sandboxed([*run_argv, *test.args], workdir=run_dir, limits=limits, stdin=test.stdin)
+    argv = [*run_argv, *test.args]
+    result = run_sandboxed(argv, workdir=run_dir, limits=limits, stdin=test.stdin, ro_paths=input_paths(run_argv))
     reason = _check_expectations(test, result, run_dir)
     return TestResult(
         name=test.name,

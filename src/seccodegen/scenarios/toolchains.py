@@ -1,20 +1,20 @@
 """Per-language toolchains: how a scenario program is compiled and how it is run.
 
 One registered :class:`Toolchain` per language (``TOOLCHAINS.get(scenario.language)``).
-Compilation runs the compiler directly (it does not execute the program) with a timeout;
+Compilation runs the compiler in the sandbox (it does not execute the program) with a timeout;
 running the program is left to :mod:`seccodegen.scenarios.testing`, which uses the sandbox.
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from seccodegen.registry import Registry
+from seccodegen.sandbox import COMPILER_MEMORY_MB, run_tool_sandboxed
 from seccodegen.scenarios.model import CompileSettings
 
 COMPILE_TIMEOUT_S = 60.0  # seconds per compiler call; generous because checks run in parallel on 2 cores
@@ -52,20 +52,12 @@ def first_error_line(log: str) -> str:
 
 
 def _run_compiler(argv: list[str], cwd: Path, run_argv: tuple[str, ...]) -> CompileResult:
+    """Compile in the sandbox: ``cwd``'s files are copied in, and the build's files back."""
     start = time.monotonic()
-    try:
-        proc = subprocess.run(
-            argv,
-            check=False,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=COMPILE_TIMEOUT_S,
-        )
-    except FileNotFoundError:
+    if shutil.which(argv[0]) is None:
         return CompileResult(False, f"compiler not found: {argv[0]}", "", (), time.monotonic() - start)
-    except subprocess.TimeoutExpired:
+    proc = run_tool_sandboxed(argv, COMPILE_TIMEOUT_S, workdir=cwd, total_memory_mb=COMPILER_MEMORY_MB)
+    if proc.timed_out:
         msg = f"compiler timed out after {COMPILE_TIMEOUT_S:.0f} s"
         return CompileResult(False, msg, msg, (), time.monotonic() - start)
     log = (proc.stderr + proc.stdout)[-20000:]

@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from seccodegen.findings import Finding
 from seccodegen.registry import Registry
+from seccodegen.sandbox import input_paths, run_tool_sandboxed
 
 
 class AnalyzerCrash(RuntimeError):
@@ -61,11 +62,15 @@ def which(exe: str) -> str | None:
     return shutil.which(exe)
 
 
-def run_tool(argv: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a tool; ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
-    return subprocess.run(
-        argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
-    )
+def run_tool(
+    argv: list[str], timeout: float, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a tool in the sandbox (it sees the absolute paths in ``argv`` read-only, a scratch cwd;
+    ``cwd`` is ignored); ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
+    res = run_tool_sandboxed(argv, timeout, ro_paths=input_paths(argv), env=env)
+    if res.timed_out:
+        raise subprocess.TimeoutExpired(argv, timeout)
+    return subprocess.CompletedProcess(argv, res.returncode, res.stdout, res.stderr)
 
 
 def files_hash(paths: Sequence[Path]) -> str:

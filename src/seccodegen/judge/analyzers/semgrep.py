@@ -10,15 +10,13 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import json
-import os
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
 from seccodegen.findings import Finding
-from seccodegen.judge.analyzers.base import ANALYZERS, AnalyzerCrash, files_hash, resolve, which
+from seccodegen.judge.analyzers.base import ANALYZERS, AnalyzerCrash, files_hash, resolve, run_tool, which
 from seccodegen.judge.cwe_map import map_rule
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -72,11 +70,8 @@ class Semgrep:
             "--no-git-ignore", "--timeout", str(PER_FILE_TIMEOUT_S), "--config", str(RULES_DIR),
             *[str(f.resolve()) for f in files],
         ]  # fmt: skip
-        env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
-
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, errors="replace", timeout=timeout, env=env
-        )
+        env = {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
+        proc = run_tool(argv, timeout, env=env)
         try:
             data = json.loads(proc.stdout)
         except json.JSONDecodeError:

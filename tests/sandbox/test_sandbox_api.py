@@ -1,0 +1,53 @@
+import sys
+import time
+
+import pytest
+
+from seccodegen.sandbox import ExecNotAllowedError, SandboxLimits, require_exec_allowed, run_sandboxed
+
+from .conftest import PYTHON, needs_bwrap
+
+
+def test_requires_consent():
+    with pytest.raises(ExecNotAllowedError, match="--allow-exec"):
+        require_exec_allowed(False)
+
+
+def test_runs_in_temp_home_with_timeout():
+    res = run_sandboxed([sys.executable, "-c", "import os; print(os.getcwd() == os.environ['HOME'])"])
+    assert res.returncode == 0 and res.stdout.strip() == "True"
+    slow = run_sandboxed([sys.executable, "-c", "while True: pass"], limits=SandboxLimits(cpu_seconds=5, wall_seconds=1))
+    assert slow.timed_out and slow.returncode is None
+
+
+def test_memory_limit_stops_a_hog():
+    res = run_sandboxed(
+        [sys.executable, "-c", "x = bytearray(2_000_000_000)"], limits=SandboxLimits(memory_mb=300)
+    )
+    assert res.returncode != 0 and "MemoryError" in res.stderr
+
+
+@needs_bwrap
+def test_workdir_files_go_in_and_come_back_and_status_is_exact(tmp_path):
+    (tmp_path / "in.txt").write_text("abc")
+    (tmp_path / "gone.txt").write_text("x")
+    code = "import os, signal\nprint(open('in.txt').read(), flush=True)\nopen('out.txt', 'w').write('new')\nos.remove('gone.txt')\nos.kill(os.getpid(), signal.SIGSEGV)"
+    res = run_sandboxed([PYTHON, "-c", code], workdir=tmp_path)
+    assert res.returncode == -11 and res.stdout.strip() == "abc" and res.error is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt", "out.txt"]
+    assert (tmp_path / "out.txt").read_text() == "new"
+    exit_130 = run_sandboxed([PYTHON, "-c", "raise SystemExit(130)"], workdir=tmp_path)
+    assert exit_130.returncode == 130  # not confused with a signal
+
+
+@needs_bwrap
+def test_timeout_kills_the_whole_tree_without_hanging():
+    start = time.monotonic()
+    res = run_sandboxed(["/bin/sh", "-c", "sleep 100 & sleep 100"], limits=SandboxLimits(wall_seconds=1))
+    assert res.timed_out and res.returncode is None and time.monotonic() - start < 5
+
+
+def test_tool_output_comes_back_whole():
+    # analyzers print a line per finding: a batch's output must not be trimmed (only bounded)
+    res = run_sandboxed([PYTHON, "-c", "print('x' * 100_000)"], trusted_tool=True)
+    assert len(res.stdout.strip()) == 100_000
