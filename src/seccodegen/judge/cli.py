@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
             help="Run scenario unit tests on valid samples (executes model output, sandboxed).",
         ),
         scenarios: Path = typer.Option(
-            None, "--scenarios", help="Scenario suite dir (default: built-in suite)."
+            None, "--scenarios", help="Scenario suite dir or .jsonl file of prompts (default: built-in suite)."
         ),
         analyzers: str = typer.Option(
             None, "--analyzers", help="Comma-separated analyzer names (default: all)."
