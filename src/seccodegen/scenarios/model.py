@@ -256,7 +256,7 @@ def scenario_from_dict(
     """
     check = check or _Checker(source)
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: expected a mapping of scenario fields, got {_type_name(data)}")
+        raise ScenarioError(f"{source}: expected a YAML mapping of scenario fields, got {_type_name(data)}")
     check.mapping(data, "(top level)")
     if require_test_data:
         check.keys(data, "", _TOP_REQUIRED, _TOP_OPTIONAL)
