@@ -40,7 +40,7 @@ def test_example_loads_as_prompts_only_but_not_strictly() -> None:
         ({**PROMPT, "promt": "x"}, "field 'promt': unknown field (did you mean 'prompt'?)"),
         ({k: v for k, v in PROMPT.items() if k != "prompt"}, "field 'prompt': missing required field"),
         ({**PROMPT, "stop": "\n"}, "field 'stop': expected a list of strings, got str"),
-        ({**PROMPT, "suffix": 3}, "field 'suffix': expected a string, got int (a JSON string)"),
+        ({**PROMPT, "suffix": 3}, "field 'suffix': expected a string, got int (write it as a JSON string)"),
         ({**PROMPT, "tests": "run it"}, "field 'tests': expected a non-empty list of tests, got str"),
         ({**PROMPT, "compile": {"flag": []}}, "field 'compile.flag': unknown field"),
     ],

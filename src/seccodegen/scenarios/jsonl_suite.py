@@ -40,7 +40,7 @@ def parse_line(text: str, source: str, path: Path, require_test_data: bool) -> S
         raise ScenarioError(f"{source}: invalid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a JSON object of scenario fields, got {type(data).__name__}")
-    check = _Checker(source, quote_hint=" (a JSON string)")
+    check = _Checker(source, quote_hint=" (write it as a JSON string)")
     return scenario_from_dict(data, source, path, require_test_data, check=check)
 
 
