@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Output directory (results.jsonl, results.sarif)."),
         allow_exec: str = allow_exec_option("Run scenario unit tests on valid samples (executes model output)"),
         scenarios: Path = typer.Option(
-            None, "--scenarios", help="Scenario suite dir (default: built-in suite)."
+            None, "--scenarios", help="Scenario suite dir or .jsonl file of prompts (default: built-in suite)."
         ),
         analyzers: str = typer.Option(
             None, "--analyzers", help="Comma-separated analyzer names (default: all)."

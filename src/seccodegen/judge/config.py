@@ -29,7 +29,7 @@ class JudgeConfig:
         },
     )
     scenarios: str | None = field(
-        default=None, metadata={"help": "Scenario suite dir; None = the built-in suite."}
+        default=None, metadata={"help": "Scenario suite dir or .jsonl prompt file; None = the built-in suite."}
     )
     analyzers: tuple[str, ...] = field(
         default=(), metadata={"help": "Analyzer names to run; empty = every registered one."}

@@ -232,7 +232,7 @@ def _run_tests(
 
     todo: list[tuple[str, str]] = []
     for key, item in unique.items():
-        if item.scenario is None or not results[key].valid:
+        if item.scenario is None or not item.scenario.tests or not results[key].valid:  # no tests: correct=null
             continue
         tkey = cache_key("tests", key, item.scenario.id, repr(item.scenario.tests), item.scenario.suffix)
         hit = cache.get(tkey)

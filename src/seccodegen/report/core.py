@@ -11,6 +11,7 @@ from seccodegen.artifacts import open_artifact
 from seccodegen.errors import InputError
 from seccodegen.records import read_jsonl
 from seccodegen.report import tables
+from seccodegen.report.coverage import coverage_section
 from seccodegen.report.plots import plot_cwe_secure
 from seccodegen.report.render import Section, render_html, render_markdown
 
@@ -121,6 +122,7 @@ def run(cfg: ReportConfig, force: bool = False) -> Path:
     out = art.path
     (out / "tables").mkdir(exist_ok=True)
     sections = build_sections(samples, humaneval, out, cfg.plots)
+    sections += [s for s in [coverage_section(samples)] if s is not None]  # which scenarios each ratio covers
     intro = "\n".join(cfg.notes) if cfg.notes else f"{len(samples)} judged samples."
     (out / "report.md").write_text(render_markdown(cfg.title, intro, sections, out), encoding="utf-8")
     (out / "report.html").write_text(render_html(cfg.title, intro, sections), encoding="utf-8")

@@ -109,7 +109,7 @@ class Experiment:
     dataset_sizes: tuple[str, ...] = field(default=("all",), metadata={"help": "'all' or commit counts"})
     prompt_styles: tuple[str, ...] = field(default=("baseline",), metadata={"help": "styles for base"})
     tuned_prompt_styles: tuple[str, ...] = field(default=("baseline",), metadata={"help": "styles for tuned"})
-    suites: tuple[str, ...] = field(default=("builtin",), metadata={"help": "scenario suite dirs"})
+    suites: tuple[str, ...] = field(default=("builtin",), metadata={"help": "scenario suite dirs or .jsonl prompt files"})
     languages: tuple[str, ...] = field(default=("c", "cpp"), metadata={"help": "scenario languages"})
     scenario_ids: tuple[str, ...] = field(default=(), metadata={"help": "only these scenarios (empty = all)"})
     dataset: dict[str, Any] = field(default_factory=dict, metadata={"help": "dataset stage settings"})

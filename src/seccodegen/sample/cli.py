@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         adapter: str = typer.Option(None, "--adapter", help="peft adapter folder from `seccodegen train`."),
         backend: str = typer.Option(None, "--backend", help="hf (default) | hf-generate | vllm."),
         scenarios: str = typer.Option(
-            None, "--scenarios", help="scenario suite directory (default: built-in)."
+            None, "--scenarios", help="scenario suite directory or .jsonl file of prompts (default: built-in)."
         ),
         styles: str = typer.Option(
             None, "--styles", help="comma-separated prompt styles, e.g. baseline,generic."

@@ -19,7 +19,7 @@ class SampleConfig:
         default="hf", metadata={"help": "hf (ours, batched) | hf-generate (plain HF) | vllm."}
     )
     scenarios: str | None = field(
-        default=None, metadata={"help": "scenario suite directory; null = built-in."}
+        default=None, metadata={"help": "scenario suite directory or .jsonl prompt file; null = built-in."}
     )
     languages: tuple[str, ...] = field(default=(), metadata={"help": "only these languages (empty = all)."})
     scenario_ids: tuple[str, ...] = field(

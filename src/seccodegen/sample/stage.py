@@ -54,7 +54,7 @@ def model_identity(spec: str, adapter: str | None) -> dict[str, Any]:
 def select_scenarios(config: SampleConfig) -> list[Any]:
     from seccodegen.scenarios.model import load_suite
 
-    scenarios = load_suite(config.scenarios)
+    scenarios = load_suite(config.scenarios, require_test_data=False)  # prompts are enough to sample
     if config.languages:
         scenarios = [s for s in scenarios if s.language in config.languages]
     if config.scenario_ids:

@@ -7,12 +7,14 @@ from pathlib import Path
 import typer
 
 SCENARIOS_OPTION = typer.Option(
-    None, "--scenarios", help="Suite directory (or one YAML file); default: the built-in suite."
+    None,
+    "--scenarios",
+    help="Suite directory, one YAML file or one .jsonl file of prompts; default: the built-in suite.",
 )
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="List, show and validate scenario suites.", no_args_is_help=True)
+    group = typer.Typer(help="List, show, validate and export scenario suites.", no_args_is_help=True)
     app.add_typer(group, name="scenarios")
 
     @group.command("list")
@@ -53,6 +55,12 @@ def register(app: typer.Typer) -> None:
             "hand-written completions in the sandbox).",
         ),
         language: str | None = typer.Option(None, "--language", "-l", help="Only this language."),
+        strict: bool = typer.Option(
+            False,
+            "--strict",
+            help="Require every scenario to have tests and hand-written completions, as the built-in "
+            "suite does (without it an evaluation-only suite of prompts passes).",
+        ),
         jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parallel checks (default: 2 x CPUs)."),
         as_json: bool = typer.Option(
             False, "--json", help="Print one JSON object per scenario instead of a table."
@@ -63,15 +71,38 @@ def register(app: typer.Typer) -> None:
         from seccodegen.scenarios.validation import check_suite
 
         load_errors: list[str] = []
-        checks = check_suite(_load(scenarios, language, load_errors), run_tests=run_tests, jobs=jobs)
+        suite = _load(scenarios, language, load_errors, require_test_data=strict)
+        checks = check_suite(suite, run_tests=run_tests, jobs=jobs)
         if not print_checks(checks, as_json, load_errors):
             raise typer.Exit(1)
 
+    @group.command("export")
+    def export_cmd(
+        scenarios: Path | None = SCENARIOS_OPTION,
+        fmt: str = typer.Option("jsonl", "--format", help="jsonl (one prompt per line) or yaml (a suite dir)."),
+        out: Path | None = typer.Option(
+            None, "--out", "-o", help="Output file (jsonl; default: stdout) or new directory (yaml)."
+        ),
+        with_tests: bool = typer.Option(
+            False, "--with-tests", help="Also write tests, security tests and hand-written completions."
+        ),
+        language: str | None = typer.Option(None, "--language", "-l", help="Only this language."),
+    ) -> None:
+        """Write a suite (default: the built-in one) as a JSONL prompt file or a YAML suite directory."""
+        from seccodegen.scenarios.export import export_suite
 
-def _load(scenarios: Path | None, language: str | None, errors: list[str] | None = None):
+        export_suite(_load(scenarios, language, require_test_data=False), fmt, out, with_tests)
+
+
+def _load(
+    scenarios: Path | None,
+    language: str | None,
+    errors: list[str] | None = None,
+    require_test_data: bool = False,
+):
     from seccodegen.scenarios.model import LANGUAGES, ScenarioError, load_suite
 
     if language is not None and language not in LANGUAGES:
         raise ScenarioError(f"--language {language!r} is not one of {', '.join(LANGUAGES)}")
-    suite = load_suite(scenarios, errors)
+    suite = load_suite(scenarios, errors, require_test_data=require_test_data)
     return [s for s in suite if language is None or s.language == language]

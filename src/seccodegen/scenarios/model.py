@@ -58,8 +58,8 @@ class ScenarioTest:
 
 @dataclass(frozen=True)
 class ScenarioCompletions:
-    vulnerable: tuple[str, ...]
-    secure: tuple[str, ...]
+    vulnerable: tuple[str, ...] = ()
+    secure: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,10 @@ class Scenario:
     cwe: str
     description: str
     prompt: str
-    tests: tuple[ScenarioTest, ...]
-    completions: ScenarioCompletions
+    # tests and completions may be empty only in an evaluation-only suite (loaded with
+    # require_test_data=False): no tests -> the judge leaves ``correct`` null
+    tests: tuple[ScenarioTest, ...] = ()
+    completions: ScenarioCompletions = ScenarioCompletions()
     suffix: str = ""
     completion_scope: str = "function"
     stop: tuple[str, ...] = ()
@@ -121,8 +123,9 @@ class Scenario:
 
 
 class _Checker:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, quote_hint: str = " (quote it in YAML)") -> None:
         self.source = source
+        self.quote_hint = quote_hint  # appended to "expected a string" problems
 
     def fail(self, name: str, problem: str) -> ScenarioError:
         return ScenarioError(f"{self.source}: field {name!r}: {problem}")
@@ -152,7 +155,7 @@ class _Checker:
 
     def string(self, value: Any, name: str, allow_empty: bool = True) -> str:
         if not isinstance(value, str):
-            raise self.fail(name, f"expected a string, got {_type_name(value)} (quote it in YAML)")
+            raise self.fail(name, f"expected a string, got {_type_name(value)}{self.quote_hint}")
         if not allow_empty and not value.strip():
             raise self.fail(name, "must not be empty")
         return value
@@ -188,6 +191,8 @@ def _type_name(value: Any) -> str:
 
 
 _TOP_REQUIRED = {"id", "language", "cwe", "description", "prompt", "tests", "completions"}
+# fields only a full (test-data) scenario needs; an evaluation-only suite may leave them out
+TEST_DATA_FIELDS = {"description", "tests", "completions"}
 _TOP_OPTIONAL = {
     "suffix", "completion_scope", "stop", "source_name", "compile", "analyzers", "security_tests", "sanitize",
 }  # fmt: skip
@@ -237,13 +242,26 @@ def _parse_tests(check: _Checker, values: list, field_name: str) -> tuple[Scenar
     return tests
 
 
-def scenario_from_dict(data: Any, source: str, path: Path | None = None) -> Scenario:
-    """Validate a parsed YAML document and build the :class:`Scenario` (``source`` names it in errors)."""
-    check = _Checker(source)
+def scenario_from_dict(
+    data: Any,
+    source: str,
+    path: Path | None = None,
+    require_test_data: bool = True,
+    check: _Checker | None = None,
+) -> Scenario:
+    """Validate a parsed YAML document and build the :class:`Scenario` (``source`` names it in errors).
+
+    With ``require_test_data=False`` (evaluation-only suites for sample/judge/report) ``description``,
+    ``tests`` and ``completions`` may be left out; what is given is still checked.
+    """
+    check = check or _Checker(source)
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a YAML mapping of scenario fields, got {_type_name(data)}")
     check.mapping(data, "(top level)")
-    check.keys(data, "", _TOP_REQUIRED, _TOP_OPTIONAL)
+    if require_test_data:
+        check.keys(data, "", _TOP_REQUIRED, _TOP_OPTIONAL)
+    else:
+        check.keys(data, "", _TOP_REQUIRED - TEST_DATA_FIELDS, _TOP_OPTIONAL | TEST_DATA_FIELDS)
 
     language = check.string(data["language"], "language")
     if language not in LANGUAGES:
@@ -275,8 +293,8 @@ def scenario_from_dict(data: Any, source: str, path: Path | None = None) -> Scen
         libs=check.strings(compile_data.get("libs", []), "compile.libs"),
     )
 
-    tests_value = data["tests"]
-    if not isinstance(tests_value, list) or not tests_value:
+    tests_value = data["tests"] if require_test_data else _or_default(data, "tests", [])
+    if not isinstance(tests_value, list) or (require_test_data and not tests_value):
         raise check.fail("tests", f"expected a non-empty list of tests, got {_type_name(tests_value)}")
     tests = _parse_tests(check, tests_value, "tests")
     security_value = _or_default(data, "security_tests", [])
@@ -287,12 +305,16 @@ def scenario_from_dict(data: Any, source: str, path: Path | None = None) -> Scen
     if sanitize is not None and not isinstance(sanitize, bool):
         raise check.fail("sanitize", f"expected true, false or null, got {_type_name(sanitize)}")
 
-    comp = check.mapping(data["completions"], "completions")
-    check.keys(comp, "completions", {"vulnerable", "secure"}, set())
+    comp_value = data["completions"] if require_test_data else _or_default(data, "completions", {})
+    comp = check.mapping(comp_value, "completions")
+    if require_test_data:
+        check.keys(comp, "completions", {"vulnerable", "secure"}, set())
+    else:
+        check.keys(comp, "completions", set(), {"vulnerable", "secure"})
     kinds = {}
     for kind in ("vulnerable", "secure"):
-        items = check.strings(comp[kind], f"completions.{kind}")
-        if len(items) < MIN_COMPLETIONS:
+        items = check.strings(_or_default(comp, kind, []), f"completions.{kind}")
+        if require_test_data and len(items) < MIN_COMPLETIONS:
             raise check.fail(
                 f"completions.{kind}", f"needs at least {MIN_COMPLETIONS} completions, got {len(items)}"
             )
@@ -301,11 +323,12 @@ def scenario_from_dict(data: Any, source: str, path: Path | None = None) -> Scen
                 raise check.fail(f"completions.{kind}[{i}]", "must not be empty")
         kinds[kind] = items
 
+    description = data["description"] if require_test_data else _or_default(data, "description", "")
     return Scenario(
         id=scenario_id,
         language=language,
         cwe=cwe,
-        description=check.string(data["description"], "description", allow_empty=False).strip(),
+        description=check.string(description, "description", allow_empty=not require_test_data).strip(),
         prompt=check.string(data["prompt"], "prompt", allow_empty=False),
         tests=tests,
         completions=ScenarioCompletions(vulnerable=kinds["vulnerable"], secure=kinds["secure"]),
@@ -321,8 +344,8 @@ def scenario_from_dict(data: Any, source: str, path: Path | None = None) -> Scen
     )
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate one scenario YAML file."""
+def load_scenario(path: str | Path, require_test_data: bool = True) -> Scenario:
+    """Load and validate one scenario YAML file (``require_test_data``: see :func:`scenario_from_dict`)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -337,7 +360,7 @@ def load_scenario(path: str | Path) -> Scenario:
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(f"{p}:{where} invalid YAML: {problem}") from None
-    return scenario_from_dict(data, str(p), p)
+    return scenario_from_dict(data, str(p), p, require_test_data)
 
 
 def scenario_files(directory: Path) -> list[Path]:
@@ -351,23 +374,35 @@ def scenario_files(directory: Path) -> list[Path]:
     return sorted(files)
 
 
-def load_suite(path: str | Path | None = None, errors: list[str] | None = None) -> list[Scenario]:
-    """Load every scenario under ``path`` (a directory or one file; None = the built-in suite).
+def load_suite(
+    path: str | Path | None = None, errors: list[str] | None = None, require_test_data: bool = True
+) -> list[Scenario]:
+    """Load every scenario under ``path`` (a directory, one YAML file or one ``.jsonl`` file of prompts;
+    None = the built-in suite).
 
     Sorted by id; duplicate ids are an error naming both files. With an ``errors`` list, broken
-    files are skipped and their one-line messages appended to it instead of raising.
+    files are skipped and their one-line messages appended to it instead of raising. With
+    ``require_test_data=False`` scenarios may lack tests and completions (evaluation-only suites);
+    the built-in suite always has them and is always loaded strictly.
     """
     from seccodegen.scenarios import BUILTIN_SUITE
 
     root = Path(path) if path is not None else BUILTIN_SUITE
+    require_test_data = require_test_data or path is None
+    if root.is_file() and root.suffix == ".jsonl":
+        from seccodegen.scenarios.jsonl_suite import load_jsonl_suite
+
+        return load_jsonl_suite(root, errors, require_test_data)
     if root.is_file():
-        return [load_scenario(root)]
+        return [load_scenario(root, require_test_data)]
     if not root.is_dir():
-        raise ScenarioError(f"{root}: scenario suite directory does not exist (pass --scenarios DIR)")
+        raise ScenarioError(
+            f"{root}: scenario suite does not exist (pass --scenarios DIR, a YAML file or a .jsonl file)"
+        )
     seen: dict[str, Scenario] = {}
     for file in scenario_files(root):
         try:
-            scenario = load_scenario(file)
+            scenario = load_scenario(file, require_test_data)
             if scenario.id in seen:
                 raise ScenarioError(
                     f"{file}: field 'id': duplicate id {scenario.id!r} (also in {seen[scenario.id].path})"

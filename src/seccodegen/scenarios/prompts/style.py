@@ -47,13 +47,15 @@ def render_prompt(scenario: Scenario, style: str, tokenizer=None, chat: bool = F
       ``add_special_tokens=False`` so no second BOS is added.
     """
     instruction = PROMPT_STYLES.get(style).instruction(scenario)
+    # an evaluation-only scenario may have no description: then the instruction stands alone
+    task = f"{instruction}\n{scenario.description}" if scenario.description else instruction
     if not chat:
-        return _as_comment(f"{instruction}\n{scenario.description}", scenario.language) + scenario.prompt
+        return _as_comment(task, scenario.language) + scenario.prompt
     if tokenizer is None or not getattr(tokenizer, "chat_template", None):
         raise InputError(
             "chat prompts need a tokenizer with a chat template; this model has none (use the base-model form: chat=false)"
         )
-    messages = [{"role": "user", "content": f"{instruction}\n{scenario.description}"}]
+    messages = [{"role": "user", "content": task}]
     head = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     if not isinstance(head, str):  # some tokenizers return a list for a batch of one
         head = head[0]
