@@ -1,4 +1,5 @@
-"""The built-in suite (every language present at test time) passes `scenarios validate --run-tests`.
+"""The built-in suite (every language present at test time) passes `scenarios validate --run-tests`:
+secure completions pass every test and security test, vulnerable ones compile and are caught.
 
 Fast by default: every scenario is schema-checked and statically checked, and a fixed subset
 (FAST_PER_LANGUAGE scenarios per language, chosen by a stable hash of the id) is compiled and
@@ -59,6 +60,7 @@ def test_subset_secure_pass_and_vulnerable_compile(scenario_id: str, fast_checks
     assert check.ok, "; ".join(check.problems)
     assert check.secure_passed == len(check.scenario.completions.secure)
     assert check.vulnerable_compiled == len(check.scenario.completions.vulnerable)
+    assert check.vulnerable_caught == len(check.scenario.completions.vulnerable)
 
 
 @pytest.mark.slow
@@ -68,6 +70,7 @@ def test_every_scenario_secure_pass_and_vulnerable_compile(scenario_id: str, all
     assert check.ok, "; ".join(check.problems)
     assert check.secure_passed == len(check.scenario.completions.secure)
     assert check.vulnerable_compiled == len(check.scenario.completions.vulnerable)
+    assert check.vulnerable_caught == len(check.scenario.completions.vulnerable)
 
 
 # issue 4's bar: scenarios and CWEs per language, and the CWEs C and C++ must cover together
