@@ -59,7 +59,9 @@ class JudgeConfig:
 
     def __post_init__(self) -> None:
         if self.secure_rule not in SECURE_RULES:
-            raise ValueError(f"secure_rule must be one of {', '.join(SECURE_RULES)}, got {self.secure_rule!r}")
+            raise ValueError(
+                f"secure_rule must be one of {', '.join(SECURE_RULES)}, got {self.secure_rule!r}"
+            )
         if self.jobs < 0:
             raise ValueError("jobs must be >= 0 (0 = all cores)")
         if self.analyzer_timeout_s <= 0 or self.compile_timeout_s <= 0:

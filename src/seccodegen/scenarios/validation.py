@@ -87,7 +87,9 @@ def _check_vulnerable(scenario: Scenario, index: int) -> str | None:
     if scenario.security_tests:
         attacked = run_security_tests(scenario, program)
         if attacked.compile_error is not None:
-            return _NotCaught(f"completions.vulnerable[{index}]: security build failed: {attacked.compile_error}")
+            return _NotCaught(
+                f"completions.vulnerable[{index}]: security build failed: {attacked.compile_error}"
+            )
         if attacked.passed:
             return _NotCaught(f"completions.vulnerable[{index}] is not caught: it passes every security test")
     return None
@@ -109,7 +111,11 @@ def _static_misses(scenarios: list[Scenario], cache_dir: str | None, jobs: int) 
             items.append(item_from_record(record, by_id))
     if not items:
         return {}
-    analyses = analyze(items, JudgeConfig(cache_dir=cache_dir, jobs=jobs, analyze_invalid=False))
+    # only the deciding analyzers need to run (every registered one when a scenario names none)
+    named = {a for s in scenarios for a in s.analyzers}
+    deciders = () if any(not s.analyzers for s in scenarios) else tuple(sorted(named))
+    cfg = JudgeConfig(analyzers=deciders, cache_dir=cache_dir, jobs=jobs, analyze_invalid=False)
+    analyses = analyze(items, cfg)
     misses: dict[str, list[str]] = {}
     for (scenario_id, i), item, analysis in zip(keys, items, analyses):
         verdict = decide_secure(item, analysis)

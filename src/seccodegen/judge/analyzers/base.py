@@ -83,7 +83,13 @@ def tool_argv(argv: Sequence[str]) -> list[str]:
 def run_tool(argv: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a tool; ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
     return subprocess.run(
-        tool_argv(argv), cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
+        tool_argv(argv),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=timeout,
+        check=False,
     )
 
 
