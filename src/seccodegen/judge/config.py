@@ -25,7 +25,8 @@ class JudgeConfig:
     allow_exec: bool = field(
         default=False,
         metadata={
-            "help": "Run the scenario's unit tests on valid samples (executes model output in a sandbox)."
+            "help": "Run the scenario's unit tests and security tests on valid samples (executes model "
+            "output in a sandbox)."
         },
     )
     scenarios: str | None = field(
