@@ -45,13 +45,15 @@ def test_static_checks(scenario_id: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def fast_checks():
-    return {c.scenario.id: c for c in check_suite([BY_ID[i] for i in FAST_IDS], run_tests=True)}
+def fast_checks(tmp_path_factory):
+    cache = str(tmp_path_factory.mktemp("judge-cache"))  # the static judge's cache, not the user's
+    return {c.scenario.id: c for c in check_suite([BY_ID[i] for i in FAST_IDS], run_tests=True, judge_cache_dir=cache)}
 
 
 @pytest.fixture(scope="module")
-def all_checks():
-    return {c.scenario.id: c for c in check_suite(SUITE, run_tests=True)}
+def all_checks(tmp_path_factory):
+    cache = str(tmp_path_factory.mktemp("judge-cache"))
+    return {c.scenario.id: c for c in check_suite(SUITE, run_tests=True, judge_cache_dir=cache)}
 
 
 @pytest.mark.parametrize("scenario_id", FAST_IDS)
