@@ -125,3 +125,16 @@ def test_java_program_runs_its_main_class(source_name: str) -> None:
     assert outcome.passed, outcome.failure_summary()
     wrong = dataclasses.replace(s, source_name="Other.java")
     assert not run_scenario_tests(wrong, code).compiled
+
+
+def test_sanitizer_report_lines_and_language_defaults() -> None:
+    from seccodegen.scenarios.testing import sanitizer_report, sanitizes
+
+    asan = "==7==ERROR: AddressSanitizer: stack-buffer-overflow on address 0x1\nREAD of size 4\n"
+    assert sanitizer_report(asan).startswith("==7==ERROR: AddressSanitizer: stack-buffer-overflow")
+    assert sanitizer_report("main.c:3:5: runtime error: signed integer overflow\n").startswith("main.c:3:5")
+    assert sanitizer_report("SUMMARY: UndefinedBehaviorSanitizer: undefined-behavior main.c:3:5\n")
+    assert sanitizer_report("error: bad input\nSUMMARY: 3 rows\n") is None  # the program's own words
+    c = load_scenario(VALID)
+    assert sanitizes(c) and not sanitizes(dataclasses.replace(c, sanitize=False))
+    assert not sanitizes(dataclasses.replace(c, language="python"))

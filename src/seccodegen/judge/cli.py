@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
             ..., help="JSONL: sample records, or external {id, language, cwe, code}."
         ),
         out: Path = typer.Option(..., "--out", "-o", help="Output directory (results.jsonl, results.sarif)."),
-        allow_exec: str = allow_exec_option("Run scenario unit tests on valid samples (executes model output)"),
+        allow_exec: str = allow_exec_option("Run scenario unit tests and security tests (C/C++ under ASan/UBSan) on valid samples (executes model output)"),
         scenarios: Path = typer.Option(
             None, "--scenarios", help="Scenario suite dir or .jsonl file of prompts (default: built-in suite)."
         ),
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         overrides: list[str] = SET_OPTION,
         force: bool = FORCE_OPTION,
     ) -> None:
-        """Judge samples: valid (compiles), secure (analyzers find no target CWE), correct (tests pass)."""
+        """Judge samples: valid (compiles), secure (no target-CWE finding, not exploited), correct (tests pass)."""
         from seccodegen.config import load_config
         from seccodegen.judge.config import JudgeConfig
         from seccodegen.judge.stage import run
