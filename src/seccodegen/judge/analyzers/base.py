@@ -86,7 +86,8 @@ def run_tool(
 ) -> subprocess.CompletedProcess[str]:
     """Run a tool in the sandbox (it sees the absolute paths in ``argv`` read-only, a scratch cwd;
     ``cwd`` is ignored); ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
-    res = run_tool_sandboxed(tool_argv(argv), timeout, ro_paths=input_paths(argv), env=env)
+    resolved = tool_argv(argv)  # the tool's full path (a venv's bin/ too), visible in the sandbox
+    res = run_tool_sandboxed(resolved, timeout, ro_paths=input_paths(resolved), env=env)
     if res.timed_out:
         raise subprocess.TimeoutExpired(argv, timeout)
     return subprocess.CompletedProcess(argv, res.returncode, res.stdout, res.stderr)
