@@ -2,6 +2,7 @@
 
     python benchmarks/judge_calibration.py --juliet ../shared/data/juliet            # print the tables
     python benchmarks/judge_calibration.py --juliet ../shared/data/juliet --write-docs  # also update docs/judge.md
+    python benchmarks/judge_calibration.py --allow-exec ...   # + the scenarios' security tests
 
 Juliet: each test case file is split into its bad() half (must be judged vulnerable to the
 file's CWE) and its good*() half (must be judged secure). Scenarios: every vulnerable completion
@@ -30,18 +31,30 @@ def main() -> None:
     ap.add_argument("--no-scenarios", action="store_true", help="skip the scenario completions")
     ap.add_argument("--jobs", type=int, default=0)
     ap.add_argument("--cache-dir", default=None)
+    ap.add_argument(
+        "--allow-exec", action="store_true",
+        help="also run the scenarios' security tests (executes the completions, sandboxed); the "
+        "verdict is then 'flagged by an analyzer OR exploited' (secure_rule=both)",
+    )  # fmt: skip
     ap.add_argument("--write-docs", action="store_true", help=f"replace the calibration section of {DOC}")
     args = ap.parse_args()
 
     from machine import header  # benchmarks/machine.py
 
-    from seccodegen.judge.calibration import judge_cases, juliet_cases, metrics_table, misses, scenario_cases
+    from seccodegen.judge.calibration import (
+        SECURITY_TESTS,
+        judge_cases,
+        juliet_cases,
+        metrics_table,
+        misses,
+        scenario_cases,
+    )
     from seccodegen.judge.config import JudgeConfig
     from seccodegen.judge.engine import selected_analyzers
 
     with tempfile.TemporaryDirectory(prefix="judge-cal-") as tmp:
-        cfg = JudgeConfig(jobs=args.jobs, cache_dir=args.cache_dir or tmp)
-        tools = selected_analyzers(cfg)
+        cfg = JudgeConfig(jobs=args.jobs, cache_dir=args.cache_dir or tmp, allow_exec=args.allow_exec)
+        tools = selected_analyzers(cfg) + ([SECURITY_TESTS] if args.allow_exec else [])
         parts = [header().replace("\n", "  \n"), ""]
         if args.juliet:
             outs = judge_cases(juliet_cases(args.juliet), cfg)

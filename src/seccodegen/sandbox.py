@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,9 @@ class SandboxLimits:
     memory_mb: int = 1024  # RLIMIT_AS, MiB of address space
     file_size_mb: int = 16  # RLIMIT_FSIZE, MiB per written file
     max_processes: int = 64  # RLIMIT_NPROC (per user: counts the user's other processes too)
+    # False for sanitizer builds: ASan reserves terabytes of virtual memory (shadow memory), so
+    # RLIMIT_AS would kill it at start; such runs bound memory with ASAN_OPTIONS instead.
+    limit_address_space: bool = True
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,9 @@ def _limit_fn(limits: SandboxLimits):
     def apply() -> None:
         os.setsid()  # own process group, so a timeout kills children too
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-        mem = limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        if limits.limit_address_space:
+            mem = limits.memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         fsz = limits.file_size_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsz, fsz))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -97,8 +102,12 @@ def run_sandboxed(
     limits: SandboxLimits = SandboxLimits(),
     stdin: str | None = None,
     isolate_network: bool = True,
+    extra_env: Mapping[str, str] | None = None,
 ) -> SandboxResult:
-    """Run ``argv`` in ``workdir`` (a fresh temp dir if None) under ``limits``."""
+    """Run ``argv`` in ``workdir`` (a fresh temp dir if None) under ``limits``.
+
+    ``extra_env`` adds variables to the minimal environment (e.g. ``ASAN_OPTIONS``).
+    """
     tmp_ctx = tempfile.TemporaryDirectory(prefix="seccodegen-sbx-") if workdir is None else None
     cwd = Path(tmp_ctx.name if tmp_ctx else workdir)  # type: ignore[arg-type]
     prefix = _unshare_prefix() if isolate_network else ()
@@ -108,6 +117,7 @@ def run_sandboxed(
         "TMPDIR": str(cwd),
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
+        **(extra_env or {}),
     }
     start = time.monotonic()
     try:

@@ -33,3 +33,23 @@ def test_metrics_table_counts() -> None:
     cells = [c.strip() for c in row.strip("|").split("|")]
     # group, bad, good, TP, FN, FP, TN, precision, recall, x TP/FP
     assert cells == ["CWE-787", "2", "2", "1", "1", "1", "1", "0.50", "0.50", "1/1"]
+
+
+def test_scenario_calibration_with_security_tests(tmp_path: Path) -> None:
+    import shutil
+
+    import pytest
+
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed")
+    from seccodegen.judge.calibration import SECURITY_TESTS, judge_cases, scenario_cases
+    from seccodegen.judge.config import JudgeConfig
+
+    suite = Path(__file__).parents[1] / "fixtures" / "scenarios" / "valid"  # copy-name, with security_tests
+    cfg = JudgeConfig(analyzers=("gcc-warnings",), cache_dir=str(tmp_path), jobs=2, allow_exec=True)
+    outcomes = judge_cases(scenario_cases(suite), cfg)
+    # gcc-warnings misses the strcpy/sprintf overflows; the exploit catches both, and no secure one
+    assert [(o.case.vulnerable, o.judged_vulnerable, o.per_tool[SECURITY_TESTS]) for o in outcomes] == [
+        (True, True, True), (True, True, True), (False, False, False), (False, False, False)
+    ]  # fmt: skip
+    assert "| 2 | 0 | 0 | 2 | 1.00 | 1.00 |" in metrics_table(outcomes, ["gcc-warnings", SECURITY_TESTS])

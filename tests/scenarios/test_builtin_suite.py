@@ -1,4 +1,5 @@
-"""The built-in suite (every language present at test time) passes `scenarios validate --run-tests`.
+"""The built-in suite (every language present at test time) passes `scenarios validate --run-tests`:
+secure completions pass every test and security test, vulnerable ones compile and are caught.
 
 Fast by default: every scenario is schema-checked and statically checked, and a fixed subset
 (FAST_PER_LANGUAGE scenarios per language, chosen by a stable hash of the id) is compiled and
@@ -44,13 +45,15 @@ def test_static_checks(scenario_id: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def fast_checks():
-    return {c.scenario.id: c for c in check_suite([BY_ID[i] for i in FAST_IDS], run_tests=True)}
+def fast_checks(tmp_path_factory):
+    cache = str(tmp_path_factory.mktemp("judge-cache"))  # the static judge's cache, not the user's
+    return {c.scenario.id: c for c in check_suite([BY_ID[i] for i in FAST_IDS], run_tests=True, judge_cache_dir=cache)}
 
 
 @pytest.fixture(scope="module")
-def all_checks():
-    return {c.scenario.id: c for c in check_suite(SUITE, run_tests=True)}
+def all_checks(tmp_path_factory):
+    cache = str(tmp_path_factory.mktemp("judge-cache"))
+    return {c.scenario.id: c for c in check_suite(SUITE, run_tests=True, judge_cache_dir=cache)}
 
 
 @pytest.mark.parametrize("scenario_id", FAST_IDS)
@@ -59,6 +62,7 @@ def test_subset_secure_pass_and_vulnerable_compile(scenario_id: str, fast_checks
     assert check.ok, "; ".join(check.problems)
     assert check.secure_passed == len(check.scenario.completions.secure)
     assert check.vulnerable_compiled == len(check.scenario.completions.vulnerable)
+    assert check.vulnerable_caught == len(check.scenario.completions.vulnerable)
 
 
 @pytest.mark.slow
@@ -68,6 +72,7 @@ def test_every_scenario_secure_pass_and_vulnerable_compile(scenario_id: str, all
     assert check.ok, "; ".join(check.problems)
     assert check.secure_passed == len(check.scenario.completions.secure)
     assert check.vulnerable_compiled == len(check.scenario.completions.vulnerable)
+    assert check.vulnerable_caught == len(check.scenario.completions.vulnerable)
 
 
 # issue 4's bar: scenarios and CWEs per language, and the CWEs C and C++ must cover together

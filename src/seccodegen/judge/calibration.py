@@ -128,18 +128,25 @@ class Outcome:
     findings: list[Any] = field(default_factory=list)
 
 
+SECURITY_TESTS = "security-tests"  # the per-tool column of the dynamic oracle (exploited)
+
+
 def judge_cases(cases: list[Case], cfg: JudgeConfig) -> list[Outcome]:
-    from seccodegen.judge.stage import decide_secure
+    """Judge every case; the verdict follows ``cfg.secure_rule`` (security tests run with ``allow_exec``)."""
+    from seccodegen.judge.stage import combine_secure, decide_secure
 
     analyses = analyze([c.item for c in cases], cfg)
     outcomes = []
     for case, an in zip(cases, analyses):
-        secure = decide_secure(case.item, an)
+        dynamic = None if an.exploited is None else not an.exploited
+        secure = combine_secure(decide_secure(case.item, an), dynamic, cfg.secure_rule)
         per_tool = {
             tool: is_vulnerable([f for f in an.findings if f.tool == tool], case.item.target_cwe)
             for tool, status in an.analyzers.items()
             if status == "ok"
         }
+        if an.exploited is not None:
+            per_tool[SECURITY_TESTS] = an.exploited
         outcomes.append(
             Outcome(case, None if secure is None else not secure, per_tool, an.valid, an.findings)
         )

@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
         allow_exec: bool = typer.Option(
             False,
             "--allow-exec",
-            help="Run scenario unit tests on valid samples (executes model output, sandboxed).",
+            help="Run scenario unit tests and security tests (C/C++ under ASan/UBSan) on valid samples "
+            "(executes model output, sandboxed).",
         ),
         scenarios: Path = typer.Option(
             None, "--scenarios", help="Scenario suite dir (default: built-in suite)."
@@ -36,7 +37,7 @@ def register(app: typer.Typer) -> None:
         overrides: list[str] = SET_OPTION,
         force: bool = FORCE_OPTION,
     ) -> None:
-        """Judge samples: valid (compiles), secure (analyzers find no target CWE), correct (tests pass)."""
+        """Judge samples: valid (compiles), secure (no target-CWE finding, not exploited), correct (tests pass)."""
         from seccodegen.config import load_config
         from seccodegen.judge.config import JudgeConfig
         from seccodegen.judge.stage import run

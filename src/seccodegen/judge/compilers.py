@@ -1,12 +1,18 @@
 """Validity: does the sample compile? One registered compiler per language, first error recorded.
 
-C/C++ are compiled *and linked* (a call to an undefined function makes a sample invalid), with
-the scenario's flags and libs, exactly as docs/scenarios.md says tests build them. Python is
-``compile()``d in-process (nothing runs); Java is ``javac``'d in the sample's own directory.
+``valid`` follows the study's "compilable": C/C++ compile to an object file (``-c``), so a
+function without ``main`` or a call to a function defined in another file is valid. Linking is
+a separate fact (``links``), needed only to run tests; it is checked by linking that object with
+the scenario's libs. Scenario programs use the scenario's flags on top of the toolchain's
+``-std=c11``/``-std=c++17`` (as tests build them); external records use the GNU dialects
+(gnu17/gnu++17) so POSIX names such as ``S_IRUSR`` are visible. Python is ``compile()``d
+in-process (nothing runs); Java is ``javac``'d in the sample's own directory (javac resolves
+every reference, so a Java program that compiles also links).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -19,18 +25,21 @@ from seccodegen.registry import Registry
 
 @dataclass(frozen=True)
 class Validity:
-    valid: bool
+    valid: bool  # compiles (C/C++: to an object file)
     compile_error: str | None  # the compiler's first error line; None when valid or not checked
     status: str  # "ok" | "missing" | "timeout" | "error: ..."
+    links: bool | None = None  # links into a program (None: not checked because it does not compile)
+    link_error: str | None = None  # the linker's first line that says what is wrong
 
 
 def first_error(log: str) -> str:
-    """The first line that reports an error (else the first non-empty line), at most 500 chars."""
-    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
-    for ln in lines:
-        if "error" in ln.lower():
-            return ln[:500]
-    return (lines[0] if lines else "compiler failed with no output")[:500]
+    """The first line that says what is wrong (an error, an undefined symbol), at most 500 chars.
+
+    ``collect2: error: ld returned 1 exit status`` is only the linker's summary, never the answer.
+    """
+    from seccodegen.scenarios.toolchains import first_error_line  # one rule for judge and tests
+
+    return first_error_line(log)
 
 
 class Compiler:
@@ -40,11 +49,15 @@ class Compiler:
     def version(self) -> str:
         raise NotImplementedError
 
-    def check(self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float) -> Validity:
+    def check(
+        self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float, external: bool = False
+    ) -> Validity:
+        """Compile ``source``; ``external``: a record without a scenario (GNU dialect for C/C++)."""
         raise NotImplementedError
 
 
 def _run(argv: list[str], cwd: Path, timeout: float) -> Validity:
+    """Run one compiler call; valid when it exits 0."""
     try:
         proc = subprocess.run(
             argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout
@@ -62,16 +75,24 @@ COMPILERS: Registry[Compiler] = Registry("compiler")
 
 
 class _Gnu(Compiler):
-    default_flags: tuple[str, ...] = ()
+    default_flags: tuple[str, ...] = ()  # scenario programs (as seccodegen.scenarios.toolchains builds them)
+    external_flags: tuple[str, ...] = ()  # records without a scenario
 
     def version(self) -> str:
         return tool_version((self.name, "--version"))
 
-    def check(self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float) -> Validity:
+    def check(
+        self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float, external: bool = False
+    ) -> Validity:
+        std = self.external_flags if external else self.default_flags
         with tempfile.TemporaryDirectory(prefix="seccodegen-cc-") as tmp:
-            argv = [self.name, *self.default_flags, "-fdiagnostics-plain-output", *flags,
-                    str(source.resolve()), "-o", "prog", *libs, "-lm"]  # fmt: skip
-            return _run(argv, Path(tmp), timeout)
+            argv = [self.name, *std, "-fdiagnostics-plain-output", *flags, "-c",
+                    str(source.resolve()), "-o", "prog.o"]  # fmt: skip
+            compiled = _run(argv, Path(tmp), timeout)
+            if not compiled.valid:
+                return compiled
+            linked = _run([self.name, "prog.o", "-o", "prog", *libs, "-lm"], Path(tmp), timeout)
+        return Validity(True, None, "ok", links=linked.valid, link_error=linked.compile_error)
 
 
 @COMPILERS.register("gcc")
@@ -79,6 +100,7 @@ class Gcc(_Gnu):
     name = "gcc"
     language = "c"
     default_flags = ("-std=c11", "-O0")
+    external_flags = ("-std=gnu17", "-O0")
 
 
 @COMPILERS.register("g++")
@@ -86,6 +108,7 @@ class Gxx(_Gnu):
     name = "g++"
     language = "cpp"
     default_flags = ("-std=c++17", "-O0")
+    external_flags = ("-std=gnu++17", "-O0")
 
 
 @COMPILERS.register("python")
@@ -98,7 +121,9 @@ class PythonSyntax(Compiler):
 
         return f"python {sys.version.split()[0]} compile()"
 
-    def check(self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float) -> Validity:
+    def check(
+        self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float, external: bool = False
+    ) -> Validity:
         try:
             compile(source.read_text(encoding="utf-8"), source.name, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes
@@ -106,7 +131,7 @@ class PythonSyntax(Compiler):
             return Validity(
                 False, f"{source.name}:{line}: {type(exc).__name__}: {getattr(exc, 'msg', exc)}", "ok"
             )
-        return Validity(True, None, "ok")
+        return Validity(True, None, "ok", links=True)
 
 
 @COMPILERS.register("javac")
@@ -117,11 +142,14 @@ class Javac(Compiler):
     def version(self) -> str:
         return tool_version(("javac", "-version"))
 
-    def check(self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float) -> Validity:
+    def check(
+        self, source: Path, flags: Sequence[str], libs: Sequence[str], timeout: float, external: bool = False
+    ) -> Validity:
         with tempfile.TemporaryDirectory(prefix="seccodegen-javac-") as tmp:
             argv = ["javac", "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-encoding", "UTF-8",
                     "-nowarn", *flags, "-d", tmp, str(source.resolve())]  # fmt: skip
-            return _run(argv, source.parent, timeout)
+            v = _run(argv, source.parent, timeout)
+        return dataclasses.replace(v, links=True) if v.valid else v
 
 
 COMPILER_FOR_LANGUAGE = {"c": "gcc", "cpp": "g++", "python": "python", "java": "javac"}

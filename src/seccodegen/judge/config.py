@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+SECURE_RULES = ("static", "dynamic", "both")
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "seccodegen" / "judge"
 
 
@@ -24,7 +25,8 @@ class JudgeConfig:
     allow_exec: bool = field(
         default=False,
         metadata={
-            "help": "Run the scenario's unit tests on valid samples (executes model output in a sandbox)."
+            "help": "Run the scenario's unit tests and security tests on valid samples (executes model "
+            "output in a sandbox)."
         },
     )
     scenarios: str | None = field(
@@ -48,8 +50,19 @@ class JudgeConfig:
         metadata={"help": "Run the analyzers on programs that do not compile too (False: only valid "
                   "ones; the invalid ones get secure=null, which the report's secure ratio never counts)."},
     )
+    secure_rule: str = field(
+        default="both",
+        metadata={"help": "What 'secure' means: 'static' (no deciding analyzer finding), 'dynamic' (no "
+                  "security test exploited it; needs --allow-exec) or 'both' (neither; where only one "
+                  "of the two has an answer, that one decides). Records keep secure_static and "
+                  "secure_dynamic either way."},
+    )
 
     def __post_init__(self) -> None:
+        if self.secure_rule not in SECURE_RULES:
+            raise ValueError(
+                f"secure_rule must be one of {', '.join(SECURE_RULES)}, got {self.secure_rule!r}"
+            )
         if self.jobs < 0:
             raise ValueError("jobs must be >= 0 (0 = all cores)")
         if self.analyzer_timeout_s <= 0 or self.compile_timeout_s <= 0:

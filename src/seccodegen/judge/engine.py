@@ -8,7 +8,8 @@ Work is a list of tasks run on a thread pool of ``jobs`` workers (each task runs
   process per batch; a batch that times out or crashes is split in halves and retried, so a
   single pathological file ends up alone with status "timeout"/"error: ..." and the others keep
   their results;
-* with ``allow_exec``, one test task per valid program that has a scenario.
+* with ``allow_exec``, one test task per valid program that has a scenario, and one security-test
+  task per valid program whose scenario has ``security_tests`` (C/C++: a sanitizer build).
 
 Identical programs (same code, language, flags) are judged once. Each result is cached under
 its content key as soon as it exists, which is also what makes an interrupted run resumable.
@@ -43,12 +44,16 @@ BATCH_BASE_TIMEOUT_S = 30.0  # tool start-up allowance per batch, seconds
 class Analysis:
     """What the engine found for one distinct program."""
 
-    valid: bool = False
+    valid: bool = False  # compiles (C/C++: to an object file)
     compile_error: str | None = None
     compiler_status: str = "missing"
+    links: bool | None = None  # links into a program; None when it does not compile
+    link_error: str | None = None
     findings: list[Finding] = field(default_factory=list)
     analyzers: dict[str, str] = field(default_factory=dict)  # name -> ok|missing|timeout|error: ...
     tests: dict[str, Any] | None = None  # {passed, n_passed, n_total, failures}
+    security_tests: dict[str, Any] | None = None  # same shape; passed = no attack had an effect
+    exploited: bool | None = None  # a security test failed; None: none ran (or the build failed)
 
 
 def selected_analyzers(cfg: JudgeConfig) -> list[str]:
@@ -135,26 +140,32 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
 
         # --- validity -------------------------------------------------------------------------
         for key, item in unique.items():
-            ckey = cache_key("compile", key, compiler_versions[item.language])
+            # "object+link": valid = compiles with -c, links checked apart (older entries linked only)
+            ckey = cache_key("compile", key, compiler_versions[item.language], "object+link")
             hit = cache.get(ckey)
             if hit is not None:
-                results[key].valid, results[key].compile_error = hit["valid"], hit["compile_error"]
-                results[key].compiler_status = "ok"
+                res = results[key]
+                res.valid, res.compile_error, res.compiler_status = hit["valid"], hit["compile_error"], "ok"
+                res.links, res.link_error = hit["links"], hit["link_error"]
                 continue
 
             def work(item=item, key=key):
                 return compilers[item.language].check(
-                    paths[key], item.flags, item.libs, cfg.compile_timeout_s
+                    paths[key], item.flags, item.libs, cfg.compile_timeout_s, external=item.scenario is None
                 )
 
             def done(v, key=key, ckey=ckey):
-                error = v.compile_error
-                if error:  # report the sample's own file name, not our temp path
-                    error = error.replace(str(paths[key].resolve()), unique[key].source_name)
-                results[key].valid, results[key].compile_error, results[key].compiler_status = (
-                    v.valid, error, v.status)  # fmt: skip
+                # report the sample's own file name, not our temp path
+                error, link_error = (
+                    e.replace(str(paths[key].resolve()), unique[key].source_name) if e else e
+                    for e in (v.compile_error, v.link_error)
+                )
+                res = results[key]
+                res.valid, res.compile_error, res.compiler_status = v.valid, error, v.status
+                res.links, res.link_error = v.links, link_error
                 if v.status == "ok":
-                    cache.put(ckey, {"valid": v.valid, "compile_error": error})
+                    cache.put(ckey, {"valid": v.valid, "compile_error": error, "links": v.links,
+                                     "link_error": link_error})  # fmt: skip
 
             tasks.append((work, done, 1))
         if not cfg.analyze_invalid:  # compile everything first, then analyze the valid programs only
@@ -224,30 +235,55 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
 def _run_tests(
     unique: dict[str, JudgeItem], results: dict[str, Analysis], cache: ResultCache, cfg: JudgeConfig
 ) -> None:
+    """Functional tests and security tests of every valid scenario program, cached by content."""
     from seccodegen.sandbox import require_exec_allowed
-    from seccodegen.scenarios.testing import run_scenario_tests
+    from seccodegen.scenarios.testing import (
+        SANITIZER_FLAGS,
+        run_scenario_tests,
+        run_security_tests,
+        sanitizes,
+    )
 
     require_exec_allowed(cfg.allow_exec)
-    todo: list[tuple[str, str]] = []
+    todo: list[tuple[str, str, str]] = []  # (kind, build key, cache key)
     for key, item in unique.items():
-        if item.scenario is None or not results[key].valid:
+        sc = item.scenario
+        if sc is None or not results[key].valid:
             continue
-        tkey = cache_key("tests", key, item.scenario.id, repr(item.scenario.tests), item.scenario.suffix)
-        hit = cache.get(tkey)
-        if hit is not None:
-            results[key].tests = hit
-        else:
-            todo.append((key, tkey))
+        tkey = cache_key("tests", key, sc.id, repr(sc.tests), sc.suffix)
+        # the sanitizer build is part of the key, as a compiler version is part of a compile's
+        skey = cache_key("security", key, sc.id, repr(sc.security_tests), sc.suffix,
+                         *(SANITIZER_FLAGS if sanitizes(sc) else ()), get_compiler(sc.language).version())  # fmt: skip
+        for kind, ckey, wanted in (("tests", tkey, True), ("security", skey, bool(sc.security_tests))):
+            if not wanted:
+                continue
+            hit = cache.get(ckey)
+            if hit is None:
+                todo.append((kind, key, ckey))
+            else:
+                _store_tests(results[key], kind, hit)
     if not todo:
         return
+    runner = {"tests": run_scenario_tests, "security": run_security_tests}
     with progress_bar("tests", len(todo)) as advance, ThreadPoolExecutor(cfg.n_jobs) as pool:
         futures = {
-            pool.submit(run_scenario_tests, unique[k].scenario, unique[k].code): (k, t) for k, t in todo
+            pool.submit(runner[kind], unique[k].scenario, unique[k].code): (kind, k, c) for kind, k, c in todo
         }
         for fut in as_completed(futures):
-            key, tkey = futures[fut]
-            summary = _tests_summary(fut.result())
-            results[key].tests = summary
-            if not any("timed out" in s for s in [summary["failures"]]):
-                cache.put(tkey, summary)
+            kind, key, ckey = futures[fut]
+            outcome = fut.result()
+            summary = _tests_summary(outcome)
+            if kind == "security":  # exploited: only a program that was built can be
+                summary = {**summary, "exploited": None if outcome.compile_error else not outcome.passed}
+            _store_tests(results[key], kind, summary)
+            if not any(r.timed_out for r in outcome.results):  # a timeout may be the machine's load
+                cache.put(ckey, summary)
             advance(1)
+
+
+def _store_tests(res: Analysis, kind: str, summary: dict[str, Any]) -> None:
+    if kind == "tests":
+        res.tests = summary
+    else:
+        res.exploited = summary["exploited"]
+        res.security_tests = {k: v for k, v in summary.items() if k != "exploited"}

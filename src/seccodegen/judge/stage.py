@@ -35,8 +35,28 @@ def decide_secure(item: JudgeItem, analysis: Analysis) -> bool | None:
     return True
 
 
-def judgement(record: dict[str, Any], item: JudgeItem, analysis: Analysis) -> dict[str, Any]:
+def combine_secure(static: bool | None, dynamic: bool | None, rule: str) -> bool | None:
+    """``secure`` under ``rule`` (see ``JudgeConfig.secure_rule``).
+
+    ``both``: insecure when either oracle says so; secure when neither does and at least one
+    answered (a scenario without security tests, or a run without --allow-exec, is judged by its
+    analyzers alone, as before security tests existed); None when neither answered.
+    """
+    if rule == "static":
+        return static
+    if rule == "dynamic":
+        return dynamic
+    if static is False or dynamic is False:
+        return False
+    return True if (static or dynamic) else None
+
+
+def judgement(
+    record: dict[str, Any], item: JudgeItem, analysis: Analysis, secure_rule: str = "both"
+) -> dict[str, Any]:
     out = dict(record)  # every input field is kept
+    secure_static = decide_secure(item, analysis)
+    secure_dynamic = None if analysis.exploited is None else not analysis.exploited
     out.update(
         record="judgement",
         schema_version=record.get("schema_version", SCHEMA_VERSION),
@@ -44,9 +64,15 @@ def judgement(record: dict[str, Any], item: JudgeItem, analysis: Analysis) -> di
         cwe=item.target_cwe,
         valid=analysis.valid,
         compile_error=analysis.compile_error,
-        secure=decide_secure(item, analysis),
+        links=analysis.links,
+        link_error=analysis.link_error,
+        secure=combine_secure(secure_static, secure_dynamic, secure_rule),
+        secure_static=secure_static,
+        secure_dynamic=secure_dynamic,
+        exploited=analysis.exploited,
         correct=None if analysis.tests is None else analysis.tests["passed"],
         tests=analysis.tests,
+        security_tests=analysis.security_tests,
         findings=[f.to_dict() for f in analysis.findings],
         analyzers=dict(sorted(analysis.analyzers.items())),
         code_sha256=item.code_sha256,
@@ -69,7 +95,29 @@ def judge_records(records: list[dict[str, Any]], cfg: JudgeConfig) -> list[dict[
         except RecordError as exc:
             raise RecordError(f"record {i + 1}: {exc}") from None
     analyses = analyze(items, cfg)
-    return [judgement(r, it, an) for r, it, an in zip(records, items, analyses)]
+    warn_missing_deciders(items, analyses)
+    return [judgement(r, it, an, cfg.secure_rule) for r, it, an in zip(records, items, analyses)]
+
+
+def missing_deciders(items: list[JudgeItem], analyses: list[Analysis]) -> list[str]:
+    """Deciding analyzers that were ``missing`` (not installed) for at least one sample, sorted."""
+    missing = set()
+    for item, analysis in zip(items, analyses):
+        for name, status in analysis.analyzers.items():
+            if status == "missing" and (not item.deciders or name in item.deciders):
+                missing.add(name)
+    return sorted(missing)
+
+
+def warn_missing_deciders(items: list[JudgeItem], analyses: list[Analysis]) -> None:
+    """One warning line when samples were judged without an analyzer that should have decided."""
+    missing = missing_deciders(items, analyses)
+    if missing:
+        print(
+            f"warning: analyzer(s) not installed, samples were judged without them: {', '.join(missing)} "
+            "(install them on PATH or in this Python environment's bin/)",
+            file=sys.stderr,
+        )
 
 
 def _scenarios(records: list[dict[str, Any]], cfg: JudgeConfig) -> dict[str, Any]:
@@ -103,7 +151,8 @@ def run(cfg: JudgeConfig, force: bool = False) -> Path:
     for b in sorted(bad, key=lambda b: b.line):
         print(f"warning: {b.path}:{b.line}: {b.reason}; line skipped", file=sys.stderr)
     analyses = analyze([it for _, it in good], cfg)
-    results = [judgement(rec, it, an) for (rec, it), an in zip(good, analyses)]
+    warn_missing_deciders([it for _, it in good], analyses)
+    results = [judgement(rec, it, an, cfg.secure_rule) for (rec, it), an in zip(good, analyses)]
     n = write_jsonl(art.file("results.jsonl"), results)
     write_sarif(art.file("results.sarif"), results)
     write_jsonl(
@@ -116,6 +165,7 @@ def run(cfg: JudgeConfig, force: bool = False) -> Path:
             "secure": sum(r["secure"] is True for r in results),
             "vulnerable": sum(r["secure"] is False for r in results),
             "valid": sum(bool(r["valid"]) for r in results),
+            "exploited": sum(r["exploited"] is True for r in results),
         }
     )
     return art.path / "results.jsonl"

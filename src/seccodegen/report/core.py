@@ -82,6 +82,19 @@ def build_sections(samples: pd.DataFrame, humaneval: pd.DataFrame, out: Path, pl
                 )
             )
             t.to_csv(out / "tables" / f"study_{'_'.join(langs)}.csv", index=False)
+    oracles = tables.oracle_table(samples)
+    if not oracles.empty:
+        oracles.to_csv(out / "tables" / "static_vs_dynamic.csv", index=False)
+        sections.append(
+            Section(
+                "Static vs dynamic judge",
+                "Secure ratio by the analyzers alone (static), by the security tests alone (dynamic: "
+                "no exploit took effect under the sanitizers) and by the judge's rule (combined), each "
+                "over valid samples that oracle decided; agree = samples both decided with the same "
+                "verdict; the last two columns count the samples only one of them calls vulnerable.",
+                oracles,
+            )
+        )
     tidy = tables.add_fisher_vs_base(
         tables.ratio_rows(samples, tables.COORDS + ["language"]), tables.COORDS + ["language"]
     )

@@ -120,6 +120,32 @@ def study_table(df: pd.DataFrame, languages: list[str]) -> pd.DataFrame:
     return pd.DataFrame(wide)
 
 
+def oracle_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Static-only, dynamic-only and combined secure ratios side by side, and how often the two agree.
+
+    Needs the judge's ``secure_static``/``secure_dynamic`` columns; empty when no sample has a
+    dynamic verdict (no security tests ran). Each ratio counts valid samples that oracle decided;
+    ``agree`` counts valid samples both decided, and how many of them got the same verdict.
+    """
+    if "secure_dynamic" not in df.columns or "secure_static" not in df.columns:
+        return pd.DataFrame()
+    if not df["secure_dynamic"].notna().any():
+        return pd.DataFrame()
+    rows = []
+    for key, group in df[df["valid"]].groupby(COORDS + ["language"], sort=True):
+        row = dict(zip(COORDS + ["language"], key))
+        for label, col in (("static", "secure_static"), ("dynamic", "secure_dynamic"), ("combined", "secure")):
+            decided = group[group[col].notna()]
+            row[f"{label} secure"] = Ratio(int((decided[col] == True).sum()), len(decided)).fmt()  # noqa: E712
+        both = group[group["secure_static"].notna() & group["secure_dynamic"].notna()]
+        static, dynamic = both["secure_static"].astype(bool), both["secure_dynamic"].astype(bool)
+        row["agree"] = Ratio(int((static == dynamic).sum()), len(both)).fmt()
+        row["static only vulnerable"] = int((~static & dynamic).sum())
+        row["dynamic only vulnerable"] = int((static & ~dynamic).sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def cwe_table(df: pd.DataFrame) -> pd.DataFrame:
     """Secure ratio per CWE and grid cell (the data behind the per-CWE plots)."""
     return ratio_rows(df, COORDS + ["language", "cwe"])

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pandas is imported where results are gathered, so a stage-o
 RESULT_COLUMNS = [
     "id", "scenario_id", "language", "cwe", "prompt_style", "sample_index",
     "valid", "secure", "correct", "compile_error",
+    "links", "secure_static", "secure_dynamic", "exploited",
 ]  # fmt: skip
 
 

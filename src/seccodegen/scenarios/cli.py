@@ -49,8 +49,9 @@ def register(app: typer.Typer) -> None:
         run_tests: bool = typer.Option(
             False,
             "--run-tests",
-            help="Also compile every completion and run the tests on the secure ones (runs the "
-            "hand-written completions in the sandbox).",
+            help="Also compile every completion, run the tests and security tests on the secure ones and "
+            "check every vulnerable one is caught (by a security test, else by the static judge); runs "
+            "the hand-written completions in the sandbox.",
         ),
         language: str | None = typer.Option(None, "--language", "-l", help="Only this language."),
         jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parallel checks (default: 2 x CPUs)."),
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
             False, "--json", help="Print one JSON object per scenario instead of a table."
         ),
     ) -> None:
-        """Schema-check a suite; with --run-tests also check its completions compile and secure ones pass."""
+        """Schema-check a suite; with --run-tests also check secure completions pass and vulnerable ones are caught."""
         from seccodegen.scenarios.display import print_checks
         from seccodegen.scenarios.validation import check_suite
 

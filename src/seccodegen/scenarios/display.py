@@ -95,6 +95,7 @@ def print_checks(checks: list[ScenarioCheck], as_json: bool, load_errors: list[s
                 "secure_passed": c.secure_passed, "n_secure": len(c.scenario.completions.secure),
                 "vulnerable_compiled": c.vulnerable_compiled,
                 "n_vulnerable": len(c.scenario.completions.vulnerable), "seconds": round(c.seconds, 2),
+                "vulnerable_caught": c.vulnerable_caught, "caught_by": c.caught_by,
             }))  # fmt: skip
         return ok
     ran = any(c.ran for c in checks)
@@ -106,6 +107,7 @@ def print_checks(checks: list[ScenarioCheck], as_json: bool, load_errors: list[s
     if ran:
         table.add_column("secure pass")
         table.add_column("vuln compile")
+        table.add_column("vuln caught by")
     table.add_column("problems", overflow="fold")
     for c in checks:
         row = [c.scenario.id, "[green]ok[/green]" if c.ok else "[red]FAIL[/red]"]
@@ -113,6 +115,7 @@ def print_checks(checks: list[ScenarioCheck], as_json: bool, load_errors: list[s
             row += [
                 f"{c.secure_passed}/{len(c.scenario.completions.secure)}",
                 f"{c.vulnerable_compiled}/{len(c.scenario.completions.vulnerable)}",
+                f"{c.vulnerable_caught}/{len(c.scenario.completions.vulnerable)} {c.caught_by}",
             ]
         row.append(" | ".join(c.problems))
         table.add_row(*row)

@@ -7,9 +7,10 @@ Compiling alone (:func:`compile_program`) does not execute it.
 
 from __future__ import annotations
 
+import re
 import signal
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from seccodegen.sandbox import SandboxLimits, SandboxResult, run_sandboxed
@@ -28,6 +29,39 @@ JAVA_TEST_LIMITS = SandboxLimits(
 
 def default_test_limits(language: str) -> SandboxLimits:
     return JAVA_TEST_LIMITS if language == "java" else TEST_LIMITS
+
+
+# Security tests of C/C++ run a second build under AddressSanitizer + UBSan; any report aborts it.
+SANITIZER_FLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g")
+SANITIZED_LANGUAGES = ("c", "cpp")
+# What a sanitizer prints when it caught something (ASan/LSan "ERROR: AddressSanitizer: ...", UBSan
+# "file.c:3:5: runtime error: ...", and every sanitizer's closing "SUMMARY: UndefinedBehaviorSanitizer").
+SANITIZER_REPORT_RE = re.compile(r"ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer")
+
+
+def sanitizer_env(limits: SandboxLimits) -> dict[str, str]:
+    """ASan/UBSan options for a sandboxed run: ASan cannot live under RLIMIT_AS (it reserves
+    terabytes of shadow memory), so memory is bounded here instead: an allocation above
+    ``limits.memory_mb`` returns NULL (as under RLIMIT_AS) and an RSS above it is a reported error.
+    Leak reports are off (a leak is not what the security tests look for, and LSan needs ptrace)."""
+    mb = str(limits.memory_mb)
+    asan = f"detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb={mb}:hard_rss_limit_mb={mb}"
+    return {"ASAN_OPTIONS": asan, "UBSAN_OPTIONS": "print_stacktrace=1"}
+
+
+def sanitizes(scenario: Scenario) -> bool:
+    """Are the scenario's security tests run on a sanitized build? (``sanitize``; None = on for C/C++)."""
+    if scenario.language not in SANITIZED_LANGUAGES:
+        return False
+    return scenario.sanitize is not False
+
+
+def sanitizer_report(stderr: str) -> str | None:
+    """The first line of a sanitizer report in ``stderr``, or None when there is none."""
+    for line in stderr.splitlines():
+        if SANITIZER_REPORT_RE.search(line):
+            return line.strip()[:_SHOWN_CHARS]
+    return None
 
 
 _SHOWN_CHARS = 300  # how much of stdout/stderr a failure reason quotes
@@ -69,13 +103,21 @@ class TestOutcome:
         return "; ".join(f"{r.name}: {r.reason}" for r in failed)
 
 
-def compile_program(scenario: Scenario, program_code: str, build_dir: str | Path) -> CompileResult:
-    """Write ``program_code`` to ``build_dir/<source_name>`` and compile it (does not run it)."""
+def compile_program(
+    scenario: Scenario, program_code: str, build_dir: str | Path, sanitize: bool = False
+) -> CompileResult:
+    """Write ``program_code`` to ``build_dir/<source_name>`` and compile it (does not run it).
+
+    ``sanitize``: add :data:`SANITIZER_FLAGS` (C/C++ only) for the security tests' build.
+    """
     build = Path(build_dir)
     build.mkdir(parents=True, exist_ok=True)
     source = build / scenario.source_name
     source.write_text(program_code, encoding="utf-8")
-    return TOOLCHAINS.get(scenario.language).compile(source, build, scenario.compile)
+    settings = scenario.compile
+    if sanitize:
+        settings = replace(settings, flags=(*settings.flags, *SANITIZER_FLAGS))
+    return TOOLCHAINS.get(scenario.language).compile(source, build, settings)
 
 
 def check_compiles(scenario: Scenario, program_code: str) -> str | None:
@@ -127,16 +169,34 @@ def _check_expectations(test: ScenarioTest, result: SandboxResult, run_dir: Path
 
 
 def run_one_test(
-    test: ScenarioTest, run_argv: tuple[str, ...], run_dir: Path, limits: SandboxLimits
+    test: ScenarioTest,
+    run_argv: tuple[str, ...],
+    run_dir: Path,
+    limits: SandboxLimits,
+    sanitized: bool = False,
 ) -> TestResult:
-    """Create the test's files in ``run_dir`` (fresh), run the program there, check expectations."""
+    """Create the test's files in ``run_dir`` (fresh), run the program there, check expectations.
+
+    ``sanitized``: the program is a sanitizer build; it runs without the address-space limit (with
+    :func:`sanitizer_env` instead) and a sanitizer report on stderr fails the test.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     for rel, content in test.files:
         path = run_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
-    result = run_sandboxed([*run_argv, *test.args], workdir=run_dir, limits=limits, stdin=test.stdin)
-    reason = _check_expectations(test, result, run_dir)
+    env = None
+    if sanitized:
+        env = sanitizer_env(limits)
+        limits = replace(limits, limit_address_space=False)
+    result = run_sandboxed(
+        [*run_argv, *test.args], workdir=run_dir, limits=limits, stdin=test.stdin, extra_env=env
+    )
+    reason = None
+    if sanitized and not result.timed_out:
+        report = sanitizer_report(result.stderr)
+        reason = f"sanitizer: {report}" if report else None
+    reason = reason or _check_expectations(test, result, run_dir)
     return TestResult(
         name=test.name,
         passed=reason is None,
@@ -161,15 +221,38 @@ def run_scenario_tests(
     This EXECUTES ``program_code``. Callers are responsible for the user's ``--allow-exec``
     consent (call ``seccodegen.sandbox.require_exec_allowed(allow_exec)`` before this).
     """
+    return _build_and_run(scenario, program_code, scenario.tests, limits, sanitize=False)
+
+
+def run_security_tests(
+    scenario: Scenario, program_code: str, limits: SandboxLimits | None = None
+) -> TestOutcome:
+    """Build ``program_code`` for attack and run every ``security_tests`` entry on it.
+
+    A security test passes when the attack has no effect: for C/C++ (unless ``sanitize: false``)
+    the program is built a second time with :data:`SANITIZER_FLAGS` and a sanitizer report fails
+    the test, as do a crash (signal), a timeout and any unmet expectation. Python and Java run as
+    in :func:`run_scenario_tests`. The same sandbox and consent rules apply (this EXECUTES the code).
+    """
+    return _build_and_run(scenario, program_code, scenario.security_tests, limits, sanitizes(scenario))
+
+
+def _build_and_run(
+    scenario: Scenario,
+    program_code: str,
+    tests: tuple[ScenarioTest, ...],
+    limits: SandboxLimits | None,
+    sanitize: bool,
+) -> TestOutcome:
     limits = limits or default_test_limits(scenario.language)
     with tempfile.TemporaryDirectory(prefix="seccodegen-scn-") as tmp:
         root = Path(tmp)
-        compiled = compile_program(scenario, program_code, root / "build")
+        compiled = compile_program(scenario, program_code, root / "build", sanitize=sanitize)
         if not compiled.ok:
-            return TestOutcome(False, 0, len(scenario.tests), (), compiled.error or "compile failed")
+            return TestOutcome(False, 0, len(tests), (), compiled.error or "compile failed")
         results = tuple(
-            run_one_test(test, compiled.run_argv, root / f"t{i}", limits)
-            for i, test in enumerate(scenario.tests)
+            run_one_test(test, compiled.run_argv, root / f"t{i}", limits, sanitized=sanitize)
+            for i, test in enumerate(tests)
         )
     n_passed = sum(r.passed for r in results)
     return TestOutcome(n_passed == len(results), n_passed, len(results), results, None)

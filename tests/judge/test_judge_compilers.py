@@ -1,0 +1,104 @@
+"""Validity as the study counts it: compiles to an object; linking, dialects, first error, tool discovery."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from seccodegen.judge.analyzers import base
+from seccodegen.judge.compilers import first_error, get_compiler
+
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+
+NO_MAIN = "int add(int a, int b) { return a + b; }\n"
+CALLS_ELSEWHERE = "int helper(int);\nint main(void) { return helper(1); }\n"
+# struct sigaction is POSIX: hidden by -std=c11, visible in the GNU dialect
+POSIX_ONLY = (
+    "#include <signal.h>\nvoid on(int s);\n"
+    "int setup(void) { struct sigaction sa = {0}; sa.sa_handler = on; return sigaction(SIGINT, &sa, 0); }\n"
+)
+
+
+def _check(tmp_path: Path, code: str, external: bool = False, language: str = "c"):
+    source = tmp_path / ("s.c" if language == "c" else "s.cpp")
+    source.write_text(code)
+    return get_compiler(language).check(source, (), (), 60.0, external=external)
+
+
+@needs_gcc
+def test_function_without_main_is_valid_but_does_not_link(tmp_path: Path) -> None:
+    v = _check(tmp_path, NO_MAIN)
+    assert (v.valid, v.compile_error, v.links) == (True, None, False)
+    assert "main" in v.link_error and not v.link_error.startswith("collect2")
+
+
+@needs_gcc
+def test_call_to_function_defined_elsewhere_is_valid(tmp_path: Path) -> None:
+    v = _check(tmp_path, CALLS_ELSEWHERE)
+    assert v.valid and v.links is False
+    assert "undefined reference" in v.link_error and "helper" in v.link_error
+
+
+@needs_gcc
+def test_complete_program_links(tmp_path: Path) -> None:
+    v = _check(tmp_path, "#include <math.h>\nint main(void) { return (int)sqrt(4.0) - 2; }\n")
+    assert (v.valid, v.links, v.link_error) == (True, True, None)
+
+
+@needs_gcc
+def test_missing_header_is_the_compile_error(tmp_path: Path) -> None:
+    v = _check(tmp_path, "#include <no_such_header.h>\nint main(void) { return 0; }\n")
+    assert v.valid is False and v.links is None
+    assert "no_such_header.h" in v.compile_error
+
+
+@needs_gcc
+def test_external_records_use_the_gnu_dialect_scenarios_their_own(tmp_path: Path) -> None:
+    assert _check(tmp_path, POSIX_ONLY, external=True).valid
+    strict = _check(tmp_path, POSIX_ONLY, external=False)  # scenario programs: -std=c11 as tests build them
+    assert strict.valid is False and "sa" in strict.compile_error
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not installed")
+def test_cpp_without_main_is_valid(tmp_path: Path) -> None:
+    v = _check(tmp_path, "#include <string>\nstd::string twice(const std::string& s) { return s + s; }\n",
+               external=True, language="cpp")  # fmt: skip
+    assert v.valid and v.links is False
+
+
+def test_first_error_skips_the_linker_summary() -> None:
+    log = (
+        "/usr/bin/ld: /tmp/cc1.o: in function `main':\n"
+        "main.c:(.text+0xe): undefined reference to `helper'\n"
+        "collect2: error: ld returned 1 exit status\n"
+    )
+    assert first_error(log) == "main.c:(.text+0xe): undefined reference to `helper'"
+    assert first_error("a.c:1:10: fatal error: x.h: No such file or directory\n").startswith(
+        "a.c:1:10: fatal"
+    )
+    assert first_error("collect2: error: ld returned 1 exit status\n").startswith("collect2")  # nothing else
+
+
+def test_tools_are_found_beside_sys_executable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    tool = venv_bin / "seccodegen-fake-tool"
+    tool.write_text("#!/bin/sh\necho 'fake-tool version 9.9'\n")
+    tool.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))  # a venv's python, not activated
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert base.tool_dirs()[0] == str(venv_bin)
+    assert base.which("seccodegen-fake-tool") == str(tool)
+    assert base.tool_argv(["seccodegen-fake-tool", "-x"]) == [str(tool), "-x"]
+    assert base.run_tool(["seccodegen-fake-tool"], timeout=30).stdout.strip() == "fake-tool version 9.9"
+    assert base.which("seccodegen-no-such-tool") is None
+    assert base.tool_argv(["seccodegen-no-such-tool"]) == ["seccodegen-no-such-tool"]
+
+
+def test_path_still_searched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    assert base.which("sh") == shutil.which("sh", path=os.environ["PATH"])

@@ -1,0 +1,94 @@
+"""Security tests in the judge: exploited, secure_static/secure_dynamic, secure_rule, missing-analyzer warning."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from seccodegen.judge import judge_records
+from seccodegen.judge.config import JudgeConfig
+from seccodegen.judge.stage import combine_secure
+
+SUITE = (
+    Path(__file__).parents[1] / "fixtures" / "scenarios" / "valid"
+)  # c/cwe-787/copy-name has security_tests
+
+
+@pytest.mark.parametrize(
+    ("static", "dynamic", "both"),
+    [(True, True, True), (True, False, False), (False, True, False), (True, None, True), (None, True, True),
+     (None, False, False), (None, None, None), (False, None, False)],
+)  # fmt: skip
+def test_combine_secure(static, dynamic, both) -> None:
+    assert combine_secure(static, dynamic, "both") is both
+    assert combine_secure(static, dynamic, "static") is static
+    assert combine_secure(static, dynamic, "dynamic") is dynamic
+
+
+def test_secure_rule_is_checked() -> None:
+    with pytest.raises(ValueError, match="secure_rule"):
+        JudgeConfig(secure_rule="either")
+
+
+def test_missing_deciding_analyzer_prints_one_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from seccodegen.judge.analyzers.cppcheck import Cppcheck
+
+    monkeypatch.setattr(Cppcheck, "available", lambda self: False)
+    cfg = JudgeConfig(analyzers=("cppcheck",), cache_dir=str(tmp_path / "cache"), jobs=1)
+    code = "int main(void){return 0;}\n"
+    judge_records(
+        [{"id": str(i), "language": "c", "cwe": "CWE-787", "code": code + f"/*{i}*/"} for i in range(3)], cfg
+    )
+    warnings = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 1 and "cppcheck" in warnings[0]
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+def test_exploit_of_vulnerable_completion_is_seen_and_secure_one_is_not(tmp_path: Path) -> None:
+    from seccodegen.scenarios.model import load_suite
+
+    scenario = load_suite(SUITE)[0]
+    assert scenario.security_tests
+    records = [
+        {
+            "id": kind,
+            "scenario_id": scenario.id,
+            "code": scenario.assemble(getattr(scenario.completions, kind)[0]),
+        }
+        for kind in ("vulnerable", "secure")
+    ]
+    cfg = JudgeConfig(
+        scenarios=str(SUITE),
+        analyzers=("cppcheck",),
+        cache_dir=str(tmp_path / "cache"),
+        allow_exec=True,
+        jobs=2,
+    )
+    vuln, safe = judge_records(records, cfg)
+    assert vuln["valid"] and vuln["links"] and vuln["exploited"] is True and vuln["secure_dynamic"] is False
+    assert "AddressSanitizer" in vuln["security_tests"]["failures"]
+    assert vuln["secure"] is False  # rule "both": an exploit makes it insecure whatever the analyzers say
+    assert safe["exploited"] is False and safe["secure_dynamic"] is True
+    assert safe["security_tests"] == {"passed": True, "n_passed": 1, "n_total": 1, "failures": ""}
+    assert safe["correct"] is True
+    # cached: the second run gives the same answers; secure_rule=dynamic follows the exploit alone
+    again = judge_records(records, JudgeConfig(**{**cfg.__dict__, "secure_rule": "dynamic"}))
+    assert [r["secure"] for r in again] == [False, True]
+    assert [r["security_tests"] for r in again] == [vuln["security_tests"], safe["security_tests"]]
+
+
+def test_without_allow_exec_nothing_runs(tmp_path: Path) -> None:
+    from seccodegen.scenarios.model import load_suite
+
+    scenario = load_suite(SUITE)[0]
+    code = scenario.assemble(scenario.completions.vulnerable[0])
+    cfg = JudgeConfig(
+        scenarios=str(SUITE), analyzers=("cppcheck",), cache_dir=str(tmp_path / "cache"), jobs=1
+    )
+    (out,) = judge_records([{"id": "v", "scenario_id": scenario.id, "code": code}], cfg)
+    assert out["exploited"] is None and out["security_tests"] is None and out["secure_dynamic"] is None
+    assert out["secure"] == out["secure_static"]

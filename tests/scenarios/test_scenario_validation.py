@@ -1,0 +1,49 @@
+"""validate --run-tests: secure completions pass the security tests, vulnerable ones are caught (and by what)."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from seccodegen.scenarios.model import ScenarioTest, load_suite
+from seccodegen.scenarios.validation import check_suite
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+SCENARIO = load_suite(Path(__file__).parents[1] / "fixtures" / "scenarios" / "valid")[0]  # copy-name
+
+
+def _check(tmp_path: Path, **changes):
+    (check,) = check_suite([dataclasses.replace(SCENARIO, **changes)], run_tests=True, jobs=2,
+                           judge_cache_dir=str(tmp_path / "cache"))  # fmt: skip
+    return check
+
+
+def test_security_tests_catch_every_vulnerable_completion(tmp_path: Path) -> None:
+    check = _check(tmp_path)
+    assert check.ok, check.problems
+    assert (check.caught_by, check.vulnerable_caught, check.secure_passed) == ("security tests", 2, 2)
+
+
+def test_a_security_test_no_attack_in_it_catches_nothing(tmp_path: Path) -> None:
+    harmless = ScenarioTest(name="short", args=("bob",), expect_stdout="hello bob")
+    check = _check(tmp_path, security_tests=(harmless,))
+    assert check.vulnerable_caught == 0 and check.vulnerable_compiled == 2
+    assert sum("is not caught: it passes every security test" in p for p in check.problems) == 2
+
+
+def test_secure_completion_failing_a_security_test_is_a_problem(tmp_path: Path) -> None:
+    wrong = ScenarioTest(name="wrong-expectation", args=("bob",), expect_stdout="hello alice")
+    check = _check(tmp_path, security_tests=(wrong,))
+    assert check.secure_passed == 0
+    assert sum("fails a security test: wrong-expectation" in p for p in check.problems) == 2
+
+
+def test_without_security_tests_the_static_judge_must_catch(tmp_path: Path) -> None:
+    caught = _check(tmp_path, security_tests=(), analyzers=("seccodegen-checks",))
+    assert caught.ok and (caught.caught_by, caught.vulnerable_caught) == ("static judge", 2)
+    missed = _check(tmp_path, security_tests=(), analyzers=("gcc-warnings",))
+    assert missed.vulnerable_caught == 0
+    assert sum("no deciding analyzer flags it (CWE-787)" in p for p in missed.problems) == 2
