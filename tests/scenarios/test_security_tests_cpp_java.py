@@ -52,12 +52,11 @@ def test_scenario_has_security_tests_unless_listed(scenario):
 
 
 @pytest.mark.parametrize("scenario", [s for s in SUITE if s.security_tests], ids=lambda s: s.id)
-def test_security_tests_can_fail(scenario):
+def test_unsanitized_security_tests_state_an_effect(scenario):
     # Without a sanitizer (java, or sanitize: false) only a stated effect, a crash or a timeout can
-    # fail a test, so each one must state the effect that must not happen.
+    # fail a test, so at least one test must state the effect that must not happen.
     sanitized = scenario.language == "cpp" and scenario.sanitize is not False
-    for test in scenario.security_tests:
-        assert sanitized or _has_effect_check(test), f"{scenario.id}: {test.name} checks nothing"
+    assert sanitized or any(_has_effect_check(t) for t in scenario.security_tests), scenario.id
 
 
 def test_every_cpp_cwe_has_a_scenario_with_security_tests_except_732():
