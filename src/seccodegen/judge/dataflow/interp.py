@@ -1,0 +1,446 @@
+"""Walk one function's AST in execution order, carrying a :class:`State`, and record events.
+
+An abstract interpreter over *structured* code: ``if``/``else`` and ``?:``/``&&``/``||`` run both
+branches on copies of the state and join them (:func:`merge`); a branch ending in ``return``,
+``break``, ``continue``, ``goto``, ``throw`` or a no-return call (``exit``, ``abort``, a failed
+``assert``) does not flow on, so ``if (!p) return;`` leaves the rest of the block guarded by
+``p``. Loop bodies are walked twice, so effects of one iteration (a ``free``) reach the next.
+``switch`` joins every ``case`` with the state before the switch. Not modelled: backward
+``goto``, ``setjmp``, calls into other functions (no summaries: a callee that frees or checks
+its argument is invisible), lambdas' bodies, exceptions thrown by callees.
+"""
+
+from __future__ import annotations
+
+import clang.cindex as ci
+
+from seccodegen.judge.dataflow import ast
+from seccodegen.judge.dataflow.ast import DeclRefStandIn, for_parts, nonnull_when
+from seccodegen.judge.dataflow.facts import Event, Guard, State, merge, stream_label, taint_of
+from seccodegen.judge.dataflow.models import (
+    COPIES,
+    FREES,
+    MAY_RETURN_NULL,
+    NO_RETURN,
+    SOURCE_OUT_ARGS,
+    STREAM_READS,
+)  # fmt: skip
+
+K = ast.K
+MAX_NODES = 20000  # statements+expressions walked per function (x2 for loops); beyond: stop early
+
+
+class _Interp:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.loops: list[dict[str, list[State]]] = []  # innermost last: {"break": [...], "continue": [...]}
+        self.gotos: dict[str, list[State]] = {}
+        self.iteration = 1
+        self.budget = MAX_NODES
+
+    # ---- recording ----------------------------------------------------------------------------
+    def emit(self, kind: str, name: str, c, st: State, args=(), obj=None) -> None:
+        loc = c.location
+        self.events.append(Event(kind, name, c, loc.line, loc.column, st.copy(), tuple(args), obj,
+                                 self.iteration, len(self.loops)))  # fmt: skip
+
+    # ---- state updates ------------------------------------------------------------------------
+    def kill(self, st: State, var: str) -> None:
+        """``var`` gets a new value: forget its taint, aliases, NULL-ness and freed-ness."""
+        for v in st.alias.pop(var, frozenset()):
+            if v in st.alias:
+                st.alias[v] = st.alias[v] - {var}
+        st.taint.pop(var, None)
+        st.derived.pop(var, None)
+        st.maybe_null.pop(var, None)
+        st.freed.pop(var, None)
+
+    def add_taint(self, st: State, var: str, labels: frozenset[str], sources: set[str]) -> None:
+        """Weak update: ``var``'s memory (and every alias's) may now also hold ``labels`` data."""
+        if not labels and not sources:
+            return
+        for v in st.aliases(var):
+            if labels:
+                st.taint[v] = st.taint.get(v, frozenset()) | labels
+            if sources:
+                st.derived[v] = st.derived.get(v, frozenset()) | frozenset(sources - {v})
+
+    def assign(self, st: State, target, value, c) -> None:
+        """``target = value`` (``value`` None: unknown)."""
+        labels = taint_of(value, st) if value is not None else frozenset()
+        srcs = ast.refs(value) if value is not None else set()
+        for s in list(srcs):
+            srcs |= st.derived.get(s, frozenset())
+        t = ast.strip(target)
+        name = ast.var_name(t) if t is not None else None
+        if name is None:  # element/field/pointee write: weak update of the base variable
+            base = ast.base_var(target)
+            if base:
+                self.add_taint(st, base, labels, srcs)
+            return
+        self.kill(st, name)
+        if labels:
+            st.taint[name] = labels
+        if srcs - {name}:
+            st.derived[name] = frozenset(srcs - {name})
+        v = ast.strip(value) if value is not None else None
+        if v is None:
+            return
+        if v.kind == K.CALL_EXPR and ast.call_name(v) in MAY_RETURN_NULL:
+            st.maybe_null[name] = ast.call_name(v)
+        elif ast.is_null_literal(v) and ast.is_pointer(t):
+            st.maybe_null[name] = "NULL"
+        elif ast.is_pointer(t):
+            other = ast.base_var(v)
+            if other and other != name:  # q = p, q = p + n, q = &buf[0], q = s.c_str(): same memory
+                cls = st.aliases(other) | {name}
+                for m in cls:
+                    st.alias[m] = cls - {m}
+                if other in st.taint:
+                    st.taint[name] = st.taint[name] | st.taint[other] if name in st.taint else st.taint[other]
+                for m in ("maybe_null", "freed"):
+                    d = getattr(st, m)
+                    if other in d and v.kind == K.DECL_REF_EXPR:
+                        d[name] = d[other]
+
+    def refine(self, st: State, cond, truth: bool) -> State:
+        """``st`` on the branch where ``cond`` evaluated to ``truth``: pointers known non-NULL there."""
+        for var in nonnull_when(cond, truth):
+            for v in st.aliases(var):
+                st.maybe_null.pop(v, None)
+        loc = cond.location
+        st.guards = st.guards + (
+            Guard(ast.text(cond), frozenset(ast.refs(cond)), frozenset(ast.calls_in(cond)), truth, loc.line),
+        )
+        return st
+
+    # ---- expressions --------------------------------------------------------------------------
+    def expr(self, c, st: State | None) -> State | None:
+        if st is None or c is None:
+            return st
+        self.budget -= 1
+        if self.budget < 0:
+            return st
+        k = c.kind
+        if k in (K.LAMBDA_EXPR, K.STRING_LITERAL, K.INTEGER_LITERAL) or ast.is_sizeof(c):
+            return st
+        if k == K.CALL_EXPR:
+            return self.call(c, st)
+        if k == K.BINARY_OPERATOR:
+            kids = ast.children(c)
+            op = ast.binary_op(c)
+            if op in ("&&", "||") and len(kids) == 2:
+                st = self.expr(kids[0], st)
+                if st is None:
+                    return None
+                right = self.refine(st.copy(), kids[0], op == "&&")
+                right = self.expr(kids[1], right)
+                if right is not None:
+                    right.guards = st.guards
+                return merge([st, right])
+            if op == "=" and len(kids) == 2:
+                st = self.expr(kids[1], st)
+                st = self.lvalue(kids[0], st)
+                if st is not None:
+                    self.emit("assign", ast.base_var(kids[0]) or "", c, st, (kids[1],))
+                    self.assign(st, kids[0], kids[1], c)
+                return st
+        if k == K.COMPOUND_ASSIGNMENT_OPERATOR:
+            kids = ast.children(c)
+            for kid in kids[::-1]:
+                st = self.expr(kid, st)
+            if st is not None and len(kids) == 2:
+                self.emit("assign", ast.base_var(kids[0]) or "", c, st, (kids[1],))
+                base = ast.base_var(kids[0])
+                if base:
+                    self.add_taint(st, base, taint_of(kids[1], st), ast.refs(kids[1]))
+            return st
+        if k == K.CONDITIONAL_OPERATOR:
+            kids = ast.children(c)
+            if len(kids) == 3:
+                st = self.expr(kids[0], st)
+                if st is None:
+                    return None
+                a = self.expr(kids[1], self.refine(st.copy(), kids[0], True))
+                b = self.expr(kids[2], self.refine(st.copy(), kids[0], False))
+                out = merge([a, b])
+                if out is not None:
+                    out.guards = st.guards
+                return out
+        if k == K.UNARY_OPERATOR:
+            kids = ast.children(c)
+            st = self.expr(kids[0], st) if kids else st
+            if st is not None and kids and ast.unary_op(c) == "*":
+                self.emit("deref", ast.base_var(kids[0]) or "", c, st)
+            return st
+        if k == K.ARRAY_SUBSCRIPT_EXPR:
+            kids = ast.children(c)
+            for kid in kids:
+                st = self.expr(kid, st)
+            if st is not None and kids:
+                self.emit("deref", ast.base_var(kids[0]) or "", c, st, tuple(kids[1:]))
+            return st
+        if k == K.MEMBER_REF_EXPR:
+            kids = ast.children(c)
+            for kid in kids:
+                st = self.expr(kid, st)
+            if st is not None and kids and ast.is_pointer(kids[0]):
+                self.emit("deref", ast.base_var(kids[0]) or "", c, st)
+            return st
+        if k == K.CXX_DELETE_EXPR:
+            kids = ast.children(c)
+            for kid in kids:
+                st = self.expr(kid, st)
+            if st is not None and kids:
+                self.emit("call", "delete", c, st, (kids[0],))
+                self.release(st, kids[0], c)
+            return st
+        if k == K.CXX_THROW_EXPR:
+            for kid in c.get_children():
+                st = self.expr(kid, st)
+            return None
+        for kid in c.get_children():
+            st = self.expr(kid, st)
+        return st
+
+    def lvalue(self, c, st: State | None) -> State | None:
+        """Evaluate the parts of an assignment target that are read (``p`` in ``p[i] = x``)."""
+        t = ast.strip(c)
+        if st is None or t is None or t.kind == K.DECL_REF_EXPR:
+            return st
+        return self.expr(t, st)
+
+    def release(self, st: State, ptr, c) -> None:
+        base = ast.base_var(ptr)
+        if base:
+            for v in st.aliases(base):
+                st.freed[v] = c.location.line
+
+    def call(self, c, st: State) -> State | None:
+        name = ast.call_name(c)
+        args = ast.call_args(c)
+        obj = ast.member_object(c)
+        if obj is not None:
+            st = self.expr(obj, st)
+        for a in args:
+            st = self.expr(a, st)
+        if st is None:
+            return None
+        self.emit("call", name, c, st, args, obj)
+        if name in NO_RETURN:
+            return None
+        if name in FREES and len(args) > FREES[name]:
+            self.release(st, args[FREES[name]], c)
+        if name in SOURCE_OUT_ARGS:
+            for pos in SOURCE_OUT_ARGS[name]:
+                targets = args[int(pos[1:]):] if isinstance(pos, str) else args[pos : pos + 1]
+                for a in targets:
+                    base = ast.base_var(a)
+                    if base:
+                        self.add_taint(st, base, frozenset({f"src:{name}"}), set())
+        stream = stream_label(obj if obj is not None else (args[0] if args else None), st)
+        if stream and (name == "operator>>" and len(args) == 2 or name in STREAM_READS):
+            target = args[1] if name == "operator>>" else (args[0] if obj is not None and args else None)
+            if name == "getline" and obj is None and len(args) >= 2:
+                target = args[1]  # std::getline(stream, s)
+            base = ast.base_var(target) if target is not None else None
+            if base:
+                self.add_taint(st, base, stream, set())
+        if name in COPIES:
+            dest_pos, src_pos = COPIES[name]
+            everything = ([obj] if obj is not None else []) + args
+            offset = 1 if obj is not None else 0
+
+            def pick(pos):
+                if isinstance(pos, str):
+                    return everything[int(pos[1:]) + offset :]
+                i = pos + offset
+                return everything[i : i + 1] if 0 <= i < len(everything) else []
+
+            srcs = [a for p in src_pos for a in pick(p)]
+            labels = frozenset().union(*[taint_of(a, st) for a in srcs]) if srcs else frozenset()
+            refs = set().union(*[ast.refs(a) for a in srcs]) if srcs else set()
+            dests = pick(dest_pos)
+            if name == "operator=" and dests and ast.var_name(dests[0]):
+                self.kill(st, ast.var_name(dests[0]))
+            for d in dests:
+                base = ast.base_var(d)
+                if base:
+                    self.add_taint(st, base, labels, refs)
+        return st
+
+    # ---- statements ---------------------------------------------------------------------------
+    def stmt(self, c, st: State | None) -> State | None:
+        if st is None or c is None:
+            return st
+        self.budget -= 1
+        if self.budget < 0:
+            return st
+        k = c.kind
+        kids = ast.children(c)
+        if k == K.COMPOUND_STMT:
+            for kid in kids:
+                if kid.kind == K.LABEL_STMT:
+                    st = merge([st, *self.gotos.pop(kid.spelling, [])])
+                elif st is None:
+                    continue  # unreachable until a label
+                st = self.stmt(kid, st)
+            return st
+        if k == K.DECL_STMT:
+            for d in kids:
+                if d.kind == K.VAR_DECL:
+                    init = [x for x in d.get_children() if x.kind not in (K.TYPE_REF, K.NAMESPACE_REF,
+                                                                          K.TEMPLATE_REF, K.INTEGER_LITERAL)
+                            or x.kind == K.INTEGER_LITERAL and d.type.kind != ci.TypeKind.CONSTANTARRAY]
+                    value = init[-1] if init else None
+                    st = self.expr(value, st)
+                    if st is None:
+                        return None
+                    self.kill(st, d.spelling)
+                    if value is not None:
+                        self.emit("assign", d.spelling, d, st, (value,))
+                        self.assign(st, DeclRefStandIn(d), value, d)
+            return st
+        if k == K.IF_STMT:
+            if kids and kids[0].kind in (K.DECL_STMT, K.VAR_DECL):
+                st = self.stmt(kids[0], st) if kids[0].kind == K.DECL_STMT else st
+                kids = kids[1:]
+            if len(kids) < 2:
+                return st
+            cond, then, other = kids[0], kids[1], kids[2] if len(kids) > 2 else None
+            st = self.expr(cond, st)
+            if st is None:
+                return None
+            a = self.stmt(then, self.refine(st.copy(), cond, True))
+            b = self.refine(st.copy(), cond, False)
+            b = self.stmt(other, b) if other is not None else b
+            if a is None and b is not None:
+                b.checks = b.checks | {b.guards[len(st.guards)]} if len(b.guards) > len(st.guards) else b.checks
+            if b is None and a is not None and len(a.guards) > len(st.guards):
+                a.checks = a.checks | {a.guards[len(st.guards)]}
+            out = merge([a, b])
+            if out is not None and a is not None and b is not None:
+                out.guards = st.guards
+            return out
+        if k in (K.WHILE_STMT, K.FOR_STMT, K.DO_STMT, K.CXX_FOR_RANGE_STMT):
+            return self.loop(c, k, kids, st)
+        if k == K.SWITCH_STMT:
+            if len(kids) < 2:
+                return st
+            st = self.expr(kids[0], st)
+            if st is None:
+                return None
+            entry = st
+            self.loops.append({"break": [], "continue": [], "switch": []})
+            cur, has_default = None, False
+            body = kids[-1]
+            for kid in (ast.children(body) if body.kind == K.COMPOUND_STMT else [body]):
+                while kid.kind in (K.CASE_STMT, K.DEFAULT_STMT):
+                    has_default |= kid.kind == K.DEFAULT_STMT
+                    cur = merge([cur, entry.copy()])
+                    sub = ast.children(kid)
+                    if not sub:
+                        break
+                    kid = sub[-1]
+                cur = self.stmt(kid, cur) if kid.kind not in (K.CASE_STMT, K.DEFAULT_STMT) else cur
+            ctx = self.loops.pop()
+            self.loops[-1]["continue"].extend(ctx["continue"]) if self.loops else None
+            return merge([cur, *ctx["break"], None if has_default else entry])
+        if k == K.RETURN_STMT:
+            for kid in kids:
+                st = self.expr(kid, st)
+            if st is not None:
+                self.emit("return", ast.base_var(kids[0]) or "" if kids else "", c, st, tuple(kids))
+            return None
+        if k == K.BREAK_STMT:
+            if self.loops:
+                self.loops[-1]["break"].append(st)
+            return None
+        if k == K.CONTINUE_STMT:
+            for ctx in reversed(self.loops):
+                if "switch" not in ctx:
+                    ctx["continue"].append(st)
+                    break
+            return None
+        if k == K.GOTO_STMT:
+            label = next((x.spelling for x in kids if x.kind == K.LABEL_REF), "")
+            self.gotos.setdefault(label, []).append(st)
+            return None
+        if k == K.LABEL_STMT:
+            return self.stmt(kids[-1], st) if kids else st
+        if k == K.CXX_TRY_STMT:
+            outs = [self.stmt(kids[0], st.copy())] if kids else []
+            for handler in kids[1:]:
+                outs.append(self.stmt(ast.children(handler)[-1], st.copy()) if ast.children(handler) else st)
+            return merge(outs)
+        return self.expr(c, st)
+
+    def loop(self, c, k, kids, st: State) -> State | None:
+        init = cond = inc = var = None
+        body = kids[-1] if kids else None
+        if k == K.WHILE_STMT:
+            cond = kids[0] if len(kids) > 1 else None
+        elif k == K.DO_STMT:
+            body, cond = (kids[0], kids[1]) if len(kids) > 1 else (body, None)
+        elif k == K.CXX_FOR_RANGE_STMT:
+            var = next((x for x in kids if x.kind == K.VAR_DECL), None)
+            rng = [x for x in kids[:-1] if x.kind != K.VAR_DECL]
+            st = self.expr(rng[-1], st) if rng else st
+            if st is not None and var is not None and rng:
+                self.kill(st, var.spelling)
+                self.assign(st, DeclRefStandIn(var), rng[-1], c)
+        else:
+            init, cond, inc = for_parts(c, kids)
+            st = self.stmt(init, st)
+        exits: list[State | None] = []
+        outer = self.iteration
+        cur = st
+        for it in (1, 2):
+            self.iteration = it
+            if cur is None:
+                break
+            if cond is not None and k != K.DO_STMT:
+                cur = self.expr(cond, cur)
+                if cur is None:
+                    break
+                exits.append(self.refine(cur.copy(), cond, False))
+                guards = cur.guards
+                cur = self.refine(cur.copy(), cond, True)
+            else:
+                guards = cur.guards
+            self.loops.append({"break": [], "continue": []})
+            cur = self.stmt(body, cur)
+            ctx = self.loops.pop()
+            cur = merge([cur, *ctx["continue"]])
+            exits.extend(ctx["break"])
+            if cur is not None and k == K.DO_STMT and cond is not None:
+                cur = self.expr(cond, cur)
+                if cur is not None:
+                    exits.append(cur.copy())
+            cur = self.expr(inc, cur)
+            if cur is not None:
+                cur.guards = guards
+        self.iteration = outer
+        if k == K.CXX_FOR_RANGE_STMT:
+            exits += [st, cur]  # zero or more iterations
+        elif k == K.DO_STMT and cond is None:
+            exits.append(cur)
+        out = merge(exits)  # for (;;) / while (1) leave only through break (or return)
+        if out is not None and st is not None:
+            out.guards = st.guards
+        return out
+
+
+def walk_function(fn, param_names: tuple[str, ...], argv_names: tuple[str, ...]) -> list[Event]:
+    """Events of function definition ``fn``; parameters are tainted ``param:<name>``, and the
+    names in ``argv_names`` (main's argv/envp) ``src:argv``."""
+    st = State()
+    for p in param_names:
+        st.taint[p] = frozenset({f"param:{p}"})
+    for p in argv_names:
+        st.taint[p] = frozenset({"src:argv"})
+    body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
+    it = _Interp()
+    if body is not None:
+        it.stmt(body, st)
+    return it.events
