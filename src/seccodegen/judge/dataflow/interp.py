@@ -31,10 +31,14 @@ MAX_NODES = 20000  # statements+expressions walked per function (x2 for loops); 
 
 
 class _Interp:
-    def __init__(self) -> None:
+    def __init__(self, no_return=frozenset(), null_returning=frozenset(), param_frees=None) -> None:
+        self.param_frees: dict[str, tuple[int, ...]] = param_frees or {}
+        self.no_return = NO_RETURN | no_return
+        self.may_return_null = MAY_RETURN_NULL | null_returning
         self.events: list[Event] = []
         self.loops: list[dict[str, list[State]]] = []  # innermost last: {"break": [...], "continue": [...]}
         self.gotos: dict[str, list[State]] = {}
+        self.defs: dict[str, object] = {}  # var -> the value last assigned to it, in walk order
         self.iteration = 1
         self.budget = MAX_NODES
 
@@ -53,7 +57,12 @@ class _Interp:
         st.taint.pop(var, None)
         st.derived.pop(var, None)
         st.maybe_null.pop(var, None)
-        st.freed.pop(var, None)
+        self.forget_freed(st, var)
+
+    def forget_freed(self, st: State, key: str) -> None:
+        """Location ``key`` (``p``, ``p->f``, ``*pp``) gets a new value: it and what hangs off it are not freed."""
+        for k in [k for k in st.freed if k == key or k.startswith((key + "->", key + ".", key + "[", "*" + key))]:
+            del st.freed[k]
 
     def add_taint(self, st: State, var: str, labels: frozenset[str], sources: set[str]) -> None:
         """Weak update: ``var``'s memory (and every alias's) may now also hold ``labels`` data."""
@@ -74,11 +83,19 @@ class _Interp:
         t = ast.strip(target)
         name = ast.var_name(t) if t is not None else None
         if name is None:  # element/field/pointee write: weak update of the base variable
+            key = ast.path_key(target)
+            if key:  # the location holds a new pointer: not freed, no longer shared with a variable
+                self.forget_freed(st, key)
+                for m in st.alias.pop(key, frozenset()):
+                    if m in st.alias:
+                        st.alias[m] = st.alias[m] - {key}
             base = ast.base_var(target)
             if base:
                 self.add_taint(st, base, labels, srcs)
             return
         self.kill(st, name)
+        if value is not None:
+            self.defs[name] = value
         if labels:
             st.taint[name] = labels
         if srcs - {name}:
@@ -86,12 +103,14 @@ class _Interp:
         v = ast.strip(value) if value is not None else None
         if v is None:
             return
-        if v.kind == K.CALL_EXPR and ast.call_name(v) in MAY_RETURN_NULL:
+        if v.kind == K.CALL_EXPR and ast.call_name(v) in self.may_return_null:
             st.maybe_null[name] = ast.call_name(v)
-        elif ast.is_null_literal(v) and ast.is_pointer(t):
+        elif ast.is_null_literal(value) and ast.is_pointer(t):
             st.maybe_null[name] = "NULL"
         elif ast.is_pointer(t):
-            other = ast.base_var(v)
+            # q = p / p + n / &p[i] / buf: same memory; q = s->buf / *pp: q holds that location's
+            # pointer (freeing either frees both)
+            other = ast.pointer_origin(v) or (ast.path_key(v) if ast.is_pointer(v) else None)
             if other and other != name:  # q = p, q = p + n, q = &buf[0], q = s.c_str(): same memory
                 cls = st.aliases(other) | {name}
                 for m in cls:
@@ -108,10 +127,18 @@ class _Interp:
         for var in nonnull_when(cond, truth):
             for v in st.aliases(var):
                 st.maybe_null.pop(v, None)
-        loc = cond.location
-        st.guards = st.guards + (
-            Guard(ast.text(cond), frozenset(ast.refs(cond)), frozenset(ast.calls_in(cond)), truth, loc.line),
-        )
+        # a condition on a flag or a copy (``ok = isalnum(c); if (!ok)``) is read through the flag's
+        # definition: its text and calls join the guard's, and the variables it was computed from
+        toks, refs, calls = ast.tokens(cond), set(ast.refs(cond)), set(ast.calls_in(cond))
+        text = " ".join(toks)
+        for v in list(refs):
+            d = self.defs.get(v)
+            if d is not None:
+                toks += ast.tokens(d)
+                calls |= ast.calls_in(d)
+            refs |= st.derived.get(v, frozenset())
+        guard = Guard(text, frozenset(toks), frozenset(refs), frozenset(calls), truth, cond.location.line)
+        st.guards = st.guards + (guard,)
         return st
 
     # ---- expressions --------------------------------------------------------------------------
@@ -171,21 +198,21 @@ class _Interp:
             kids = ast.children(c)
             st = self.expr(kids[0], st) if kids else st
             if st is not None and kids and ast.unary_op(c) == "*":
-                self.emit("deref", ast.base_var(kids[0]) or "", c, st)
+                self.emit("deref", ast.base_var(kids[0]) or "", c, st, obj=kids[0])
             return st
         if k == K.ARRAY_SUBSCRIPT_EXPR:
             kids = ast.children(c)
             for kid in kids:
                 st = self.expr(kid, st)
             if st is not None and kids:
-                self.emit("deref", ast.base_var(kids[0]) or "", c, st, tuple(kids[1:]))
+                self.emit("deref", ast.base_var(kids[0]) or "", c, st, tuple(kids[1:]), kids[0])
             return st
         if k == K.MEMBER_REF_EXPR:
             kids = ast.children(c)
             for kid in kids:
                 st = self.expr(kid, st)
             if st is not None and kids and ast.is_pointer(kids[0]):
-                self.emit("deref", ast.base_var(kids[0]) or "", c, st)
+                self.emit("deref", ast.base_var(kids[0]) or "", c, st, obj=kids[0])
             return st
         if k == K.CXX_DELETE_EXPR:
             kids = ast.children(c)
@@ -211,10 +238,15 @@ class _Interp:
         return self.expr(t, st)
 
     def release(self, st: State, ptr, c) -> None:
-        base = ast.base_var(ptr)
+        base = ast.pointer_origin(ptr)  # free(p->buf) releases p->buf's block, not p
         if base:
             for v in st.aliases(base):
                 st.freed[v] = c.location.line
+        else:
+            key = ast.path_key(ptr)
+            if key:  # free(doc->title) also frees old after old = doc->title
+                for v in st.aliases(key):
+                    st.freed[v] = c.location.line
 
     def call(self, c, st: State) -> State | None:
         name = ast.call_name(c)
@@ -227,10 +259,19 @@ class _Interp:
         if st is None:
             return None
         self.emit("call", name, c, st, args, obj)
-        if name in NO_RETURN:
+        if name in self.no_return:
             return None
+        for a in args:  # f(&p): the callee may store a new pointer in p
+            a = ast.strip(a)
+            if a is not None and a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&":
+                target = ast.var_name(ast.children(a)[0]) if ast.children(a) else None
+                if target:
+                    st.maybe_null.pop(target, None)
         if name in FREES and len(args) > FREES[name]:
             self.release(st, args[FREES[name]], c)
+        for pos in self.param_frees.get(name, ()):  # the file's own helper that frees its argument
+            if pos < len(args):
+                self.release(st, args[pos], c)
         if name in SOURCE_OUT_ARGS:
             for pos in SOURCE_OUT_ARGS[name]:
                 targets = args[int(pos[1:]):] if isinstance(pos, str) else args[pos : pos + 1]
@@ -264,6 +305,10 @@ class _Interp:
             if name == "operator=" and dests and ast.var_name(dests[0]):
                 self.kill(st, ast.var_name(dests[0]))
             for d in dests:
+                while name in ("operator<<", "operator+") and ast.strip(d) is not None and (
+                    ast.strip(d).kind == K.CALL_EXPR and ast.call_name(ast.strip(d)) == name
+                ):
+                    d = ast.call_args(ast.strip(d))[0]  # s << a << b: the stream is the leftmost operand
                 base = ast.base_var(d)
                 if base:
                     self.add_taint(st, base, labels, refs)
@@ -431,16 +476,63 @@ class _Interp:
         return out
 
 
-def walk_function(fn, param_names: tuple[str, ...], argv_names: tuple[str, ...]) -> list[Event]:
-    """Events of function definition ``fn``; parameters are tainted ``param:<name>``, and the
-    names in ``argv_names`` (main's argv/envp) ``src:argv``."""
+def never_returns(fn) -> bool:
+    """Whether function definition ``fn`` is declared no-return or always ends in a no-return call."""
+    head = [t.spelling for t in fn.get_tokens()][:12]
+    if "_Noreturn" in head or "noreturn" in head:
+        return True
+    body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
+    stmts = ast.children(body) if body is not None else []
+    last = ast.strip(stmts[-1]) if stmts else None
+    return last is not None and last.kind == K.CALL_EXPR and ast.call_name(last) in NO_RETURN
+
+
+def returns_null(fn) -> bool:
+    """Whether function definition ``fn`` returns a pointer and has a ``return NULL;``."""
+    if fn.result_type.get_canonical().kind != ci.TypeKind.POINTER:
+        return False
+    return any(
+        r.kind == K.RETURN_STMT and ast.children(r) and ast.is_null_literal(ast.children(r)[0])
+        for r in fn.walk_preorder()
+    )
+
+
+def freed_params(fn) -> tuple[int, ...]:
+    """Positions of the parameters function definition ``fn`` passes to ``free``/``delete``."""
+    params = [p.spelling for p in fn.get_arguments()]
+    out = set()
+    for c in fn.walk_preorder():
+        if c.kind == K.CALL_EXPR and c.spelling in FREES and ast.call_args(c):
+            target = ast.var_name(ast.call_args(c)[FREES[c.spelling]])
+        elif c.kind == K.CXX_DELETE_EXPR and ast.children(c):
+            target = ast.var_name(ast.children(c)[0])
+        else:
+            continue
+        if target in params:
+            out.add(params.index(target))
+    return tuple(sorted(out))
+
+
+def walk_function(
+    fn,
+    param_names: tuple[str, ...],
+    argv_names: tuple[str, ...],
+    no_return: frozenset[str] = frozenset(),
+    null_returning: frozenset[str] = frozenset(),
+    param_frees: dict[str, tuple[int, ...]] | None = None,
+) -> list[Event]:
+    """Events of function definition ``fn``; parameters are tainted ``param:<name>``, the names in
+    ``argv_names`` (main's argv/envp) ``src:argv``; calls to ``no_return`` (the file's own fatal-error
+    helpers) end a path like ``exit``; results of ``null_returning`` (the file's own functions with
+    a ``return NULL;``) may be NULL like ``malloc``'s; ``param_frees`` (function -> argument positions)
+    are the file's own functions that free an argument."""
     st = State()
     for p in param_names:
         st.taint[p] = frozenset({f"param:{p}"})
     for p in argv_names:
         st.taint[p] = frozenset({"src:argv"})
     body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
-    it = _Interp()
+    it = _Interp(no_return, null_returning, param_frees)
     if body is not None:
         it.stmt(body, st)
     return it.events
