@@ -55,7 +55,8 @@ __all__ = [
 
 def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[str] = ()) -> list[FunctionFacts]:
     """Facts for every function defined in ``path`` (``language`` "c" or "cpp"), in source order."""
-    from seccodegen.judge.dataflow.interp import freed_params, never_returns, returns_null, walk_function
+    from seccodegen.judge.dataflow.interp import walk_function
+    from seccodegen.judge.dataflow.summaries import freed_params, never_returns, returns_null
 
     tu = frontend.parse(path, language, flags)
     fns = list(frontend.main_file_functions(tu))
