@@ -94,8 +94,10 @@ def merge(states: list[State | None]) -> State | None:
 @dataclass(frozen=True)
 class Event:
     """One program point: ``kind`` is "call" (``name`` = callee; ``args``; ``obj`` = member call's
-    object), "deref" (``*p``, ``p[i]``, ``p->f``; ``name`` = p), "assign" (``name`` = target var;
-    ``args`` = (value,)), "return" (``args`` = (value,) or ()). ``state`` holds before it.
+    object), "deref" (``*p``, ``p[i]``, ``p->f``; ``name`` = p's variable, ``obj`` = the pointer
+    expression, ``args`` = (index,) for ``p[i]``), "assign" (``name`` = target var; ``args`` =
+    (value,)), "arith" (``name`` = operator: ``+ - * / % <<``, ``+=``..., ``++``/``--``/unary
+    ``-``; ``args`` = operands), "return" (``args`` = (value,) or ()). ``state`` holds before it.
     Loops are walked twice; ``iteration`` (1 or 2) tells which pass saw it, ``loop_depth`` > 0 inside one."""
 
     kind: str

@@ -27,6 +27,7 @@ from seccodegen.judge.dataflow.models import (
 from seccodegen.judge.dataflow.statements import StatementWalker
 
 K = ast.K
+ARITH_OPS = {"+", "-", "*", "/", "%", "<<"}  # operators recorded as "arith" events (overflow sites)
 MAX_NODES = 20000  # statements+expressions walked per function (x2 for loops); beyond: stop early
 
 
@@ -172,11 +173,20 @@ class Interp(StatementWalker):
                     self.emit("assign", ast.base_var(kids[0]) or "", c, st, (kids[1],))
                     self.assign(st, kids[0], kids[1], c)
                 return st
+            if op in ARITH_OPS and len(kids) == 2:
+                for kid in kids:
+                    st = self.expr(kid, st)
+                if st is not None:
+                    self.emit("arith", op, c, st, tuple(kids))
+                return st
         if k == K.COMPOUND_ASSIGNMENT_OPERATOR:
             kids = ast.children(c)
             for kid in kids[::-1]:
                 st = self.expr(kid, st)
             if st is not None and len(kids) == 2:
+                op = ast.binary_op(c)  # "+=", "*=", ...
+                if op[:-1] in ARITH_OPS:
+                    self.emit("arith", op, c, st, tuple(kids))
                 self.emit("assign", ast.base_var(kids[0]) or "", c, st, (kids[1],))
                 base = ast.base_var(kids[0])
                 if base:
@@ -197,8 +207,11 @@ class Interp(StatementWalker):
         if k == K.UNARY_OPERATOR:
             kids = ast.children(c)
             st = self.expr(kids[0], st) if kids else st
-            if st is not None and kids and ast.unary_op(c) == "*":
+            op = ast.unary_op(c) if kids else ""
+            if st is not None and op == "*":
                 self.emit("deref", ast.base_var(kids[0]) or "", c, st, obj=kids[0])
+            elif st is not None and op in ("++", "--", "-"):
+                self.emit("arith", op, c, st, (kids[0],))
             return st
         if k == K.ARRAY_SUBSCRIPT_EXPR:
             kids = ast.children(c)

@@ -22,6 +22,9 @@ SOURCE_RETURNS: dict[str, str] = {
         "readline", "getpass", "getlogin", "recv", "read",
     )
 }  # fmt: skip
+# pseudo-random values: labelled ``rand:<function>``, which :func:`tainted` does not count as input
+# (an arithmetic query may: CodeQL's cpp/uncontrolled-arithmetic does)
+SOURCE_RETURNS.update({name: f"rand:{name}" for name in ("rand", "random", "lrand48", "mrand48", "rand_r")})
 # functions whose result depends on their inputs only as a yes/no or an order: results are untainted
 NO_PROPAGATION = {
     "strcmp", "strncmp", "strcasecmp", "strncasecmp", "memcmp", "wcscmp", "compare", "isalnum", "isalpha",
