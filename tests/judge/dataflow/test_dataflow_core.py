@@ -139,3 +139,17 @@ def test_missing_header_is_tolerated(tmp_path):
     fn = facts(tmp_path, '#include "nowhere.h"\n' + HDR + 'void f(void){ char *p = malloc(3); p[0] = 1; }', name="f")
     deref = [e for e in fn.events if e.kind == "deref"][0]
     assert not guarded(deref, "p", "null")
+
+
+def test_arith_events_carry_operand_taint_and_rand_is_labelled_apart(tmp_path):
+    fn = facts(tmp_path, HDR + """
+int main(int argc, char **argv) { int n = atoi(argv[1]); int r = rand(); int a = n * 4; r++;
+  size_t s = (size_t)r + 1; char *p = malloc(s); free(p); return a; }""", name="main")
+    arith = [e for e in fn.events if e.kind == "arith"]
+    mul = next(e for e in arith if e.name == "*")
+    assert tainted(mul.args[0], mul.state)
+    inc = next(e for e in arith if e.name == "++")
+    assert not tainted(inc.args[0], inc.state)
+    from seccodegen.judge.dataflow import taint_of
+
+    assert "rand:rand" in taint_of(inc.args[0], inc.state)

@@ -59,9 +59,14 @@ def children(c) -> list:
     return list(c.get_children())
 
 
+def tokens(c) -> list[str]:
+    """The source tokens of ``c`` (macro uses appear as written)."""
+    return [t.spelling for t in c.get_tokens()]
+
+
 def text(c) -> str:
-    """The source tokens of ``c`` joined by single spaces (macro uses appear as written)."""
-    return " ".join(t.spelling for t in c.get_tokens())
+    """The source tokens of ``c`` joined by single spaces."""
+    return " ".join(tokens(c))
 
 
 def var_name(c) -> str | None:
@@ -122,6 +127,50 @@ def base_var(c) -> str | None:
                 return None
         else:
             return None
+    return None
+
+
+def path_key(c) -> str | None:
+    """A name for the memory location ``c`` reads: ``p``, ``p->key``, ``s.buf``, ``*buf``, ``a[0]``
+    (constant index only); None for anything computed."""
+    c = strip(c)
+    if c is None:
+        return None
+    if c.kind == K.DECL_REF_EXPR:
+        return var_name(c)
+    kids = children(c)
+    if c.kind == K.MEMBER_REF_EXPR and kids:
+        inner = path_key(kids[0])
+        return f"{inner}{'->' if is_pointer(kids[0]) else '.'}{c.spelling}" if inner else None
+    if c.kind == K.UNARY_OPERATOR and kids and unary_op(c) == "*":
+        inner = path_key(kids[0])
+        return f"*{inner}" if inner else None
+    if c.kind == K.ARRAY_SUBSCRIPT_EXPR and len(kids) == 2 and strip(kids[1]).kind == K.INTEGER_LITERAL:
+        inner = path_key(kids[0])
+        return f"{inner}[{text(kids[1])}]" if inner else None
+    return None
+
+
+def pointer_origin(c) -> str | None:
+    """The variable whose memory pointer expression ``c`` points into: ``p``, ``p + n``, ``&p[i]``,
+    ``&s->f``, ``buf`` (an array), ``s.c_str()``; None for loads like ``p->next`` or ``p[i]``."""
+    c = strip(c)
+    if c is None:
+        return None
+    if c.kind == K.DECL_REF_EXPR:
+        return var_name(c)
+    if c.kind == K.BINARY_OPERATOR and binary_op(c) in ("+", "-"):
+        ptr = [k for k in children(c) if is_pointer(k)]
+        return pointer_origin(ptr[0]) if ptr else None
+    if c.kind == K.UNARY_OPERATOR and unary_op(c) == "&":
+        kids = children(c)
+        inner = strip(kids[0]) if kids else None
+        if inner is not None and inner.kind in (K.ARRAY_SUBSCRIPT_EXPR, K.MEMBER_REF_EXPR):
+            return base_var(inner)
+        return None
+    if c.kind == K.CALL_EXPR and c.spelling in ("c_str", "data"):
+        obj = member_object(c)
+        return var_name(obj) if obj is not None else None
     return None
 
 

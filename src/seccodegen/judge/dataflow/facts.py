@@ -23,7 +23,8 @@ class Guard:
     """A condition that held (``truth``) or failed (not ``truth``) on the way to a point."""
 
     text: str  # the condition's source tokens, space-separated
-    vars: frozenset[str]  # variables it reads
+    tokens: frozenset[str]  # its tokens (with those of the definitions of flags it tests)
+    vars: frozenset[str]  # variables it reads (and those they were computed from)
     calls: frozenset[str]  # functions it calls
     truth: bool
     line: int
@@ -70,8 +71,18 @@ def merge(states: list[State | None]) -> State | None:
             out.derived[var] = out.derived.get(var, frozenset()) | vs
         for var, vs in s.alias.items():
             out.alias[var] = out.alias.get(var, frozenset()) | vs
-        for var, origin in s.maybe_null.items():
-            out.maybe_null.setdefault(var, origin)
+        for var in set(out.maybe_null) | set(s.maybe_null):
+            mine, theirs = out.maybe_null.get(var), s.maybe_null.get(var)
+            if mine is None or theirs is None:
+                # an explicit NULL is kept only where it holds on every path (must-NULL); an
+                # allocation result that is unchecked on some path stays (may-NULL)
+                origin = mine or theirs
+                if origin == "NULL":
+                    out.maybe_null.pop(var, None)
+                else:
+                    out.maybe_null[var] = origin
+            elif mine == "NULL" and theirs != "NULL":
+                out.maybe_null[var] = theirs
         for var, line in s.freed.items():
             out.freed.setdefault(var, line)
         common = set(s.guards)
@@ -83,8 +94,10 @@ def merge(states: list[State | None]) -> State | None:
 @dataclass(frozen=True)
 class Event:
     """One program point: ``kind`` is "call" (``name`` = callee; ``args``; ``obj`` = member call's
-    object), "deref" (``*p``, ``p[i]``, ``p->f``; ``name`` = p), "assign" (``name`` = target var;
-    ``args`` = (value,)), "return" (``args`` = (value,) or ()). ``state`` holds before it.
+    object), "deref" (``*p``, ``p[i]``, ``p->f``; ``name`` = p's variable, ``obj`` = the pointer
+    expression, ``args`` = (index,) for ``p[i]``), "assign" (``name`` = target var; ``args`` =
+    (value,)), "arith" (``name`` = operator: ``+ - * / % <<``, ``+=``..., ``++``/``--``/unary
+    ``-``; ``args`` = operands), "return" (``args`` = (value,) or ()). ``state`` holds before it.
     Loops are walked twice; ``iteration`` (1 or 2) tells which pass saw it, ``loop_depth`` > 0 inside one."""
 
     kind: str
@@ -160,17 +173,18 @@ RELATIONAL = {"<", ">", "<=", ">="}
 
 def guard_matches(g: Guard, kind: str) -> bool:
     """Whether condition ``g`` is a check of the ``kind`` ("bounds", "path", "allowlist", "null", "any")."""
-    toks = set(g.text.split())
+    toks = g.tokens
+    names = g.calls | toks  # glibc's isalnum() & co. are macros: the name is a token, not a call
     if kind == "any":
         return True
     if kind == "bounds":
         return bool(toks & RELATIONAL)
     if kind == "null":
         return bool(toks & {"NULL", "nullptr", "!", "==", "!="}) or len(g.vars) == 1
-    if kind == "path":
-        return bool(g.calls & PATH_CALLS) or "'/'" in toks or '".."' in toks or "'.'" in toks
-    if kind == "allowlist":
-        return bool(g.calls & ALLOW_CALLS) or any(t.startswith("'") for t in toks)
+    if kind == "path":  # a lone '/' or '.' test (absolute path, leading dot) does not stop "a/../.."
+        return bool(names & PATH_CALLS) or '".."' in toks or guard_matches(g, "allowlist")
+    if kind == "allowlist":  # a known-good test, or a character range (c >= 'a' && c <= 'z')
+        return bool(names & ALLOW_CALLS) or bool(toks & RELATIONAL) and any(t.startswith("'") for t in toks)
     raise ValueError(f"unknown guard kind {kind!r}")
 
 
@@ -188,7 +202,7 @@ def guarded(event: Event, var: str, kind: str = "any", dominating_only: bool = F
     """Whether ``event`` is protected by a ``kind`` check on ``var``; for ``"null"`` also true when
     no path to it leaves ``var`` (or an alias) possibly NULL."""
     if kind == "null":
-        return not any(v in event.state.maybe_null for v in event.state.aliases(var))
+        return var not in event.state.maybe_null
     return bool(guards_of(event, var, kind, dominating_only))
 
 

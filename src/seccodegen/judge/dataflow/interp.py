@@ -5,17 +5,16 @@ branches on copies of the state and join them (:func:`merge`); a branch ending i
 ``break``, ``continue``, ``goto``, ``throw`` or a no-return call (``exit``, ``abort``, a failed
 ``assert``) does not flow on, so ``if (!p) return;`` leaves the rest of the block guarded by
 ``p``. Loop bodies are walked twice, so effects of one iteration (a ``free``) reach the next.
-``switch`` joins every ``case`` with the state before the switch. Not modelled: backward
-``goto``, ``setjmp``, calls into other functions (no summaries: a callee that frees or checks
-its argument is invisible), lambdas' bodies, exceptions thrown by callees.
+``switch`` joins every ``case`` with the state before the switch (statements: :mod:`.statements`).
+Calls into the file's own functions use the one-call-deep facts of :mod:`.summaries` (never
+returns, may return NULL, frees a parameter) and nothing else. Not modelled: backward ``goto``,
+``setjmp``, lambdas' bodies, exceptions thrown by callees.
 """
 
 from __future__ import annotations
 
-import clang.cindex as ci
-
 from seccodegen.judge.dataflow import ast
-from seccodegen.judge.dataflow.ast import DeclRefStandIn, for_parts, nonnull_when
+from seccodegen.judge.dataflow.ast import nonnull_when
 from seccodegen.judge.dataflow.facts import Event, Guard, State, merge, stream_label, taint_of
 from seccodegen.judge.dataflow.models import (
     COPIES,
@@ -25,16 +24,22 @@ from seccodegen.judge.dataflow.models import (
     SOURCE_OUT_ARGS,
     STREAM_READS,
 )  # fmt: skip
+from seccodegen.judge.dataflow.statements import StatementWalker
 
 K = ast.K
+ARITH_OPS = {"+", "-", "*", "/", "%", "<<"}  # operators recorded as "arith" events (overflow sites)
 MAX_NODES = 20000  # statements+expressions walked per function (x2 for loops); beyond: stop early
 
 
-class _Interp:
-    def __init__(self) -> None:
+class Interp(StatementWalker):
+    def __init__(self, no_return=frozenset(), null_returning=frozenset(), param_frees=None) -> None:
+        self.param_frees: dict[str, tuple[int, ...]] = param_frees or {}
+        self.no_return = NO_RETURN | no_return
+        self.may_return_null = MAY_RETURN_NULL | null_returning
         self.events: list[Event] = []
         self.loops: list[dict[str, list[State]]] = []  # innermost last: {"break": [...], "continue": [...]}
         self.gotos: dict[str, list[State]] = {}
+        self.defs: dict[str, object] = {}  # var -> the value last assigned to it, in walk order
         self.iteration = 1
         self.budget = MAX_NODES
 
@@ -53,7 +58,12 @@ class _Interp:
         st.taint.pop(var, None)
         st.derived.pop(var, None)
         st.maybe_null.pop(var, None)
-        st.freed.pop(var, None)
+        self.forget_freed(st, var)
+
+    def forget_freed(self, st: State, key: str) -> None:
+        """Location ``key`` (``p``, ``p->f``, ``*pp``) gets a new value: it and what hangs off it are not freed."""
+        for k in [k for k in st.freed if k == key or k.startswith((key + "->", key + ".", key + "[", "*" + key))]:
+            del st.freed[k]
 
     def add_taint(self, st: State, var: str, labels: frozenset[str], sources: set[str]) -> None:
         """Weak update: ``var``'s memory (and every alias's) may now also hold ``labels`` data."""
@@ -74,11 +84,19 @@ class _Interp:
         t = ast.strip(target)
         name = ast.var_name(t) if t is not None else None
         if name is None:  # element/field/pointee write: weak update of the base variable
+            key = ast.path_key(target)
+            if key:  # the location holds a new pointer: not freed, no longer shared with a variable
+                self.forget_freed(st, key)
+                for m in st.alias.pop(key, frozenset()):
+                    if m in st.alias:
+                        st.alias[m] = st.alias[m] - {key}
             base = ast.base_var(target)
             if base:
                 self.add_taint(st, base, labels, srcs)
             return
         self.kill(st, name)
+        if value is not None:
+            self.defs[name] = value
         if labels:
             st.taint[name] = labels
         if srcs - {name}:
@@ -86,12 +104,14 @@ class _Interp:
         v = ast.strip(value) if value is not None else None
         if v is None:
             return
-        if v.kind == K.CALL_EXPR and ast.call_name(v) in MAY_RETURN_NULL:
+        if v.kind == K.CALL_EXPR and ast.call_name(v) in self.may_return_null:
             st.maybe_null[name] = ast.call_name(v)
-        elif ast.is_null_literal(v) and ast.is_pointer(t):
+        elif ast.is_null_literal(value) and ast.is_pointer(t):
             st.maybe_null[name] = "NULL"
         elif ast.is_pointer(t):
-            other = ast.base_var(v)
+            # q = p / p + n / &p[i] / buf: same memory; q = s->buf / *pp: q holds that location's
+            # pointer (freeing either frees both)
+            other = ast.pointer_origin(v) or (ast.path_key(v) if ast.is_pointer(v) else None)
             if other and other != name:  # q = p, q = p + n, q = &buf[0], q = s.c_str(): same memory
                 cls = st.aliases(other) | {name}
                 for m in cls:
@@ -108,10 +128,18 @@ class _Interp:
         for var in nonnull_when(cond, truth):
             for v in st.aliases(var):
                 st.maybe_null.pop(v, None)
-        loc = cond.location
-        st.guards = st.guards + (
-            Guard(ast.text(cond), frozenset(ast.refs(cond)), frozenset(ast.calls_in(cond)), truth, loc.line),
-        )
+        # a condition on a flag or a copy (``ok = isalnum(c); if (!ok)``) is read through the flag's
+        # definition: its text and calls join the guard's, and the variables it was computed from
+        toks, refs, calls = ast.tokens(cond), set(ast.refs(cond)), set(ast.calls_in(cond))
+        text = " ".join(toks)
+        for v in list(refs):
+            d = self.defs.get(v)
+            if d is not None:
+                toks += ast.tokens(d)
+                calls |= ast.calls_in(d)
+            refs |= st.derived.get(v, frozenset())
+        guard = Guard(text, frozenset(toks), frozenset(refs), frozenset(calls), truth, cond.location.line)
+        st.guards = st.guards + (guard,)
         return st
 
     # ---- expressions --------------------------------------------------------------------------
@@ -145,11 +173,20 @@ class _Interp:
                     self.emit("assign", ast.base_var(kids[0]) or "", c, st, (kids[1],))
                     self.assign(st, kids[0], kids[1], c)
                 return st
+            if op in ARITH_OPS and len(kids) == 2:
+                for kid in kids:
+                    st = self.expr(kid, st)
+                if st is not None:
+                    self.emit("arith", op, c, st, tuple(kids))
+                return st
         if k == K.COMPOUND_ASSIGNMENT_OPERATOR:
             kids = ast.children(c)
             for kid in kids[::-1]:
                 st = self.expr(kid, st)
             if st is not None and len(kids) == 2:
+                op = ast.binary_op(c)  # "+=", "*=", ...
+                if op[:-1] in ARITH_OPS:
+                    self.emit("arith", op, c, st, tuple(kids))
                 self.emit("assign", ast.base_var(kids[0]) or "", c, st, (kids[1],))
                 base = ast.base_var(kids[0])
                 if base:
@@ -170,22 +207,25 @@ class _Interp:
         if k == K.UNARY_OPERATOR:
             kids = ast.children(c)
             st = self.expr(kids[0], st) if kids else st
-            if st is not None and kids and ast.unary_op(c) == "*":
-                self.emit("deref", ast.base_var(kids[0]) or "", c, st)
+            op = ast.unary_op(c) if kids else ""
+            if st is not None and op == "*":
+                self.emit("deref", ast.base_var(kids[0]) or "", c, st, obj=kids[0])
+            elif st is not None and op in ("++", "--", "-"):
+                self.emit("arith", op, c, st, (kids[0],))
             return st
         if k == K.ARRAY_SUBSCRIPT_EXPR:
             kids = ast.children(c)
             for kid in kids:
                 st = self.expr(kid, st)
             if st is not None and kids:
-                self.emit("deref", ast.base_var(kids[0]) or "", c, st, tuple(kids[1:]))
+                self.emit("deref", ast.base_var(kids[0]) or "", c, st, tuple(kids[1:]), kids[0])
             return st
         if k == K.MEMBER_REF_EXPR:
             kids = ast.children(c)
             for kid in kids:
                 st = self.expr(kid, st)
             if st is not None and kids and ast.is_pointer(kids[0]):
-                self.emit("deref", ast.base_var(kids[0]) or "", c, st)
+                self.emit("deref", ast.base_var(kids[0]) or "", c, st, obj=kids[0])
             return st
         if k == K.CXX_DELETE_EXPR:
             kids = ast.children(c)
@@ -211,10 +251,15 @@ class _Interp:
         return self.expr(t, st)
 
     def release(self, st: State, ptr, c) -> None:
-        base = ast.base_var(ptr)
+        base = ast.pointer_origin(ptr)  # free(p->buf) releases p->buf's block, not p
         if base:
             for v in st.aliases(base):
                 st.freed[v] = c.location.line
+        else:
+            key = ast.path_key(ptr)
+            if key:  # free(doc->title) also frees old after old = doc->title
+                for v in st.aliases(key):
+                    st.freed[v] = c.location.line
 
     def call(self, c, st: State) -> State | None:
         name = ast.call_name(c)
@@ -227,10 +272,19 @@ class _Interp:
         if st is None:
             return None
         self.emit("call", name, c, st, args, obj)
-        if name in NO_RETURN:
+        if name in self.no_return:
             return None
+        for a in args:  # f(&p): the callee may store a new pointer in p
+            a = ast.strip(a)
+            if a is not None and a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&":
+                target = ast.var_name(ast.children(a)[0]) if ast.children(a) else None
+                if target:
+                    st.maybe_null.pop(target, None)
         if name in FREES and len(args) > FREES[name]:
             self.release(st, args[FREES[name]], c)
+        for pos in self.param_frees.get(name, ()):  # the file's own helper that frees its argument
+            if pos < len(args):
+                self.release(st, args[pos], c)
         if name in SOURCE_OUT_ARGS:
             for pos in SOURCE_OUT_ARGS[name]:
                 targets = args[int(pos[1:]):] if isinstance(pos, str) else args[pos : pos + 1]
@@ -264,183 +318,36 @@ class _Interp:
             if name == "operator=" and dests and ast.var_name(dests[0]):
                 self.kill(st, ast.var_name(dests[0]))
             for d in dests:
+                while name in ("operator<<", "operator+") and ast.strip(d) is not None and (
+                    ast.strip(d).kind == K.CALL_EXPR and ast.call_name(ast.strip(d)) == name
+                ):
+                    d = ast.call_args(ast.strip(d))[0]  # s << a << b: the stream is the leftmost operand
                 base = ast.base_var(d)
                 if base:
                     self.add_taint(st, base, labels, refs)
         return st
 
-    # ---- statements ---------------------------------------------------------------------------
-    def stmt(self, c, st: State | None) -> State | None:
-        if st is None or c is None:
-            return st
-        self.budget -= 1
-        if self.budget < 0:
-            return st
-        k = c.kind
-        kids = ast.children(c)
-        if k == K.COMPOUND_STMT:
-            for kid in kids:
-                if kid.kind == K.LABEL_STMT:
-                    st = merge([st, *self.gotos.pop(kid.spelling, [])])
-                elif st is None:
-                    continue  # unreachable until a label
-                st = self.stmt(kid, st)
-            return st
-        if k == K.DECL_STMT:
-            for d in kids:
-                if d.kind == K.VAR_DECL:
-                    init = [x for x in d.get_children() if x.kind not in (K.TYPE_REF, K.NAMESPACE_REF,
-                                                                          K.TEMPLATE_REF, K.INTEGER_LITERAL)
-                            or x.kind == K.INTEGER_LITERAL and d.type.kind != ci.TypeKind.CONSTANTARRAY]
-                    value = init[-1] if init else None
-                    st = self.expr(value, st)
-                    if st is None:
-                        return None
-                    self.kill(st, d.spelling)
-                    if value is not None:
-                        self.emit("assign", d.spelling, d, st, (value,))
-                        self.assign(st, DeclRefStandIn(d), value, d)
-            return st
-        if k == K.IF_STMT:
-            if kids and kids[0].kind in (K.DECL_STMT, K.VAR_DECL):
-                st = self.stmt(kids[0], st) if kids[0].kind == K.DECL_STMT else st
-                kids = kids[1:]
-            if len(kids) < 2:
-                return st
-            cond, then, other = kids[0], kids[1], kids[2] if len(kids) > 2 else None
-            st = self.expr(cond, st)
-            if st is None:
-                return None
-            a = self.stmt(then, self.refine(st.copy(), cond, True))
-            b = self.refine(st.copy(), cond, False)
-            b = self.stmt(other, b) if other is not None else b
-            if a is None and b is not None:
-                b.checks = b.checks | {b.guards[len(st.guards)]} if len(b.guards) > len(st.guards) else b.checks
-            if b is None and a is not None and len(a.guards) > len(st.guards):
-                a.checks = a.checks | {a.guards[len(st.guards)]}
-            out = merge([a, b])
-            if out is not None and a is not None and b is not None:
-                out.guards = st.guards
-            return out
-        if k in (K.WHILE_STMT, K.FOR_STMT, K.DO_STMT, K.CXX_FOR_RANGE_STMT):
-            return self.loop(c, k, kids, st)
-        if k == K.SWITCH_STMT:
-            if len(kids) < 2:
-                return st
-            st = self.expr(kids[0], st)
-            if st is None:
-                return None
-            entry = st
-            self.loops.append({"break": [], "continue": [], "switch": []})
-            cur, has_default = None, False
-            body = kids[-1]
-            for kid in (ast.children(body) if body.kind == K.COMPOUND_STMT else [body]):
-                while kid.kind in (K.CASE_STMT, K.DEFAULT_STMT):
-                    has_default |= kid.kind == K.DEFAULT_STMT
-                    cur = merge([cur, entry.copy()])
-                    sub = ast.children(kid)
-                    if not sub:
-                        break
-                    kid = sub[-1]
-                cur = self.stmt(kid, cur) if kid.kind not in (K.CASE_STMT, K.DEFAULT_STMT) else cur
-            ctx = self.loops.pop()
-            self.loops[-1]["continue"].extend(ctx["continue"]) if self.loops else None
-            return merge([cur, *ctx["break"], None if has_default else entry])
-        if k == K.RETURN_STMT:
-            for kid in kids:
-                st = self.expr(kid, st)
-            if st is not None:
-                self.emit("return", ast.base_var(kids[0]) or "" if kids else "", c, st, tuple(kids))
-            return None
-        if k == K.BREAK_STMT:
-            if self.loops:
-                self.loops[-1]["break"].append(st)
-            return None
-        if k == K.CONTINUE_STMT:
-            for ctx in reversed(self.loops):
-                if "switch" not in ctx:
-                    ctx["continue"].append(st)
-                    break
-            return None
-        if k == K.GOTO_STMT:
-            label = next((x.spelling for x in kids if x.kind == K.LABEL_REF), "")
-            self.gotos.setdefault(label, []).append(st)
-            return None
-        if k == K.LABEL_STMT:
-            return self.stmt(kids[-1], st) if kids else st
-        if k == K.CXX_TRY_STMT:
-            outs = [self.stmt(kids[0], st.copy())] if kids else []
-            for handler in kids[1:]:
-                outs.append(self.stmt(ast.children(handler)[-1], st.copy()) if ast.children(handler) else st)
-            return merge(outs)
-        return self.expr(c, st)
 
-    def loop(self, c, k, kids, st: State) -> State | None:
-        init = cond = inc = var = None
-        body = kids[-1] if kids else None
-        if k == K.WHILE_STMT:
-            cond = kids[0] if len(kids) > 1 else None
-        elif k == K.DO_STMT:
-            body, cond = (kids[0], kids[1]) if len(kids) > 1 else (body, None)
-        elif k == K.CXX_FOR_RANGE_STMT:
-            var = next((x for x in kids if x.kind == K.VAR_DECL), None)
-            rng = [x for x in kids[:-1] if x.kind != K.VAR_DECL]
-            st = self.expr(rng[-1], st) if rng else st
-            if st is not None and var is not None and rng:
-                self.kill(st, var.spelling)
-                self.assign(st, DeclRefStandIn(var), rng[-1], c)
-        else:
-            init, cond, inc = for_parts(c, kids)
-            st = self.stmt(init, st)
-        exits: list[State | None] = []
-        outer = self.iteration
-        cur = st
-        for it in (1, 2):
-            self.iteration = it
-            if cur is None:
-                break
-            if cond is not None and k != K.DO_STMT:
-                cur = self.expr(cond, cur)
-                if cur is None:
-                    break
-                exits.append(self.refine(cur.copy(), cond, False))
-                guards = cur.guards
-                cur = self.refine(cur.copy(), cond, True)
-            else:
-                guards = cur.guards
-            self.loops.append({"break": [], "continue": []})
-            cur = self.stmt(body, cur)
-            ctx = self.loops.pop()
-            cur = merge([cur, *ctx["continue"]])
-            exits.extend(ctx["break"])
-            if cur is not None and k == K.DO_STMT and cond is not None:
-                cur = self.expr(cond, cur)
-                if cur is not None:
-                    exits.append(cur.copy())
-            cur = self.expr(inc, cur)
-            if cur is not None:
-                cur.guards = guards
-        self.iteration = outer
-        if k == K.CXX_FOR_RANGE_STMT:
-            exits += [st, cur]  # zero or more iterations
-        elif k == K.DO_STMT and cond is None:
-            exits.append(cur)
-        out = merge(exits)  # for (;;) / while (1) leave only through break (or return)
-        if out is not None and st is not None:
-            out.guards = st.guards
-        return out
-
-
-def walk_function(fn, param_names: tuple[str, ...], argv_names: tuple[str, ...]) -> list[Event]:
-    """Events of function definition ``fn``; parameters are tainted ``param:<name>``, and the
-    names in ``argv_names`` (main's argv/envp) ``src:argv``."""
+def walk_function(
+    fn,
+    param_names: tuple[str, ...],
+    argv_names: tuple[str, ...],
+    no_return: frozenset[str] = frozenset(),
+    null_returning: frozenset[str] = frozenset(),
+    param_frees: dict[str, tuple[int, ...]] | None = None,
+) -> list[Event]:
+    """Events of function definition ``fn``; parameters are tainted ``param:<name>``, the names in
+    ``argv_names`` (main's argv/envp) ``src:argv``; calls to ``no_return`` (the file's own fatal-error
+    helpers) end a path like ``exit``; results of ``null_returning`` (the file's own functions with
+    a ``return NULL;``) may be NULL like ``malloc``'s; ``param_frees`` (function -> argument positions)
+    are the file's own functions that free an argument."""
     st = State()
     for p in param_names:
         st.taint[p] = frozenset({f"param:{p}"})
     for p in argv_names:
         st.taint[p] = frozenset({"src:argv"})
     body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
-    it = _Interp()
+    it = Interp(no_return, null_returning, param_frees)
     if body is not None:
         it.stmt(body, st)
     return it.events

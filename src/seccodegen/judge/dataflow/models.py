@@ -22,6 +22,9 @@ SOURCE_RETURNS: dict[str, str] = {
         "readline", "getpass", "getlogin", "recv", "read",
     )
 }  # fmt: skip
+# pseudo-random values: labelled ``rand:<function>``, which :func:`tainted` does not count as input
+# (an arithmetic query may: CodeQL's cpp/uncontrolled-arithmetic does)
+SOURCE_RETURNS.update({name: f"rand:{name}" for name in ("rand", "random", "lrand48", "mrand48", "rand_r")})
 # functions whose result depends on their inputs only as a yes/no or an order: results are untainted
 NO_PROPAGATION = {
     "strcmp", "strncmp", "strcasecmp", "strncasecmp", "memcmp", "wcscmp", "compare", "isalnum", "isalpha",
@@ -44,10 +47,12 @@ COPIES: dict[str, tuple[int, tuple[int | str, ...]]] = {
 # results that may be NULL: the allocation/open family (CWE-690)
 MAY_RETURN_NULL = {
     "malloc", "calloc", "realloc", "reallocarray", "aligned_alloc", "strdup", "strndup", "wcsdup",
-    "fopen", "fdopen", "freopen", "tmpfile", "popen", "opendir", "fdopendir", "alloca",
+    "fopen", "fdopen", "freopen", "tmpfile", "popen", "opendir", "fdopendir",
 }  # fmt: skip
-# function -> position of the pointer it releases
-FREES = {"free": 0, "realloc": 0, "reallocarray": 0, "fclose": 0, "closedir": 0, "pclose": 0, "g_free": 0}
+# function -> position of the heap pointer it releases (``delete`` is handled as an expression).
+# realloc is not here: on failure the old block stays valid, and the usual
+# ``tmp = realloc(p, n); if (!tmp) { free(p); ... }`` must not read as a double free.
+FREES = {"free": 0, "cfree": 0, "g_free": 0}
 # calls that never return: a branch ending in one of them does not continue
 NO_RETURN = {
     "exit", "_exit", "_Exit", "quick_exit", "abort", "err", "errx", "verr", "verrx", "__assert_fail",
