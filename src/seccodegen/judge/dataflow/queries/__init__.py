@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registration)
     command_injection,
+    integer_overflow,
     null_deref,
+    out_of_bounds,
     path_injection,
     use_after_free,
 )

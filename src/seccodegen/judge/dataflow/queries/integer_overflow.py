@@ -128,25 +128,6 @@ def _inside(node, c) -> bool:
     return b.start.offset <= a.start.offset and a.end.offset <= b.end.offset
 
 
-def _event_for(fn: FunctionFacts, node) -> list[Event]:
-    """The events whose expression contains ``node`` (innermost first), else the next event after it."""
-    start = node.extent.start.offset
-    containing = [
-        ev
-        for ev in fn.events
-        if hasattr(ev.cursor, "extent")
-        and ev.cursor.extent.start.offset <= start
-        and node.extent.end.offset <= ev.cursor.extent.end.offset
-    ]
-    if containing:
-        containing.sort(key=lambda ev: ev.cursor.extent.end.offset - ev.cursor.extent.start.offset)
-        return containing
-    later = [
-        ev for ev in fn.events if hasattr(ev.cursor, "extent") and ev.cursor.extent.start.offset >= start
-    ]
-    return sorted(later, key=lambda ev: ev.cursor.extent.start.offset)[:1]
-
-
 def _reaches_sink(fn: FunctionFacts, node, parents: dict, ev: Event, op: str) -> bool:
     """The result is a size/index/loop bound, accumulates in a loop, or is stored in a variable
     that later becomes a size argument."""
@@ -191,15 +172,17 @@ class IntegerOverflow:
         origins = Origins.of(fn)
         parents = _parents(fn.cursor)
         hits: list[Hit] = []
-        for node in fn.cursor.walk_preorder():
-            op = _arith_op(node)
+        seen: set[tuple[int, int]] = set()
+        for ev in fn.events:  # "arith" events: every operator site, with the state before it
+            if ev.kind != "arith" or (ev.line, ev.column) in seen:
+                continue
+            op = _arith_op(ev.cursor)
             if op is None:
                 continue
-            for ev in _event_for(fn, node):
-                hit = self._check(fn, node, op, ev, origins, parents)
-                if hit:
-                    hits.append(hit)
-                    break
+            hit = self._check(fn, ev.cursor, op, ev, origins, parents)
+            if hit:
+                seen.add((ev.line, ev.column))
+                hits.append(hit)
         return hits
 
     def _check(self, fn, node, op: str, ev: Event, origins: Origins, parents: dict) -> Hit | None:

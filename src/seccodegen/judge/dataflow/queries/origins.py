@@ -144,7 +144,7 @@ def uncontrolled_var(var: str, ev: Event, origins: Origins, params: bool) -> str
     external = sorted(lbl[len(EXTERNAL) :] for lbl in labels if lbl.startswith(EXTERNAL))
     if external:
         return f"input ({', '.join(external)})"
-    if calls & RANDOM_CALLS:
+    if calls & RANDOM_CALLS or any(lbl.startswith("rand:") for lbl in labels):
         return "a random value"
     if origins.extreme(ev, var):
         return "an extreme value (a *_MAX limit)"

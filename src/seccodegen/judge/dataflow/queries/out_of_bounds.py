@@ -36,6 +36,7 @@ from seccodegen.judge.dataflow.queries.origins import (
     Origins,
     bound_sides,
     clamped,
+    is_integer,
     is_unsigned,
     uncontrolled_var,
 )
@@ -116,6 +117,8 @@ class OutOfBounds:
                 ev, ("CWE-193", cwes[1]), f"index {lit} is past the end of a {size}-element array"
             )
         for var in sorted(ast.refs(index)):
+            if not is_integer(_decl_ref(index, var)):
+                continue  # a pointer read through (*p as an index): its value is not what is checked
             lower, upper = bound_sides(ev, var)
             why = uncontrolled_var(var, ev, origins, params=True)
             if why:

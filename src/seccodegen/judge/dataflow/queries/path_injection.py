@@ -45,9 +45,14 @@ class PathInjection:
                 arg = ev.args[pos]
                 why = unsafe_argument(fn, ev, arg, ("path", "allowlist"))
                 # realpath()/canonical() then any test of the result: a prefix or parent comparison
-                resolved = sanitized_by_call(fn, ev, arg, CANONICALIZERS) and unsafe_argument(fn, ev, arg, ("any",)) is None
+                resolved = (
+                    sanitized_by_call(fn, ev, arg, CANONICALIZERS)
+                    and unsafe_argument(fn, ev, arg, ("any",)) is None
+                )
                 if why and not resolved and not sanitized_by_call(fn, ev, arg, SANITIZING_CALLS):
-                    msg = f"{ev.name}() opens a path built from {why} without rejecting '..' or absolute paths"
+                    msg = (
+                        f"{ev.name}() opens a path built from {why} without rejecting '..' or absolute paths"
+                    )
                     hits.append(Hit(self.rule, ("CWE-22",), ev.line, ev.column, msg))
                     break
         return hits

@@ -47,7 +47,9 @@ class UseAfterFree:
             if ev.kind == "deref":
                 found = _freed_line(st, ev.obj, ev.name)
                 if found:
-                    hits.append(self._hit(ev, "CWE-416", f"'{found[0]}' is used after it was freed (line {found[1]})"))
+                    hits.append(
+                        self._hit(ev, "CWE-416", f"'{found[0]}' is used after it was freed (line {found[1]})")
+                    )
             elif ev.kind == "call" and (ev.name in FREES or ev.name == "delete"):
                 pos = FREES.get(ev.name, 0)
                 arg = ev.args[pos] if len(ev.args) > pos else None
@@ -65,7 +67,11 @@ class UseAfterFree:
             elif ev.kind == "return":
                 found = _freed_line(st, ev.args[0], ast.var_name(ev.args[0])) if ev.args else None
                 if found and ast.is_pointer(ev.args[0]):
-                    hits.append(self._hit(ev, "CWE-416", f"'{found[0]}' is returned after it was freed (line {found[1]})"))
+                    hits.append(
+                        self._hit(
+                            ev, "CWE-416", f"'{found[0]}' is returned after it was freed (line {found[1]})"
+                        )
+                    )
                 dangling = sorted(k for k in st.freed if k[:1] == "*" and k[1:] in fn.params)
                 if dangling:
                     msg = f"'{dangling[0]}' still points to memory freed at line {st.freed[dangling[0]]} on return"
