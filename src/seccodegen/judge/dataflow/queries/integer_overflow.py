@@ -87,6 +87,11 @@ def value_bits(c) -> int:
         return 64
     if c0.kind == K.PAREN_EXPR and ast.children(c0):
         return value_bits(ast.children(c0)[0])
+    if c0.kind in (K.CSTYLE_CAST_EXPR, K.CXX_STATIC_CAST_EXPR, K.CXX_FUNCTIONAL_CAST_EXPR):
+        inner = [k for k in ast.children(c0) if k.kind != K.TYPE_REF]
+        size = c0.type.get_canonical().get_size()
+        if inner and size and size > 0:  # a widening cast keeps the value; a narrowing one truncates
+            return min(size * 8, value_bits(inner[-1]))
     if c0.kind == K.INTEGER_LITERAL:
         toks = ast.text(c0)
         try:
@@ -118,8 +123,8 @@ def cannot_overflow(node, op: str) -> bool:
     kids = ast.children(node)
     if op in ("+", "*") and len(kids) == 2:
         return value_bits(node) <= room
-    if op == "+=" and len(kids) == 2:  # an accumulator 32 bits wider than its terms: 2^32 additions
-        return value_bits(kids[1]) + 32 <= room
+    if op == "+=" and len(kids) == 2:  # an accumulator 31 bits wider than its terms: 2^31 additions
+        return value_bits(kids[1]) + 31 <= room
     return False
 
 

@@ -117,7 +117,12 @@ def bound_sides(ev: Event, var: str, ignore: str = "") -> tuple[bool, bool]:
     rel = st.related(var)
     lower = upper = False
     for g in list(st.guards) + list(st.checks):
-        if not g.vars & rel or ignore in g.vars:
+        if ignore in g.vars:
+            continue
+        if any(st.derived.get(v, frozenset()) & rel for v in g.vars - rel):
+            lower = upper = True  # a flag computed from var is tested: ok = i >= 0 && i < N
+            continue
+        if not g.vars & rel:
             continue
         toks = g.text.split()
         for i, t in enumerate(toks):
