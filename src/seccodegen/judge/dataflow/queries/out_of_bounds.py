@@ -141,7 +141,12 @@ class OutOfBounds:
                         return self._hit(
                             ev, ("CWE-193", cwes[1]), f"'{var} <= {limit}' runs past a {size}-element array"
                         )
-                for other in sorted(g.vars - {var}):
+                # a loop-style bound "var < other" / "var <= other" with an integer variable
+                pairs = zip(toks, toks[1:], toks[2:])
+                bounds = {c for a, op, c in pairs if a == var and op in ("<", "<=") and c in g.vars}
+                for other in sorted(bounds - {var}):
+                    if fn.cursor is None or not is_integer(_decl_ref(fn.cursor, other)):
+                        continue
                     reason = uncontrolled_var(other, ev, origins, params=True)
                     if reason and not (bound_sides(ev, other, ignore=var)[1] or clamped(fn, ev, other)):
                         return self._hit(
