@@ -50,8 +50,11 @@ def test_pairs_become_cases_once_and_only_for_c_cpp(tmp_path: Path) -> None:
     )
     cases = pair_cases(tmp_path)
     assert [(c.group, c.item.language, c.vulnerable) for c in cases] == [
-        ("CWE-125", "c", True), ("CWE-125", "c", False), ("CWE-787", "cpp", True), ("CWE-787", "cpp", False),
-    ]  # fmt: skip  (files in path order: safecoder/ before sven/)
+        ("CWE-125", "c", True),
+        ("CWE-125", "c", False),
+        ("CWE-787", "cpp", True),
+        ("CWE-787", "cpp", False),
+    ]  # fmt: skip (files in path order: safecoder/ before sven/)
     before = next(c for c in cases if c.group == "CWE-125" and c.vulnerable)
     assert before.item.code == c_pair["func_src_before"] and before.item.target_cwe == "CWE-125"
     assert before.item.source_name == "f.c" and before.item.scenario is None

@@ -87,28 +87,6 @@ class Origins:
         return any(EXTREME_RE.search(t) for v in ev.state.related(var) for t in self.texts.get(v, []))
 
 
-def uncontrolled(expr, ev: Event, origins: Origins, params: bool) -> str | None:
-    """Why integer expression ``expr`` may hold an attacker-chosen or random value, else None:
-    "input (fgets)", "random value", "parameter 'n'"; None for a length of existing memory."""
-    calls = set(ast.calls_in(expr))
-    variables = ast.refs(expr)
-    for v in variables:
-        calls |= origins.related_calls(ev, v)
-    if calls & LENGTH_CALLS and not calls & RANDOM_CALLS:
-        return None
-    labels = taint_of(expr, ev.state)
-    external = sorted(lbl[len(EXTERNAL) :] for lbl in labels if lbl.startswith(EXTERNAL))
-    if external:
-        return f"input ({', '.join(external)})"
-    if calls & RANDOM_CALLS:
-        return "random value"
-    if params:
-        names = sorted(lbl[len(PARAM) :] for lbl in labels if lbl.startswith(PARAM))
-        if names:
-            return "parameter " + ", ".join(f"'{n}'" for n in names)
-    return None
-
-
 def bound_sides(ev: Event, var: str, ignore: str = "") -> tuple[bool, bool]:
     """(lower, upper): whether a relational check of ``var`` (or what it came from) against
     zero, and against anything else, protects ``ev`` (dominating condition or an earlier exit);
@@ -139,7 +117,9 @@ def bound_sides(ev: Event, var: str, ignore: str = "") -> tuple[bool, bool]:
 
 
 def uncontrolled_var(var: str, ev: Event, origins: Origins, params: bool) -> str | None:
-    """:func:`uncontrolled` for one variable's value at ``ev``, plus "extreme value" (a ``*_MAX``)."""
+    """Why ``var`` may hold an attacker-chosen, random or extreme value at ``ev``: "input (fgets)",
+    "a random value", "an extreme value ...", "parameter 'n'" (with ``params``); None for a length
+    of existing memory or anything else."""
     calls = origins.related_calls(ev, var)
     if calls & LENGTH_CALLS and not calls & RANDOM_CALLS:
         return None
