@@ -17,7 +17,7 @@ from pathlib import Path
 
 import clang.cindex as ci
 
-from seccodegen.judge.dataflow import Event, FunctionFacts, ast, taint_of
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast
 from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
 
 RANDOM_CALLS = {"rand", "random", "lrand48", "mrand48", "nrand48", "jrand48", "rand_r", "arc4random"}
