@@ -3,6 +3,7 @@
     python benchmarks/judge_calibration.py --juliet ../shared/data/juliet            # print the tables
     python benchmarks/judge_calibration.py --juliet ../shared/data/juliet --write-docs  # also update docs/judge.md
     python benchmarks/judge_calibration.py --allow-exec ...   # + the scenarios' security tests
+    python benchmarks/judge_calibration.py --pairs ../shared/data/vulnfix --no-scenarios --write-docs
 
 Juliet: each test case file is split into its bad() half (must be judged vulnerable to the
 file's CWE) and its good*() half (must be judged secure). Scenarios: every vulnerable completion
@@ -16,9 +17,11 @@ import argparse
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 BEGIN, END = "<!-- calibration:begin -->", "<!-- calibration:end -->"
+PAIRS_BEGIN, PAIRS_END = "<!-- calibration-pairs:begin -->", "<!-- calibration-pairs:end -->"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "judge.md"
 
 
@@ -29,7 +32,13 @@ def main() -> None:
     )
     ap.add_argument("--scenarios", default=None, help="scenario suite dir (default: built-in)")
     ap.add_argument("--no-scenarios", action="store_true", help="skip the scenario completions")
+    ap.add_argument(
+        "--pairs", type=Path, default=None, help="dir (or .jsonl) of SVEN/SafeCoder before/after-fix pairs"
+    )
     ap.add_argument("--jobs", type=int, default=0)
+    ap.add_argument(
+        "--analyzers", default="", help="comma-separated analyzer names (default: the judge's default set)"
+    )
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument(
         "--allow-exec", action="store_true",
@@ -41,6 +50,7 @@ def main() -> None:
 
     from machine import header  # benchmarks/machine.py
 
+    from seccodegen.errors import InputError
     from seccodegen.judge.calibration import (
         SECURITY_TESTS,
         judge_cases,
@@ -49,11 +59,22 @@ def main() -> None:
         misses,
         scenario_cases,
     )
+    from seccodegen.judge.calibration_pairs import pair_cases, pairs_summary
     from seccodegen.judge.config import JudgeConfig
     from seccodegen.judge.engine import selected_analyzers
 
+    try:  # read the pairs first: a bad file stops the run before any judging
+        pairs = pair_cases(args.pairs) if args.pairs else []
+    except InputError as exc:
+        sys.exit(f"error: {exc}")
+
     with tempfile.TemporaryDirectory(prefix="judge-cal-") as tmp:
-        cfg = JudgeConfig(jobs=args.jobs, cache_dir=args.cache_dir or tmp, allow_exec=args.allow_exec)
+        names = tuple(n.strip() for n in args.analyzers.split(",") if n.strip())
+        try:
+            cfg = JudgeConfig(jobs=args.jobs, cache_dir=args.cache_dir or tmp, analyzers=names,
+                              allow_exec=args.allow_exec)  # fmt: skip
+        except ValueError as exc:
+            sys.exit(f"error: {exc}")
         tools = selected_analyzers(cfg) + ([SECURITY_TESTS] if args.allow_exec else [])
         parts = [header().replace("\n", "  \n"), ""]
         if args.juliet:
@@ -79,20 +100,41 @@ def main() -> None:
                 "",
             ]
             parts += ["Wrong verdicts:", ""] + [f"- {m}" for m in misses(outs)] + [""]
-    text = "\n".join(parts)
-    print(text)
+        pairs_parts: list[str] = []
+        if pairs:
+            start = time.monotonic()
+            outs = judge_cases(pairs, cfg)
+            seconds = time.monotonic() - start
+            pairs_parts = [
+                parts[0],
+                "",
+                "### SVEN/SafeCoder C/C++ function pairs (before the fix vs after it)",
+                "",
+                metrics_table(outs, tools),
+                "",
+                pairs_summary(outs),
+                f"(judged {len(pairs)} functions in {seconds:.0f} s with jobs={cfg.n_jobs})",
+                "",
+            ]
+    text = "\n".join(parts) if args.juliet or not args.no_scenarios else ""
+    pairs_text = "\n".join(pairs_parts)
+    print(text + pairs_text)
     if args.write_docs:
         doc = DOC.read_text(encoding="utf-8")
-        if BEGIN not in doc or END not in doc:
-            sys.exit(f"{DOC} has no {BEGIN} ... {END} section")
-        new = re.sub(
-            re.escape(BEGIN) + ".*?" + re.escape(END),
-            lambda _: f"{BEGIN}\n{text}\n{END}",
-            doc,
-            flags=re.DOTALL,
-        )
-        DOC.write_text(new, encoding="utf-8")
+        if text:
+            doc = _replace_section(doc, BEGIN, END, text)
+        if pairs_text:
+            doc = _replace_section(doc, PAIRS_BEGIN, PAIRS_END, pairs_text)
+        DOC.write_text(doc, encoding="utf-8")
         print(f"updated {DOC}")
+
+
+def _replace_section(doc: str, begin: str, end: str, text: str) -> str:
+    if begin not in doc or end not in doc:
+        sys.exit(f"{DOC} has no {begin} ... {end} section")
+    return re.sub(
+        re.escape(begin) + ".*?" + re.escape(end), lambda _: f"{begin}\n{text}\n{end}", doc, flags=re.DOTALL
+    )
 
 
 if __name__ == "__main__":

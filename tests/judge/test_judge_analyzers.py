@@ -18,8 +18,10 @@ CASES = {
     "gcc-analyzer": ("c", "uaf_vuln.c", "uaf_safe.c", "CWE-416"),
     "clang-tidy": ("c", "fmt_vuln.c", "fmt_safe.c", "CWE-134"),
     "cppcheck": ("c", "oob_vuln.c", "oob_safe.c", "CWE-787"),
+    "frama-c-eva": ("c", "oob_vuln.c", "oob_safe.c", "CWE-787"),
     "bandit": ("python", "cmd_vuln.py", "cmd_safe.py", "CWE-78"),
     "seccodegen-checks": ("cpp", "sql_vuln.cpp", "sql_safe.cpp", "CWE-89"),
+    "seccodegen-dataflow": ("c", "cmd_vuln.c", "cmd_safe.c", "CWE-78"),
 }
 
 

@@ -33,7 +33,7 @@ class JudgeConfig:
         default=None, metadata={"help": "Scenario suite dir or .jsonl prompt file; None = the built-in suite."}
     )
     analyzers: tuple[str, ...] = field(
-        default=(), metadata={"help": "Analyzer names to run; empty = every registered one."}
+        default=(), metadata={"help": "Analyzer names to run; empty = every registered one not marked off by default."}
     )
     jobs: int = field(default=0, metadata={"help": "Parallel tool processes; 0 = all cores."})
     cache_dir: str | None = field(

@@ -95,7 +95,9 @@ MESSAGE_RULES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("clang-tidy", "clang-analyzer-cplusplus.NewDelete", "argument to 'delete", ("CWE-590",)),
     ("clang-tidy", "clang-analyzer-cplusplus.NewDeleteLeaks", "potential", ("CWE-401",)),
     ("clang-tidy", "clang-analyzer-optin.taint.GenericTaint", "format string", ("CWE-134",)),
-    ("clang-tidy", "clang-analyzer-optin.taint.GenericTaint", "system call", ("CWE-78",)),
+    # recorded, not decisive: clang does not see hand-written validation before system() (3 false
+    # alarms on secure scenario completions); seccodegen-dataflow's command-injection query decides 78
+    ("clang-tidy", "clang-analyzer-optin.taint.GenericTaint", "system call", ()),
     ("clang-tidy", "clang-analyzer-optin.taint.GenericTaint", "memory allocation", ("CWE-789", "CWE-190")),
     ("clang-tidy", "clang-analyzer-optin.taint.GenericTaint", "", ("CWE-20",)),
     ("clang-tidy", "clang-analyzer-security.ArrayBound", "tainted index", ("CWE-129", "CWE-788")),

@@ -57,7 +57,8 @@ class Analysis:
 
 
 def selected_analyzers(cfg: JudgeConfig) -> list[str]:
-    return list(cfg.analyzers) or ANALYZERS.names()
+    """The configured analyzers, else every registered one except those marked ``default = False``."""
+    return list(cfg.analyzers) or [n for n in ANALYZERS.names() if getattr(ANALYZERS.get(n), "default", True)]
 
 
 def _write_sources(items: dict[str, JudgeItem], root: Path) -> dict[str, Path]:

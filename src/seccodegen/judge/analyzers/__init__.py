@@ -4,6 +4,8 @@ from seccodegen.judge.analyzers import (  # noqa: F401  (import = registration)
     bandit,
     clang_tidy,
     cppcheck,
+    dataflow,
+    framac_eva,
     gcc_analyzer,
     gcc_warnings,
     semgrep,

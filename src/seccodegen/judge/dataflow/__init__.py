@@ -1,0 +1,73 @@
+"""Dataflow core for C and C++ on clang's AST (libclang): per-function def-use, aliases, taint, guards.
+
+Queries (one module each under ``judge/dataflow/queries/``) are built on three calls::
+
+    from seccodegen.judge.dataflow import analyze_translation_unit, tainted, guarded
+
+    for fn in analyze_translation_unit("prog.c", "c", flags=("-Iinclude",)):
+        for ev in fn.calls("system", "popen"):          # every call event, in execution order
+            arg = ev.args[0]
+            if tainted(arg, ev.state) and not guarded(ev, base_var(arg) or "", "allowlist"):
+                ...                                       # report at ev.line / ev.column
+
+* :func:`analyze_translation_unit` parses the file (missing headers tolerated) and walks each
+  function defined in it (:mod:`.interp`), returning :class:`FunctionFacts` whose ``events``
+  are the calls, dereferences (``*p``, ``p[i]``, ``p->f``), assignments and returns in execution
+  order (loop bodies twice), each with the :class:`State` holding just before it.
+* ``State``: ``taint`` (var -> labels: ``src:<input function>``, ``src:argv``, ``param:<name>``),
+  ``derived`` (var -> the variables its value was computed from), ``alias`` (pointers to the
+  same memory: ``q = p``, ``q = p + n``, ``q = buf``), ``maybe_null`` (var -> allocation/open
+  call or ``NULL`` it may still hold on some path), ``freed`` (var -> line of a ``free``/
+  ``delete``/``fclose`` of its memory on some path), ``guards`` (conditions dominating the
+  point) and ``checks`` (earlier conditions whose failing branch left: validation loops).
+* :func:`tainted` / :func:`taint_of`: an expression's taint (through assignments, aliases,
+  ``strcpy``/``strcat``/``sprintf``/``memcpy``/``std::string`` ops, arithmetic and any call's
+  arguments, except comparisons and ctype tests). :func:`guarded`: is a point protected by a
+  check of a kind (``bounds``, ``null``, ``path``, ``allowlist``, ``any``) on a variable, its
+  aliases or the variables it was built from.
+
+What is modelled, precisely, and what not: docs/judge.md, "Dataflow core".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from seccodegen.judge.dataflow import frontend
+from seccodegen.judge.dataflow.ast import base_var, call_args, refs
+from seccodegen.judge.dataflow.facts import (
+    Event,
+    FunctionFacts,
+    Guard,
+    State,
+    guarded,
+    guards_of,
+    taint_of,
+    tainted,
+)  # fmt: skip
+
+__all__ = [
+    "Event", "FunctionFacts", "Guard", "State", "analyze_translation_unit", "base_var", "call_args",
+    "guarded", "guards_of", "refs", "taint_of", "tainted",
+]  # fmt: skip
+
+
+def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[str] = ()) -> list[FunctionFacts]:
+    """Facts for every function defined in ``path`` (``language`` "c" or "cpp"), in source order."""
+    from seccodegen.judge.dataflow.interp import walk_function
+    from seccodegen.judge.dataflow.summaries import freed_params, never_returns, returns_null
+
+    tu = frontend.parse(path, language, flags)
+    fns = list(frontend.main_file_functions(tu))
+    no_return = frozenset(fn.spelling for fn in fns if never_returns(fn))
+    null_returning = frozenset(fn.spelling for fn in fns if returns_null(fn))
+    param_frees = {fn.spelling: pos for fn in fns if (pos := freed_params(fn))}
+    out = []
+    for fn in fns:
+        params = tuple(p.spelling for p in fn.get_arguments() if p.spelling)
+        argv = params[1:] if fn.spelling == "main" else ()
+        plain = params if fn.spelling != "main" else ()
+        events = walk_function(fn, plain, argv, no_return, null_returning, param_frees)
+        out.append(FunctionFacts(fn.spelling, params, str(path), fn.location.line, events, fn))
+    return out

@@ -1,0 +1,220 @@
+"""The facts the core computes per function, and the questions queries ask of them.
+
+A :class:`State` is what holds *before* a program point on the paths that reach it: which
+variables carry tainted data (and from where), which point to the same memory, which may hold
+NULL or freed memory, and which conditions guard the point. An :class:`Event` is one program
+point a query may care about (a call, a dereference, an assignment, a return) with that state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from seccodegen.judge.dataflow import ast
+from seccodegen.judge.dataflow.models import INPUT_STREAMS, NO_PROPAGATION, SOURCE_RETURNS
+
+K = ast.K
+EXTERNAL = "src:"  # label prefix of input sources (argv, getenv, stdin, files, sockets)
+PARAM = "param:"  # label prefix of a function's parameters
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition that held (``truth``) or failed (not ``truth``) on the way to a point."""
+
+    text: str  # the condition's source tokens, space-separated
+    tokens: frozenset[str]  # its tokens (with those of the definitions of flags it tests)
+    vars: frozenset[str]  # variables it reads (and those they were computed from)
+    calls: frozenset[str]  # functions it calls
+    truth: bool
+    line: int
+
+
+@dataclass
+class State:
+    taint: dict[str, frozenset[str]] = field(default_factory=dict)  # var -> labels
+    derived: dict[str, frozenset[str]] = field(default_factory=dict)  # var -> vars its value came from
+    alias: dict[str, frozenset[str]] = field(default_factory=dict)  # var -> vars sharing its memory
+    maybe_null: dict[str, str] = field(default_factory=dict)  # var -> call (or "NULL") it came from
+    freed: dict[str, int] = field(default_factory=dict)  # var -> line of a free of its memory
+    guards: tuple[Guard, ...] = ()  # conditions dominating this point (innermost last)
+    checks: frozenset[Guard] = frozenset()  # earlier conditions whose failure left the function/loop
+
+    def copy(self) -> State:
+        return State(dict(self.taint), dict(self.derived), dict(self.alias), dict(self.maybe_null),
+                     dict(self.freed), self.guards, self.checks)  # fmt: skip
+
+    def aliases(self, var: str) -> frozenset[str]:
+        """``var`` and every variable that may point to the same memory."""
+        return self.alias.get(var, frozenset()) | {var}
+
+    def related(self, var: str) -> frozenset[str]:
+        """``var``, its aliases and the variables its value was built from (transitively)."""
+        out = set(self.aliases(var))
+        for v in list(out):
+            out |= self.derived.get(v, frozenset())
+        for v in list(out):
+            out |= self.aliases(v)
+        return frozenset(out)
+
+
+def merge(states: list[State | None]) -> State | None:
+    """Join of the states of paths meeting at one point (None = a path that does not continue)."""
+    live = [s for s in states if s is not None]
+    if not live:
+        return None
+    out = live[0].copy()
+    for s in live[1:]:
+        for var, labels in s.taint.items():
+            out.taint[var] = out.taint.get(var, frozenset()) | labels
+        for var, vs in s.derived.items():
+            out.derived[var] = out.derived.get(var, frozenset()) | vs
+        for var, vs in s.alias.items():
+            out.alias[var] = out.alias.get(var, frozenset()) | vs
+        for var in set(out.maybe_null) | set(s.maybe_null):
+            mine, theirs = out.maybe_null.get(var), s.maybe_null.get(var)
+            if mine is None or theirs is None:
+                # an explicit NULL is kept only where it holds on every path (must-NULL); an
+                # allocation result that is unchecked on some path stays (may-NULL)
+                origin = mine or theirs
+                if origin == "NULL":
+                    out.maybe_null.pop(var, None)
+                else:
+                    out.maybe_null[var] = origin
+            elif mine == "NULL" and theirs != "NULL":
+                out.maybe_null[var] = theirs
+        for var, line in s.freed.items():
+            out.freed.setdefault(var, line)
+        common = set(s.guards)
+        out.guards = tuple(g for g in out.guards if g in common)
+        out.checks = out.checks | s.checks
+    return out
+
+
+@dataclass(frozen=True)
+class Event:
+    """One program point: ``kind`` is "call" (``name`` = callee; ``args``; ``obj`` = member call's
+    object), "deref" (``*p``, ``p[i]``, ``p->f``; ``name`` = p's variable, ``obj`` = the pointer
+    expression, ``args`` = (index,) for ``p[i]``), "assign" (``name`` = target var; ``args`` =
+    (value,)), "arith" (``name`` = operator: ``+ - * / % <<``, ``+=``..., ``++``/``--``/unary
+    ``-``; ``args`` = operands), "return" (``args`` = (value,) or ()). ``state`` holds before it.
+    Loops are walked twice; ``iteration`` (1 or 2) tells which pass saw it, ``loop_depth`` > 0 inside one."""
+
+    kind: str
+    name: str
+    cursor: object
+    line: int
+    column: int
+    state: State
+    args: tuple = ()
+    obj: object = None
+    iteration: int = 1
+    loop_depth: int = 0
+
+
+@dataclass
+class FunctionFacts:
+    name: str
+    params: tuple[str, ...]
+    file: str
+    line: int
+    events: list[Event]
+    cursor: object = None
+
+    def calls(self, *names: str) -> list[Event]:
+        return [e for e in self.events if e.kind == "call" and (not names or e.name in names)]
+
+
+def taint_of(expr, state: State) -> frozenset[str]:
+    """Labels of the tainted data ``expr`` may evaluate to (empty: untainted)."""
+    c = ast.strip(expr)
+    if c is None or ast.is_sizeof(c):
+        return frozenset()
+    if c.kind == K.DECL_REF_EXPR:
+        name = ast.var_name(c)
+        return state.taint.get(name, frozenset()) if name else frozenset()
+    if c.kind == K.CALL_EXPR:
+        name = ast.call_name(c)
+        out = frozenset({SOURCE_RETURNS[name]}) if name in SOURCE_RETURNS else frozenset()
+        if name in NO_PROPAGATION:
+            return out
+        for a in ast.call_args(c):
+            out |= taint_of(a, state)
+        obj = ast.member_object(c)
+        if obj is not None:
+            out |= taint_of(obj, state)
+        return out
+    if c.kind in (K.INTEGER_LITERAL, K.STRING_LITERAL, K.CHARACTER_LITERAL, K.FLOATING_LITERAL, K.LAMBDA_EXPR):
+        return frozenset()
+    out = frozenset()
+    for k in c.get_children():
+        out |= taint_of(k, state)
+    return out
+
+
+def tainted(expr, state: State, params: bool = False) -> bool:
+    """Whether ``expr`` may carry input data (``params=True``: a parameter's value counts too)."""
+    return any(lbl.startswith(EXTERNAL) or (params and lbl.startswith(PARAM)) for lbl in taint_of(expr, state))
+
+
+PATH_CALLS = {
+    "strstr", "strchr", "strrchr", "strpbrk", "strcspn", "strspn", "strncmp", "memcmp", "find", "rfind",
+    "find_first_of", "find_first_not_of", "realpath", "canonical", "weakly_canonical", "is_absolute",
+    "has_parent_path", "filename", "basename", "lexically_normal", "starts_with", "compare", "isalnum",
+    "isalpha", "regex_match", "regex_search", "contains", "find_last_of",
+}  # fmt: skip
+ALLOW_CALLS = {
+    "strcmp", "strncmp", "strcasecmp", "isalnum", "isalpha", "isdigit", "isxdigit", "islower", "isupper",
+    "strspn", "strcspn", "strpbrk", "strchr", "find_first_not_of", "find_first_of", "regex_match",
+    "regex_search", "count", "find", "all_of", "any_of", "none_of",
+}  # fmt: skip
+RELATIONAL = {"<", ">", "<=", ">="}
+
+
+def guard_matches(g: Guard, kind: str) -> bool:
+    """Whether condition ``g`` is a check of the ``kind`` ("bounds", "path", "allowlist", "null", "any")."""
+    toks = g.tokens
+    names = g.calls | toks  # glibc's isalnum() & co. are macros: the name is a token, not a call
+    if kind == "any":
+        return True
+    if kind == "bounds":
+        return bool(toks & RELATIONAL)
+    if kind == "null":
+        return bool(toks & {"NULL", "nullptr", "!", "==", "!="}) or len(g.vars) == 1
+    if kind == "path":  # a lone '/' or '.' test (absolute path, leading dot) does not stop "a/../.."
+        return bool(names & PATH_CALLS) or '".."' in toks or guard_matches(g, "allowlist")
+    if kind == "allowlist":  # a known-good test, or a character range (c >= 'a' && c <= 'z')
+        return bool(names & ALLOW_CALLS) or bool(toks & RELATIONAL) and any(t.startswith("'") for t in toks)
+    raise ValueError(f"unknown guard kind {kind!r}")
+
+
+def guards_of(event: Event, var: str, kind: str = "any", dominating_only: bool = False) -> list[Guard]:
+    """The conditions of ``kind`` on ``var`` (its aliases or what it was built from) that protect
+    ``event``: those dominating it, plus (unless ``dominating_only``) earlier checks whose failure
+    left the function or loop (a validation loop that returns on a bad character)."""
+    st = event.state
+    rel = st.related(var)
+    pool = list(st.guards) + ([] if dominating_only else list(st.checks))
+    return [g for g in pool if g.vars & rel and guard_matches(g, kind)]
+
+
+def guarded(event: Event, var: str, kind: str = "any", dominating_only: bool = False) -> bool:
+    """Whether ``event`` is protected by a ``kind`` check on ``var``; for ``"null"`` also true when
+    no path to it leaves ``var`` (or an alias) possibly NULL."""
+    if kind == "null":
+        return var not in event.state.maybe_null
+    return bool(guards_of(event, var, kind, dominating_only))
+
+
+def stream_label(c, st: State) -> frozenset[str]:
+    """Labels of data read from stream ``c``: std::cin / an ifstream / a stream over tainted text."""
+    if c is None:
+        return frozenset()
+    t = c.type.get_canonical().spelling
+    labels = taint_of(c, st)
+    if "basic_istringstream" in t or "basic_stringstream" in t:
+        return labels
+    for frag, label in INPUT_STREAMS.items():
+        if frag in t:
+            return labels | {label}
+    return labels if labels and "stream" in t else frozenset()

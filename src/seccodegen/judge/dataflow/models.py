@@ -1,0 +1,65 @@
+"""What the dataflow core knows about library functions: sources, copies, allocators, frees, exits.
+
+Argument positions are 0-based. A *label* names where tainted data came from: ``src:<function>``
+for an input function (``src:argv`` for ``main``'s argv, ``src:stdin`` for ``std::cin``) and
+``param:<name>`` for a function's parameter (queries decide whether parameters count).
+"""
+
+from __future__ import annotations
+
+# function -> argument positions it fills with input ("*" from that position on)
+SOURCE_OUT_ARGS: dict[str, tuple[int | str, ...]] = {
+    "fgets": (0,), "fgetws": (0,), "gets": (0,), "gets_s": (0,), "read": (1,), "pread": (1,),
+    "recv": (1,), "recvfrom": (1,), "recvmsg": (1,), "fread": (0,), "getline": (0,), "getdelim": (0,),
+    "scanf": ("*1",), "vscanf": ("*1",), "fscanf": ("*2",), "wscanf": ("*1",), "fwscanf": ("*2",),
+    "__isoc99_scanf": ("*1",), "__isoc99_fscanf": ("*2",), "__isoc23_scanf": ("*1",), "__isoc23_fscanf": ("*2",),
+}  # fmt: skip
+# function -> taint label of its return value
+SOURCE_RETURNS: dict[str, str] = {
+    name: f"src:{name}"
+    for name in (
+        "getenv", "secure_getenv", "fgets", "gets", "fgetc", "getc", "getchar", "getwchar", "fgetwc",
+        "readline", "getpass", "getlogin", "recv", "read",
+    )
+}  # fmt: skip
+# pseudo-random values: labelled ``rand:<function>``, which :func:`tainted` does not count as input
+# (an arithmetic query may: CodeQL's cpp/uncontrolled-arithmetic does)
+SOURCE_RETURNS.update({name: f"rand:{name}" for name in ("rand", "random", "lrand48", "mrand48", "rand_r")})
+# functions whose result depends on their inputs only as a yes/no or an order: results are untainted
+NO_PROPAGATION = {
+    "strcmp", "strncmp", "strcasecmp", "strncasecmp", "memcmp", "wcscmp", "compare", "isalnum", "isalpha",
+    "isdigit", "isxdigit", "isspace", "isupper", "islower", "ispunct", "isprint", "iscntrl", "access",
+    "stat", "lstat", "empty", "fclose", "feof", "ferror", "free", "printf", "fprintf", "puts", "fputs",
+}  # fmt: skip
+# string/memory copies: function -> (destination position, source positions; "*k" = from k on)
+COPIES: dict[str, tuple[int, tuple[int | str, ...]]] = {
+    "strcpy": (0, (1,)), "strncpy": (0, (1,)), "strcat": (0, (1,)), "strncat": (0, (1,)),
+    "stpcpy": (0, (1,)), "stpncpy": (0, (1,)), "strlcpy": (0, (1,)), "strlcat": (0, (1,)),
+    "wcscpy": (0, (1,)), "wcsncpy": (0, (1,)), "wcscat": (0, (1,)), "wcsncat": (0, (1,)),
+    "memcpy": (0, (1,)), "memmove": (0, (1,)), "memccpy": (0, (1,)), "bcopy": (1, (0,)),
+    "sprintf": (0, ("*1",)), "vsprintf": (0, ("*1",)), "snprintf": (0, ("*2",)), "vsnprintf": (0, ("*2",)),
+    "swprintf": (0, ("*2",)), "asprintf": (0, ("*1",)), "sscanf": ("*2", (0,)), "__isoc99_sscanf": ("*2", (0,)),
+    "realpath": (1, (0,)), "strtok": (0, (0,)),
+    # C++ members: the object is position -1
+    "append": (-1, ("*0",)), "assign": (-1, ("*0",)), "insert": (-1, ("*0",)), "push_back": (-1, (0,)),
+    "operator+=": (0, (1,)), "operator=": (0, (1,)), "operator<<": (0, (1,)),
+}  # fmt: skip
+# results that may be NULL: the allocation/open family (CWE-690)
+MAY_RETURN_NULL = {
+    "malloc", "calloc", "realloc", "reallocarray", "aligned_alloc", "strdup", "strndup", "wcsdup",
+    "fopen", "fdopen", "freopen", "tmpfile", "popen", "opendir", "fdopendir",
+}  # fmt: skip
+# function -> position of the heap pointer it releases (``delete`` is handled as an expression).
+# realloc is not here: on failure the old block stays valid, and the usual
+# ``tmp = realloc(p, n); if (!tmp) { free(p); ... }`` must not read as a double free.
+FREES = {"free": 0, "cfree": 0, "g_free": 0}
+# calls that never return: a branch ending in one of them does not continue
+NO_RETURN = {
+    "exit", "_exit", "_Exit", "quick_exit", "abort", "err", "errx", "verr", "verrx", "__assert_fail",
+    "__assert_rtn", "__builtin_trap", "__builtin_unreachable", "longjmp", "siglongjmp", "terminate",
+    "pthread_exit", "__stack_chk_fail",
+}  # fmt: skip
+# stream types whose ``>>``/``getline``/``read`` produce input, by type-name fragment -> label
+INPUT_STREAMS = {"basic_istream": "src:stdin", "basic_ifstream": "src:file", "basic_fstream": "src:file",
+                 "basic_iostream": "src:stdin"}  # fmt: skip
+STREAM_READS = {"getline", "read", "get", "readsome"}

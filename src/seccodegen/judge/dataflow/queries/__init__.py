@@ -1,0 +1,20 @@
+"""Security queries on the dataflow core: one module per weakness, each registered in :data:`QUERIES`.
+
+A query looks at one function's :class:`~seccodegen.judge.dataflow.FunctionFacts` and returns
+:class:`Hit` s. :func:`run_queries` parses a file once and runs every (or the named) query on
+every function; hits at the same place from the two passes over a loop body are reported once.
+"""
+
+from __future__ import annotations
+
+from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registration)
+    command_injection,
+    integer_overflow,
+    null_deref,
+    out_of_bounds,
+    path_injection,
+    use_after_free,
+)
+from seccodegen.judge.dataflow.queries.base import QUERIES, Hit, Query, run_queries
+
+__all__ = ["QUERIES", "Hit", "Query", "run_queries"]

@@ -1,0 +1,73 @@
+"""NULL dereference of an allocation/open result or of a NULL assignment (CWE-476, CWE-690).
+
+Fires where a pointer that may still hold the result of ``malloc``/``calloc``/``realloc``/
+``strdup``/``fopen``/``popen``/``opendir``... (CWE-690), or an explicit ``NULL`` (CWE-476), is
+dereferenced (``*p``, ``p[i]``, ``p->f``) or passed to a library function that dereferences that
+argument (``strcpy``, ``memcpy``, ``fprintf``'s stream, ``fgets``' buffer and stream, ...), on
+some path with no NULL check: no ``if (!p) return;``, ``if (p) {...}``, ``p && ...``, ``assert(p)``
+before it. A check *after* the use does not help.
+
+CodeQL counterpart: the nullness checks behind ``cpp/missing-null-test``-style queries
+(``cpp/inconsistent-null-check``, the experimental ``DerefNullResult``); CodeQL's default suite
+reports few unchecked ``malloc`` results, the study's labels do. Deliberate differences: a
+pointer passed to one of the program's own functions is not followed (no summaries), ``new``
+never returns NULL, and ``getenv``/``strchr``-style lookups are not sources here (their NULL is
+usually checked by the surrounding logic, and reporting them costs precision).
+"""
+
+from __future__ import annotations
+
+from seccodegen.judge.dataflow import FunctionFacts, ast
+from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+
+# library function -> argument positions it dereferences unconditionally
+DEREF_ARGS: dict[str, tuple[int, ...]] = {
+    "strcpy": (0, 1), "strncpy": (0, 1), "strcat": (0, 1), "strncat": (0, 1), "strlen": (0,),
+    "strcmp": (0, 1), "strncmp": (0, 1), "strchr": (0,), "strrchr": (0,), "strstr": (0, 1),
+    "strdup": (0,), "memcpy": (0, 1), "memmove": (0, 1), "memset": (0,), "memcmp": (0, 1),
+    "sprintf": (0,), "vsprintf": (0,), "fprintf": (0,), "vfprintf": (0,), "fputs": (0, 1), "fputc": (1,),
+    "putc": (1,), "fgets": (0, 2), "fgetc": (0,), "getc": (0,), "fread": (0, 3), "fwrite": (0, 3),
+    "fscanf": (0,), "fseek": (0,), "ftell": (0,), "rewind": (0,), "feof": (0,), "ferror": (0,),
+    "fclose": (0,), "fileno": (0,), "getline": (2,), "readdir": (0,), "closedir": (0,), "pclose": (0,),
+    "puts": (0,), "atoi": (0,), "atol": (0,), "strtol": (0,), "strtoul": (0,), "sscanf": (0,),
+    "strtok": (1,), "toupper": (), "qsort": (0,),
+}  # fmt: skip
+
+
+def _origin(state, var: str) -> str | None:
+    return state.maybe_null.get(var)  # a copy q = p copies p's mark; a check of either clears both
+
+
+@QUERIES.register("null-deref")
+class NullDeref:
+    rule = "null-deref"
+    languages = ("c", "cpp")
+
+    def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
+        hits = []
+        for ev in fn.events:
+            uses: list[tuple[str, str]] = []
+            if ev.kind == "deref" and ev.name:
+                uses.append((ev.name, "dereferenced"))
+            elif ev.kind == "call" and ev.name in DEREF_ARGS and ev.obj is None:
+                for pos in DEREF_ARGS[ev.name]:
+                    if pos < len(ev.args):
+                        var = ast.base_var(ev.args[pos])
+                        if var:
+                            uses.append((var, f"passed to {ev.name}()"))
+            for var, how in uses:
+                origin = _origin(ev.state, var)
+                if origin is None:
+                    continue
+                if origin == "NULL":
+                    # a NULL assignment is reported where it reaches unconditionally or under a
+                    # test of the pointer itself; under other conditions it is usually correlated
+                    # with them (``if (!head) head = n; else tail->next = n;``)
+                    if ev.state.guards and not any(var in g.vars for g in ev.state.guards):
+                        continue
+                    cwes, what = ("CWE-476",), "is NULL"
+                else:
+                    cwes, what = ("CWE-476", "CWE-690"), f"may be NULL (result of {origin}())"
+                hits.append(Hit(self.rule, cwes, ev.line, ev.column, f"'{var}' {what} when {how} unchecked"))
+                break
+        return hits

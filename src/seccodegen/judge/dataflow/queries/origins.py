@@ -1,0 +1,153 @@
+"""Where an integer value may come from, for the integer-overflow and out-of-bounds queries.
+
+The core's taint covers input functions (``src:``) and parameters (``param:``). These queries
+also treat as *uncontrolled* a value computed from ``rand()``-style generators (CodeQL's
+``cpp/uncontrolled-arithmetic`` sources) and as *extreme* one assigned from a ``*_MAX``/``*_MIN``
+limit (``cpp/arithmetic-with-extreme-values``), and as *bounded by memory* (never overflowing in
+practice) a length taken from ``strlen``/``sizeof``/``size()``: ``malloc(strlen(s) + 1)`` is fine.
+Origins are collected per function over all assignments to a variable (flow-insensitive), and
+followed through the core's ``derived`` relation (``n = a * b`` comes from ``a`` and ``b``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import clang.cindex as ci
+
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast
+from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
+
+RANDOM_CALLS = {"rand", "random", "lrand48", "mrand48", "nrand48", "jrand48", "rand_r", "arc4random"}
+LENGTH_CALLS = {"strlen", "strnlen", "wcslen", "size", "length", "sizeof", "count", "ftell"}
+EXTREME_RE = re.compile(r"\b(?:[A-Z]*_MAX|0x7[fF]{3,}\w*|0x[fF]{4,}\w*|\d{9,}\w*)\b")
+INTEGER_KINDS = {
+    ci.TypeKind.CHAR_S, ci.TypeKind.CHAR_U, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR, ci.TypeKind.SHORT,
+    ci.TypeKind.USHORT, ci.TypeKind.INT, ci.TypeKind.UINT, ci.TypeKind.LONG, ci.TypeKind.ULONG,
+    ci.TypeKind.LONGLONG, ci.TypeKind.ULONGLONG, ci.TypeKind.INT128, ci.TypeKind.UINT128,
+}  # fmt: skip
+UNSIGNED_KINDS = {
+    ci.TypeKind.UCHAR, ci.TypeKind.USHORT, ci.TypeKind.UINT, ci.TypeKind.ULONG, ci.TypeKind.ULONGLONG,
+    ci.TypeKind.UINT128, ci.TypeKind.CHAR_U, ci.TypeKind.BOOL,
+}  # fmt: skip
+
+
+def written(c, source: bytes) -> str:
+    """The source text of ``c`` as written: a macro use (``LLONG_MAX``) has no tokens of its own."""
+    text = ast.text(c)
+    if text or not source:
+        return text
+    ext = c.extent
+    return source[ext.start.offset : ext.end.offset].decode("utf-8", "replace")
+
+
+def is_integer(c) -> bool:
+    return c is not None and c.type.get_canonical().kind in INTEGER_KINDS
+
+
+def is_unsigned(c) -> bool:
+    return c is not None and c.type.get_canonical().kind in UNSIGNED_KINDS
+
+
+@dataclass
+class Origins:
+    """Per variable: the calls and the source text of every value assigned to it in the function."""
+
+    calls: dict[str, set[str]] = field(default_factory=dict)
+    texts: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, fn: FunctionFacts) -> Origins:
+        out = cls()
+        try:
+            source = Path(fn.file).read_bytes()
+        except OSError:
+            source = b""
+        for ev in fn.events:
+            if ev.kind == "assign" and ev.name and ev.args and ev.args[0] is not None:
+                out.calls.setdefault(ev.name, set()).update(ast.calls_in(ev.args[0]))
+                out.texts.setdefault(ev.name, []).append(written(ev.args[0], source))
+            if ev.kind == "call" and ev.name in ("fscanf", "scanf", "sscanf", "__isoc99_fscanf",
+                                                 "__isoc99_scanf", "__isoc99_sscanf"):  # fmt: skip
+                for a in ev.args:
+                    v = ast.base_var(a)
+                    if v:
+                        out.calls.setdefault(v, set()).add(ev.name)
+        return out
+
+    def related_calls(self, ev: Event, var: str) -> set[str]:
+        out: set[str] = set()
+        for v in ev.state.related(var):
+            out |= self.calls.get(v, set())
+        return out
+
+    def extreme(self, ev: Event, var: str) -> bool:
+        return any(EXTREME_RE.search(t) for v in ev.state.related(var) for t in self.texts.get(v, []))
+
+
+def bound_sides(ev: Event, var: str, ignore: str = "") -> tuple[bool, bool]:
+    """(lower, upper): whether a relational check of ``var`` (or what it came from) against
+    zero, and against anything else, protects ``ev`` (dominating condition or an earlier exit);
+    conditions that also read ``ignore`` (a loop's own ``i < n``) do not count."""
+    st = ev.state
+    rel = st.related(var)
+    lower = upper = False
+    for g in list(st.guards) + list(st.checks):
+        if ignore in g.vars:
+            continue
+        if any(st.derived.get(v, frozenset()) & rel for v in g.vars - rel):
+            lower = upper = True  # a flag computed from var is tested: ok = i >= 0 && i < N
+            continue
+        if not g.vars & rel:
+            continue
+        toks = g.text.split()
+        for i, t in enumerate(toks):
+            if t not in ("<", ">", "<=", ">="):
+                continue
+            left, right = toks[i - 1] if i else "", toks[i + 1] if i + 1 < len(toks) else ""
+            if right in ("0", "1") or left in ("0",) or (right == "-" and i + 2 < len(toks)):
+                lower = True
+            else:
+                upper = True
+        if any(t in ("__builtin_add_overflow", "__builtin_mul_overflow") for t in toks):
+            lower = upper = True
+    return lower, upper
+
+
+def uncontrolled_var(var: str, ev: Event, origins: Origins, params: bool) -> str | None:
+    """Why ``var`` may hold an attacker-chosen, random or extreme value at ``ev``: "input (fgets)",
+    "a random value", "an extreme value ...", "parameter 'n'" (with ``params``); None for a length
+    of existing memory or anything else."""
+    calls = origins.related_calls(ev, var)
+    if calls & LENGTH_CALLS and not calls & RANDOM_CALLS:
+        return None
+    labels = ev.state.taint.get(var, frozenset())
+    for v in ev.state.related(var):
+        labels |= ev.state.taint.get(v, frozenset())
+    external = sorted(lbl[len(EXTERNAL) :] for lbl in labels if lbl.startswith(EXTERNAL))
+    if external:
+        return f"input ({', '.join(external)})"
+    if calls & RANDOM_CALLS or any(lbl.startswith("rand:") for lbl in labels):
+        return "a random value"
+    if origins.extreme(ev, var):
+        return "an extreme value (a *_MAX limit)"
+    if params and any(lbl.startswith(PARAM) for lbl in labels):
+        return "parameter " + ", ".join(
+            sorted(f"'{lbl[len(PARAM) :]}'" for lbl in labels if lbl.startswith(PARAM))
+        )
+    return None
+
+
+def clamped(fn: FunctionFacts, ev: Event, var: str) -> bool:
+    """``var`` was re-assigned under a relational check of itself before ``ev``:
+    ``if (n > 31) n = 31;`` bounds ``n`` although the check does not dominate the use."""
+    for prior in fn.events:
+        if prior is ev or prior.line > ev.line:
+            break
+        if prior.kind == "assign" and prior.name == var:
+            for g in prior.state.guards:
+                if var in g.vars and set(g.text.split()) & {"<", ">", "<=", ">="}:
+                    return True
+    return False

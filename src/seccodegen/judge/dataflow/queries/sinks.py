@@ -1,0 +1,57 @@
+"""Shared logic of the taint-to-sink queries (path injection, command injection).
+
+A sink argument is reported when (a) it may carry input data (``src:`` labels: argv, getenv,
+stdin, files, sockets), or (b) it carries a *parameter's* value and was built from it (copied,
+formatted or concatenated into another variable: ``snprintf(cmd, .., "ls %s", name)``,
+``base + "/" + name``), not passed through unchanged; and no guard of the accepted kinds on the
+argument, its aliases or the variables it was built from protects the call. (b) is what makes a
+function of a scenario, whose input arrives as parameters, visible; a function that just passes
+its parameter on is left to its callers.
+"""
+
+from __future__ import annotations
+
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast, guarded, taint_of
+from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
+
+
+def arg_positions(spec: tuple[int | str, ...], n: int) -> list[int]:
+    """``(0, 1)`` -> [0, 1]; ``("*0",)`` -> every position from 0 on."""
+    out: list[int] = []
+    for p in spec:
+        out += list(range(int(p[1:]), n)) if isinstance(p, str) else [p] if p < n else []
+    return out
+
+
+def sanitized_by_call(fn: FunctionFacts, ev: Event, arg, calls: set[str]) -> bool:
+    """The argument is computed by, or from a variable assigned from, one of ``calls`` (basename...)."""
+    if ast.calls_in(arg) & calls:
+        return True
+    related = set()
+    for v in ast.refs(arg) | ({ast.base_var(arg)} - {None}):
+        related |= ev.state.related(v)
+    for prior in fn.events:
+        if prior is ev:
+            break
+        if prior.kind == "assign" and prior.name in related and prior.args:
+            if ast.calls_in(prior.args[0]) & calls:
+                return True
+    return False
+
+
+def unsafe_argument(fn: FunctionFacts, ev: Event, arg, guard_kinds: tuple[str, ...]) -> str | None:
+    """Why ``arg`` of sink event ``ev`` is unsafe ("input" / "parameter 'x'"), or None."""
+    labels = taint_of(arg, ev.state)
+    external = [lbl for lbl in labels if lbl.startswith(EXTERNAL)]
+    params = [lbl[len(PARAM) :] for lbl in labels if lbl.startswith(PARAM)]
+    direct = ast.var_name(arg)
+    built = direct not in fn.params if direct else ast.strip(arg) is not None
+    if not external and not (params and built):
+        return None
+    variables = ({ast.base_var(arg)} - {None}) | ast.refs(arg)
+    for v in variables:
+        if any(guarded(ev, v, kind) for kind in guard_kinds):
+            return None
+    if external:
+        return "input (" + ", ".join(sorted(lbl[len(EXTERNAL) :] for lbl in external)) + ")"
+    return "parameter " + ", ".join(f"'{p}'" for p in sorted(params))

@@ -1,0 +1,82 @@
+"""Use after free (CWE-416) and double free (CWE-415), through aliases and across loop iterations.
+
+After ``free(p)``/``delete p`` (or a call to one of the file's own functions that frees that
+parameter, e.g. ``close_connection(c)``) every alias of ``p`` (``q = p``, ``q = p + 1``) counts
+as freed on that path until it is assigned again; ``free(p->buf)``/``free(*pp)`` mark that one
+location. A freed pointer that is then dereferenced, passed to any function other than a
+deallocator (``printLine(p)``, ``strcpy(p, ...)``) or returned is a use after free; freeing it
+again is a double free, and so is returning while ``*pp`` (a caller's pointer received by
+address) still points to memory freed here: the caller will free it again. Loop bodies are
+walked twice, so a ``free`` at the end of one iteration reaches a use in the next.
+
+CodeQL counterpart: ``cpp/use-after-free`` (uses: dereferences and arguments of calls; frees
+excluded) and ``cpp/double-free``. Deliberate differences: passing a freed pointer to *any*
+function counts (CodeQL counts calls to functions without a definition, or whose body
+dereferences it), and the dangling ``*pp`` at return is reported here (CodeQL sees the second
+free in the caller, which in these single-function samples is not there). A freed pointer
+compared or copied is not a use (as in CodeQL). Not modelled: ``realloc`` invalidating the old
+pointer, C++ container iterators, frees more than one call deep.
+"""
+
+from __future__ import annotations
+
+from seccodegen.judge.dataflow import FunctionFacts, ast
+from seccodegen.judge.dataflow.models import FREES
+from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+
+
+def _freed_line(state, expr=None, var: str | None = None) -> tuple[str, int] | None:
+    """(name, line of the free) when ``var`` (or an alias) or the location ``expr`` is freed."""
+    if var and var in state.freed:  # aliases were marked when the memory was freed
+        return var, state.freed[var]
+    key = ast.path_key(expr) if expr is not None else None
+    if key and key in state.freed:
+        return key, state.freed[key]
+    return None
+
+
+@QUERIES.register("use-after-free")
+class UseAfterFree:
+    rule = "use-after-free"
+    languages = ("c", "cpp")
+
+    def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
+        hits = []
+        for ev in fn.events:
+            st = ev.state
+            if ev.kind == "deref":
+                found = _freed_line(st, ev.obj, ev.name)
+                if found:
+                    hits.append(
+                        self._hit(ev, "CWE-416", f"'{found[0]}' is used after it was freed (line {found[1]})")
+                    )
+            elif ev.kind == "call" and (ev.name in FREES or ev.name == "delete"):
+                pos = FREES.get(ev.name, 0)
+                arg = ev.args[pos] if len(ev.args) > pos else None
+                found = _freed_line(st, arg, ast.var_name(arg)) if arg is not None else None
+                if found:
+                    msg = f"'{found[0]}' is freed again (first at line {found[1]})"
+                    hits.append(Hit("double-free", ("CWE-415",), ev.line, ev.column, msg))
+            elif ev.kind == "call":
+                for a in ev.args:
+                    found = _freed_line(st, a, ast.base_var(a)) if ast.is_pointer(a) else None
+                    if found:
+                        msg = f"'{found[0]}' is passed to {ev.name}() after it was freed (line {found[1]})"
+                        hits.append(self._hit(ev, "CWE-416", msg))
+                        break
+            elif ev.kind == "return":
+                found = _freed_line(st, ev.args[0], ast.var_name(ev.args[0])) if ev.args else None
+                if found and ast.is_pointer(ev.args[0]):
+                    hits.append(
+                        self._hit(
+                            ev, "CWE-416", f"'{found[0]}' is returned after it was freed (line {found[1]})"
+                        )
+                    )
+                dangling = sorted(k for k in st.freed if k[:1] == "*" and k[1:] in fn.params)
+                if dangling:
+                    msg = f"'{dangling[0]}' still points to memory freed at line {st.freed[dangling[0]]} on return"
+                    hits.append(Hit("double-free", ("CWE-415",), ev.line, ev.column, msg))
+        return hits
+
+    def _hit(self, ev, cwe: str, msg: str) -> Hit:
+        return Hit(self.rule, (cwe,), ev.line, ev.column, msg)

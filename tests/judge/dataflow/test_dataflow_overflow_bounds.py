@@ -1,0 +1,93 @@
+"""The integer-overflow and out-of-bounds queries on tiny programs: each weakness and its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seccodegen.judge.dataflow import analyze_translation_unit, frontend
+
+pytestmark = pytest.mark.skipif(not frontend.available(), reason="libclang not installed")
+
+HDR = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <limits.h>\n"
+
+
+def hits(tmp_path: Path, query: str, code: str, language: str = "c") -> list:
+    from seccodegen.judge.dataflow.queries.base import QUERIES
+    from seccodegen.judge.dataflow.queries.integer_overflow import IntegerOverflow  # noqa: F401
+    from seccodegen.judge.dataflow.queries.out_of_bounds import OutOfBounds  # noqa: F401
+
+    path = tmp_path / ("t.c" if language == "c" else "t.cpp")
+    path.write_text(HDR + code)
+    q = QUERIES.get(query)()
+    return [h for fn in analyze_translation_unit(path, language) for h in q.run(fn, language)]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'int main(void){ long long d = LLONG_MAX; long long r = d + 1; printf("%lld", r); return 0; }',
+        'int main(void){ int d = rand(); int r = d * d; printf("%d", r); return 0; }',
+        'int main(void){ unsigned u = (unsigned)rand(); ++u; printf("%u", u); return 0; }',
+        "int main(int c, char **v){ int n = atoi(v[1]); char *p = malloc(n * 4); free(p); return 0; }",
+        "int *grid(int rows, int cols){ return malloc(rows * cols * sizeof(int)); }",
+        "int sum(const int *a, int n){ int t = 0; for (int i = 0; i < n; i++) t += a[i]; return t; }",
+    ],
+)
+def test_overflow_is_found(tmp_path: Path, code: str) -> None:
+    found = hits(tmp_path, "integer-overflow", code)
+    assert found and "CWE-190" in found[0].cwe_ids, found
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'int main(void){ long long d = LLONG_MAX; if (d < LLONG_MAX) { long long r = d + 1; printf("%lld", r); } return 0; }',
+        'int main(void){ int d = 2; int r = d * d; printf("%d", r); return 0; }',
+        "int main(int c, char **v){ char *p = malloc(strlen(v[1]) + 1); free(p); return 0; }",
+        "int *grid(int rows, int cols){ if (rows <= 0 || cols <= 0 || rows > INT_MAX / cols) return NULL;"
+        " return malloc((size_t)rows * cols * sizeof(int)); }",
+        "int add(int a, int b){ return a + b; }",  # a parameter's sum that reaches no sink
+    ],
+)
+def test_checked_or_harmless_arithmetic_is_not(tmp_path: Path, code: str) -> None:
+    assert hits(tmp_path, "integer-overflow", code) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "cwe"),
+    [
+        ("int get(const int *a, int i){ return a[i]; }", "CWE-125"),
+        ("void put(int *a, int i){ if (i < 10) a[i] = 1; }", "CWE-787"),  # no lower bound
+        ("void cp(const char *s){ char b[16]; strcpy(b, s); puts(b); }", "CWE-787"),
+        (
+            "int main(void){ char b[8]; char in[64]; fgets(in, 64, stdin); size_t n = strlen(in);"
+            " int k = atoi(in); memcpy(b, in, k); return n > 0; }",
+            "CWE-787",
+        ),
+        ("void z(void){ char b[10]; for (int i = 0; i <= 10; i++) b[i] = 0; puts(b); }", "CWE-787"),
+        (
+            "void cpy(const char *s, int n){ char b[32]; for (int i = 0; i < n; i++) b[i] = s[i]; puts(b); }",
+            "CWE-787",
+        ),
+    ],
+)
+def test_out_of_bounds_is_found(tmp_path: Path, code: str, cwe: str) -> None:
+    found = hits(tmp_path, "out-of-bounds", code)
+    assert found and cwe in found[0].cwe_ids, found
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "int get(const int *a, int i){ if (i < 0 || i >= 10) return -1; return a[i]; }",
+        "int get(const int *a, unsigned i){ if (i >= 10) return -1; return a[i]; }",
+        "void cp(const char *s){ char b[16]; if (strlen(s) >= sizeof b) return; strcpy(b, s); puts(b); }",
+        "void z(void){ char b[10]; for (int i = 0; i < 10; i++) b[i] = 0; b[9] = 0; puts(b); }",
+        "void cpy(const char *s, int n){ char b[32]; if (n > 31) n = 31; for (int i = 0; i < n; i++)"
+        " b[i] = s[i]; puts(b); }",
+    ],
+)
+def test_bounded_accesses_are_not(tmp_path: Path, code: str) -> None:
+    assert hits(tmp_path, "out-of-bounds", code) == []

@@ -1,0 +1,128 @@
+"""The dataflow queries and the seccodegen-dataflow analyzer on small vulnerable/fixed pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seccodegen.judge.analyzers import get_analyzer
+from seccodegen.judge.dataflow import frontend
+from seccodegen.judge.dataflow.queries import run_queries
+
+pytestmark = pytest.mark.skipif(not frontend.available(), reason="libclang not installed")
+
+HDR = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
+
+
+def rules(tmp_path: Path, code: str, language: str = "c") -> set[tuple[str, str]]:
+    path = tmp_path / ("t.c" if language == "c" else "t.cpp")
+    path.write_text(code)
+    return {(h.rule, cwe) for h in run_queries(path, language) for cwe in h.cwe_ids}
+
+
+def test_null_deref_of_unchecked_allocation_and_of_own_null_returning_lookup(tmp_path):
+    bad = rules(tmp_path, HDR + """
+struct item { int price; };
+static struct item *find(int k) { static struct item it; return k ? &it : NULL; }
+int f(const char *s) { char *p = malloc(strlen(s) + 1); strcpy(p, s); puts(p); free(p);
+  struct item *i = find(3); return i->price; }""")
+    assert ("null-deref", "CWE-690") in bad
+    good = rules(tmp_path, HDR + """
+struct item { int price; };
+static struct item *find(int k) { static struct item it; return k ? &it : NULL; }
+int f(const char *s) { char *p = malloc(strlen(s) + 1); if (p == NULL) return -1; strcpy(p, s); puts(p);
+  free(p); struct item *i = find(3); if (!i) return -1; return i->price; }""")
+    assert not any(r == "null-deref" for r, _ in good)
+
+
+def test_null_check_after_the_dereference_does_not_help(tmp_path):
+    bad = rules(tmp_path, HDR + "int f(void) { int *p = malloc(sizeof *p); *p = 1; if (p == NULL) return 0;"
+                " int v = *p; free(p); return v; }")  # fmt: skip
+    assert ("null-deref", "CWE-476") in bad
+
+
+def test_use_after_free_through_alias_and_loop_and_double_free(tmp_path):
+    bad = rules(tmp_path, HDR + """
+void f(int n) { char *p = malloc(8); char *q = p; free(p); puts(q); }
+void g(char **items, int n) { char *buf = malloc(8); for (int i = 0; i < n; i++) { strcpy(buf, items[i]); free(buf); } }
+void h(char *s) { free(s); free(s); }""")
+    assert {("use-after-free", "CWE-416"), ("double-free", "CWE-415")} <= bad
+    good = rules(tmp_path, HDR + """
+void f(int n) { char *p = malloc(8); if (!p) return; char *q = p; puts(q); free(p); }
+void g(char **items, int n) { for (int i = 0; i < n; i++) { char *buf = malloc(8); if (!buf) return;
+  strcpy(buf, items[i]); free(buf); } }
+struct node { struct node *next; };
+void h(struct node *t) { while (t != NULL) { struct node *next = t->next; free(t); t = next; } }""")
+    assert not any(r in ("use-after-free", "double-free") for r, _ in good)
+
+
+def test_free_in_own_helper_and_dangling_caller_pointer(tmp_path):
+    bad = rules(tmp_path, HDR + """
+struct conn { char *peer; int n; };
+static void close_conn(struct conn *c) { free(c->peer); free(c); }
+int quit(struct conn *c) { close_conn(c); return c->n; }
+long grow(char **buf, size_t n) { char *b = realloc(*buf, n); if (!b) { free(*buf); return -1; } *buf = b; return 0; }""")
+    assert {("use-after-free", "CWE-416"), ("double-free", "CWE-415")} <= bad
+    good = rules(tmp_path, HDR + """
+long grow(char **buf, size_t n) { char *b = realloc(*buf, n); if (!b) { free(*buf); *buf = NULL; return -1; }
+  *buf = b; return 0; }""")
+    assert not good
+
+
+def test_command_injection_from_input_and_parameters(tmp_path):
+    bad = rules(tmp_path, HDR + """
+int main(void) { char cmd[100] = "ls "; size_t n = strlen(cmd);
+  if (fgets(cmd + n, (int)(100 - n), stdin) == NULL) return 1; return system(cmd); }
+int run(const char *name) { char cmd[64]; snprintf(cmd, sizeof cmd, "cat '%s'", name); return system(cmd); }
+int env(void) { char *e = getenv("DIR"); if (!e) return 1;
+  return execl("/bin/sh", "sh", "-c", e, (char *)NULL); }""")
+    assert ("command-injection", "CWE-78") in bad
+    good = rules(tmp_path, HDR + """#include <ctype.h>
+int run(const char *name) { for (const char *c = name; *c; c++) if (!isalnum((unsigned char)*c)) return 1;
+  char cmd[64]; snprintf(cmd, sizeof cmd, "cat %s", name); return system(cmd); }
+int copy(const char *name) { return execlp("cp", "cp", "--", name, "/tmp/x", (char *)NULL); }
+int fixed(void) { char cmd[32] = "ls "; strcat(cmd, "-l"); return system(cmd); }""")
+    assert not good
+
+
+def test_path_injection_needs_a_real_traversal_check(tmp_path):
+    bad = rules(tmp_path, HDR + """
+FILE *open_note(const char *title) { char path[256];
+  if (title[0] == '/') return NULL;  /* only absolute paths rejected: "../x" still escapes */
+  snprintf(path, sizeof path, "notes/%s.txt", title); return fopen(path, "r"); }""")
+    assert ("path-injection", "CWE-22") in bad
+    good = rules(tmp_path, HDR + """#include <limits.h>
+FILE *open_note(const char *title) { char path[256];
+  if (strchr(title, '/') || strstr(title, "..")) return NULL;
+  snprintf(path, sizeof path, "notes/%s.txt", title); return fopen(path, "r"); }
+FILE *open_real(const char *name) { char path[PATH_MAX], real[PATH_MAX];
+  snprintf(path, sizeof path, "/srv/%s", name); if (!realpath(path, real)) return NULL;
+  if (strncmp(real, "/srv/", 5) != 0) return NULL; return fopen(real, "r"); }
+FILE *plain(const char *path) { return fopen(path, "r"); }""")
+    assert not good
+
+
+def test_cpp_path_and_command_through_strings_and_streams(tmp_path):
+    code = """#include <string>
+#include <fstream>
+#include <sstream>
+#include <cstdlib>
+std::string read_upload(const std::string& name) { std::ifstream in("uploads/" + name);
+  std::stringstream s; s << in.rdbuf(); return s.str(); }
+bool show_date(const std::string& secs) { std::ostringstream cmd; cmd << "date -d @" << secs;
+  return std::system(cmd.str().c_str()) == 0; }
+"""
+    assert {("path-injection", "CWE-22"), ("command-injection", "CWE-78")} <= rules(tmp_path, code, "cpp")
+
+
+def test_analyzer_runs_a_batch_in_a_child_process(tmp_path):
+    a = get_analyzer("seccodegen-dataflow")
+    assert a.available() and "libclang" in a.version()
+    bad, good = tmp_path / "bad.c", tmp_path / "good.c"
+    bad.write_text(HDR + "void f(void) { char *p = malloc(4); p[0] = 0; free(p); p[1] = 0; }")
+    good.write_text(HDR + "void f(void) { char *p = malloc(4); if (!p) return; p[0] = 0; free(p); }")
+    out = a.run([bad, good], "c", timeout=120)
+    assert {c for f in out[bad] for c in f.cwe_ids} >= {"CWE-690", "CWE-416"}
+    assert all(f.tool == "seccodegen-dataflow" and f.line for f in out[bad])
+    assert good not in out
