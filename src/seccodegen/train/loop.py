@@ -36,7 +36,14 @@ from seccodegen.train.data import (
     load_records,
     resolve_data_files,
 )
-from seccodegen.train.distributed import ProcessLayout, init_layout, no_grad_sync, unwrap, wrap_for_processes
+from seccodegen.train.distributed import (
+    ProcessLayout,
+    init_layout,
+    no_grad_sync,
+    shutdown,
+    unwrap,
+    wrap_for_processes,
+)
 from seccodegen.train.methods import METHODS, Method
 from seccodegen.train.mixing import mix_examples
 from seccodegen.train.model_setup import count_parameters, export_trained, load_trainable_model
@@ -348,4 +355,7 @@ def run(cfg: TrainConfig, force: bool = False, on_step: Callable[[int, int], Non
                 "format": "peft-adapter" if method.is_adapter else "hf-checkpoint",
             }
         )
+    # every rank ends the process group before it exits (after a failure it does not: the other
+    # ranks may be inside a collective that never completes, and the process exits anyway)
+    shutdown(layout)
     return out
