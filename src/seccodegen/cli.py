@@ -12,6 +12,7 @@ import sys
 import typer
 
 from seccodegen import __version__
+from seccodegen.artifacts import UpToDate
 from seccodegen.errors import SeccodegenError
 
 # Order is the order shown in --help. Each module defines ``register(app: typer.Typer)``.
@@ -57,6 +58,9 @@ for _module in STAGE_CLIS:
 def main() -> None:
     try:
         app()
+    except UpToDate as exc:  # like make: a rerun of finished work is not an error
+        print(f"nothing to do: {exc}", file=sys.stderr)
+        sys.exit(0)
     except SeccodegenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
