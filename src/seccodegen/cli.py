@@ -56,6 +56,9 @@ for _module in STAGE_CLIS:
 
 
 def main() -> None:
+    from seccodegen.progress import quiet_third_party_bars
+
+    quiet_third_party_bars()  # one progress display per run: ours
     try:
         app()
     except UpToDate as exc:  # like make: a rerun of finished work is not an error
