@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from seccodegen import __version__
+from seccodegen import __version__, interrupt
 from seccodegen.artifacts import UpToDate
 from seccodegen.errors import SeccodegenError
 
@@ -59,6 +59,7 @@ def main() -> None:
     from seccodegen.progress import quiet_third_party_bars
 
     quiet_third_party_bars()  # one progress display per run: ours
+    interrupt.install()
     try:
         app()
     except UpToDate as exc:  # like make: a rerun of finished work is not an error
@@ -68,8 +69,11 @@ def main() -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("interrupted: finished results are kept; rerun the same command to resume", file=sys.stderr)
-        sys.exit(130)
+        interrupt.finish()  # finished work is on disk; worker threads are not waited for
+    except SystemExit:
+        if interrupt.stopping():  # typer turns Ctrl-C into exit code 130: same ending
+            interrupt.finish()
+        raise
 
 
 if __name__ == "__main__":

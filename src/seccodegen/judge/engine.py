@@ -21,12 +21,13 @@ import subprocess
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from seccodegen.findings import Finding
+from seccodegen.interrupt import stoppable_pool
 from seccodegen.judge import cwe_map
 from seccodegen.judge.analyzers import ANALYZERS, AnalyzerCrash, get_analyzer
 from seccodegen.judge.analyzers.base import files_hash
@@ -104,7 +105,7 @@ def _run_tasks(
     # semgrep batches are the longest single tasks: start them first
     tasks = sorted(tasks, key=lambda t: -t[2])
     total_units = sum(t[2] for t in tasks)
-    with progress_bar(label, total_units or None, unit) as advance, ThreadPoolExecutor(jobs) as pool:
+    with progress_bar(label, total_units or None, unit) as advance, stoppable_pool(jobs) as pool:
         futures = {pool.submit(work): (done, n) for work, done, n in tasks}
         for fut in as_completed(futures):
             done, n = futures[fut]
@@ -243,7 +244,7 @@ def _run_tests(
             todo.append((key, tkey))
     if not todo:
         return
-    with progress_bar("judge: unit tests", len(todo), "programs") as advance, ThreadPoolExecutor(cfg.n_jobs) as pool:
+    with progress_bar("judge: unit tests", len(todo), "programs") as advance, stoppable_pool(cfg.n_jobs) as pool:
         futures = {
             pool.submit(run_scenario_tests, unique[k].scenario, unique[k].code): (k, t) for k, t in todo
         }
