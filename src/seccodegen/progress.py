@@ -44,7 +44,7 @@ def progress_enabled() -> bool:
 
 def quiet_third_party_bars() -> None:
     """Hugging Face and tqdm bars off (unless the user set these variables)."""
-    for key in ("HF_HUB_DISABLE_PROGRESS_BARS", "TQDM_DISABLE", "TRANSFORMERS_NO_ADVISORY_WARNINGS"):
+    for key in ("HF_HUB_DISABLE_PROGRESS_BARS", "TQDM_DISABLE"):
         os.environ.setdefault(key, "1")
 
 
