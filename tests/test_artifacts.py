@@ -1,8 +1,10 @@
 import json
+import subprocess
+import sys
 
 import pytest
 
-from seccodegen.artifacts import is_finished, open_artifact
+from seccodegen.artifacts import UpToDate, is_finished, open_artifact
 from seccodegen.errors import ArtifactError, InputError
 from seccodegen.records import BadLine, JsonlAppender, content_hash, read_jsonl, write_jsonl
 
@@ -20,8 +22,10 @@ def test_manifest_lifecycle(tmp_path):
         open_artifact(out, "judge", {"a": 2})
     again.finish({"results.jsonl": 3})
     assert is_finished(out)
-    with pytest.raises(ArtifactError, match="--force"):
+    with pytest.raises(UpToDate, match="same config and inputs"):
         open_artifact(out, "judge", {"a": 1})
+    with pytest.raises(ArtifactError, match="another config; pass --force"):
+        open_artifact(out, "judge", {"a": 3})
     fresh = open_artifact(out, "judge", {"a": 2}, force=True)
     assert not fresh.resumed and not is_finished(out)
     with pytest.raises(ArtifactError, match="not 'sample'"):
@@ -47,3 +51,49 @@ def test_appender_cuts_torn_line(tmp_path):
         app.write({"a": 2})
     assert read_jsonl(p) == [{"a": 1}, {"a": 2}]
     assert content_hash("x") == content_hash("x") != content_hash("y")
+
+
+def _manifest_of_process(out, pid):
+    data = json.loads((out / "manifest.json").read_text())
+    data.update(pid=pid, pid_start=None)
+    (out / "manifest.json").write_text(json.dumps(data))
+
+
+def test_stale_running_manifest_of_a_dead_process_is_taken_over(tmp_path, capsys):
+    out = tmp_path / "art"
+    open_artifact(out, "sample", {"a": 1})
+    (out / "partial.jsonl").write_text("{}\n")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _manifest_of_process(out, dead.pid)  # a failed start: "running", written by a process now gone
+    art = open_artifact(out, "sample", {"a": 2})  # the corrected rerun
+    assert not art.resumed and not (out / "partial.jsonl").exists()
+    assert "taking over" in capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "running" and manifest["config"] == {"a": 2}
+
+
+def test_running_manifest_of_a_live_process_is_refused(tmp_path):
+    out = tmp_path / "art"
+    open_artifact(out, "sample", {"a": 1})
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _manifest_of_process(out, live.pid)
+        with pytest.raises(ArtifactError, match=f"being written by process {live.pid}"):
+            open_artifact(out, "sample", {"a": 1})
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_cli_rerun_of_finished_work_is_a_no_op_with_a_message(tmp_path):
+    from seccodegen.dataset import DEMO_COMMITS
+
+    cmd = [sys.executable, "-m", "seccodegen", "dataset", "build",
+           "--source", f"vulnfix-jsonl:{DEMO_COMMITS}", "--out", str(tmp_path / "ds")]  # fmt: skip
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    before = (tmp_path / "ds" / "manifest.json").read_text()
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "nothing to do" in again.stderr and "--force" in again.stderr
+    assert (tmp_path / "ds" / "manifest.json").read_text() == before

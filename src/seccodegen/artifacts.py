@@ -3,10 +3,16 @@
 A stage calls :func:`open_artifact` before writing. The manifest's ``status`` is ``running``
 while the stage works and ``finished`` once :meth:`Artifact.finish` ran. Rules:
 
-* finished + no ``force``  -> :class:`ArtifactError` (refuse to overwrite finished results);
+* finished, same config and inputs, no ``force`` -> :class:`UpToDate` (nothing to do, like make);
+* finished, other config or inputs, no ``force``  -> :class:`ArtifactError` (finished results are kept);
 * finished + ``force``     -> the directory is emptied and the stage starts over;
-* running (a partial run)  -> resumed if the config hash matches, else an error that says so;
+* running, its process alive on this host -> :class:`ArtifactError` (two writers would mix records);
+* running (a partial run)  -> resumed if the config hash matches; with another config it is
+  started over when its process is gone from this host (a stale manifest of a failed start),
+  else an error that says so;
 * missing                  -> created.
+
+The manifest records the writing process (``pid``, ``pid_start``, ``host``) to tell the cases apart.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +34,38 @@ from seccodegen.config import config_hash, config_to_dict
 from seccodegen.errors import ArtifactError
 
 MANIFEST = "manifest.json"
+
+
+class UpToDate(ArtifactError):  # noqa: N818 (a state, not a failure: the CLI exits 0)
+    """The artifact is finished with the same config and inputs: nothing to do."""
+
+
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc), so a reused pid is not taken
+    for the process that wrote a manifest; None where /proc is not there."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def writer_alive(manifest: dict[str, Any]) -> bool | None:
+    """Is the process that wrote ``manifest`` still running? None: cannot tell (another host, or
+    a manifest without a pid, or this very process reopening its own artifact)."""
+    pid, host = manifest.get("pid"), manifest.get("host")
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return None
+    if pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    started = manifest.get("pid_start")
+    return started is None or _process_start(pid) in (None, started)
 
 
 def now_iso() -> str:
@@ -115,6 +155,9 @@ class Artifact:
             "started": self.started,
             "finished": now_iso() if status == "finished" else None,
             "outputs": outputs or {},
+            "pid": os.getpid(),
+            "pid_start": _process_start(os.getpid()),
+            "host": socket.gethostname(),
             **self.extra,
         }
 
@@ -151,11 +194,26 @@ def open_artifact(
             raise ArtifactError(
                 f"{p} holds a {existing.get('stage')!r} artifact, not {stage!r}; choose another --out"
             )
-        if existing.get("status") == "finished" and not force:
-            raise ArtifactError(f"{p} is already finished; pass --force to overwrite it")
+        finished = existing.get("status") == "finished"
+        same_config = existing.get("config_hash") == chash
+        alive = None if finished else writer_alive(existing)
+        if alive:
+            raise ArtifactError(
+                f"{p} is being written by process {existing.get('pid')} on this host; wait for it, "
+                "or stop it and rerun (the rerun resumes)"
+            )
+        if finished and not force:
+            if same_config and existing.get("inputs") == hashed_inputs:
+                raise UpToDate(f"{p} is finished with the same config and inputs (--force redoes it)")
+            what = "config" if not same_config else "inputs"
+            raise ArtifactError(f"{p} is finished with another {what}; pass --force to redo it, or choose another --out")
         if force:
             shutil.rmtree(p)
-        elif existing.get("config_hash") != chash:
+        elif not same_config and alive is False:
+            print(f"{p}: taking over a partial run whose process ({existing.get('pid')}) is gone; "
+                  "its config differs, so it starts over", file=sys.stderr)
+            shutil.rmtree(p)
+        elif not same_config:
             raise ArtifactError(
                 f"{p} holds a partial run with a different config; pass --force to restart it"
             )

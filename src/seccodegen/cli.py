@@ -11,7 +11,8 @@ import sys
 
 import typer
 
-from seccodegen import __version__
+from seccodegen import __version__, interrupt
+from seccodegen.artifacts import UpToDate
 from seccodegen.errors import SeccodegenError
 
 # Order is the order shown in --help. Each module defines ``register(app: typer.Typer)``.
@@ -55,14 +56,24 @@ for _module in STAGE_CLIS:
 
 
 def main() -> None:
+    from seccodegen.progress import quiet_third_party_bars
+
+    quiet_third_party_bars()  # one progress display per run: ours
+    interrupt.install()
     try:
         app()
+    except UpToDate as exc:  # like make: a rerun of finished work is not an error
+        print(f"nothing to do: {exc}", file=sys.stderr)
+        sys.exit(0)
     except SeccodegenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("interrupted: finished results are kept; rerun the same command to resume", file=sys.stderr)
-        sys.exit(130)
+        interrupt.finish()  # finished work is on disk; worker threads are not waited for
+    except SystemExit:
+        if interrupt.stopping():  # typer turns Ctrl-C into exit code 130: same ending
+            interrupt.finish()
+        raise
 
 
 if __name__ == "__main__":

@@ -16,13 +16,14 @@ models: [{{name: tiny, model: "builtin:tiny-random"}}]
 methods: [base, lora]
 granularities: [block, function]
 prompt_styles: [baseline, generic]
-dataset: {{sources: [{{format: vulnfix-jsonl, path: data.jsonl}}]}}
+dataset: {{sources: [{{format: vulnfix-jsonl, path: {data}}}]}}
 """
 
 
 def write(tmp_path, text=EXPERIMENT):
     p = tmp_path / "exp.yaml"
-    p.write_text(text.format(out=tmp_path / "runs"))
+    (tmp_path / "data.jsonl").touch()  # run checks that inputs exist before anything runs
+    p.write_text(text.format(out=tmp_path / "runs", data=tmp_path / "data.jsonl"))
     return p
 
 
@@ -151,3 +152,29 @@ def test_shards_split_the_grid_into_whole_units(tmp_path):
     assert parse_shard("1/3") == (1, 3) and parse_shard("") is None
     with pytest.raises(Exception, match="write I/N"):
         parse_shard("3/3")
+
+
+def test_dry_run_checks_every_step_config_input_and_model_first(tmp_path):
+    """A nested typo, a missing input or a missing model is one line naming the file and the key,
+    before any step runs (not when the first training step starts after sampling)."""
+
+    def dry(text):  # the message `seccodegen` prints as "error: ..." (CliRunner skips main())
+        res = CliRunner().invoke(app, ["run", str(write(tmp_path, text)), "--dry-run"])
+        assert isinstance(res.exception, ConfigError), res.output
+        message = str(res.exception)
+        assert "\n" not in message and "exp.yaml" in message
+        return message
+
+    assert "'train.max_stepz'" in dry(EXPERIMENT + "train: {{max_stepz: 2}}\n")
+    assert "'sample.temperature'" in dry(EXPERIMENT + "sample: {{temperature: hot}}\n")
+    message = dry(EXPERIMENT.replace("path: {data}", "path: {out}/nowhere.jsonl"))
+    assert "dataset.sources[0].path" in message and "nowhere.jsonl does not exist" in message
+    assert "no-suite does not exist" in dry(EXPERIMENT + "suites: [{out}/no-suite]\n")
+    message = dry(EXPERIMENT.replace('"builtin:tiny-random"', "{out}/no-model.gguf"))
+    assert "model tiny" in message and "no-model.gguf" in message
+    assert not (tmp_path / "runs").exists()  # nothing ran
+
+
+def test_shard_help_shows_a_single_percent_sign():
+    res = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0 and "k % N == I" in res.output and "%%" not in res.output

@@ -101,7 +101,7 @@ class _Killed(RuntimeError):
 
 
 def test_killed_run_resumes_without_lost_or_duplicate_samples(
-    tiny_model_dir: Path, tmp_path: Path, engine
+    tiny_model_dir: Path, tmp_path: Path, engine, capsys
 ) -> None:
     small = {"n": 3, "batch_size": 3, "max_new_tokens": 8}
     full = read_jsonl(
@@ -120,7 +120,9 @@ def test_killed_run_resumes_without_lost_or_duplicate_samples(
     # a torn last line, as a kill in the middle of a write leaves it
     with open(tmp_path / "resumed" / "samples.jsonl", "a") as fh:
         fh.write('{"id": "torn')
+    capsys.readouterr()
     resumed = read_jsonl(run(cfg, engine=engine) / "samples.jsonl")
+    assert f"sample: resuming: {len(partial)} of {len(full)} samples done" in capsys.readouterr().err
     ids = [r["id"] for r in resumed]
     assert len(ids) == len(set(ids)) == len(full)
     def key(r):
@@ -190,3 +192,24 @@ def test_cli_smoke(tiny_model_dir: Path, tmp_path: Path) -> None:
     assert json.loads((out / "manifest.json").read_text())["stage"] == "sample"
     assert CliRunner().invoke(app, args).exit_code != 0  # finished: needs --force
     assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
+
+
+def test_samples_reach_the_file_in_batches_of_bounded_time(tiny_model_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """With a large default batch, records still reach samples.jsonl every ~FLUSH_EVERY_S seconds."""
+    import time
+
+    from seccodegen.sample import stage
+    from seccodegen.sample.engine import Completion
+
+    class Slow:  # 20 ms per generated sequence
+        tokenizer = None
+
+        def generate(self, prompts, n, *args, **kwargs):
+            time.sleep(0.02 * n * len(prompts))
+            return [[Completion("    x();\n}\n", "stop", 3, 9)] * n for _ in prompts]
+
+    monkeypatch.setattr(stage, "FLUSH_EVERY_S", 0.05)  # stands for 30 s: ~2 sequences per batch
+    cfg = _config(tiny_model_dir, tmp_path / "timed", n=2, batch_size=256)
+    on_disk = []
+    run(cfg, engine=Slow(), on_batch=lambda k: on_disk.append(len(read_jsonl(tmp_path / "timed" / "samples.jsonl"))))
+    assert len(on_disk) > 2 and on_disk[0] == 2 and on_disk == sorted(on_disk)  # written batch by batch

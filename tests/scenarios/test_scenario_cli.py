@@ -54,3 +54,15 @@ def test_list_of_builtin_suite_and_unknown_show() -> None:
     assert {r["language"] for r in json.loads(listed.stdout)} <= {"c", "cpp", "python", "java"}
     missing = runner.invoke(app, ["scenarios", "show", "c/cwe-1/nothing"])
     assert missing.exit_code != 0
+
+
+def test_list_keeps_square_brackets_in_descriptions(tmp_path: Path) -> None:
+    suite = tmp_path / "suite"
+    shutil.copytree(FIXTURES / "valid", suite)
+    yaml_file = suite / "copy-name.yaml"
+    yaml_file.write_text(
+        yaml_file.read_text().replace("and greet it.", "and greet it as [nick] [bold]x[/bold].")
+    )
+    listed = CliRunner().invoke(app, ["scenarios", "list", "--scenarios", str(suite)])
+    assert listed.exit_code == 0, listed.output
+    assert "[nick]" in listed.stdout and "[bold]x[/bold]" in listed.stdout

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 import torch
 from safetensors.torch import load_file
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_two_process_ddp_matches_one_process_with_the_same_global_batch(
@@ -53,8 +46,7 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(
         "torch.distributed.run",
         "--nproc_per_node",
         "2",
-        "--master_port",
-        str(_free_port()),
+        "--standalone",  # torchrun binds a free port itself: no race for a port picked in advance
         "-m",
         "seccodegen.cli",
         "train",
@@ -64,7 +56,7 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(
         "--set",
         "batch_size=1",
     ]
-    proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     manifest = json.loads((out2 / "manifest.json").read_text())
     assert manifest["status"] == "finished" and manifest["outputs"]["world_size"] == 2
@@ -103,11 +95,10 @@ def test_two_process_fsdp_full_fine_tune_matches_one_process(tiny_model_dir, dat
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "SECCODEGEN_PROGRESS": "0"}
     out2 = tmp_path / "fsdp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-           str(_free_port()), "-m", "seccodegen.cli", "train", "--model", str(tiny_model_dir), "--data",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone", "-m", "seccodegen.cli", "train", "--model", str(tiny_model_dir), "--data",
            str(dataset_dir), "--method", "full", "--out", str(out2), "--set", "max_seq_len=64", "--set",
            "max_steps=3", "--set", "batch_size=1", "--set", "save_every=2", "--set", "lr=1e-3"]  # fmt: skip
-    proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out1 = run(TrainConfig(model=str(tiny_model_dir), data=str(dataset_dir), out=str(tmp_path / "one"),
                            method="full", max_seq_len=64, max_steps=3, batch_size=2, lr=1e-3))  # fmt: skip

@@ -15,10 +15,10 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from seccodegen.interrupt import stoppable_pool
 from seccodegen.records import content_hash
 from seccodegen.sandbox import COMPILER_MEMORY_MB, SandboxLimits, run_sandboxed, run_tool_sandboxed
 
@@ -97,7 +97,7 @@ def execute_all(
     cache = {} if cache is None else cache
     keys = [content_hash(p) for p in programs]
     todo = {k: p for k, p in zip(keys, programs) if k not in cache}
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+    with stoppable_pool(jobs or os.cpu_count() or 1) as pool:
         futures = {k: pool.submit(run_program, p, limits) for k, p in todo.items()}
         for k, fut in futures.items():
             cache[k] = fut.result()

@@ -22,12 +22,13 @@ import subprocess
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from seccodegen.findings import Finding
+from seccodegen.interrupt import stoppable_pool
 from seccodegen.judge import cwe_map
 from seccodegen.judge.analyzers import ANALYZERS, AnalyzerCrash, get_analyzer
 from seccodegen.judge.analyzers.base import files_hash
@@ -103,12 +104,14 @@ def _tests_summary(outcome: Any) -> dict[str, Any]:
     }
 
 
-def _run_tasks(tasks: list[tuple[Callable[[], Any], Callable[[Any], None], int]], label: str, jobs: int) -> None:
+def _run_tasks(
+    tasks: list[tuple[Callable[[], Any], Callable[[Any], None], int]], label: str, jobs: int, unit: str = ""
+) -> None:
     """Run (work, on_done, n_items) tasks on a thread pool, longest first, with one progress bar."""
     # semgrep batches are the longest single tasks: start them first
     tasks = sorted(tasks, key=lambda t: -t[2])
     total_units = sum(t[2] for t in tasks)
-    with progress_bar(label, total_units or None) as advance, ThreadPoolExecutor(jobs) as pool:
+    with progress_bar(label, total_units or None, unit) as advance, stoppable_pool(jobs) as pool:
         futures = {pool.submit(work): (done, n) for work, done, n in tasks}
         for fut in as_completed(futures):
             done, n = futures[fut]
@@ -174,7 +177,7 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
 
             tasks.append((work, done, 1))
         if not cfg.analyze_invalid:  # compile everything first, then analyze the valid programs only
-            _run_tasks(tasks, "compile", cfg.n_jobs)
+            _run_tasks(tasks, "judge: compile", cfg.n_jobs, "programs")
             tasks = []
 
         # --- analyzers: batches per (analyzer, language, flags) -------------------------------
@@ -226,7 +229,8 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
 
                     tasks.append((work, done, len(batch)))
 
-        _run_tasks(tasks, "judge", cfg.n_jobs)
+        label = "judge: compile + analyze" if cfg.analyze_invalid else "judge: analyze"
+        _run_tasks(tasks, label, cfg.n_jobs, "analyzer runs (program x analyzer)")
 
         # --- correctness (needs validity first) -----------------------------------------------
         if cfg.allow_exec:
@@ -269,7 +273,7 @@ def _run_tests(
     if not todo:
         return
     runner = {"tests": run_scenario_tests, "security": run_security_tests}
-    with progress_bar("tests", len(todo)) as advance, ThreadPoolExecutor(cfg.n_jobs) as pool:
+    with progress_bar("judge: unit and security tests", len(todo), "programs") as advance, stoppable_pool(cfg.n_jobs) as pool:
         futures = {
             pool.submit(runner[kind], unique[k].scenario, unique[k].code): (kind, k, c) for kind, k, c in todo
         }

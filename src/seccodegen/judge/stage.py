@@ -141,6 +141,8 @@ def run(cfg: JudgeConfig, force: bool = False) -> Path:
     )
     bad: list[BadLine] = []
     numbered = _read_numbered(samples, bad)
+    if art.resumed:  # the verdicts of finished programs are cached: only the rest is judged again
+        print(f"judge: resuming: {len(numbered)} samples; finished programs come from the cache", file=sys.stderr)
     scenarios = _scenarios([r for _, r in numbered], cfg)
     good: list[tuple[dict[str, Any], JudgeItem]] = []
     for lineno, rec in numbered:

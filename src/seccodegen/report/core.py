@@ -12,6 +12,7 @@ from seccodegen.errors import InputError
 from seccodegen.records import read_jsonl
 from seccodegen.report import tables
 from seccodegen.report.coverage import coverage_section
+from seccodegen.report.coords import expand_model_column
 from seccodegen.report.plots import plot_cwe_secure
 from seccodegen.report.render import Section, render_html, render_markdown
 
@@ -57,7 +58,10 @@ def load_inputs(cfg: ReportConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     results = _find(src, RESULTS_NAMES)
     if results is None:
         raise InputError(f"{src}: no results table found (expected one of {', '.join(RESULTS_NAMES)})")
-    samples = tables.normalise(read_table(results))
+    raw = read_table(results)
+    if raw.empty:
+        raise InputError(f"{results}: the results table is empty (no judged samples yet); judge some samples first")
+    samples = tables.normalise(expand_model_column(raw))
     missing = {"language", "cwe"} - set(samples.columns)
     if missing:
         raise InputError(f"{results}: results table lacks column(s) {sorted(missing)}")
@@ -68,10 +72,10 @@ def load_inputs(cfg: ReportConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def build_sections(samples: pd.DataFrame, humaneval: pd.DataFrame, out: Path, plots: bool) -> list[Section]:
     sections: list[Section] = []
-    groups = [("C and C++ (Tables 3 and 6)", ["c", "cpp"]), ("Python and Java (Table 11)", ["python", "java"])]
-    for title, langs in groups:
+    for langs in (["c", "cpp"], ["python", "java"]):
         t = tables.study_table(samples, langs)
         if not t.empty:
+            title = tables.languages_heading(samples, langs)
             sections.append(
                 Section(
                     title,
@@ -119,7 +123,15 @@ def build_sections(samples: pd.DataFrame, humaneval: pd.DataFrame, out: Path, pl
     cwe = tables.cwe_table(samples)
     cwe.to_csv(out / "tables" / "per_cwe.csv", index=False)
     images = plot_cwe_secure(cwe, out) if plots else []
-    sections.append(Section("Secure ratio per CWE (Figure 7)", "", _fmt(cwe), images))
+    sections.append(
+        Section(
+            "Secure ratio per CWE (Figure 7)",
+            "One row per grid cell, language and CWE; valid = k/n of all samples; secure = k/n of the "
+            "decided valid samples with its 95% Wilson interval. All counts: tables/per_cwe.csv.",
+            tables.compact_cwe_table(cwe),
+            images,
+        )
+    )
     return sections
 
 

@@ -146,6 +146,39 @@ def oracle_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+LANGUAGE_NAMES = {"c": "C", "cpp": "C++", "python": "Python", "java": "Java"}
+STUDY_TABLES = {"c": "Table 3", "cpp": "Table 6", "python": "Table 11", "java": "Table 11"}
+
+
+def languages_heading(df: pd.DataFrame, languages: list[str]) -> str:
+    """E.g. ``C and C++ (Tables 3 and 6)``, naming only the languages the table holds."""
+    present = [lang for lang in languages if (df["language"] == lang).any()]
+    names = " and ".join(LANGUAGE_NAMES.get(lang, lang) for lang in present)
+    numbers = list(dict.fromkeys(STUDY_TABLES.get(lang, "") for lang in present))
+    if len(numbers) == 1:
+        return f"{names} ({numbers[0]})"
+    return f"{names} (Tables {' and '.join(n.removeprefix('Table ') for n in numbers)})"
+
+
+def compact_cwe_table(cwe: pd.DataFrame) -> pd.DataFrame:
+    """The per-CWE table for reading (about 1,000 px wide, not 17 columns): the grid coordinates
+    that vary joined into one ``cell`` label, then language, CWE, valid and secure as k/n."""
+    if cwe.empty:
+        return cwe
+    varying = [c for c in COORDS if cwe[c].nunique() > 1] or ["model"]
+    rows = []
+    for r in cwe.itertuples(index=False):
+        row = r._asdict()
+        rows.append({
+            "cell": "/".join(str(row[c]) for c in varying),
+            "language": row["language"],
+            "cwe": row["cwe"],
+            "valid": f"{row['valid']}/{row['total']}",
+            "secure (95% CI)": Ratio(int(row["secure"]), int(row["decided"])).fmt(),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def cwe_table(df: pd.DataFrame) -> pd.DataFrame:
     """Secure ratio per CWE and grid cell (the data behind the per-CWE plots)."""
     return ratio_rows(df, COORDS + ["language", "cwe"])

@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
             "no report (split a grid over processes or machines)"
         ),
         shard: str = typer.Option(
-            "", "--shard", help="I/N: only work unit k with k %% N == I (units: each training step with its "
+            "", "--shard", help="I/N: only work unit k with k % N == I (units: each training step with its "
             "samples, judges and HumanEval; each model's pretrained cells); run N of these side by side"
         ),
         report_only: bool = typer.Option(
@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
         outcome = run(
             load_experiment(experiment, overrides), dry_run=dry_run, force=force,
             models=names(models), stages=names(stages), report_only=report_only, shard=parse_shard(shard),
+            source=experiment,
         )  # fmt: skip
         if (stages or shard) and not dry_run:
             typer.echo(f"waiting: {len(outcome.waiting)} steps (their inputs are not finished yet)")

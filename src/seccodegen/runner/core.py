@@ -13,6 +13,7 @@ from seccodegen.errors import SeccodegenError
 from seccodegen.runner.execute import execute, write_results
 from seccodegen.runner.experiment import Experiment
 from seccodegen.runner.plan import STAGE_ORDER, Plan, Step, build_plan, describe
+from seccodegen.runner.validate import check_plan
 
 
 @dataclass(frozen=True)
@@ -80,15 +81,20 @@ def run(
     stages: tuple[str, ...] = (),
     report_only: bool = False,
     shard: tuple[int, int] | None = None,
+    source: str = "<experiment>",
 ) -> RunOutcome:
     """Run the grid (or the steps of some ``models`` and ``stages`` of it) and, unless narrowed
     to some stages, gather the results and build the report. ``report_only`` runs nothing: it
-    reports the cells that are finished (e.g. a grid run elsewhere) and names the others."""
+    reports the cells that are finished (e.g. a grid run elsewhere) and names the others.
+    ``source`` (the experiment file) names where a config problem is; every step's config,
+    input path and model is checked before anything runs."""
     from seccodegen.report.core import ReportConfig
     from seccodegen.report.core import run as build_report
 
     console = console or Console(stderr=True)
     plan = build_plan(select(exp, models, stages))
+    if not report_only:
+        check_plan(plan, source, stages)
     if dry_run:
         print_plan(plan, Console())
         return RunOutcome(plan, None, None)

@@ -15,7 +15,7 @@ Example (configs/quick.yaml)::
     tuned_prompt_styles: [baseline]                # for fine-tuned models (the study)
     suites: [builtin]                 # scenario directories; 'builtin' = the shipped suite
     languages: [c, cpp]
-    dataset: {sources: [{format: vulnfix-jsonl, path: ../shared/data/vulnfix/commits.jsonl.gz}]}
+    dataset: {sources: [{format: vulnfix-jsonl, path: src/seccodegen/dataset/demo_data/commits.jsonl}]}
     train: {max_steps: 200}           # fields of the train stage's config, shared by every cell
     sample: {n: 30, temperature: 0.8, top_p: 0.9, max_new_tokens: 100}
     judge: {}

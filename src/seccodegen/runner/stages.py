@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seccodegen.config import deep_merge, load_config
+from seccodegen.config import build_config, deep_merge
 from seccodegen.registry import Registry
 from seccodegen.runner.experiment import Experiment
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from seccodegen.runner.plan import Step
 
 STAGE_RUNNERS: Registry = Registry("runner stage")
+STAGE_CONFIGS: Registry = Registry("runner stage config")  # step -> the stage's config object
 
 
 def model_available(spec: str) -> bool:
@@ -83,23 +84,28 @@ def dataset_data_path(dataset_dir: Path, granularity: str, size: str) -> str:
     return str(dataset_dir / sub / "train.jsonl")
 
 
-@STAGE_RUNNERS.register("dataset")
-def run_dataset(step: Step, force: bool) -> None:
-    from seccodegen.dataset.build import DatasetConfig, run
+def _build(cls: type, step: Step, values: dict[str, Any], source: str) -> Any:
+    """The stage's config from a step; errors name ``source`` (the experiment file) and the key
+    under the experiment's section for that stage, e.g. ``train.max_stepz``."""
+    data = {k: v for k, v in values.items() if v is not None}
+    return build_config(cls, data, source=source, prefix=f"{step.stage}.")
 
-    cfg = load_config(DatasetConfig, None, base={**step.settings, "out": str(step.path)})
-    run(cfg, force=force)
+
+@STAGE_CONFIGS.register("dataset")
+def dataset_config(step: Step, source: str = "<experiment>") -> Any:
+    from seccodegen.dataset.build import DatasetConfig
+
+    return _build(DatasetConfig, step, {**step.settings, "out": str(step.path)}, source)
 
 
-@STAGE_RUNNERS.register("train")
-def run_train(step: Step, force: bool) -> None:
-    from seccodegen.train import TrainConfig, run
+@STAGE_CONFIGS.register("train")
+def train_config(step: Step, source: str = "<experiment>") -> Any:
+    from seccodegen.train import TrainConfig
 
     settings = dict(step.settings)
     size = settings.pop("size")
-    data = dataset_data_path(step.deps[0].path, settings["granularity"], size)
-    cfg = load_config(TrainConfig, None, base={**settings, "data": data, "out": str(step.path)})
-    run(cfg, force=force)
+    data = dataset_data_path(step.deps[0].path, settings.get("granularity", "block"), size)
+    return _build(TrainConfig, step, {**settings, "data": data, "out": str(step.path)}, source)
 
 
 def _model_and_adapter(step: Step) -> tuple[str, str | None]:
@@ -113,28 +119,63 @@ def _model_and_adapter(step: Step) -> tuple[str, str | None]:
     return str(trained), None
 
 
-@STAGE_RUNNERS.register("sample")
-def run_sample(step: Step, force: bool) -> None:
-    from seccodegen.sample import SampleConfig, run
+@STAGE_CONFIGS.register("sample")
+def sample_config(step: Step, source: str = "<experiment>") -> Any:
+    from seccodegen.sample import SampleConfig
 
     model, adapter = _model_and_adapter(step)
-    base = {**step.settings, "model": model, "adapter": adapter, "out": str(step.path)}
-    run(load_config(SampleConfig, None, base=base), force=force)
+    values = {**step.settings, "model": model, "adapter": adapter, "out": str(step.path)}
+    return _build(SampleConfig, step, values, source)
+
+
+@STAGE_CONFIGS.register("judge")
+def judge_config(step: Step, source: str = "<experiment>") -> Any:
+    from seccodegen.judge import JudgeConfig
+
+    samples = step.deps[0].path / "samples.jsonl"
+    values = {**step.settings, "samples": str(samples), "out": str(step.path)}
+    return _build(JudgeConfig, step, values, source)
+
+
+@STAGE_CONFIGS.register("humaneval")
+def humaneval_config(step: Step, source: str = "<experiment>") -> Any:
+    from seccodegen.humaneval import HumanEvalConfig
+
+    model, adapter = _model_and_adapter(step)
+    values = {**step.settings, "model": model, "adapter": adapter, "out": str(step.path)}
+    return _build(HumanEvalConfig, step, values, source)
+
+
+@STAGE_RUNNERS.register("dataset")
+def run_dataset(step: Step, force: bool) -> None:
+    from seccodegen.dataset.build import run
+
+    run(dataset_config(step), force=force)
+
+
+@STAGE_RUNNERS.register("train")
+def run_train(step: Step, force: bool) -> None:
+    from seccodegen.train import run
+
+    run(train_config(step), force=force)
+
+
+@STAGE_RUNNERS.register("sample")
+def run_sample(step: Step, force: bool) -> None:
+    from seccodegen.sample import run
+
+    run(sample_config(step), force=force)
 
 
 @STAGE_RUNNERS.register("judge")
 def run_judge(step: Step, force: bool) -> None:
-    from seccodegen.judge import JudgeConfig, run
+    from seccodegen.judge import run
 
-    samples = step.deps[0].path / "samples.jsonl"
-    base = {**step.settings, "samples": str(samples), "out": str(step.path)}
-    run(load_config(JudgeConfig, None, base=base), force=force)
+    run(judge_config(step), force=force)
 
 
 @STAGE_RUNNERS.register("humaneval")
 def run_humaneval(step: Step, force: bool) -> None:
-    from seccodegen.humaneval import HumanEvalConfig, run
+    from seccodegen.humaneval import run
 
-    model, adapter = _model_and_adapter(step)
-    base = {**step.settings, "model": model, "adapter": adapter, "out": str(step.path)}
-    run(load_config(HumanEvalConfig, None, base=base), force=force)
+    run(humaneval_config(step), force=force)

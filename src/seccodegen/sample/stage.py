@@ -13,7 +13,8 @@ missing ids. At the end the file is rewritten sorted by (scenario, style, index)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,14 +104,28 @@ def _batch_rows(config: SampleConfig, engine: Any) -> int:
     return rows_per_batch(config.max_new_tokens) if rows_per_batch else CPU_BATCH
 
 
-def _batches(units: list[_Unit], rows: int) -> list[list[_Unit]]:
-    """Units of equal sample count (one generate call has one n), at most ``rows`` sequences."""
-    out: list[list[_Unit]] = []
+FLUSH_EVERY_S = 30.0  # samples.jsonl grows at least this often (seconds), so an interrupt loses little
+
+
+def _timed_batches(units: list[_Unit], rows: int, target_s: float | None = None) -> Iterator[list[_Unit]]:
+    """Like :func:`_batches`, but a batch holds no more rows than the engine generated in about
+    ``target_s`` on the previous batch (the first batch is one unit, to measure), so records are
+    written at least every ~``target_s``. Records do not depend on how units are batched (each
+    unit has its own random streams), so this changes when they are written, not what they are."""
+    target_s = FLUSH_EVERY_S if target_s is None else target_s
+    s_per_row: float | None = None
     for count in sorted({u.count for u in units}, reverse=True):
-        same = [u for u in units if u.count == count]
-        per = max(1, rows // count)
-        out.extend(same[i : i + per] for i in range(0, len(same), per))
-    return out
+        queue = [u for u in units if u.count == count]
+        while queue:
+            per = max(1, rows // count)
+            if s_per_row is None:
+                per = 1
+            elif s_per_row > 0:
+                per = max(1, min(per, int(target_s / (s_per_row * count))))
+            batch, queue = queue[:per], queue[per:]
+            start = time.monotonic()
+            yield batch
+            s_per_row = (time.monotonic() - start) / (len(batch) * count)
 
 
 def make_record(config: SampleConfig, unit: _Unit, j: int, completion: Any, model: dict) -> dict[str, Any]:
@@ -146,7 +161,7 @@ def run(
 ) -> Path:
     """Sample; returns the artifact directory. ``engine``: a ready engine (tests, HumanEval);
     ``on_batch(k)`` is called after batch ``k`` is written (tests inject a kill there)."""
-    from seccodegen.progress import progress_bar
+    from seccodegen.progress import progress_bar, resume_message
     from seccodegen.records import JsonlAppender, read_jsonl, write_jsonl
     from seccodegen.scenarios import BUILTIN_SUITE
 
@@ -178,9 +193,10 @@ def run(
         todo = [u for u in units if not all(i in done for i in u.ids())]
         model = model_identity(config.model, config.adapter)
         total = sum(u.count for u in units)
-        with progress_bar("sample", total) as advance:
-            advance(total - sum(u.count for u in todo), info="resumed" if done else "")
-            for k, batch in enumerate(_batches(todo, rows)):
+        already = total - sum(u.count for u in todo)
+        resume_message("sample", already, total, "samples")
+        with progress_bar("sample", total, "samples", done=already) as advance:
+            for k, batch in enumerate(_timed_batches(todo, rows)):
                 completions = engine.generate(
                     [u.prompt for u in batch],
                     batch[0].count,

@@ -9,6 +9,7 @@ from collections import Counter
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from seccodegen.scenarios.model import Scenario
 from seccodegen.scenarios.validation import ScenarioCheck
@@ -26,7 +27,8 @@ def print_list(scenarios: list[Scenario], as_json: bool) -> None:
     for col in ("id", "cwe", "tests", "description"):
         table.add_column(col, overflow="fold")
     for s in scenarios:
-        table.add_row(s.id, s.cwe, str(len(s.tests)), s.description)
+        # Text, not str: rich would read a description's ``[nick]`` as markup and drop it
+        table.add_row(Text(s.id), Text(s.cwe), str(len(s.tests)), Text(s.description))
     console = _console()
     console.print(table)
     console.print(coverage_line(scenarios))
@@ -110,14 +112,14 @@ def print_checks(checks: list[ScenarioCheck], as_json: bool, load_errors: list[s
         table.add_column("vuln caught by")
     table.add_column("problems", overflow="fold")
     for c in checks:
-        row = [c.scenario.id, "[green]ok[/green]" if c.ok else "[red]FAIL[/red]"]
+        row = [Text(c.scenario.id), "[green]ok[/green]" if c.ok else "[red]FAIL[/red]"]
         if ran:
             row += [
                 f"{c.secure_passed}/{len(c.scenario.completions.secure)}",
                 f"{c.vulnerable_compiled}/{len(c.scenario.completions.vulnerable)}",
                 f"{c.vulnerable_caught}/{len(c.scenario.completions.vulnerable)} {c.caught_by}",
             ]
-        row.append(" | ".join(c.problems))
+        row.append(Text(" | ".join(c.problems)))
         table.add_row(*row)
     console = _console()
     console.print(table)
@@ -126,7 +128,7 @@ def print_checks(checks: list[ScenarioCheck], as_json: bool, load_errors: list[s
     by_cwe = Counter(s.cwe for s in scenarios)
     console.print(coverage_line(scenarios))
     for message in load_errors:
-        console.print(f"[red]schema error[/red]: {message}", markup=True, highlight=False)
+        console.print(Text.assemble(("schema error", "red"), f": {message}"), highlight=False)
     console.print(
         f"{len(by_cwe)} CWEs overall; {len(checks) - failed} ok, {failed} failed, "
         f"{len(load_errors)} files failed to load"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from seccodegen.interrupt import stoppable_pool
 from seccodegen.progress import progress_bar
 from seccodegen.scenarios.model import Scenario
 from seccodegen.scenarios.splice import cut_completion
@@ -156,7 +156,7 @@ def check_suite(
         checker = _check_secure if kind == "secure" else _check_vulnerable
         return scenario.id, kind, checker(scenario, index), time.monotonic() - start
 
-    with progress_bar("validate", len(tasks)) as advance, ThreadPoolExecutor(jobs or default_jobs()) as pool:
+    with progress_bar("validate", len(tasks)) as advance, stoppable_pool(jobs or default_jobs()) as pool:
         for scenario_id, kind, problem, seconds in pool.map(work, tasks):
             check = checks[scenario_id]
             check.ran = True

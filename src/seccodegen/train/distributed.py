@@ -74,7 +74,15 @@ def init_layout() -> ProcessLayout:
 
 
 def shutdown(layout: ProcessLayout) -> None:
+    """End the process group explicitly, after a barrier, once every rank finished its work.
+
+    Left to interpreter exit, gloo's worker threads may still hold work objects with Python
+    references while the interpreter is torn down, and the process aborts (``terminate called
+    without an active exception``, SIGABRT) although training succeeded: timing-dependent, so it
+    shows under load (pytorch/pytorch#190489). The barrier also keeps a rank that finished early
+    from closing its connections while rank 0 still exports."""
     if layout.distributed and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 

@@ -23,7 +23,7 @@ import torch
 from seccodegen.artifacts import open_artifact
 from seccodegen.errors import InputError, SeccodegenError
 from seccodegen.models.loader import load_tokenizer
-from seccodegen.progress import progress_bar
+from seccodegen.progress import progress_bar, resume_message
 from seccodegen.records import JsonlAppender, iter_jsonl, write_jsonl
 from seccodegen.train.checkpoint import CHECKPOINTS, load_latest_checkpoint, save_checkpoint
 from seccodegen.train.config import TrainConfig, resolve
@@ -36,7 +36,14 @@ from seccodegen.train.data import (
     load_records,
     resolve_data_files,
 )
-from seccodegen.train.distributed import ProcessLayout, init_layout, no_grad_sync, unwrap, wrap_for_processes
+from seccodegen.train.distributed import (
+    ProcessLayout,
+    init_layout,
+    no_grad_sync,
+    shutdown,
+    unwrap,
+    wrap_for_processes,
+)
 from seccodegen.train.methods import METHODS, Method
 from seccodegen.train.mixing import mix_examples
 from seccodegen.train.model_setup import count_parameters, export_trained, load_trainable_model
@@ -249,13 +256,14 @@ def fit(
         start = load_latest_checkpoint(out, module, optimizer, scheduler)
     if out is not None and layout.is_main:
         _rewind_log(out / LOG, start)
+        resume_message("train", start, plan.total_steps, "steps")
     layout.barrier()
     trainer = Trainer(cfg, layout, module, objective, pad_id)
     log = JsonlAppender(out / LOG) if out is not None and layout.is_main else None
     window_loss: Any = 0.0
     window_norm, window_tokens, t_window = 0.0, 0, time.perf_counter()
     all_tokens, t_start, last = 0, time.perf_counter(), {}
-    with progress_bar("train", plan.total_steps - start) as advance:
+    with progress_bar("train", plan.total_steps, "steps", done=start) as advance:
         for step in range(start + 1, plan.total_steps + 1):
             loss_acc, norm, tokens = trainer.train_step(step, plan, train_set)
             if cfg.max_grad_norm > 0:
@@ -348,4 +356,7 @@ def run(cfg: TrainConfig, force: bool = False, on_step: Callable[[int, int], Non
                 "format": "peft-adapter" if method.is_adapter else "hf-checkpoint",
             }
         )
+    # every rank ends the process group before it exits (after a failure it does not: the other
+    # ranks may be inside a collective that never completes, and the process exits anyway)
+    shutdown(layout)
     return out
