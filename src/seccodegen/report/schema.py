@@ -25,6 +25,10 @@ RESULTS_COLUMNS = (
     Column("valid", to_bool, help="true when the sample compiled"),
     Column("secure", to_bool, nullable=True, help="true/false, empty when undecided"),
     Column("correct", to_bool, required=False, nullable=True, help="true/false, empty when tests did not run"),
+    # the judge's per-oracle verdicts, when it wrote them
+    Column("secure_static", to_bool, required=False, nullable=True),
+    Column("secure_dynamic", to_bool, required=False, nullable=True),
+    Column("exploited", to_bool, required=False, nullable=True),
 )
 HUMANEVAL_COLUMNS = (
     Column("task_id", to_text, help="the HumanEval task"),
