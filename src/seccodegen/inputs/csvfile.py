@@ -23,7 +23,7 @@ class CsvRow:
 class CsvTable:
     columns: list[str]
     rows: list[CsvRow] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)  # rows skipped (only when lenient)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, why) of rows skipped when lenient
 
 
 def read_csv(path: str | Path, what: str = "a CSV file", lenient: bool = False) -> CsvTable:
@@ -44,10 +44,10 @@ def read_csv(path: str | Path, what: str = "a CSV file", lenient: bool = False) 
     if dupes:
         raise InputError(f"{p}:1: duplicate column(s) {dupes}")
 
-    def problem(err: InputError) -> None:
+    def problem(line: int, why: str) -> None:
         if not lenient:
-            raise err
-        table.errors.append(err)
+            raise InputError(f"{p}:{line}: {why}")
+        table.errors.append((line, why))
 
     while True:
         start = reader.line_num + 1
@@ -57,11 +57,11 @@ def read_csv(path: str | Path, what: str = "a CSV file", lenient: bool = False) 
             return table
         except csv.Error as exc:
             # the reader cannot resynchronise after broken quoting: nothing after it is read
-            problem(InputError(f"{p}:{start}: not valid CSV ({exc}); check the quotes from that line on"))
+            problem(start, f"not valid CSV ({exc}); check the quotes from that line on")
             return table
         if not cells or cells == [""]:
             continue
         if len(cells) != len(table.columns):
-            problem(InputError(f"{p}:{start}: {len(cells)} cells but the header has {len(table.columns)} columns"))
+            problem(start, f"{len(cells)} cells but the header has {len(table.columns)} columns")
             continue
         table.rows.append(CsvRow(start, dict(zip(table.columns, cells))))
