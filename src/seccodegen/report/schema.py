@@ -45,7 +45,7 @@ def _raw_rows(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
     if path.suffix == ".parquet":
         check_file(path, "a results table")
         try:
-            df = pd.read_parquet(path)
+            df = pd.read_parquet(path, page_checksum_verification=True)  # checks pages that carry a CRC
         except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...) for damage
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(f"{path}: not a readable parquet table ({first})") from None
