@@ -82,6 +82,9 @@ def read_crossvul(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
         cwes = clean_cwe_ids(cwe_dir.name)
         for lang_dir in sorted(p for p in cwe_dir.iterdir() if p.is_dir()):
             language = language_from_name(lang_dir.name)
+            for good in sorted(lang_dir.glob("good_*")):  # a fixed file whose vulnerable one is gone
+                if not os.path.lexists(good.with_name("bad_" + good.name[len("good_") :])):
+                    ctx.drop(str(good), "corrupt row", NAME, f"no matching bad_{good.name[len('good_'):]}")
             for bad in sorted(lang_dir.glob("bad_*")):
                 m = PAIR_RE.match(bad.name)
                 if not m:

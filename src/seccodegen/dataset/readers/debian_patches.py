@@ -9,6 +9,7 @@ context (scope ``hunk``): the function/block/line granularities are cut from tho
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,26 +43,30 @@ def package_dirs(path: Path) -> list[Path]:
 
 
 def series(patches: Path, ctx: ReaderContext | None = None) -> list[str]:
-    """Patch names in apply order: ``series`` (options like ``-p1`` ignored), then any unlisted file.
-    A listed patch that is missing (or not a regular file) is dropped with that reason."""
+    """Patch names in apply order. With a ``series`` file (options like ``-p1`` ignored), only the
+    patches it lists, as quilt does: a listed patch that is missing and an unlisted CVE patch are
+    dropped with that reason. Without one, every ``*.patch``/``*.diff`` in name order."""
     listed: list[str] = []
-    if (patches / "series").is_file():
-        for line in read_text(patches / "series", "a quilt series file").splitlines():
-            name = line.split("#")[0].strip().split(" ")[0] if line.strip() else ""
-            if not name:
-                continue
-            try:
-                check_file(patches / name, "a patch file")
-                listed.append(name)
-            except InputError as exc:
-                if ctx is not None:
-                    ctx.drop(str(patches / name), "patch listed in series is missing", "debian", str(exc))
-    rest = sorted(
-        str(p.relative_to(patches))
-        for p in patches.rglob("*")
-        if p.is_file() and p.name != "series" and str(p.relative_to(patches)) not in listed
+    files = sorted(
+        str(p.relative_to(patches)) for p in patches.rglob("*") if p.name != "series" and not p.is_dir()
     )
-    return listed + [r for r in rest if r.endswith((".patch", ".diff"))]
+    files = [f for f in files if f.endswith((".patch", ".diff"))]
+    if not os.path.lexists(patches / "series"):
+        return files
+    for line in read_text(patches / "series", "a quilt series file").splitlines():
+        name = line.split("#")[0].strip().split(" ")[0] if line.strip() else ""
+        if not name:
+            continue
+        try:
+            check_file(patches / name, "a patch file")
+            listed.append(name)
+        except InputError as exc:
+            if ctx is not None:
+                ctx.drop(str(patches / name), "patch listed in series is missing", "debian", str(exc))
+    for name in files:
+        if name not in listed and clean_cve_ids(name) and ctx is not None:
+            ctx.drop(str(patches / name), "patch not listed in series (quilt does not apply it)", "debian", name)
+    return listed
 
 
 @READERS.register(NAME)
