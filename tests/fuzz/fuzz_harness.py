@@ -96,7 +96,10 @@ def invoke(args: list[str]) -> tuple[int, BaseException | None, str]:
     if exc is not None and not isinstance(exc, SystemExit):
         one_line_error(exc)
         return 2, exc, res.output
-    assert res.exit_code == 0 or "Traceback" not in res.output, res.output
+    assert "Traceback" not in res.output, res.output
+    if res.exit_code == 2:  # a usage error (missing argument, bad option value): click's clear message
+        return 2, SeccodegenError(res.output.strip().splitlines()[-1] if res.output.strip() else "usage"), res.output
+    assert res.exit_code == 0, res.output
     return res.exit_code, None, res.output
 
 

@@ -336,7 +336,7 @@ def scenario_files(directory: Path) -> list[Path]:
     files = [
         f
         for f in directory.rglob("*")
-        if f.suffix in (".yaml", ".yml") and not f.is_dir()  # a FIFO or broken link is reported, not skipped
+        if f.suffix in (".yaml", ".yml")  # a directory, FIFO or broken link so named is reported, not skipped
         and not any(part.startswith(".") for part in f.relative_to(directory).parts)
     ]  # fmt: skip
     return sorted(files)
