@@ -117,8 +117,10 @@ def iter_lines(path: str | Path, what: str = "a file") -> Iterator[Line]:
     try:
         with (gzip.open(p, "rb") if is_gzip(p) else open(p, "rb")) as fh:
             for number, raw in enumerate(fh, 1):
-                problem = utf8_problem(raw, offset)
-                yield Line(number, None, problem) if problem else Line(number, raw.decode("utf-8"))
+                try:
+                    yield Line(number, raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    yield Line(number, None, utf8_problem(raw, offset))
                 offset += len(raw)
     except GZIP_ERRORS as exc:
         raise InputError(
