@@ -23,7 +23,7 @@ HUMANEVAL = (FIX / "humaneval.csv").read_bytes()
 COORDS = ["model", "method", "granularity", "dataset_size", "prompt_style"]
 LANGS = {"c", "cpp", "python", "java"}
 NULL = {"", "None", "null", "NaN", "nan", "<NA>"}
-TOKENS = ["maybe", "1", "0", "", "cobol", "True", "False", "sometimes", "None", "true", "-", "ten", "11", "-3", "2.5"]
+TOKENS = ["maybe", "1", "0", "00", "", "cobol", "True", "False", "sometimes", "None", "true", "-", "ten", "11", "-3", "2.5"]
 
 
 def _bool(cell: str, nullable: bool) -> tuple[bool, bool | None]:
@@ -203,7 +203,7 @@ def reference_humaneval(data: bytes) -> Counter | None:
     for cells in body:
         row = dict(zip(header, cells))
         n, c = row["n"].strip(), row["c"].strip()
-        if not (n.isdigit() and c.isdigit()) or int(c) > int(n) or row["task_id"].strip() in NULL:
+        if not (n.isdigit() and c.isdigit()) or not 0 < int(n) >= int(c) or row["task_id"].strip() in NULL:
             return None
         passed[tuple(row.get(k, "-") for k in COORDS)] += int(c)
     return passed

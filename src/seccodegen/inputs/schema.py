@@ -57,6 +57,13 @@ def to_count(value: Any) -> int:
     return int(number)
 
 
+def to_positive(value: Any) -> int:
+    number = to_count(value)
+    if number < 1:
+        raise CellError("expects a whole number >= 1")
+    return number
+
+
 def to_text(value: Any) -> str:
     if isinstance(value, str):
         return value

@@ -15,7 +15,7 @@ import pandas as pd
 from seccodegen.errors import InputError
 from seccodegen.inputs.csvfile import read_csv
 from seccodegen.inputs.files import check_file
-from seccodegen.inputs.schema import Column, to_bool, to_count, to_text, validate_rows
+from seccodegen.inputs.schema import Column, to_bool, to_count, to_positive, to_text, validate_rows
 from seccodegen.judge.items import LANGUAGES
 from seccodegen.records import read_jsonl
 
@@ -32,7 +32,7 @@ RESULTS_COLUMNS = (
 )
 HUMANEVAL_COLUMNS = (
     Column("task_id", to_text, help="the HumanEval task"),
-    Column("n", to_count, help="samples of the task"),
+    Column("n", to_positive, help="samples of the task (pass@k needs at least one)"),
     Column("c", to_count, help="samples that passed"),
 )
 
