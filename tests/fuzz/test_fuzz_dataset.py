@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import sqlite3
@@ -367,3 +368,25 @@ def test_git_objects(tmp_path_factory, data) -> None:
     target.chmod(0o644)
     write(target, bad)
     classify("dataset git objects", f"{target.name}: {how}", read("git", repo), intact, False)
+
+
+def test_dataset_build_cli_records_damage(tmp_path) -> None:
+    """Through `seccodegen dataset build`: a damaged line, a bad link row and a gz tail end in
+    dropped.jsonl with their reasons; the rest of the corpus is built."""
+    import gzip
+
+    from fuzz_harness import invoke
+
+    lines = VULNFIX.splitlines()
+    corpus = b"\n".join([lines[0], b'{"repo": "o/r", "sha": "1", "files": [{"path": "a.c", "before": "x", "after": "y"}], "cve_ids": 5}', lines[1] + b"\xff"])
+    src = write(tmp_path / "c.jsonl.gz", gzip.compress(corpus + b"\n")[:-6])  # a truncated download
+    links = write(tmp_path / "links.csv", LINKS + b'9,,,,,CVE-2099-1,,CWE-1,,,,,,,,,,not a link,x\r\n')
+    rc, exc, output = invoke(
+        ["dataset", "build", "--source", f"vulnfix-jsonl:{src}", "--links", str(links), "--out", str(tmp_path / "out")]
+    )
+    assert exc is None and rc == 0, output
+    drops = [json.loads(x) for x in (tmp_path / "out" / "dropped.jsonl").read_text().splitlines()]
+    reasons = {d["reason"] for d in drops}
+    assert {"corrupt row", "link is not a GitHub/GitLab/Bitbucket commit URL"} <= reasons, reasons
+    assert any("unreadable file tail" in d["detail"] for d in drops)
+    assert any("CVE ids must be text" in d["detail"] for d in drops)
