@@ -75,6 +75,8 @@ def parse_unified_diff(text: str) -> list[FileDiff]:
                 if tag == "\\":  # "\ No newline at end of file"
                     i += 1
                     continue
+                if body.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+                    break  # the next file's header: this hunk is short of the lines its header promised
                 if tag not in (" ", "-", "+"):
                     if body == "":  # some tools drop the space of an empty context line
                         body, tag = " ", " "

@@ -112,4 +112,5 @@ def parse_yaml(text: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise ParseError(f"{where}not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        problem = (getattr(exc, "problem", None) or str(exc) or type(exc).__name__).splitlines()[0]
+        raise ParseError(f"{where}not valid YAML ({problem})") from None

@@ -327,7 +327,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except InputError as exc:
         raise ScenarioError(str(exc)) from None
     except ParseError as exc:
-        raise ScenarioError(f"{p}: invalid YAML: {exc}") from None
+        raise ScenarioError(f"{p}: {exc}") from None
     return scenario_from_dict(data, str(p), p)
 
 
