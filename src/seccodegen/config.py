@@ -18,7 +18,9 @@ from typing import Any, TypeVar
 
 import yaml
 
-from seccodegen.errors import ConfigError
+from seccodegen.errors import ConfigError, InputError
+from seccodegen.inputs import parse_yaml, read_text
+from seccodegen.inputs.structured import ParseError
 
 C = TypeVar("C")
 
@@ -56,14 +58,12 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file {p} does not exist")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        data = parse_yaml(read_text(p, "a YAML config file"))
+    except InputError as exc:
+        raise ConfigError(f"config file {exc}") from None
+    except ParseError as exc:
+        raise ConfigError(f"{p}: {exc}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

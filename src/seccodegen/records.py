@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from seccodegen.errors import InputError
+from seccodegen.inputs import iter_lines, parse_json
+from seccodegen.inputs.structured import ParseError
 
 
 def content_hash(*parts: str, length: int = 16) -> str:
@@ -47,23 +49,22 @@ def iter_jsonl(path: str | Path, bad: list[BadLine] | None = None) -> Iterator[d
     A truncated last line (a killed writer) is treated the same way.
     """
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p} does not exist")
-    with _open_text(p, "r") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as exc:
-                reason = f"invalid JSON ({exc})"
-                if bad is None:
-                    raise InputError(f"{p}:{lineno}: {reason}; fix or remove that line") from None
-                bad.append(BadLine(str(p), lineno, reason))
-                continue
-            yield obj
+    for line in iter_lines(p, "a JSONL file"):
+        if line.text is not None and not line.text.strip():
+            continue
+        try:
+            if line.error:
+                raise ParseError(line.error)
+            obj = parse_json(line.text or "")
+            if not isinstance(obj, dict):
+                raise ParseError("not a JSON object")
+        except ParseError as exc:
+            reason = str(exc)
+            if bad is None:
+                raise InputError(f"{p}:{line.number}: {reason}; fix or remove that line") from None
+            bad.append(BadLine(str(p), line.number, reason))
+            continue
+        yield obj
 
 
 def read_jsonl(path: str | Path, bad: list[BadLine] | None = None) -> list[dict[str, Any]]:

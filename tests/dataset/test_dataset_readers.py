@@ -102,7 +102,11 @@ def test_crossvul_pairs_metadata_and_bad_files(dsfix):
 
 
 def test_vulnfix_jsonl_reads_commits_and_reports_every_bad_line(dsfix):
-    links = read_link_csv(dsfix / "links_all_linkNotNull.csv")
+    link_drops: list = []
+    links = read_link_csv(dsfix / "links_all_linkNotNull.csv", link_drops)
+    assert [(d.location.rsplit(":", 1)[-1], d.reason) for d in link_drops] == [
+        ("2", "link is not a GitHub/GitLab/Bitbucket commit URL")  # the LINKEDSHA placeholder row
+    ]
     recs, ctx = read("vulnfix-jsonl", dsfix / "vulnfix_commits.jsonl", links=links)
     assert [r.sha[:1] for r in recs] == ["a", "c"]
     first, second = recs

@@ -106,7 +106,7 @@ def test_expect_exit_null_means_any_and_defaults_apply() -> None:
 def test_invalid_yaml_and_non_mapping(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: [unclosed\n")
-    with pytest.raises(ScenarioError, match="invalid YAML"):
+    with pytest.raises(ScenarioError, match="not valid YAML"):
         load_scenario(bad)
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ScenarioError, match="expected a YAML mapping"):

@@ -176,7 +176,7 @@ def run(cfg: DatasetConfig, force: bool = False) -> Path:
 
     ctx = ReaderContext(max_file_bytes=cfg.max_file_bytes, include_tests=cfg.include_tests)
     for link_csv in cfg.links:
-        ctx.links.update(read_link_csv(link_csv))
+        ctx.links.update(read_link_csv(link_csv, ctx.drops))
     drops = ctx.drops
     items = read_sources(cfg, ctx)
     items = apply_filters(items, cfg.languages, cfg.cwe, drops)

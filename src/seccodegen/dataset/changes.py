@@ -74,12 +74,25 @@ class Dropped:
         }
 
 
+def _id_values(values: Any, what: str, allow_int: bool) -> list[Any]:
+    """``values`` as a list of str (and int) items; any other shape is a ValueError (a corrupt row)."""
+    if isinstance(values, float) and values != values:  # NaN: how pandas writes a missing value
+        return []
+    scalar = (str, int) if allow_int else (str,)
+    if isinstance(values, scalar) and not isinstance(values, bool):
+        return [values]
+    if isinstance(values, list) and all(isinstance(v, scalar) and not isinstance(v, bool) for v in values):
+        return values
+    raise ValueError(f"{what} must be text or a list of text, got {type(values).__name__} {values!r:.60}")
+
+
 def clean_cve_ids(values: Any) -> list[str]:
-    """Every ``CVE-YYYY-N`` found in a string or list of strings, upper-cased, sorted, unique."""
+    """Every ``CVE-YYYY-N`` found in a string or list of strings, upper-cased, sorted, unique.
+
+    Any other type (a number, a mapping, ...) raises ValueError: the caller drops the row."""
     if values is None:
         return []
-    if isinstance(values, str):
-        values = [values]
+    values = _id_values(values, "CVE ids", allow_int=False)
     found: set[str] = set()
     for v in values:
         found.update(m.upper() for m in CVE_RE.findall(str(v)))
@@ -90,8 +103,9 @@ def clean_cwe_ids(values: Any) -> list[str]:
     """``CWE-n`` ids from strings/ints/lists; NVD placeholders (``NVD-CWE-Other``, ``noinfo``) are skipped."""
     if values is None:
         return []
-    if isinstance(values, (str, int)):
-        values = re.split(r"[,;|\s]+", str(values))
+    values = _id_values(values, "CWE ids", allow_int=True)
+    if len(values) == 1:
+        values = re.split(r"[,;|\s]+", str(values[0]))
     out: set[str] = set()
     for v in values:
         s = str(v).strip()

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from seccodegen.errors import InputError
+from seccodegen.inputs import parse_yaml, read_text
+from seccodegen.inputs.structured import ParseError
 
 # identifiers, numbers, multi-character operators, then any other single non-space character
 TOKEN_RE = re.compile(
@@ -56,11 +56,13 @@ def load_scenarios(suite: str | Path, skipped: list[str] | None = None) -> list[
         raise InputError(f"scenario suite {root} is not a directory; pass --scenarios DIR")
     out = []
     for p in sorted(list(root.rglob("*.yaml")) + list(root.rglob("*.yml"))):
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        if p.is_dir():
+            continue
+        try:  # a FIFO, link loop or non-UTF-8 file is skipped with its reason, never read blindly
+            data = parse_yaml(read_text(p, "a scenario YAML file"))
+        except (InputError, ParseError) as exc:
             if skipped is not None:
-                skipped.append(f"{p}: not valid YAML ({type(exc).__name__})")
+                skipped.append(f"{p}: {exc}" if isinstance(exc, ParseError) else str(exc))
             continue
         if not isinstance(data, dict) or not isinstance(data.get("prompt"), str) or not data.get("id"):
             if skipped is not None:

@@ -14,6 +14,7 @@ class DiffHunk:
     new_start: int
     lines: list[str] = field(default_factory=list)  # each starts with " ", "-" or "+"
     header: str = ""  # text after the second @@ (often the enclosing function)
+    problem: str = ""  # set when the body does not hold the line counts its @@ header promises
 
     @property
     def old_lines(self) -> list[str]:
@@ -33,6 +34,11 @@ class FileDiff:
     @property
     def path(self) -> str:
         return self.new_path or self.old_path or ""
+
+    @property
+    def problem(self) -> str:
+        """Why this file's hunks cannot be trusted, or ""."""
+        return next((h.problem for h in self.hunks if h.problem), "")
 
 
 def _clean_path(raw: str) -> str | None:
@@ -69,6 +75,8 @@ def parse_unified_diff(text: str) -> list[FileDiff]:
                 if tag == "\\":  # "\ No newline at end of file"
                     i += 1
                     continue
+                if body.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+                    break  # the next file's header: this hunk is short of the lines its header promised
                 if tag not in (" ", "-", "+"):
                     if body == "":  # some tools drop the space of an empty context line
                         body, tag = " ", " "
@@ -78,6 +86,16 @@ def parse_unified_diff(text: str) -> list[FileDiff]:
                 seen_old += tag in (" ", "-")
                 seen_new += tag in (" ", "+")
                 i += 1
+            extra = (
+                i < len(lines)
+                and lines[i][:1] in ("-", "+")
+                and not (lines[i].startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "))
+            )
+            if extra or seen_old != old_len or seen_new != new_len:
+                hunk.problem = (
+                    f"hunk @@ -{hunk.old_start} promises {old_len}/{new_len} old/new lines, "
+                    f"holds {seen_old}/{seen_new}{' and more' if extra else ''} (truncated or hand-edited patch)"
+                )
             files[-1].hunks.append(hunk)
             continue
         i += 1

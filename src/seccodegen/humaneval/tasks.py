@@ -25,10 +25,17 @@ def load_tasks(path: str | Path, limit: int | None = None) -> list[Task]:
     """Read a humaneval_cpp.jsonl(.gz); a line without a required field is a one-line error."""
     bad: list[BadLine] = []
     tasks = []
+    seen: set[str] = set()
     for i, row in enumerate(iter_jsonl(path, bad), 1):
         missing = [f for f in REQUIRED_FIELDS if not isinstance(row.get(f), str)]
         if missing:
             raise InputError(f"{path}: task {row.get('task_id', f'#{i}')} lacks field(s) {missing}")
+        if not isinstance(row.get("canonical_solution", ""), str):
+            raise InputError(f"{path}: task {row['task_id']}: 'canonical_solution' must be a string")
+        if row["task_id"] in seen:
+            raise InputError(f"{path}: task_id {row['task_id']!r} appears twice (task #{i}); "
+                             "each task must be listed once")
+        seen.add(row["task_id"])
         tasks.append(Task(row["task_id"], row["prompt"], row["declaration"], row["test"],
                           row.get("canonical_solution", "")))
         if limit and len(tasks) >= limit:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
 from pathlib import Path
@@ -10,6 +9,8 @@ from typing import Any
 
 from seccodegen.artifacts import open_artifact
 from seccodegen.errors import InputError
+from seccodegen.inputs import check_file, iter_lines, parse_json
+from seccodegen.inputs.structured import ParseError
 from seccodegen.judge.config import JudgeConfig
 from seccodegen.judge.cwe_map import is_vulnerable
 from seccodegen.judge.engine import Analysis, analyze
@@ -133,9 +134,7 @@ def run(cfg: JudgeConfig, force: bool = False) -> Path:
     """
     if not cfg.samples or not cfg.out:
         raise InputError("judge needs an input SAMPLES.jsonl and --out DIR")
-    samples = Path(cfg.samples)
-    if not samples.is_file():
-        raise InputError(f"{samples} does not exist; pass a JSONL file of samples")
+    samples = check_file(cfg.samples, "a JSONL file of samples")
     art = open_artifact(
         cfg.out, "judge", cfg, schema_version=SCHEMA_VERSION, inputs={"samples": samples}, force=force
     )
@@ -146,6 +145,10 @@ def run(cfg: JudgeConfig, force: bool = False) -> Path:
     scenarios = _scenarios([r for _, r in numbered], cfg)
     good: list[tuple[dict[str, Any], JudgeItem]] = []
     for lineno, rec in numbered:
+        unknown = _unknown_scenario(rec, scenarios)
+        if unknown:
+            bad.append(BadLine(str(samples), lineno, unknown))
+            continue
         try:
             good.append((rec, item_from_record(rec, scenarios)))
         except RecordError as exc:
@@ -174,20 +177,56 @@ def run(cfg: JudgeConfig, force: bool = False) -> Path:
 
 
 def _read_numbered(path: Path, bad: list[BadLine]) -> list[tuple[int, dict[str, Any]]]:
-    """``[(line number, record)]``; lines that are not JSON objects go to ``bad`` (never fatal)."""
-    opener = gzip.open if path.suffix == ".gz" else open
+    """``[(line number, record)]``; lines that are not UTF-8 JSON objects with well-typed fields go
+    to ``bad`` (never fatal). A damaged gzip or a file with no line at all is an InputError."""
     out: list[tuple[int, dict[str, Any]]] = []
-    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                bad.append(BadLine(str(path), lineno, f"invalid JSON ({exc})"))
-                continue
+    lines = 0
+    for line in iter_lines(path, "a JSONL file of samples"):
+        if line.text is not None and not line.text.strip():
+            continue
+        lines += 1
+        try:
+            if line.error:
+                raise ParseError(line.error)
+            obj = parse_json(line.text or "")
             if not isinstance(obj, dict):
-                bad.append(BadLine(str(path), lineno, "not a JSON object"))
-                continue
-            out.append((lineno, obj))
+                raise ParseError("not a JSON object")
+            problem = _field_problem(obj)
+            if problem:
+                raise ParseError(problem)
+        except ParseError as exc:
+            bad.append(BadLine(str(path), line.number, str(exc)))
+            continue
+        out.append((line.number, obj))
+    if not lines:
+        raise InputError(f"{path} holds no records; pass a JSONL file with one sample per line")
     return out
+
+
+# fields the judge reads, and the JSON types each may have (None = may be null or absent)
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str, int),
+    "scenario_id": (str, type(None)),
+    "code": (str,),
+    "language": (str, type(None)),
+    "cwe": (str, int, type(None)),
+}
+
+
+def _field_problem(rec: dict[str, Any]) -> str | None:
+    for name, types in _FIELD_TYPES.items():
+        value = rec.get(name)
+        if name in rec and (not isinstance(value, types) or isinstance(value, bool)):
+            allowed = " or ".join("null" if t is type(None) else {"str": "a string", "int": "an integer"}[t.__name__] for t in types)
+            return f"field {name!r} must be {allowed}, got {json.dumps(value)[:60]}"
+    return None
+
+
+def _unknown_scenario(rec: dict[str, Any], scenarios: dict[str, Any]) -> str | None:
+    sid = rec.get("scenario_id")
+    if sid and sid not in scenarios:
+        return (
+            f"unknown scenario_id {sid!r} (not in the scenario suite); pass --scenarios DIR, or drop the "
+            "field to judge the record as external code"
+        )
+    return None

@@ -20,10 +20,12 @@ import json
 import os
 import re
 import shutil
+import struct
 from pathlib import Path
 from typing import Any
 
 from seccodegen.errors import ModelLoadError
+from seccodegen.inputs.gguf_file import check_gguf
 
 BUILTIN_TINY = "builtin:tiny-random"
 BUILTIN_SMOLLM2 = "builtin:smollm2-135m"
@@ -57,6 +59,7 @@ def convert_gguf(gguf: Path, out_dir: Path | None = None, dtype: str = "bfloat16
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
+    check_gguf(gguf)
     digest = _sha256(gguf)
     out = out_dir or cache_root() / "gguf" / digest[:16]
     marker = out / "seccodegen_source.json"
@@ -67,7 +70,7 @@ def convert_gguf(gguf: Path, out_dir: Path | None = None, dtype: str = "bfloat16
         config = AutoConfig.from_pretrained(folder, gguf_file=name)
         loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    except (ValueError, KeyError, OSError, RuntimeError) as exc:
+    except (ValueError, KeyError, OSError, RuntimeError, struct.error, IndexError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelLoadError(f"{gguf}: cannot read this GGUF with transformers ({first})") from None
     if hasattr(config, "quantization_config"):

@@ -9,12 +9,12 @@ import pandas as pd
 
 from seccodegen.artifacts import open_artifact
 from seccodegen.errors import InputError
-from seccodegen.records import read_jsonl
 from seccodegen.report import tables
-from seccodegen.report.coverage import coverage_section
 from seccodegen.report.coords import expand_model_column
+from seccodegen.report.coverage import coverage_section
 from seccodegen.report.plots import plot_cwe_secure
 from seccodegen.report.render import Section, render_html, render_markdown
+from seccodegen.report.schema import HUMANEVAL_COLUMNS, RESULTS_COLUMNS, Column, read_checked
 
 RESULTS_NAMES = ("results.parquet", "results.csv", "results.jsonl")
 HUMANEVAL_NAMES = ("humaneval.parquet", "humaneval.csv")
@@ -34,14 +34,9 @@ class ReportConfig:
             raise ValueError("results must name a results file or an experiment directory")
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path, keep_default_na=True)
-    if path.suffix in (".jsonl", ".gz"):
-        return pd.DataFrame(read_jsonl(path))
-    raise InputError(f"{path}: unknown table format (use .parquet, .csv or .jsonl)")
+def read_table(path: Path, columns: tuple[Column, ...] = RESULTS_COLUMNS) -> pd.DataFrame:
+    """A results (or HumanEval) table, every cell checked against ``columns`` (see report.schema)."""
+    return read_checked(path, columns)
 
 
 def _find(path: Path, names: tuple[str, ...]) -> Path | None:
@@ -58,15 +53,11 @@ def load_inputs(cfg: ReportConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     results = _find(src, RESULTS_NAMES)
     if results is None:
         raise InputError(f"{src}: no results table found (expected one of {', '.join(RESULTS_NAMES)})")
-    raw = read_table(results)
-    if raw.empty:
-        raise InputError(f"{results}: the results table is empty (no judged samples yet); judge some samples first")
-    samples = tables.normalise(expand_model_column(raw))
-    missing = {"language", "cwe"} - set(samples.columns)
-    if missing:
-        raise InputError(f"{results}: results table lacks column(s) {sorted(missing)}")
+    samples = tables.normalise(expand_model_column(read_table(results)))
+    if samples.empty:
+        raise InputError(f"{results}: the results table has no rows (no judged samples yet); judge some samples first")
     he_path = Path(cfg.humaneval) if cfg.humaneval else (_find(src, HUMANEVAL_NAMES) if src.is_dir() else None)
-    humaneval = read_table(he_path) if he_path else pd.DataFrame()
+    humaneval = read_table(he_path, HUMANEVAL_COLUMNS) if he_path else pd.DataFrame()
     return samples, humaneval
 
 

@@ -129,10 +129,10 @@ def write_results(plan: Plan, timings: dict[str, float] | None) -> Path:
     root = Path(plan.experiment.out)
     root.mkdir(parents=True, exist_ok=True)
     results = collect_results(plan)
-    results.to_parquet(root / "results.parquet", index=False)
+    results.to_parquet(root / "results.parquet", index=False, write_page_checksum=True)  # damage is detected
     humaneval = collect_humaneval(plan)
     if not humaneval.empty:
-        humaneval.to_parquet(root / "humaneval.parquet", index=False)
+        humaneval.to_parquet(root / "humaneval.parquet", index=False, write_page_checksum=True)
     if timings is None:
         return root / "results.parquet"
     log = root / "timings.jsonl"

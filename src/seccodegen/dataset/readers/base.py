@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from seccodegen.dataset.changes import CommitRecord, Dropped, clean_cve_ids, clean_cwe_ids, parse_commit_link
 from seccodegen.dataset.languages import is_test_path, language_of_path
 from seccodegen.errors import InputError
+from seccodegen.inputs.csvfile import read_csv
 from seccodegen.registry import Registry
 
 
@@ -71,32 +71,47 @@ Reader = Callable[[Path, ReaderContext], Iterator[CommitRecord]]
 READERS: Registry[Reader] = Registry("dataset reader")
 
 
-def read_link_csv(path: str | Path) -> dict[tuple[str, str], LinkInfo]:
-    """BigVul-style link list (``codeLink``, ``CVE ID``, ``CWE ID``) -> {(repo, sha): LinkInfo}."""
+def read_link_csv(path: str | Path, drops: list[Dropped] | None = None) -> dict[tuple[str, str], LinkInfo]:
+    """BigVul-style link list (``codeLink``, ``CVE ID``, ``CWE ID``) -> {(repo, sha): LinkInfo}.
+
+    A row that cannot be used (wrong cell count, broken quotes, a ``codeLink`` that is not a
+    commit URL, malformed ids) is appended to ``drops`` with its line, or raises without ``drops``."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"link CSV {p} does not exist")
+    table = read_csv(p, "a link CSV", lenient=drops is not None)
+    cols = {c.lower(): c for c in table.columns}
+    link_col = cols.get("codelink") or cols.get("commit_url") or cols.get("url")
+    if link_col is None:
+        raise InputError(f"{p}: no codeLink/commit_url column; give a BigVul-style link CSV")
+    cve_col = cols.get("cve id") or cols.get("cve_id")
+    cwe_col = cols.get("cwe id") or cols.get("cwe_id")
+
+    def bad(line: int, reason: str, detail: str) -> None:
+        if drops is None:
+            raise InputError(f"{p}:{line}: {reason} ({detail})")
+        drops.append(Dropped(f"{p}:{line}", reason, "links", detail[:300]))
+
+    for line, why in table.errors:
+        bad(line, "corrupt link row", why)
     out: dict[tuple[str, str], LinkInfo] = {}
-    with open(p, newline="", encoding="utf-8", errors="replace") as fh:
-        reader = csv.DictReader(fh)
-        cols = {c.lower().strip(): c for c in (reader.fieldnames or [])}
-        link_col = cols.get("codelink") or cols.get("commit_url") or cols.get("url")
-        if link_col is None:
-            raise InputError(f"{p}: no codeLink/commit_url column; give a BigVul-style link CSV")
-        cve_col = cols.get("cve id") or cols.get("cve_id")
-        cwe_col = cols.get("cwe id") or cols.get("cwe_id")
-        for lineno, row in enumerate(reader, 2):
-            parsed = parse_commit_link(row.get(link_col) or "")
-            if parsed is None:
-                continue
-            key = (parsed[0].lower(), parsed[1].lower())
-            cves = clean_cve_ids(row.get(cve_col, "") if cve_col else "")
-            cwes = clean_cwe_ids(row.get(cwe_col, "") if cwe_col else "")
-            if key in out:
-                out[key].cve_ids = sorted(set(out[key].cve_ids) | set(cves))
-                out[key].cwe_ids = clean_cwe_ids(out[key].cwe_ids + cwes)
-            else:
-                out[key] = LinkInfo(cves, cwes, f"{p}:{lineno}")
+    for row in table.rows:
+        link = row.cells[link_col]
+        parsed = parse_commit_link(link)
+        if parsed is None:
+            if link.strip():
+                bad(row.line, "link is not a GitHub/GitLab/Bitbucket commit URL", link)
+            continue  # an empty codeLink: BigVul rows without a link
+        key = (parsed[0].lower(), parsed[1].lower())
+        try:
+            cves = clean_cve_ids(row.cells[cve_col] if cve_col else "")
+            cwes = clean_cwe_ids(row.cells[cwe_col] if cwe_col else "")
+        except ValueError as exc:
+            bad(row.line, "corrupt link row", str(exc))
+            continue
+        if key in out:
+            out[key].cve_ids = sorted(set(out[key].cve_ids) | set(cves))
+            out[key].cwe_ids = clean_cwe_ids(out[key].cwe_ids + cwes)
+        else:
+            out[key] = LinkInfo(cves, cwes, f"{p}:{row.line}")
     return out
 
 

@@ -22,6 +22,7 @@ from seccodegen.dataset.changes import (
 from seccodegen.dataset.languages import is_test_path, language_from_name, language_of_path
 from seccodegen.dataset.readers.base import READERS, ReaderContext, enrich_from_links
 from seccodegen.errors import InputError
+from seccodegen.inputs import check_file
 
 NAME = "bigvul"
 REQUIRED = ("func_before", "func_after", "commit_id")
@@ -29,8 +30,7 @@ REQUIRED = ("func_before", "func_after", "commit_id")
 
 @READERS.register(NAME)
 def read_bigvul(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
-    if not path.is_file():
-        raise InputError(f"{path} does not exist; give BigVul's MSR_data_cleaned.csv")
+    check_file(path, "BigVul's MSR_data_cleaned.csv")
     csv.field_size_limit(sys.maxsize)  # func_before of a huge function exceeds the 128 KiB default
     grouped: dict[tuple[str, str], CommitRecord] = {}
     with open(path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
@@ -43,6 +43,9 @@ def read_bigvul(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
             )
         for lineno, row in enumerate(reader, 2):  # line 1 is the header; multi-line cells shift this
             loc = f"{path}:row{lineno - 1}"
+            if None in row or None in row.values():  # extra cells land under None, missing ones are None
+                ctx.drop(loc, "corrupt row", NAME, "more or fewer cells than the header has columns")
+                continue
             try:
                 _add_row(row, loc, ctx, grouped)
             except (KeyError, ValueError, TypeError) as exc:

@@ -10,7 +10,7 @@ commit is identified as ``crossvul/<commit>``.
 
 from __future__ import annotations
 
-import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +25,9 @@ from seccodegen.dataset.changes import (
 from seccodegen.dataset.languages import language_from_name
 from seccodegen.dataset.readers.base import READERS, ReaderContext, enrich_from_links
 from seccodegen.errors import InputError
+from seccodegen.inputs import parse_json, read_bytes, read_text
+from seccodegen.inputs.files import utf8_problem
+from seccodegen.inputs.structured import ParseError
 
 NAME = "crossvul"
 PAIR_RE = re.compile(r"^(bad|good)_(\w+?)_(\d+)$")
@@ -35,19 +38,19 @@ def _metadata(root: Path, ctx: ReaderContext) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for name in ("commits.json", "metadata.json", "commits.jsonl"):
         p = root / name
-        if not p.is_file():
+        if not os.path.lexists(p):
             continue
-        text = p.read_text(encoding="utf-8", errors="replace")
+        text = read_text(p, "a CrossVul metadata file")  # a FIFO or non-UTF-8 file is one clear error
         try:
-            data = json.loads(text)
-            items = list(data.values()) if isinstance(data, dict) else list(data)
-        except ValueError:
+            data = parse_json(text)
+            items = list(data.values()) if isinstance(data, dict) else data if isinstance(data, list) else [data]
+        except ParseError:
             items = []
             for i, line in enumerate(text.splitlines(), 1):
                 try:
-                    items.append(json.loads(line)) if line.strip() else None
-                except ValueError as exc:
-                    ctx.drop(f"{p}:{i}", "corrupt row", NAME, f"invalid JSON ({exc})")
+                    items.append(parse_json(line)) if line.strip() else None
+                except ParseError as exc:
+                    ctx.drop(f"{p}:{i}", "corrupt row", NAME, str(exc))
         for item in items:
             if isinstance(item, dict):
                 key = str(item.get("commit_id", item.get("id", "")))
@@ -57,12 +60,16 @@ def _metadata(root: Path, ctx: ReaderContext) -> dict[str, dict]:
 
 
 def _read_text(path: Path, ctx: ReaderContext) -> str | None:
-    data = path.read_bytes()
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        ctx.drop(str(path), "unknown encoding (not UTF-8)", NAME, f"{exc.reason} at byte {exc.start}")
+        data = read_bytes(path, "a CrossVul source file")  # refuses directories, FIFOs, link loops
+    except InputError as exc:
+        ctx.drop(str(path), "not a readable file", NAME, str(exc))
         return None
+    problem = utf8_problem(data)
+    if problem:
+        ctx.drop(str(path), "unknown encoding (not UTF-8)", NAME, problem)
+        return None
+    return data.decode("utf-8")
 
 
 @READERS.register(NAME)
@@ -75,6 +82,9 @@ def read_crossvul(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
         cwes = clean_cwe_ids(cwe_dir.name)
         for lang_dir in sorted(p for p in cwe_dir.iterdir() if p.is_dir()):
             language = language_from_name(lang_dir.name)
+            for good in sorted(lang_dir.glob("good_*")):  # a fixed file whose vulnerable one is gone
+                if not os.path.lexists(good.with_name("bad_" + good.name[len("good_") :])):
+                    ctx.drop(str(good), "corrupt row", NAME, f"no matching bad_{good.name[len('good_'):]}")
             for bad in sorted(lang_dir.glob("bad_*")):
                 m = PAIR_RE.match(bad.name)
                 if not m:
@@ -84,7 +94,7 @@ def read_crossvul(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
                     ctx.drop(str(bad), "not a C/C++/Java/Python file", NAME, lang_dir.name)
                     continue
                 good = bad.with_name(f"good_{m.group(2)}_{m.group(3)}")
-                if not good.is_file():
+                if not os.path.lexists(good):
                     ctx.drop(str(bad), "corrupt row", NAME, f"no matching {good.name}")
                     continue
                 before, after = _read_text(bad, ctx), _read_text(good, ctx)
@@ -94,7 +104,11 @@ def read_crossvul(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
                 if problem:
                     ctx.drop(str(bad), problem, NAME)
                     continue
-                rec = commits.get(m.group(2)) or _commit(m.group(2), meta.get(m.group(2), {}), cwes, str(bad))
+                try:
+                    rec = commits.get(m.group(2)) or _commit(m.group(2), meta.get(m.group(2), {}), cwes, str(bad))
+                except ValueError as exc:  # metadata field of the wrong type
+                    ctx.drop(str(bad), "corrupt row", NAME, f"metadata of commit {m.group(2)}: {exc}")
+                    continue
                 commits[m.group(2)] = rec
                 rec.cwe_ids = clean_cwe_ids(rec.cwe_ids + cwes)
                 rel = f"{cwe_dir.name}/{lang_dir.name}/{good.name}{EXT[language]}"

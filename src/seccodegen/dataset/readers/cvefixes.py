@@ -20,6 +20,7 @@ from seccodegen.dataset.changes import CommitRecord, FileChange, clean_cve_ids, 
 from seccodegen.dataset.languages import language_from_name, language_of_path
 from seccodegen.dataset.readers.base import READERS, ReaderContext, enrich_from_links
 from seccodegen.errors import InputError
+from seccodegen.inputs import sqlite
 
 
 def _none(value: object) -> str | None:
@@ -36,46 +37,44 @@ def _code(value: object) -> str | None:
     return _none(value)
 
 
-def _tables(con: sqlite3.Connection) -> set[str]:
-    rows = con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
-    return {r[0].decode() if isinstance(r[0], bytes) else r[0] for r in rows}
-
-
 def read_cvefixes_db(path: Path, ctx: ReaderContext, name: str) -> Iterator[CommitRecord]:
-    if not path.is_file():
-        raise InputError(f"{path} does not exist; give the CVEfixes .db file")
+    con = sqlite.open_db(path, "the CVEfixes .db file")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        con.text_factory = bytes  # decode ourselves: one bad blob must not abort the query
-        tables = _tables(con)
+        yield from _read(con, path, ctx, name)
+    finally:
+        con.close()
+
+
+def _read(con: sqlite3.Connection, path: Path, ctx: ReaderContext, name: str) -> Iterator[CommitRecord]:
+    try:
+        tables = sqlite.tables(con)
     except sqlite3.DatabaseError as exc:
-        raise InputError(f"{path}: not a readable SQLite database ({exc})") from None
-    missing = {"fixes", "file_change"} - tables
+        raise InputError(f"{path}: corrupt SQLite database ({exc})") from None
+    missing = {"fixes", "file_change", "cwe_classification"} - tables
     if missing:
         raise InputError(f"{path}: no table(s) {', '.join(sorted(missing))}; is this a CVEfixes database?")
     fixes: dict[str, tuple[str, set[str]]] = {}
-    for cve, sha, url in con.execute("SELECT cve_id, hash, repo_url FROM fixes"):
+    for cve, sha, url in sqlite.select(con, path, "fixes", ["cve_id", "hash", "repo_url"]):
         sha_s = _none(sha) or ""
         repo, cves = fixes.setdefault(sha_s, (repo_from_url(_none(url) or ""), set()))
         cves.update(clean_cve_ids(_none(cve)))
     cwes_of: dict[str, set[str]] = defaultdict(set)
-    if "cwe_classification" in tables:
-        for cve, cwe in con.execute("SELECT cve_id, cwe_id FROM cwe_classification"):
-            cwes_of[(_none(cve) or "").upper()].update(clean_cwe_ids(_none(cwe)))
+    for cve, cwe in sqlite.select(con, path, "cwe_classification", ["cve_id", "cwe_id"]):
+        cwes_of[(_none(cve) or "").upper()].update(clean_cwe_ids(_none(cwe)))
     meta: dict[str, tuple[str, str | None]] = {}
     if "commits" in tables:
-        for sha, msg, date in con.execute("SELECT hash, msg, committer_date FROM commits"):
+        for sha, msg, date in sqlite.select(con, path, "commits", ["hash", "msg", "committer_date"]):
             meta[_none(sha) or ""] = (_none(msg) or "", _none(date))
     methods: dict[str, list[tuple]] = defaultdict(list)
     if "method_change" in tables:
-        for row in con.execute(
-            "SELECT file_change_id, name, signature, code, before_change, method_change_id FROM method_change"
-        ):
+        cols = ["file_change_id", "name", "signature", "code", "before_change", "method_change_id"]
+        for row in sqlite.select(con, path, "method_change", cols):
             methods[_none(row[0]) or ""].append(row)
-    rows = con.execute(
-        "SELECT file_change_id, hash, filename, old_path, new_path, change_type, code_before, code_after, "
-        "programming_language FROM file_change ORDER BY hash"
-    )
+    file_cols = [
+        "file_change_id", "hash", "filename", "old_path", "new_path", "change_type", "code_before",
+        "code_after", "programming_language",
+    ]  # fmt: skip
+    rows = sqlite.select(con, path, "file_change", file_cols, "ORDER BY hash")
     current: CommitRecord | None = None
     for row in rows:
         fc_id, sha = _none(row[0]) or "", _none(row[1]) or ""
@@ -96,7 +95,6 @@ def read_cvefixes_db(path: Path, ctx: ReaderContext, name: str) -> Iterator[Comm
         current.files += _file_changes(row, loc, ctx, name, methods.get(fc_id, []))
     if current is not None:
         yield from _finish(current, ctx)
-    con.close()
 
 
 def _finish(record: CommitRecord, ctx: ReaderContext) -> Iterator[CommitRecord]:

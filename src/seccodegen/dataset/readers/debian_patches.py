@@ -9,6 +9,7 @@ context (scope ``hunk``): the function/block/line granularities are cut from tho
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from seccodegen.dataset.unified_diff import (
     strip_components,
 )
 from seccodegen.errors import InputError
+from seccodegen.inputs import check_file, read_text
 
 NAME = "debian-patches"
 
@@ -40,20 +42,31 @@ def package_dirs(path: Path) -> list[Path]:
     return found
 
 
-def series(patches: Path) -> list[str]:
-    """Patch names in apply order: ``series`` (options like ``-p1`` ignored), then any unlisted file."""
+def series(patches: Path, ctx: ReaderContext | None = None) -> list[str]:
+    """Patch names in apply order. With a ``series`` file (options like ``-p1`` ignored), only the
+    patches it lists, as quilt does: a listed patch that is missing and an unlisted CVE patch are
+    dropped with that reason. Without one, every ``*.patch``/``*.diff`` in name order."""
     listed: list[str] = []
-    if (patches / "series").is_file():
-        for line in (patches / "series").read_text(encoding="utf-8", errors="replace").splitlines():
-            name = line.split("#")[0].strip().split(" ")[0] if line.strip() else ""
-            if name and (patches / name).is_file():
-                listed.append(name)
-    rest = sorted(
-        str(p.relative_to(patches))
-        for p in patches.rglob("*")
-        if p.is_file() and p.name != "series" and str(p.relative_to(patches)) not in listed
+    files = sorted(
+        str(p.relative_to(patches)) for p in patches.rglob("*") if p.name != "series" and not p.is_dir()
     )
-    return listed + [r for r in rest if r.endswith((".patch", ".diff"))]
+    files = [f for f in files if f.endswith((".patch", ".diff"))]
+    if not os.path.lexists(patches / "series"):
+        return files
+    for line in read_text(patches / "series", "a quilt series file").splitlines():
+        name = line.split("#")[0].strip().split(" ")[0] if line.strip() else ""
+        if not name:
+            continue
+        try:
+            check_file(patches / name, "a patch file")
+            listed.append(name)
+        except InputError as exc:
+            if ctx is not None:
+                ctx.drop(str(patches / name), "patch listed in series is missing", "debian", str(exc))
+    for name in files:
+        if name not in listed and clean_cve_ids(name) and ctx is not None:
+            ctx.drop(str(patches / name), "patch not listed in series (quilt does not apply it)", "debian", name)
+    return listed
 
 
 @READERS.register(NAME)
@@ -67,13 +80,12 @@ def _package(pkg: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
     patches = pkg / "debian" / "patches"
     has_source = any(p.name != "debian" for p in pkg.iterdir())
     tree: dict[str, str | None] = {}  # path -> current text while applying the series
-    for name in series(patches):
+    for name in series(patches, ctx):
         loc = str(patches / name)
-        raw = (patches / name).read_bytes()
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            ctx.drop(loc, "unknown encoding (not UTF-8)", "debian")
+            text = read_text(patches / name, "a patch file")
+        except InputError as exc:
+            ctx.drop(loc, "unreadable patch (not UTF-8 or not a file)", "debian", str(exc))
             continue
         diffs = parse_unified_diff(text)
         cves = clean_cve_ids(name)
@@ -106,6 +118,9 @@ def _apply(
 ) -> list[FileChange]:
     changes = []
     for diff in diffs:
+        if diff.problem:  # a partial hunk would be applied partially: never guess
+            ctx.drop(f"{loc}:{diff.path}", "malformed hunk", "debian", diff.problem)
+            continue
         rel = _resolve(pkg, diff)
         if rel is None:
             if record:
@@ -144,6 +159,9 @@ def _hunks(diffs: list[FileDiff], loc: str, ctx: ReaderContext) -> list[FileChan
         rel = strip_components(diff.path, 1)
         if language_of_path(rel) is None:
             continue  # docs, tests data, build files
+        if diff.problem:
+            ctx.drop(f"{loc}:{rel}", "malformed hunk", "debian", diff.problem)
+            continue
         problem = ctx.file_problem(rel, None, None)
         if problem:
             ctx.drop(f"{loc}:{rel}", problem, "debian", rel)

@@ -63,28 +63,53 @@ def repo_name(repo: Path) -> str:
 
 
 class BlobReader:
-    """``git cat-file --batch``: one process per repository, blobs read by ``rev:path``."""
+    """``git cat-file --batch``: one process per repository, blobs read by object id (never by
+    path: a file name with a newline would desynchronise the batch protocol). A missing or
+    corrupt object reads as None; git exits on a corrupt object, so the process is restarted."""
 
     def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self._start()
+
+    def _start(self) -> None:
         self.proc = subprocess.Popen(
-            ["git", "-C", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            ["git", "-C", str(self.repo), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
 
-    def read(self, rev: str, path: str) -> bytes | None:
+    def read(self, oid: str) -> bytes | None:
         assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(f"{rev}:{path}\n".encode())
-        self.proc.stdin.flush()
-        header = self.proc.stdout.readline().split()
-        if len(header) < 3 or header[1] != b"blob":
+        try:
+            self.proc.stdin.write(f"{oid}\n".encode())
+            self.proc.stdin.flush()
+            header = self.proc.stdout.readline().split()
+            if len(header) == 2 and header[1] == b"missing":
+                return None
+            if len(header) < 3 or header[1] != b"blob":
+                raise BrokenPipeError("no blob header")
+            size = int(header[2])
+            data = self.proc.stdout.read(size)
+            if len(data) != size or self.proc.stdout.read(1) != b"\n":
+                raise BrokenPipeError("short blob")
+            return data
+        except (BrokenPipeError, ValueError):  # git died on a corrupt object: start a fresh one
+            self.close()
+            self._start()
             return None
-        data = self.proc.stdout.read(int(header[2]))
-        self.proc.stdout.read(1)  # the newline after the content
-        return data
 
     def close(self) -> None:
         if self.proc.stdin:
-            self.proc.stdin.close()
-        self.proc.wait(timeout=30)
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 @READERS.register(NAME)
@@ -95,14 +120,12 @@ def read_git(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
 
 def _mine(repo: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
     name = repo_name(repo)
-    log = _git(repo, "log", "--all", "--format=%H%x1f%P%x1f%cI%x1f%B%x1e")
+    # -z: commits end in NUL; fields are NUL-separated too (a commit message cannot hold a NUL)
+    fields = _git(repo, "log", "-z", "--all", "--format=%H%x00%P%x00%cI%x00%B").split("\x00")
     blobs = BlobReader(repo)
     try:
-        for entry in log.split("\x1e"):
-            parts = entry.strip("\n").split("\x1f")
-            if len(parts) < 4:
-                continue
-            sha, parents, date, message = parts[0].strip(), parts[1].split(), parts[2], parts[3]
+        for i in range(0, len(fields) - 3, 4):
+            sha, parents, date, message = fields[i].strip(), fields[i + 1].split(), fields[i + 2], fields[i + 3]
             cves = clean_cve_ids(message)
             linked = ctx.link_for(name, sha) is not None
             if not cves and not linked:
@@ -115,29 +138,59 @@ def _mine(repo: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
                 "git-cve-mention" if cves else "git-link", name, sha, cves, [], [], loc, NAME, date, message
             )
             enrich_from_links(record, ctx)
-            record.files = _changes(repo, parents[0], sha, loc, blobs, ctx)
+            try:
+                record.files = _changes(repo, parents[0], sha, loc, blobs, ctx)
+            except InputError as exc:  # a corrupt tree: this commit only
+                ctx.drop(loc, "unreadable git tree (corrupt or missing object)", NAME, str(exc))
+                continue
             if record.files:
                 yield record
     finally:
         blobs.close()
 
 
+def _diff_entries(repo: Path, parent: str, sha: str) -> list[tuple[str, str, str, bytes]]:
+    """``[(status, parent blob id, fix blob id, path bytes)]`` from ``git diff-tree --raw -z``."""
+    out = subprocess.run(
+        ["git", "-C", str(repo), "diff-tree", "-r", "--no-renames", "--raw", "-z", parent, sha],
+        capture_output=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise InputError(f"{repo}: git diff-tree failed: {out.stderr.decode('utf-8', 'replace').strip()[-200:]}")
+    parts = out.stdout.split(b"\x00")
+    entries = []
+    for meta, path in zip(parts[0::2], parts[1::2]):
+        fields = meta.decode("ascii", "replace").lstrip(":").split()
+        if len(fields) == 5:
+            entries.append((fields[4][:1], fields[2], fields[3], path))
+    return entries
+
+
 def _changes(
     repo: Path, parent: str, sha: str, loc: str, blobs: BlobReader, ctx: ReaderContext
 ) -> list[FileChange]:
-    raw = _git(repo, "diff-tree", "-r", "--no-renames", "--name-status", "-z", parent, sha)
-    fields = [f for f in raw.split("\x00") if f]
     changes: list[FileChange] = []
     code_files = test_files = 0
-    for status, path in zip(fields[0::2], fields[1::2]):
+    for status, old_oid, new_oid, raw_path in _diff_entries(repo, parent, sha):
+        try:
+            path = raw_path.decode("utf-8")
+        except UnicodeDecodeError:
+            shown = raw_path.decode("utf-8", "replace")
+            if language_of_path(shown) is not None:
+                ctx.drop(f"{loc}:{shown}", "file name is not UTF-8", NAME, shown)
+            continue
         language = language_of_path(path)
         if language is None:
             continue  # docs, build files, other languages: not part of the code change
         code_files += 1
         floc = f"{loc}:{path}"
         texts: list[str | None] = []
-        for rev, present in ((parent, status != "A"), (sha, status != "D")):
-            data = blobs.read(rev, path) if present else None
+        for oid, present in ((old_oid, status != "A"), (new_oid, status != "D")):
+            data = blobs.read(oid) if present else None
+            if present and data is None:
+                ctx.drop(floc, "unreadable git blob (corrupt or missing object)", NAME, oid)
+                break
             if data is None:
                 texts.append(None)
                 continue

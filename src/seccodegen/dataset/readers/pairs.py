@@ -36,11 +36,15 @@ def _extra(obj: dict) -> dict[str, str]:
 
 def read_pairs(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
     grouped: dict[tuple[str, str], CommitRecord] = {}
-    for file in jsonl_files(path):
+    for file in jsonl_files(path, ctx, NAME):
         source = "safecoder" if "safecoder" in str(file).lower() else "sven"
         for loc, obj, error in iter_numbered(file):
             if obj is None:
                 ctx.drop(loc, "corrupt row", source, error)
+                continue
+            problem = _type_problem(obj)
+            if problem:
+                ctx.drop(loc, "corrupt row", source, problem)
                 continue
             before, after = obj.get("func_src_before"), obj.get("func_src_after")
             if not isinstance(before, str) or not isinstance(after, str):
@@ -66,7 +70,11 @@ def read_pairs(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
                 loc,
                 _extra(obj),
             )
-            cwes = clean_cwe_ids(obj.get("vul_type") or file.stem.split(".")[0])
+            try:
+                cwes = clean_cwe_ids(obj.get("vul_type") or file.stem.split(".")[0])
+            except ValueError as exc:
+                ctx.drop(loc, "corrupt row", source, str(exc))
+                continue
             key = (parsed[0].lower(), parsed[1])
             if key not in grouped:
                 grouped[key] = CommitRecord(
@@ -89,6 +97,17 @@ def read_pairs(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
     for rec in grouped.values():
         enrich_from_links(rec, ctx)
         yield rec
+
+
+def _type_problem(obj: dict) -> str | None:
+    """Why a row's fields have the wrong JSON types (a number where text belongs, ...), or None."""
+    for key in ("commit_link", "file_name", "func_name", "commit_msg"):
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            return f"{key!r} must be text, got {type(obj[key]).__name__}"
+    vul = obj.get("vul_type")
+    if vul is not None and not isinstance(vul, (str, list)):
+        return f"'vul_type' must be text, got {type(vul).__name__}"
+    return None
 
 
 READERS.register(NAME, read_pairs)

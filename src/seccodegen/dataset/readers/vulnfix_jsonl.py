@@ -19,12 +19,16 @@ NAME = "vulnfix-jsonl"
 
 @READERS.register(NAME)
 def read_vulnfix_jsonl(path: Path, ctx: ReaderContext) -> Iterator[CommitRecord]:
-    for file in jsonl_files(path):
+    for file in jsonl_files(path, ctx, NAME):
         for loc, obj, error in iter_numbered(file):
             if obj is None:
                 ctx.drop(loc, "corrupt row", NAME, error)
                 continue
-            record = _record(obj, loc, ctx)
+            try:
+                record = _record(obj, loc, ctx)
+            except ValueError as exc:  # a field of the wrong type (cve_ids: 5, ...)
+                ctx.drop(loc, "corrupt row", NAME, str(exc))
+                continue
             if record is not None:
                 yield record
 
@@ -34,6 +38,9 @@ def _record(obj: dict, loc: str, ctx: ReaderContext) -> CommitRecord | None:
     if not isinstance(repo, str) or not isinstance(sha, str) or not isinstance(files, list):
         ctx.drop(loc, "corrupt row", NAME, "missing repo/sha/files")
         return None
+    for key in ("source", "date", "message"):
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            raise ValueError(f"{key!r} must be text, got {type(obj[key]).__name__}")
     source = str(obj.get("source") or NAME)
     changes = []
     for i, f in enumerate(files):
