@@ -82,12 +82,17 @@ def tool_argv(argv: Sequence[str]) -> list[str]:
 
 
 def run_tool(
-    argv: list[str], timeout: float, cwd: Path | None = None, env: dict[str, str] | None = None
+    argv: list[str],
+    timeout: float,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    ro_paths: Sequence[str | Path] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run a tool in the sandbox (it sees the absolute paths in ``argv`` read-only, a scratch cwd;
-    ``cwd`` is ignored); ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
+    """Run a tool in the sandbox (it sees the absolute paths in ``argv`` and ``ro_paths`` read-only,
+    a scratch cwd; ``cwd`` is ignored); ``subprocess.TimeoutExpired`` propagates (the engine
+    splits the batch)."""
     resolved = tool_argv(argv)  # the tool's full path (a venv's bin/ too), visible in the sandbox
-    res = run_tool_sandboxed(resolved, timeout, ro_paths=input_paths(resolved), env=env)
+    res = run_tool_sandboxed(resolved, timeout, ro_paths=[*input_paths(resolved), *ro_paths], env=env)
     if res.timed_out:
         raise subprocess.TimeoutExpired(argv, timeout)
     return subprocess.CompletedProcess(argv, res.returncode, res.stdout, res.stderr)

@@ -9,7 +9,6 @@ tool. Findings carry the query's CWE ids.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,11 +42,11 @@ class Dataflow:
         self, files: list[Path], language: str, timeout: float, flags: Sequence[str] = ()
     ) -> dict[Path, list[Finding]]:
         by_name = resolve(files)
-        src = str(Path(seccodegen.__file__).resolve().parents[1])  # the child imports this same copy
-        env_path = os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        # the child (in the sandbox) imports this same copy of the package, shown read-only there
+        src = str(Path(seccodegen.__file__).resolve().parents[1])
         argv = [sys.executable, "-m", "seccodegen.judge.dataflow.batch", language,
                 *[str(f) for f in files], "--", *flags]  # fmt: skip
-        proc = run_tool(["env", f"PYTHONPATH={env_path}", *argv], timeout)
+        proc = run_tool(argv, timeout, env={"PYTHONPATH": src}, ro_paths=[src])
         if proc.returncode != 0:
             raise AnalyzerCrash(f"dataflow exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
         out: dict[Path, list[Finding]] = {}
