@@ -53,9 +53,11 @@ def load_inputs(cfg: ReportConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     results = _find(src, RESULTS_NAMES)
     if results is None:
         raise InputError(f"{src}: no results table found (expected one of {', '.join(RESULTS_NAMES)})")
+    if results.stat().st_size < 4096 and not results.read_bytes().strip():  # blank: nothing judged yet
+        raise InputError(f"{results}: the results table is empty (no judged samples yet); judge some samples first")
     samples = tables.normalise(expand_model_column(read_table(results)))
     if samples.empty:
-        raise InputError(f"{results}: the results table has no rows (no judged samples yet); judge some samples first")
+        raise InputError(f"{results}: the results table is empty (no judged samples yet); judge some samples first")
     he_path = Path(cfg.humaneval) if cfg.humaneval else (_find(src, HUMANEVAL_NAMES) if src.is_dir() else None)
     humaneval = read_table(he_path, HUMANEVAL_COLUMNS) if he_path else pd.DataFrame()
     return samples, humaneval
