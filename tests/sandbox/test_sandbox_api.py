@@ -51,3 +51,14 @@ def test_tool_output_comes_back_whole():
     # analyzers print a line per finding: a batch's output must not be trimmed (only bounded)
     res = run_sandboxed([PYTHON, "-c", "print('x' * 100_000)"], trusted_tool=True)
     assert len(res.stdout.strip()) == 100_000
+
+
+def test_input_paths_include_dirs_glued_to_flags(tmp_path):
+    """`-I/dir` (how the calibration passes Juliet's testcasesupport) must be visible to the tool."""
+    from seccodegen.sandbox import input_paths
+
+    inc, src = tmp_path / "inc", tmp_path / "a.c"
+    inc.mkdir()
+    src.write_text("int x;\n")
+    argv = ["gcc", f"-I{inc}", "-isystem", "/usr/include", f"--config={inc}", "-DX=1", str(src), "-Irelative"]
+    assert input_paths(argv) == [str(inc), str(inc), str(src)]

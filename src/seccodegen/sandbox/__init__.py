@@ -290,9 +290,22 @@ def _result(
     )
 
 
+_PATH_FLAGS = ("-isystem", "-iquote", "-idirafter", "-include", "-I", "-L")  # compiler flags glued to a path
+
+
 def input_paths(argv: Sequence[str]) -> list[str]:
-    """The absolute paths in ``argv`` that exist on the host outside /usr (a job's inputs)."""
-    return [a for a in argv if a.startswith("/") and not a.startswith("/usr/") and os.path.exists(a)]
+    """The absolute paths in ``argv`` that exist on the host outside /usr (a job's inputs): plain
+    arguments, paths glued to a compiler flag (``-I/dir``) and ``--option=/path`` values. The
+    caller's flags name them (a scenario's or a benchmark's include dirs), never a sample's code."""
+    out = []
+    for arg in argv:
+        path = arg
+        if not arg.startswith("/"):
+            flag = next((f for f in _PATH_FLAGS if arg.startswith(f)), None)
+            path = arg[len(flag):] if flag else arg.partition("=")[2] if arg.startswith("--") else ""
+        if path.startswith("/") and not path.startswith("/usr/") and os.path.exists(path):
+            out.append(path)
+    return out
 
 
 def run_tool_sandboxed(
