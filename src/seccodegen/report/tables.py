@@ -186,7 +186,7 @@ def cwe_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def size_table(df: pd.DataFrame) -> pd.DataFrame:
     """Table 5 layout: secure ratio per dataset size (fine-tuned cells only); empty if one size."""
-    tuned = df[df["method"] != BASE_METHOD]
+    tuned = df[(df["method"] != BASE_METHOD) & (df["dataset_size"] != "-")]  # "-": a pretrained cell (also a base recipe)
     if tuned["dataset_size"].nunique() < 2:
         return pd.DataFrame()
     return ratio_rows(tuned, ["model", "method", "granularity", "dataset_size", "language"])

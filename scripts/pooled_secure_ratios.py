@@ -1,0 +1,43 @@
+"""Pooled C/C++ ratios of an experiment's cells and Fisher's exact tests against a reference cell.
+
+The report compares every cell with the pretrained model's plain-prompt row; a recipe sampled
+through the chat template is better compared with the pretrained model sampled the same way.
+
+    python scripts/pooled_secure_ratios.py runs/secure-tuning/results.parquet --reference base-chat
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+from scipy.stats import fisher_exact
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results", help="results.parquet written by `seccodegen run`")
+    ap.add_argument("--reference", default="base", help="method (or recipe) name to test against")
+    ap.add_argument("--languages", default="c,cpp")
+    args = ap.parse_args()
+    df = pd.read_parquet(args.results)
+    df = df[df["language"].isin(args.languages.split(","))]
+    rows = {}
+    print("| method | samples | valid | secure / decided valid | secure & correct / all | p secure | p secure&correct |")
+    print("|---|---|---|---|---|---|---|")
+    for method, g in df.groupby("method"):
+        valid = g[g["valid"] == True]  # noqa: E712  (booleans from parquet)
+        decided = valid[valid["secure"].notna()]
+        secure = int((decided["secure"] == True).sum())  # noqa: E712
+        both = int(((valid["secure"] == True) & (valid["correct"] == True)).sum())  # noqa: E712
+        rows[method] = (len(g), len(valid), len(decided), secure, both)
+    ref = rows[args.reference]
+    for method, (n, v, d, s, sc) in rows.items():
+        p1 = fisher_exact([[s, d - s], [ref[3], ref[2] - ref[3]]])[1] if method != args.reference else None
+        p2 = fisher_exact([[sc, n - sc], [ref[4], ref[0] - ref[4]]])[1] if method != args.reference else None
+        fmt = lambda p: "" if p is None else f"{p:.2g}"  # noqa: E731
+        print(f"| {method} | {n} | {v} ({v / n:.1%}) | {s}/{d} ({s / d:.1%}) | {sc} ({sc / n:.1%}) | {fmt(p1)} | {fmt(p2)} |")
+
+
+if __name__ == "__main__":
+    main()
