@@ -62,3 +62,16 @@ def test_input_paths_include_dirs_glued_to_flags(tmp_path):
     src.write_text("int x;\n")
     argv = ["gcc", f"-I{inc}", "-isystem", "/usr/include", f"--config={inc}", "-DX=1", str(src), "-Irelative"]
     assert input_paths(argv) == [str(inc), str(inc), str(src)]
+
+
+def test_a_venv_under_tmp_stays_visible(monkeypatch):
+    """The tools' Python installation is bound after /tmp's tmpfs (a clone and its venv may live
+    under /tmp), and paths inside it are not bound twice (bwrap cannot mount onto a read-only bind)."""
+    from seccodegen.sandbox import bwrap
+
+    monkeypatch.setattr(bwrap, "bwrap_path", lambda: "/usr/bin/bwrap")
+    monkeypatch.setattr(bwrap, "tool_prefixes", lambda: ["/tmp/clone/.venv"])
+    argv = bwrap.bwrap_argv(cwd="/tmp/job", disk_bytes=1 << 20, ro_paths=["/tmp/clone/.venv/bin/python"])
+    tmpfs = argv.index("/tmp", argv.index("--tmpfs"))
+    venv = argv.index("/tmp/clone/.venv")
+    assert venv > tmpfs and argv.count("/tmp/clone/.venv/bin/python") == 0

@@ -75,9 +75,12 @@ def _system_view() -> list[str]:
                 args += ["--tmpfs", secret]
             elif os.path.lexists(secret):
                 args += ["--ro-bind", "/dev/null", secret]
-    for prefix in tool_prefixes():
-        args += ["--ro-bind", prefix, prefix]
     return args
+
+
+def _tool_view() -> list[str]:
+    """The Python installations with the tools, bound after /tmp's tmpfs (a venv may live under /tmp)."""
+    return [a for prefix in tool_prefixes() for a in ("--ro-bind", prefix, prefix)]
 
 
 def bwrap_argv(
@@ -104,8 +107,12 @@ def bwrap_argv(
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(disk_bytes), "--perms", "1777", "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
     args += ["--size", str(disk_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    args += _tool_view()
+    prefixes = tool_prefixes()
     for p in ro_paths:
         path = os.path.abspath(p)
+        if any(_under(path, prefix) for prefix in prefixes):
+            continue  # already visible (read-only) through its Python installation's bind
         args += ["--ro-bind", path, path]
     if staging is not None:
         args += ["--ro-bind", staging, STAGING_DIR]
