@@ -25,15 +25,19 @@ from seccodegen.train.data import Example, tokenize_with_mask
 MIX_SIDE = "mix"
 
 
+def instruction_question(record: dict[str, Any]) -> str:
+    """The instruction and the input (if any), blank-line separated: what the answer answers."""
+    parts = [record["instruction"].strip()]
+    if (record.get("input") or "").strip():
+        parts.append(record["input"].strip())
+    return "\n\n".join(parts)
+
+
 def instruction_text(record: dict[str, Any]) -> str:
     """One training text: the instruction, the input (if any) and the answer, blank-line separated."""
     if isinstance(record.get("text"), str):
         return record["text"]
-    parts = [record["instruction"].strip()]
-    if (record.get("input") or "").strip():
-        parts.append(record["input"].strip())
-    parts.append(record["output"])
-    return "\n\n".join(parts)
+    return f"{instruction_question(record)}\n\n{record['output']}"
 
 
 def load_mix_records(path: str | Path) -> list[dict[str, Any]]:
@@ -89,8 +93,7 @@ def mix_examples(
     out = []
     for k, rec in enumerate(draw(load_mix_records(path), count, seed)):
         if chat and not isinstance(rec.get("text"), str):
-            question = "\n\n".join(x.strip() for x in (rec["instruction"], rec.get("input") or "") if x.strip())
-            frame = (chat_head(tokenizer, question), "")
+            frame = (chat_head(tokenizer, instruction_question(rec)), "")
             ids, targets = tokenize_with_mask(tokenizer, rec["output"], None, frame)
         else:
             ids, targets = tokenize_with_mask(tokenizer, instruction_text(rec), None)
