@@ -27,6 +27,7 @@ STAGE_CLIS = [
     "seccodegen.scenarios.cli",
     "seccodegen.humaneval.cli",
     "seccodegen.review.cli",
+    "seccodegen.config_reference",  # last: `config show` lists the stages registered above
 ]
 
 app = typer.Typer(

@@ -1,19 +1,23 @@
-"""Options shared by stage CLIs (config file, dotted overrides, --force), and the stub for unbuilt stages."""
+"""Options shared by stage CLIs: --set, --force and --allow-exec. Config fields become flags in config_flags.py."""
 
 from __future__ import annotations
 
 import typer
 from typer.core import TyperCommand
 
-from seccodegen.errors import ConfigError, NotImplementedStageError
+from seccodegen.errors import ConfigError
 
-CONFIG_OPTION = typer.Option(None, "--config", "-c", help="YAML config file for this stage.")
-SET_OPTION = typer.Option(
-    [], "--set", "-s", help="Dotted override, e.g. --set lora.r=16 (repeatable; wins over the file)."
-)
-FORCE_OPTION = typer.Option(False, "--force", help="Overwrite a finished artifact directory.")
+FORCE_OPTION = typer.Option(False, "--force", metavar="", help="Overwrite a finished artifact directory.")
 EXEC_HELP = ("--allow-exec: consent to execute generated code in the bubblewrap sandbox; "
              "--allow-exec=unsafe: also where bubblewrap cannot run (rlimits only, see docs/judge.md)")  # fmt: skip
+
+
+def set_option(example: str, panel: str | None = None) -> typer.models.OptionInfo:
+    """``--set KEY=VALUE`` (repeatable), with an example that belongs to the command."""
+    return typer.Option(
+        [], "--set", "-s", metavar="KEY=VALUE", rich_help_panel=panel,
+        help=f"Set a config field, e.g. --set {example} (repeatable; value as YAML; wins over every other source).",
+    )  # fmt: skip
 
 
 def allow_exec_option(what: str) -> typer.models.OptionInfo:
@@ -35,19 +39,3 @@ def exec_consent(value: str | None) -> bool | str:
     if value in ("yes", "unsafe"):
         return True if value == "yes" else "unsafe"
     raise ConfigError(f"--allow-exec takes no value or '=unsafe', got {value!r}")
-
-
-def not_implemented(stage: str) -> None:
-    raise NotImplementedStageError(f"the {stage!r} stage is not implemented yet")
-
-
-def register_stub(app: typer.Typer, stage: str, help_text: str) -> None:
-    """Register a command that fails clearly until the stage is built."""
-
-    @app.command(
-        stage,
-        help=f"{help_text} (not implemented yet)",
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def _stub(ctx: typer.Context) -> None:
-        not_implemented(stage)

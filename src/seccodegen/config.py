@@ -36,14 +36,19 @@ def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
         if not key:
             raise ConfigError(f"override {item!r} has an empty key")
         value = yaml.safe_load(raw) if raw.strip() else ""
-        node = nested
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"override {item!r} sets a field inside a non-mapping value")
-        node[parts[-1]] = value
+        set_dotted(nested, key, value, what=f"override {item!r}")
     return nested
+
+
+def set_dotted(tree: dict[str, Any], key: str, value: Any, what: str = "") -> None:
+    """``set_dotted(t, "lora.r", 16)`` sets ``t["lora"]["r"] = 16``, making the inner mappings."""
+    node = tree
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{what or repr(key)} sets a field inside a non-mapping value")
+    node[parts[-1]] = value
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +208,3 @@ def config_hash(cfg: Any, length: int = 12) -> str:
     blob = json.dumps(config_to_dict(cfg), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:length]
 
-
-def field_help(cls: type) -> dict[str, str]:
-    """``{field name: help text}`` from ``field(metadata={"help": ...})``."""
-    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}

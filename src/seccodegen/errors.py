@@ -20,6 +20,3 @@ class InputError(SeccodegenError):
 class ModelLoadError(SeccodegenError):
     """A model path/id cannot be loaded (unknown path, unsupported architecture)."""
 
-
-class NotImplementedStageError(SeccodegenError):
-    """A CLI subcommand whose stage is not built yet."""

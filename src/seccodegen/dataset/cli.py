@@ -7,57 +7,42 @@ from pathlib import Path
 
 import typer
 
-from seccodegen.cli_common import CONFIG_OPTION, FORCE_OPTION, SET_OPTION
+from seccodegen.cli_common import FORCE_OPTION
+from seccodegen.config_flags import LoadConfig, StageOptions, flag, stage_command
+from seccodegen.dataset.config import DatasetConfig
+from seccodegen.errors import ConfigError
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "suite"
 
 dataset_app = typer.Typer(help="Build fine-tuning sets from vulnerability-fix commits.", no_args_is_help=True)
 
 
-def _sources(values: list[str]) -> list[dict[str, str]]:
-    from seccodegen.errors import ConfigError
-
-    out = []
-    for value in values:
-        fmt, sep, path = value.partition(":")
-        if not sep or not fmt or not path:
-            raise ConfigError(f"--source {value!r} must be FORMAT:PATH, e.g. vulnfix-jsonl:commits.jsonl.gz")
-        out.append({"format": fmt, "path": path})
-    return out
+def _source(value: str) -> dict[str, str]:
+    """``FORMAT:PATH`` -> a ``SourceSpec`` mapping."""
+    fmt, sep, path = value.partition(":")
+    if not sep or not fmt or not path:
+        raise ConfigError(f"--source {value!r} must be FORMAT:PATH, e.g. vulnfix-jsonl:commits.jsonl.gz")
+    return {"format": fmt, "path": path}
 
 
-@dataset_app.command("build")
-def build(
-    source: list[str] = typer.Option([], "--source", help="FORMAT:PATH of a corpus (repeatable)."),
-    out: str = typer.Option(None, "--out", "-o", help="Output dataset directory."),
-    links: list[str] = typer.Option(
-        [], "--links", help="BigVul-style link CSV adding CVE/CWE ids (repeatable)."
-    ),
-    cwe: list[str] = typer.Option([], "--cwe", help="Keep only commits with this CWE (repeatable)."),
-    config: Path = CONFIG_OPTION,
-    overrides: list[str] = SET_OPTION,
-    force: bool = FORCE_OPTION,
-) -> None:
+OPTIONS = StageOptions(
+    "dataset", DatasetConfig, "seccodegen dataset build", set_example="sizes=[100,200]",
+    flags={
+        "sources": flag("--source", parse=_source, metavar="FORMAT:PATH", split=False),
+        "out": flag("-o"), "links": flag(split=False),
+    },
+)  # fmt: skip
+
+
+@stage_command(dataset_app, "build", OPTIONS)
+def build(load: LoadConfig, force: bool = FORCE_OPTION) -> None:
     """Read corpora, cut file/function/block/line examples, split 90/10 by file, write JSONL.
 
-    Formats: vulnfix-jsonl, cvefixes, androidcvefixes, bigvul, crossvul, git, debian-patches,
-    sven-pairs / safecoder-pairs (`seccodegen dataset formats`). Other settings with --set:
-    granularities, languages, sizes (e.g. --set 'sizes=[100,200]'), seed, val_fraction,
-    exclude_overlap_with, ngram, max_file_bytes, include_tests, dedupe_text, workers.
-    See docs/dataset.md.
+    Formats of --source: `seccodegen dataset formats`. See docs/dataset.md.
     """
-    from seccodegen.config import load_config
-    from seccodegen.dataset.build import DatasetConfig, run
+    from seccodegen.dataset.build import run
 
-    base: dict = {"out": out}
-    if source:
-        base["sources"] = _sources(source)
-    if links:
-        base["links"] = links
-    if cwe:
-        base["cwe"] = cwe
-    cfg = load_config(DatasetConfig, config, overrides, base=base)
-    path = run(cfg, force=force)
+    path = run(load(), force=force)
     _print_table(path)
     typer.echo(f"wrote {path}")
     outputs = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("outputs", {})

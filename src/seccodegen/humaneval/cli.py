@@ -6,34 +6,28 @@ from pathlib import Path
 
 import typer
 
-from seccodegen.cli_common import (
-    CONFIG_OPTION,
-    FORCE_OPTION,
-    SET_OPTION,
-    ExecConsentCommand,
-    allow_exec_option,
-    exec_consent,
-)
+from seccodegen.cli_common import FORCE_OPTION, ExecConsentCommand, allow_exec_option, exec_consent
+from seccodegen.config_flags import LoadConfig, StageOptions, flag, stage_command
+from seccodegen.humaneval.config import HumanEvalConfig
 
 humaneval_app = typer.Typer(help="HumanEval-X C++ pass@k and task-by-task comparisons.", no_args_is_help=True)
 
 
-@humaneval_app.command("run", cls=ExecConsentCommand)
+OPTIONS = StageOptions(
+    "humaneval", HumanEvalConfig, "seccodegen humaneval run", set_example="tasks_per_batch=41",
+    flags={"data": flag(required=True), "model": flag("-m"), "out": flag("-o")},
+    own={"allow_exec": "--allow-exec[=unsafe]"},
+)  # fmt: skip
+
+
+@stage_command(humaneval_app, "run", OPTIONS, cls=ExecConsentCommand)
 def run_cmd(
-    data: str = typer.Option(..., "--data", help="humaneval_cpp.jsonl(.gz)"),
-    model: str = typer.Option(None, "--model", "-m", help="HF folder, hub id, .gguf or builtin:..."),
-    adapter: str = typer.Option(None, "--adapter", help="peft adapter folder"),
-    out: str = typer.Option("humaneval", "--out", "-o", help="output directory"),
-    n: int = typer.Option(None, "--n", help="samples per task (default 10)"),
-    limit: int = typer.Option(None, "--limit", help="only the first N tasks"),
+    load: LoadConfig,
     allow_exec: str = allow_exec_option("consent to execute generated code"),
-    config: Path = CONFIG_OPTION,
-    overrides: list[str] = SET_OPTION,
     force: bool = FORCE_OPTION,
 ) -> None:
     """Generate N completions per task, execute them in the sandbox, and report pass@1/pass@10."""
-    _run({"data": data, "model": model, "adapter": adapter, "out": out, "n": n, "limit": limit,
-          "allow_exec": exec_consent(allow_exec)}, config, overrides, force)
+    _run(load(allow_exec=exec_consent(allow_exec)), force)
 
 
 @humaneval_app.command("canonical", cls=ExecConsentCommand)
@@ -44,16 +38,16 @@ def canonical_cmd(
     force: bool = FORCE_OPTION,
 ) -> None:
     """Run the canonical solutions through the harness: all should pass where libraries are installed."""
-    _run({"data": data, "out": out, "canonical": True, "n": 1, "allow_exec": exec_consent(allow_exec)}, None, [], force)
+    cfg = HumanEvalConfig(data=data, out=out, canonical=True, n=1, allow_exec=exec_consent(allow_exec))
+    _run(cfg, force)
 
 
-def _run(base: dict, config: Path | None, overrides: list[str], force: bool) -> None:
+def _run(cfg: HumanEvalConfig, force: bool) -> None:
     import json
 
-    from seccodegen.config import load_config
-    from seccodegen.humaneval.core import HumanEvalConfig, run
+    from seccodegen.humaneval.core import run
 
-    out = run(load_config(HumanEvalConfig, config, overrides, base=base), force=force)
+    out = run(cfg, force=force)
     summary = json.loads((out / "summary.json").read_text())
     for key, value in summary.items():
         typer.echo(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")

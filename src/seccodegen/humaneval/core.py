@@ -9,11 +9,11 @@ could_not_run) and ``summary.json`` (pass@1 / pass@10 over the tasks that could 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from seccodegen.artifacts import open_artifact
+from seccodegen.humaneval.config import HumanEvalConfig
 from seccodegen.humaneval.execute import Execution, execute_all
 from seccodegen.humaneval.tasks import (
     Task,
@@ -29,38 +29,6 @@ from seccodegen.sandbox import require_exec_allowed
 
 SCHEMA_VERSION = 1
 STOP = ["\n}\n", "\nint main", "\n#include", "\n/*"]  # a top-level "}" ends the function
-
-
-@dataclass(frozen=True)
-class HumanEvalConfig:
-    data: str = field(metadata={"help": "humaneval_cpp.jsonl(.gz): task_id, prompt, declaration, test"})
-    model: str | None = field(default=None, metadata={"help": "--model value (None with canonical=true)"})
-    adapter: str | None = field(default=None, metadata={"help": "peft adapter folder"})
-    out: str = field(default="humaneval", metadata={"help": "output directory"})
-    n: int = field(default=10, metadata={"help": "samples per task (the study: 10)"})
-    temperature: float = field(default=0.8, metadata={"help": "sampling temperature"})
-    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling mass"})
-    max_new_tokens: int = field(default=384, metadata={"help": "tokens per completion (function bodies)"})
-    seed: int = field(default=0, metadata={"help": "sampling seed"})
-    backend: str = field(default="hf", metadata={"help": "sample engine backend"})
-    dtype: str | None = field(default=None, metadata={"help": "model dtype (None: engine default)"})
-    tasks_per_batch: int = field(default=16, metadata={"help": "tasks generated per engine call"})
-    limit: int | None = field(default=None, metadata={"help": "only the first N tasks (quick runs)"})
-    canonical: bool = field(default=False, metadata={"help": "run the canonical solutions (harness check)"})
-    allow_exec: bool | str = field(
-        default=False, metadata={"help": "consent to execute generated code ('unsafe': without bubblewrap)"}
-    )
-    jobs: int | None = field(default=None, metadata={"help": "parallel compile/run workers (default: cores)"})
-
-    def __post_init__(self) -> None:
-        if isinstance(self.allow_exec, str) and self.allow_exec != "unsafe":
-            raise ValueError(f"allow_exec must be true, false or 'unsafe', got {self.allow_exec!r}")
-        if self.n < 1:
-            raise ValueError("n must be >= 1")
-        if not self.canonical and not self.model:
-            raise ValueError("model is required unless canonical=true")
-        if not 0 < self.top_p <= 1:
-            raise ValueError("top_p must be in (0, 1]")
 
 
 def complete_function(text: str, finish_reason: str, depth: int = 1) -> str:

@@ -37,7 +37,9 @@ class JudgeConfig:
     )
     jobs: int = field(default=0, metadata={"help": "Parallel tool processes; 0 = all cores."})
     cache_dir: str | None = field(
-        default=None, metadata={"help": f"Result cache dir (content-addressed); None = {DEFAULT_CACHE}."}
+        default=None,
+        metadata={"help": "Result cache dir (content-addressed); None = $XDG_CACHE_HOME/seccodegen/judge "
+                  "(~/.cache/seccodegen/judge where XDG_CACHE_HOME is unset)."},
     )
     use_cache: bool = field(default=True, metadata={"help": "Read cached results (they are always written)."})
     analyzer_timeout_s: float = field(

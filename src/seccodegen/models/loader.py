@@ -29,9 +29,8 @@ from typing import Any
 
 from seccodegen.errors import ModelLoadError
 from seccodegen.inputs.gguf_file import check_gguf
+from seccodegen.models.specs import BUILTIN_SMOLLM2, BUILTIN_TINY
 
-BUILTIN_TINY = "builtin:tiny-random"
-BUILTIN_SMOLLM2 = "builtin:smollm2-135m"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +9,7 @@ import pandas as pd
 from seccodegen.artifacts import open_artifact
 from seccodegen.errors import InputError
 from seccodegen.report import tables
+from seccodegen.report.config import ReportConfig
 from seccodegen.report.coords import expand_model_column
 from seccodegen.report.coverage import coverage_section
 from seccodegen.report.plots import plot_cwe_secure
@@ -18,20 +18,6 @@ from seccodegen.report.schema import HUMANEVAL_COLUMNS, RESULTS_COLUMNS, Column,
 
 RESULTS_NAMES = ("results.parquet", "results.csv", "results.jsonl")
 HUMANEVAL_NAMES = ("humaneval.parquet", "humaneval.csv")
-
-
-@dataclass(frozen=True)
-class ReportConfig:
-    results: str = field(metadata={"help": "results table (.parquet/.csv/.jsonl) or a `run` experiment dir"})
-    out: str = field(default="report", metadata={"help": "output directory"})
-    humaneval: str | None = field(default=None, metadata={"help": "per-task HumanEval rows (coords, task_id, n, c)"})
-    title: str = field(default="seccodegen report", metadata={"help": "page title"})
-    notes: tuple[str, ...] = field(default=(), metadata={"help": "lines shown under the title (model caveats)"})
-    plots: bool = field(default=True, metadata={"help": "draw per-CWE PNGs"})
-
-    def __post_init__(self) -> None:
-        if not self.results:
-            raise ValueError("results must name a results file or an experiment directory")
 
 
 def read_table(path: Path, columns: tuple[Column, ...] = RESULTS_COLUMNS) -> pd.DataFrame:

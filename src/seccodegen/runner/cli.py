@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import typer
 
-from seccodegen.cli_common import FORCE_OPTION, SET_OPTION
+from seccodegen.cli_common import FORCE_OPTION, set_option
+from seccodegen.config_flags import STAGE_OPTIONS, StageOptions
+from seccodegen.runner.experiment import Experiment
+
+# the experiment file's keys: documented and shown by `seccodegen config show run`, set by --set
+OPTIONS = StageOptions(
+    "run", Experiment, "seccodegen run EXPERIMENT", set_example="train.max_steps=50", fields_as_flags=False
+)
 
 
 def register(app: typer.Typer) -> None:
+    STAGE_OPTIONS.register(OPTIONS.stage, OPTIONS)
+
     @app.command("run")
     def run_experiment(
         experiment: str = typer.Argument(..., help="experiment YAML (see configs/quick.yaml)"),
         dry_run: bool = typer.Option(False, "--dry-run", help="print the plan (cached/new per step) and stop"),
-        overrides: list[str] = SET_OPTION,
+        overrides: list[str] = set_option(OPTIONS.set_example),
         force: bool = FORCE_OPTION,
         models: str = typer.Option("", "--models", help="only these model names (comma-separated)"),
         stages: str = typer.Option(

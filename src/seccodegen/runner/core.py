@@ -12,7 +12,8 @@ from rich.table import Table
 from seccodegen.errors import SeccodegenError
 from seccodegen.runner.execute import execute, write_results
 from seccodegen.runner.experiment import Experiment
-from seccodegen.runner.plan import STAGE_ORDER, Plan, Step, build_plan, describe
+from seccodegen.runner.plan import STAGE_ORDER, Plan, build_plan, describe
+from seccodegen.runner.stages import Step
 from seccodegen.runner.validate import check_plan
 
 

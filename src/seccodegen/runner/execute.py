@@ -14,8 +14,8 @@ from rich.console import Console
 from seccodegen.errors import SeccodegenError
 from seccodegen.progress import progress_bar
 from seccodegen.records import read_jsonl
-from seccodegen.runner.plan import Plan, Step
-from seccodegen.runner.stages import STAGE_RUNNERS
+from seccodegen.runner.plan import Plan
+from seccodegen.runner.stages import STAGE_RUNNERS, Step
 
 if TYPE_CHECKING:  # pandas is imported where results are gathered, so a stage-only run needs none
     import pandas as pd

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seccodegen.config import load_yaml
+from seccodegen.models.specs import MODEL_HELP
 
 LANGUAGES = ("c", "cpp", "python", "java")
 
@@ -49,7 +50,7 @@ LANGUAGES = ("c", "cpp", "python", "java")
 @dataclass(frozen=True)
 class ModelEntry:
     name: str = field(metadata={"help": "short label used in tables"})
-    model: str = field(metadata={"help": "any --model value: HF folder, hub id, .gguf, builtin:..."})
+    model: str = field(metadata={"help": MODEL_HELP})
     fallback: str | None = field(default=None, metadata={"help": "model used when `model` cannot be loaded"})
     methods: tuple[str, ...] | None = field(
         default=None, metadata={"help": "this model's methods (default: the experiment's), e.g. no full for 7B"}
@@ -122,7 +123,7 @@ class Experiment:
     )
     notes: tuple[str, ...] = field(default=(), metadata={"help": "lines printed under the report title"})
     recipes: tuple[RecipeEntry, ...] = field(
-        default=(), metadata={"help": "named tuning recipes, usable in methods (see the module doc)"}
+        default=(), metadata={"help": "named tuning recipes, usable in methods (as in configs/secure-tuning.yaml)"}
     )
 
     def __post_init__(self) -> None:

@@ -7,44 +7,15 @@ finished manifest is cached; extending the grid or rerunning after a crash only 
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seccodegen.artifacts import is_finished
 from seccodegen.runner import stages
 from seccodegen.runner.experiment import Experiment, ModelEntry
+from seccodegen.runner.stages import Step
 
 STAGE_ORDER = ("dataset", "train", "sample", "judge", "humaneval")
-
-
-@dataclass
-class Step:
-    stage: str
-    label: str
-    settings: dict[str, Any]  # the stage's settings, without `out` and without dependency paths
-    deps: list[Step] = field(default_factory=list)
-    coords: dict[str, str] = field(default_factory=dict)
-    root: Path = Path(".")
-
-    @property
-    def key(self) -> str:
-        blob = json.dumps(
-            {"stage": self.stage, "settings": self.settings, "deps": [d.key for d in self.deps]},
-            sort_keys=True,
-            default=str,
-        )
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-    @property
-    def path(self) -> Path:
-        return self.root / self.stage / f"{self.label}-{self.key}"
-
-    @property
-    def cached(self) -> bool:
-        return is_finished(self.path)
 
 
 @dataclass

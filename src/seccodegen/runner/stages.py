@@ -1,18 +1,50 @@
-"""How the runner drives each stage: the settings that go into a step's hash, and the call that
-runs it through the stage's own ``run(config)`` (one registered function per stage).
+"""How the runner drives each stage: a :class:`Step` (one stage run, content-addressed), the settings
+that go into its hash, and the call that runs it through the stage's own ``run(config)`` (one
+registered function per stage).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from seccodegen.artifacts import is_finished
 from seccodegen.config import build_config, deep_merge
 from seccodegen.registry import Registry
 from seccodegen.runner.experiment import Experiment
 
-if TYPE_CHECKING:
-    from seccodegen.runner.plan import Step
+
+@dataclass
+class Step:
+    """One run of one stage: its settings, the steps whose outputs it reads, and its directory."""
+
+    stage: str
+    label: str
+    settings: dict[str, Any]  # the stage's settings, without `out` and without dependency paths
+    deps: list[Step] = field(default_factory=list)
+    coords: dict[str, str] = field(default_factory=dict)
+    root: Path = Path(".")
+
+    @property
+    def key(self) -> str:
+        blob = json.dumps(
+            {"stage": self.stage, "settings": self.settings, "deps": [d.key for d in self.deps]},
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.stage / f"{self.label}-{self.key}"
+
+    @property
+    def cached(self) -> bool:
+        return is_finished(self.path)
+
 
 STAGE_RUNNERS: Registry = Registry("runner stage")
 STAGE_CONFIGS: Registry = Registry("runner stage config")  # step -> the stage's config object

@@ -4,8 +4,25 @@
 ``make_engine(...)`` gives the sampling engine on its own (HumanEval uses it).
 """
 
-from seccodegen.sample.config import SampleConfig
-from seccodegen.sample.engine import ENGINES, Completion, Engine, make_engine
-from seccodegen.sample.stage import run
+from __future__ import annotations
 
-__all__ = ["ENGINES", "Completion", "Engine", "SampleConfig", "make_engine", "run"]
+import importlib
+from typing import Any
+
+# name -> module that defines it; imported on first use, so importing the package (the CLI does,
+# for the config dataclass) stays fast
+_EXPORTS = {
+    "Completion": "seccodegen.sample.engine",
+    "ENGINES": "seccodegen.sample.engine",
+    "Engine": "seccodegen.sample.engine",
+    "SampleConfig": "seccodegen.sample.config",
+    "make_engine": "seccodegen.sample.engine",
+    "run": "seccodegen.sample.stage",
+}
+__all__ = ["Completion", "ENGINES", "Engine", "SampleConfig", "make_engine", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(name)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from seccodegen.models.specs import MODEL_HELP
+
 BACKENDS = ("hf", "hf-generate", "vllm")
 
 
 @dataclass(frozen=True)
 class SampleConfig:
-    model: str = field(
-        default="", metadata={"help": "--model: HF folder, hub id, .gguf file or builtin:tiny-random."}
-    )
+    model: str = field(default="", metadata={"help": f"model to sample: {MODEL_HELP}."})
     adapter: str | None = field(
         default=None, metadata={"help": "peft adapter folder (from `seccodegen train`)."}
     )

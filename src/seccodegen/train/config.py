@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from seccodegen.errors import ConfigError
+from seccodegen.models.specs import MODEL_HELP
 
 GRANULARITIES = ("file", "function", "block", "line")
 
@@ -67,9 +68,7 @@ class PairObjectiveSettings:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    model: str = field(
-        default="", metadata={"help": "--model spec: HF folder, hub id, .gguf, builtin:tiny-random"}
-    )
+    model: str = field(default="", metadata={"help": f"model to fine-tune: {MODEL_HELP}"})
     data: str = field(
         default="", metadata={"help": "dataset dir (DATA/<granularity>/train.jsonl) or a .jsonl file"}
     )
