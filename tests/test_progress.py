@@ -39,3 +39,15 @@ def test_off_switch_resume_line_and_third_party_bars(monkeypatch, capsys):
         monkeypatch.delenv(key, raising=False)
     quiet_third_party_bars()
     assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == os.environ["TQDM_DISABLE"] == "1"
+
+
+def test_a_bar_off_the_main_thread_is_lines(monkeypatch):
+    """A step the runner overlaps with the GPU's writes lines: the main thread's bar owns the display."""
+    import threading
+
+    monkeypatch.setenv("SECCODEGEN_PROGRESS", "1")
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(progress_mode()))
+    thread.start()
+    thread.join()
+    assert progress_mode() == "bar" and seen == ["lines"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -30,11 +31,15 @@ LINE_INTERVAL_S = 30.0
 
 
 def progress_mode() -> str:
-    """``bar`` (a terminal, or SECCODEGEN_PROGRESS=1), ``lines`` (not a terminal) or ``off`` (=0)."""
+    """``bar`` (a terminal, or SECCODEGEN_PROGRESS=1), ``lines`` (not a terminal) or ``off`` (=0).
+    Off the main thread (a step the experiment runner overlaps with the GPU's) a bar is lines: the
+    main thread's bars own the terminal's live display."""
     env = os.environ.get("SECCODEGEN_PROGRESS")
     if env is not None and env.strip():
-        return "off" if env in ("0", "false", "no") else "bar"
-    return "bar" if sys.stderr.isatty() else "lines"
+        mode = "off" if env in ("0", "false", "no") else "bar"
+    else:
+        mode = "bar" if sys.stderr.isatty() else "lines"
+    return "lines" if mode == "bar" and threading.current_thread() is not threading.main_thread() else mode
 
 
 def progress_enabled() -> bool:

@@ -9,10 +9,11 @@ could_not_run) and ``summary.json`` (pass@1 / pass@10 over the tasks that could 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seccodegen.artifacts import open_artifact
+from seccodegen.artifacts import Artifact, open_artifact
 from seccodegen.humaneval.config import HumanEvalConfig
 from seccodegen.humaneval.execute import Execution, execute_all
 from seccodegen.humaneval.tasks import (
@@ -86,8 +87,37 @@ def summarise(tasks: list[Task], rows: list[dict[str, Any]], n: int) -> tuple[li
     return per_task, summary
 
 
-def run(cfg: HumanEvalConfig, force: bool = False) -> Path:
-    """Generate (or take canonical solutions), execute in the sandbox, and write pass@k."""
+@dataclass
+class Generated:
+    """A HumanEval artifact whose completions are on disk; :meth:`execute` runs them. The two halves
+    let the experiment runner generate the next cell's completions on the GPU while the cores
+    compile and run these."""
+
+    cfg: HumanEvalConfig
+    tasks: list[Task]
+    art: Artifact
+
+    def execute(self) -> Path:
+        """Compile and run every completion in the sandbox, then write pass@k and finish the artifact."""
+        cfg, art = self.cfg, self.art
+        rows = read_jsonl(art.file("completions.jsonl"))
+        by_id = {t.task_id: t for t in self.tasks}
+        programs = [assemble_program(by_id[r["task_id"]], r["completion"]) for r in rows]
+        with progress_bar("humaneval execute", len(programs)) as advance:
+            results: list[Execution] = execute_all(programs, jobs=cfg.jobs, on_done=advance)
+        for r, res in zip(rows, results):
+            r["status"], r["detail"] = res.status, res.detail
+        write_jsonl(art.file("samples.jsonl"), rows)
+        per_task, summary = summarise(self.tasks, rows, 1 if cfg.canonical else cfg.n)
+        write_jsonl(art.file("tasks.jsonl"), per_task)
+        art.file("summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        art.finish({"tasks.jsonl": len(per_task), "samples.jsonl": len(rows),
+                    **{k: v for k, v in summary.items() if k.startswith("pass@")}})  # fmt: skip
+        return art.path
+
+
+def prepare(cfg: HumanEvalConfig, force: bool = False) -> Generated:
+    """Open the artifact and write the completions (generated, or the canonical solutions)."""
     require_exec_allowed(cfg.allow_exec)
     tasks = load_tasks(cfg.data, cfg.limit)
     art = open_artifact(cfg.out, "humaneval", cfg, SCHEMA_VERSION, inputs={"data": cfg.data}, force=force)
@@ -97,17 +127,9 @@ def run(cfg: HumanEvalConfig, force: bool = False) -> Path:
                                     "finish_reason": "canonical"} for t in tasks])
     else:
         generate(cfg, tasks, samples_path)
-    rows = read_jsonl(samples_path)
-    by_id = {t.task_id: t for t in tasks}
-    programs = [assemble_program(by_id[r["task_id"]], r["completion"]) for r in rows]
-    with progress_bar("humaneval execute", len(programs)) as advance:
-        results: list[Execution] = execute_all(programs, jobs=cfg.jobs, on_done=advance)
-    for r, res in zip(rows, results):
-        r["status"], r["detail"] = res.status, res.detail
-    write_jsonl(art.file("samples.jsonl"), rows)
-    per_task, summary = summarise(tasks, rows, 1 if cfg.canonical else cfg.n)
-    write_jsonl(art.file("tasks.jsonl"), per_task)
-    art.file("summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    art.finish({"tasks.jsonl": len(per_task), "samples.jsonl": len(rows), **{k: v for k, v in summary.items()
-                                                                            if k.startswith("pass@")}})
-    return art.path
+    return Generated(cfg, tasks, art)
+
+
+def run(cfg: HumanEvalConfig, force: bool = False) -> Path:
+    """Generate (or take canonical solutions), execute in the sandbox, and write pass@k."""
+    return prepare(cfg, force).execute()

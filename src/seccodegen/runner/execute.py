@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from seccodegen.errors import SeccodegenError
 from seccodegen.progress import progress_bar
 from seccodegen.records import read_jsonl
+from seccodegen.runner.overlap import StepLog, run_steps, should_overlap
 from seccodegen.runner.plan import Plan
 from seccodegen.runner.stages import STAGE_RUNNERS, Step
 
@@ -25,10 +25,6 @@ RESULT_COLUMNS = [
     "valid", "secure", "correct", "compile_error",
     "links", "secure_static", "secure_dynamic", "exploited",
 ]  # fmt: skip
-
-
-class StepFailedError(SeccodegenError):
-    """A step failed; finished steps stay cached, so a rerun resumes at this step."""
 
 
 @dataclass
@@ -48,7 +44,8 @@ def execute(
     (i, n: only the steps of work unit k with k % n == i, see :meth:`Plan.units`), a step runs only
     when its dependencies are finished or run before it in this call; the rest are returned as
     waiting. So several processes can split a grid: N shards train and sample side by side on the
-    GPU while another process judges."""
+    GPU while another process judges. Within one call, CPU-bound steps run beside the model's
+    (see :mod:`seccodegen.runner.overlap`) unless the experiment sets ``overlap_cpu_steps: false``."""
     console = console or Console(stderr=True)
     todo = [s for s in plan.ordered() if force or not s.cached]
     result = Execution()
@@ -61,23 +58,15 @@ def execute(
             else:
                 result.waiting.append(step)
         todo = [s for s in todo if id(s) in runs]
-    timings = result.timings
+    overlap = should_overlap(plan.experiment.overlap_cpu_steps, todo)
     console.print(f"[bold]{plan.experiment.name}[/]: {len(plan.steps)} steps, {len(todo)} to run, "
                   f"{len(plan.steps) - len(todo) - len(result.waiting)} cached or other stages, "
-                  f"{len(result.waiting)} waiting")
+                  f"{len(result.waiting)} waiting" + (", CPU steps in the background" if overlap else ""))
     for note in plan.notes:
         console.print(f"note: {note}")
     with progress_bar("grid", len(todo)) as advance:
-        for i, step in enumerate(todo, 1):
-            advance(0, info=f"{step.stage} {step.label}")
-            console.print(f"[{i}/{len(todo)}] {step.stage}: {step.label} -> {step.path}")
-            start = time.monotonic()
-            try:
-                STAGE_RUNNERS.get(step.stage)(step, force=force)
-            except SeccodegenError as exc:
-                raise StepFailedError(f"{step.stage} step {step.label} failed: {exc}") from None
-            timings[step.stage] = timings.get(step.stage, 0.0) + time.monotonic() - start
-            advance(1, info=f"{step.stage} {step.label} done")
+        log = StepLog(console, advance, len(todo), result.timings)
+        run_steps(todo, lambda stage: STAGE_RUNNERS.get(stage), force, log, overlap)
     return result
 
 

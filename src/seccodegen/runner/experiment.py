@@ -21,6 +21,7 @@ Example (configs/quick.yaml)::
     judge: {}
     humaneval: {enabled: false}
     allow_exec: false                 # run scenario unit tests / HumanEval (sandboxed)
+    overlap_cpu_steps: true           # judge cell k while the GPU samples cell k+1
 
 A method may also name a *recipe*: a tuning method with its own data and settings, merged over
 the experiment's (configs/secure-tuning.yaml)::
@@ -122,6 +123,11 @@ class Experiment:
         default=False, metadata={"help": "execute generated code (sandboxed; 'unsafe': without bubblewrap)"}
     )
     notes: tuple[str, ...] = field(default=(), metadata={"help": "lines printed under the report title"})
+    overlap_cpu_steps: bool = field(
+        default=True,
+        metadata={"help": "judge (and run HumanEval programs) on a background thread while the next cells "
+                  "train and sample; false: one step at a time"},
+    )
     recipes: tuple[RecipeEntry, ...] = field(
         default=(), metadata={"help": "named tuning recipes, usable in methods (as in configs/secure-tuning.yaml)"}
     )
