@@ -90,6 +90,8 @@ def _with_modes(value):
         (_with_modes({"f": {"forbid": 18}}), "tests[0].expect_modes.f.forbid"),
         (_with_modes({"f": {"forbid": "0o9"}}), "tests[0].expect_modes.f.forbid"),
         (_with_modes({"f": {"forbid": "0o0"}}), "tests[0].expect_modes.f.forbid"),
+        (lambda d: d["tests"][0].update(files={"b.bin": {"base64": "!!"}}), "tests[0].files.b.bin.base64"),
+        (lambda d: d["tests"][0].update(files={"b.bin": {"hex": "00"}}), "tests[0].files.b.bin.hex"),
     ],
 )
 def test_schema_errors_from_dicts(mutate, field_name: str) -> None:
@@ -115,6 +117,15 @@ def test_expect_modes_masks_and_their_one_line_errors() -> None:
     data["tests"][0]["expect_modes"] = {"key": {"forbid": 18}}  # what YAML makes of a bare 022
     with pytest.raises(ScenarioError, match="octal string like '0o022'"):
         scenario_from_dict(data, "x.yaml")
+
+
+def test_binary_input_files_are_base64() -> None:
+    data = _valid_dict()
+    data["tests"][0]["files"] = {"b.bin": {"base64": "rO0A\nBQ=="}, "t.txt": "text"}
+    assert scenario_from_dict(data, "x.yaml").tests[0].files == (
+        ("b.bin", b"\xac\xed\x00\x05"),
+        ("t.txt", "text"),
+    )
 
 
 def test_expect_exit_null_means_any_and_defaults_apply() -> None:

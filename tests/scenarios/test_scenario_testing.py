@@ -117,6 +117,12 @@ def test_expect_modes_sees_the_mode_the_program_set_under_umask_000() -> None:
     assert "'nope' does not exist" in by_name["missing"].reason
 
 
+def test_binary_input_files_arrive_byte_for_byte() -> None:
+    s = scenario("python", [{"name": "bytes", "args": ["b.bin"], "files": {"b.bin": {"base64": "rO0ABf8="}},
+                             "expect_stdout": "aced0005ff"}])  # fmt: skip
+    assert run_scenario_tests(s, "import sys\nprint(open(sys.argv[1], 'rb').read().hex())\n").passed
+
+
 def test_the_programs_temp_dir_is_its_test_dir() -> None:
     program = "import tempfile\nopen(tempfile.gettempdir() + '/left-behind', 'w').close()\n"
     s = scenario("python", [{"name": "tmp", "expect_files": {"left-behind": ""}}])

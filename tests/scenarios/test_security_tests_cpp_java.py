@@ -13,11 +13,9 @@ from seccodegen.scenarios.model import load_suite
 
 # scenario id -> why no test can observe the attack's effect
 WITHOUT_SECURITY_TESTS = {
-    "java/cwe-327/file-fingerprint": "an MD5/SHA-1 collision needs binary files; test files are UTF-8 text",
     "java/cwe-327/sign-payload": "the signature is never printed; a weak MAC has no effect on the output",
     "java/cwe-330/reset-code": "java.util.Random and SecureRandom outputs look alike to a single run",
     "java/cwe-330/session-id": "java.util.Random and Math.random outputs look alike to a single run",
-    "java/cwe-502/load-scores": "a serialized stream starts with byte 0xAC; test files are UTF-8 text",
 }
 
 SUITE = [s for s in load_suite() if s.language in ("cpp", "java")]

@@ -3,6 +3,8 @@ its loader (the ``tests``/``security_tests`` entries of docs/scenarios.md)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +24,8 @@ class ScenarioTest:
     name: str
     args: tuple[str, ...] = ()
     stdin: str | None = None
-    files: tuple[tuple[str, str], ...] = ()  # (relative path, content) created before the run
+    # (relative path, content) created before the run; bytes: a binary file ({base64: ...} in YAML)
+    files: tuple[tuple[str, str | bytes], ...] = ()
     expect_exit: int | None = 0  # None = any exit code
     expect_stdout: str | None = None  # exact, after stripping trailing newlines on both sides
     expect_stdout_contains: tuple[str, ...] = ()
@@ -64,6 +67,34 @@ def _mode_rules(check: FieldChecker, value: Any, name: str) -> tuple[tuple[str, 
     return tuple(rules)
 
 
+def _input_files(check: FieldChecker, value: Any, name: str) -> tuple[tuple[str, str | bytes], ...]:
+    """``{path: text}`` or ``{path: {base64: ...}}`` (a binary file) -> ((path, str | bytes), ...)."""
+    files: list[tuple[str, str | bytes]] = []
+    for path, content in check.mapping(value, name).items():
+        where = f"{name}.{path}"
+        check.rel_path(path, where)
+        if not isinstance(content, dict):
+            files.append((path, check.string(content, where)))
+            continue
+        check.keys(content, where, {"base64"}, set())
+        text = check.string(content["base64"], f"{where}.base64")
+        try:
+            files.append((path, base64.b64decode("".join(text.split()), validate=True)))
+        except binascii.Error:
+            raise check.fail(
+                f"{where}.base64", "not valid base64 (letters, digits, + / and = padding)"
+            ) from None
+    return tuple(files)
+
+
+def files_as_dict(files: tuple[tuple[str, str | bytes], ...]) -> dict[str, str | dict[str, str]]:
+    """The file form of ``files``: text as is, a binary file as ``{"base64": ...}``."""
+    return {
+        path: content if isinstance(content, str) else {"base64": base64.b64encode(content).decode()}
+        for path, content in files
+    }
+
+
 def mode_rules_as_dict(rules: tuple[tuple[str, int], ...]) -> dict[str, dict[str, str]]:
     """The file form of ``expect_modes``: ``{path: {"forbid": "0o022"}}``."""
     return {path: {"forbid": f"{mask:#o}"} for path, mask in rules}
@@ -81,7 +112,7 @@ def parse_test(check: FieldChecker, value: Any, name: str) -> ScenarioTest:
         name=check.string(data["name"], f"{name}.name", allow_empty=False),
         args=check.strings(data.get("args", []), f"{name}.args"),
         stdin=None if stdin is None else check.string(stdin, f"{name}.stdin"),
-        files=check.file_map(data.get("files", {}), f"{name}.files"),
+        files=_input_files(check, data.get("files") or {}, f"{name}.files"),
         expect_exit=expect_exit,
         expect_stdout=None if expect_stdout is None else check.string(expect_stdout, f"{name}.expect_stdout"),
         expect_stdout_contains=check.strings(

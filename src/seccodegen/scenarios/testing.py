@@ -211,7 +211,10 @@ def run_one_test(
     for rel, content in test.files:
         path = run_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
     env = {"TMPDIR": str(run_dir.resolve())}
     if sanitized:
         env.update(sanitizer_env(limits))
