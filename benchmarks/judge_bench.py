@@ -6,6 +6,7 @@ otherwise judge duplicates once). Every analyzer that applies runs, plus the com
 
     python benchmarks/judge_bench.py                 # 1,560 programs, all cores
     python benchmarks/judge_bench.py --n 100 --jobs 2
+    python benchmarks/judge_bench.py --allow-exec    # also the unit and security tests (sandboxed)
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1560, help="number of distinct programs to judge")
     ap.add_argument("--jobs", type=int, default=0, help="parallel tool processes (0 = all cores)")
     ap.add_argument("--analyzers", default="", help="comma-separated subset (default: all)")
+    ap.add_argument("--allow-exec", action="store_true",
+                    help="also run each program's unit and security tests (executes them in the sandbox)")  # fmt: skip
     args = ap.parse_args()
 
     from seccodegen.judge import judge_records
@@ -46,8 +49,9 @@ def main() -> None:
     from machine import header  # benchmarks/machine.py
 
     print(header())
+    print(f"load average at the start {os.getloadavg()[0]:.1f} (1 minute)")
     with tempfile.TemporaryDirectory(prefix="judge-bench-cache-") as cache:
-        cfg = JudgeConfig(analyzers=analyzers, jobs=jobs, cache_dir=cache)
+        cfg = JudgeConfig(analyzers=analyzers, jobs=jobs, cache_dir=cache, allow_exec=args.allow_exec)
         from seccodegen.judge.engine import selected_analyzers
 
         for name in selected_analyzers(cfg):
@@ -69,6 +73,9 @@ def main() -> None:
           f"load average at the end {load:.1f} (other processes share the cores)")  # fmt: skip
     print(f"valid {sum(bool(r['valid']) for r in results)}, vulnerable {sum(r['secure'] is False for r in results)}, "
           f"secure {sum(r['secure'] is True for r in results)}, undecided {sum(r['secure'] is None for r in results)}")  # fmt: skip
+    if args.allow_exec:
+        print(f"tested {sum(r['tests'] is not None for r in results)}, correct {sum(r['correct'] is True for r in results)}, "
+              f"exploited {sum(r['exploited'] is True for r in results)}")  # fmt: skip
     bad = {f"{n}={s}" for r in results for n, s in r["analyzers"].items() if s != "ok"}
     print("analyzer problems:", ", ".join(sorted(bad)) or "none")
 
