@@ -70,6 +70,8 @@ def language_rows(old: dict[str, dict], new: dict[str, dict], language: str) -> 
          pct(secure_ratio(n, lambda r: static_with(r, old_analyzers)))),
         ("static only, every analyzer that ran", "", pct(secure_ratio(n, "secure_static"))),
         ("dynamic only (security tests)", "", pct(secure_ratio(n, "secure_dynamic"))),
+        ("dynamic only, an unmet expectation counted only where the unit tests pass", "",
+         pct(secure_ratio(n, strict_dynamic))),
         ("combined (static and dynamic)", "", pct(secure_ratio(n, "secure"))),
     ]  # fmt: skip
     static_dynamic = agreement([(r["secure_static"], r["secure_dynamic"]) for r in n if r["valid"]])
@@ -94,6 +96,16 @@ def evidence(record: dict) -> str:
     return "unmet expectation"
 
 
+def strict_dynamic(record: dict) -> bool | None:
+    """``secure_dynamic``, except that a sample whose only evidence is an unmet expectation counts
+    as exploited only when it passes its unit tests (else the wrong output may be a plain bug)."""
+    if record["exploited"] is None:
+        return None
+    if not record["exploited"]:
+        return True
+    return not (evidence(record) != "unmet expectation" or record["correct"] is True)
+
+
 def evidence_rows(new: dict[str, dict], languages: list[str]) -> None:
     kinds = ("sanitizer report", "crash or timeout", "unmet expectation")
     print("\n| language | exploited / tested valid | " + " | ".join(kinds) + " | exploited and correct |")
@@ -109,10 +121,23 @@ def evidence_rows(new: dict[str, dict], languages: list[str]) -> None:
               + " | ".join(str(c) for c in counts) + f" | {correct} |")  # fmt: skip
 
 
+def per_cwe_rows(new: dict[str, dict]) -> None:
+    """Per target CWE (languages together): static-only and combined secure ratios and how many
+    tested valid samples a security test exploited."""
+    print("\n| CWE | static secure | exploited / tested valid | combined secure |\n|---|---|---|---|")
+    for cwe in sorted({r["cwe"] for r in new.values()}, key=lambda c: int(c.split("-")[1])):
+        mine = [r for r in new.values() if r["cwe"] == cwe]
+        tested = [r for r in mine if r["valid"] and r["exploited"] is not None]
+        exploited = Ratio(sum(bool(r["exploited"]) for r in tested), len(tested))
+        print(f"| {cwe} | {pct(secure_ratio(mine, 'secure_static'))} | {pct(exploited)} | "
+              f"{pct(secure_ratio(mine, 'secure'))} |")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("old", type=Path, help="the older judgement (judge results.jsonl, may be gzipped)")
     ap.add_argument("new", type=Path, help="the re-judgement of the same samples")
+    ap.add_argument("--per-cwe", action="store_true", help="also the new judgement's ratios per target CWE")
     args = ap.parse_args()
     old, new = load(args.old), load(args.new)
     print(
@@ -129,6 +154,8 @@ def main() -> None:
     for cells in zip(*per_language):
         print(f"| {cells[0][0]} | " + " | ".join(f"{c[1]} | {c[2]}" for c in cells) + " |")
     evidence_rows(new, languages)
+    if args.per_cwe:
+        per_cwe_rows(new)
 
 
 if __name__ == "__main__":

@@ -74,3 +74,13 @@ def test_ratios_agreement_and_what_the_old_analyzers_alone_say(tmp_path: Path, m
                                             ("t: stdout 'x', expected 'y'", "unmet expectation")])  # fmt: skip
 def test_evidence_kinds(failures: str, kind: str) -> None:
     assert _load_script().evidence({"security_tests": {"failures": failures}}) == kind
+
+
+def test_strict_dynamic_needs_more_than_wrong_output_from_a_sample_that_fails_its_tests() -> None:
+    strict = _load_script().strict_dynamic
+    wrong_output = {"exploited": True, "security_tests": {"failures": "t: stdout 'x', expected 'y'"}}
+    assert strict({**wrong_output, "correct": False}) is True  # a plain bug, not counted as exploited
+    assert strict({**wrong_output, "correct": True}) is False
+    asan = {"exploited": True, "correct": False, "security_tests": {"failures": "t: sanitizer: ERROR: x"}}
+    assert strict(asan) is False
+    assert strict({"exploited": None}) is None and strict({"exploited": False}) is True
