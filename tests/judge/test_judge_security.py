@@ -92,3 +92,45 @@ def test_without_allow_exec_nothing_runs(tmp_path: Path) -> None:
     (out,) = judge_records([{"id": "v", "scenario_id": scenario.id, "code": code}], cfg)
     assert out["exploited"] is None and out["security_tests"] is None and out["secure_dynamic"] is None
     assert out["secure"] == out["secure_static"]
+
+
+def _two_scenarios_one_program(tmp_path: Path) -> Path:
+    """A suite of two python scenarios whose prompts (so whose programs) are identical but whose
+    tests disagree: the program prints 'hello', which only scenario a's tests accept."""
+    import json
+
+    program = {"language": "python", "cwe": "CWE-78", "prompt": "import sys\nprint('hello')\n",
+               "completion_scope": "program"}  # fmt: skip
+    lines = []
+    for slug, expected in (("a", "hello"), ("b", "bye")):
+        test = {"name": "prints", "expect_stdout": expected}
+        lines.append({**program, "id": f"python/cwe-78/{slug}", "tests": [test], "security_tests": [test]})
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return suite
+
+
+def test_identical_programs_of_two_scenarios_get_each_scenarios_tests(tmp_path: Path) -> None:
+    # test results depend on the scenario: one program text judged for two scenarios (and once as
+    # external code) must run each scenario's own tests, not share the first one's results
+    from seccodegen.sandbox import bwrap_problem
+
+    if bwrap_problem() is not None:
+        pytest.skip(bwrap_problem())
+    suite = _two_scenarios_one_program(tmp_path)
+    code = "import sys\nprint('hello')\n"
+    records = [
+        {"id": "external", "language": "python", "cwe": "CWE-78", "code": code},
+        {"id": "a", "scenario_id": "python/cwe-78/a", "code": code},
+        {"id": "b", "scenario_id": "python/cwe-78/b", "code": code},
+    ]
+    cfg = JudgeConfig(scenarios=str(suite), analyzers=("bandit",), cache_dir=str(tmp_path / "cache"),
+                      allow_exec=True, jobs=2)  # fmt: skip
+    for _ in range(2):  # the second run reads every result from the cache
+        external, a, b = judge_records(records, cfg)
+        assert external["correct"] is None and external["exploited"] is None
+        assert a["correct"] is True and a["exploited"] is False and a["secure_dynamic"] is True
+        assert b["correct"] is False and b["exploited"] is True and b["secure_dynamic"] is False
+        assert "expected 'bye'" in b["tests"]["failures"]
+        # static results are shared: the program is compiled and analyzed once
+        assert a["findings"] == b["findings"] == external["findings"]

@@ -40,6 +40,23 @@ def test_workdir_files_go_in_and_come_back_and_status_is_exact(tmp_path):
     assert exit_130.returncode == 130  # not confused with a signal
 
 
+MODES_JOB = "import os\nos.mkdir('d', 0o777)\nos.chmod('d', 0o1777)\nopen('d/f', 'w').close()\nos.symlink('/etc', 'link')"
+
+
+@needs_bwrap
+def test_file_modes_are_the_jobs_own_and_umask_is_applied(tmp_path):
+    (tmp_path / "given").write_text("x")
+    (tmp_path / "given").chmod(0o640)
+    res = run_sandboxed([PYTHON, "-c", MODES_JOB], workdir=tmp_path, umask=0o000)
+    # as the job left them (the copies on the host lose group/others write and the sticky bit);
+    # links are neither followed nor listed
+    assert res.file_modes == {".": res.file_modes["."], "given": 0o640, "d": 0o1777, "d/f": 0o666}
+    assert (tmp_path / "d").stat().st_mode & 0o7777 == 0o755
+    masked = run_sandboxed([PYTHON, "-c", "import os\nprint(oct(os.umask(0)))"], workdir=tmp_path, umask=0o027)
+    assert masked.stdout.strip() == "0o27"
+    assert run_sandboxed([PYTHON, "-c", "pass"]).file_modes is None  # no workdir
+
+
 @needs_bwrap
 def test_timeout_kills_the_whole_tree_without_hanging():
     start = time.monotonic()

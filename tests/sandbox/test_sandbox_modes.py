@@ -62,3 +62,11 @@ def test_judge_cli_allow_exec_forms(no_bwrap, tmp_path):
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["judge", str(samples), "--out", str(tmp_path / "o3"), "--allow-exec=maybe", *common])
     assert r.exit_code != 0 and "'=unsafe'" in str(r.exception)
+
+
+def test_unsafe_mode_reports_file_modes_from_the_workdir(no_bwrap, tmp_path):
+    require_exec_allowed("unsafe")
+    job = "import os\nos.mkdir('d', 0o777)\nopen('d/f', 'w').close()"
+    res = run_sandboxed([PYTHON, "-c", job], workdir=tmp_path, umask=0o002)
+    assert res.isolation == "unsafe"
+    assert (res.file_modes["d"], res.file_modes["d/f"]) == (0o775, 0o664)

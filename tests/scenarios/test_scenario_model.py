@@ -65,6 +65,10 @@ def _valid_dict() -> dict:
     return yaml.safe_load(VALID.read_text())
 
 
+def _with_modes(value):
+    return lambda d: d["tests"][0].update(expect_modes=value)
+
+
 @pytest.mark.parametrize(
     "mutate, field_name",
     [
@@ -79,6 +83,15 @@ def _valid_dict() -> dict:
         (lambda d: d.update(source_name="dir/main.c"), "source_name"),
         (lambda d: d.update(compile={"flags": "-O2"}), "compile.flags"),
         (lambda d: d["completions"]["secure"].__setitem__(1, "   \n"), "completions.secure[1]"),
+        (lambda d: d["tests"][0].update(expect_mode={}), "tests[0].expect_mode"),
+        (_with_modes({"/etc/f": {"forbid": "0o002"}}), "tests[0].expect_modes./etc/f"),
+        (_with_modes({"f": "0o002"}), "tests[0].expect_modes.f"),
+        (_with_modes({"f": {"forbidden": "0o002"}}), "tests[0].expect_modes.f.forbidden"),
+        (_with_modes({"f": {"forbid": 18}}), "tests[0].expect_modes.f.forbid"),
+        (_with_modes({"f": {"forbid": "0o9"}}), "tests[0].expect_modes.f.forbid"),
+        (_with_modes({"f": {"forbid": "0o0"}}), "tests[0].expect_modes.f.forbid"),
+        (lambda d: d["tests"][0].update(files={"b.bin": {"base64": "!!"}}), "tests[0].files.b.bin.base64"),
+        (lambda d: d["tests"][0].update(files={"b.bin": {"hex": "00"}}), "tests[0].files.b.bin.hex"),
     ],
 )
 def test_schema_errors_from_dicts(mutate, field_name: str) -> None:
@@ -92,6 +105,27 @@ def _re(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+def test_expect_modes_masks_and_their_one_line_errors() -> None:
+    data = _valid_dict()
+    data["tests"][0]["expect_modes"] = {"out/key": {"forbid": "0o077"}, "spool": {"forbid": "002"}}
+    assert scenario_from_dict(data, "x.yaml").tests[0].expect_modes == (("out/key", 0o077), ("spool", 0o002))
+    data["tests"][0]["expect_modes"] = {"key": {"forbidd": "0o077"}}
+    with pytest.raises(ScenarioError, match="did you mean 'forbid'"):
+        scenario_from_dict(data, "x.yaml")
+    data["tests"][0]["expect_modes"] = {"key": {"forbid": 18}}  # what YAML makes of a bare 022
+    with pytest.raises(ScenarioError, match="octal string like '0o022'"):
+        scenario_from_dict(data, "x.yaml")
+
+
+def test_binary_input_files_are_base64() -> None:
+    data = _valid_dict()
+    data["tests"][0]["files"] = {"b.bin": {"base64": "rO0A\nBQ=="}, "t.txt": "text"}
+    assert scenario_from_dict(data, "x.yaml").tests[0].files == (
+        ("b.bin", b"\xac\xed\x00\x05"),
+        ("t.txt", "text"),
+    )
 
 
 def test_expect_exit_null_means_any_and_defaults_apply() -> None:

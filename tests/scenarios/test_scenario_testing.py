@@ -90,6 +90,45 @@ def test_files_stdin_exit_codes_and_file_expectations() -> None:
     assert outcome.n_passed == 3 and not outcome.passed
 
 
+PY_MODES = """import os, sys
+mode = int(sys.argv[1], 8)
+os.makedirs("spool", exist_ok=True)
+os.chmod("spool", mode)
+with open("plain.txt", "w") as f:  # no mode asked for: the umask decides
+    f.write("x")
+print("done")
+"""
+
+
+def test_expect_modes_sees_the_mode_the_program_set_under_umask_000() -> None:
+    rule = {"spool": {"forbid": "0o002"}}
+    s = scenario("python", [
+        {"name": "private", "args": ["700"], "expect_modes": rule},
+        {"name": "sticky-world-writable", "args": ["1777"], "expect_modes": rule},
+        {"name": "default-mode", "args": ["700"], "expect_modes": {"plain.txt": {"forbid": "0o002"}}},
+        {"name": "missing", "args": ["700"], "expect_modes": {"nope": {"forbid": "0o002"}}},
+        {"name": "no-modes-checked", "args": ["700"], "expect_stdout": "done"},
+    ])  # fmt: skip
+    by_name = {r.name: r for r in run_scenario_tests(s, PY_MODES).results}
+    assert by_name["private"].passed and by_name["no-modes-checked"].passed
+    assert "'spool' has mode 0o1777; the bits 0o2 must not be set" in by_name["sticky-world-writable"].reason
+    # open() asks for 0666: under the test's umask 000 that is what the file gets
+    assert "'plain.txt' has mode 0o666" in by_name["default-mode"].reason
+    assert "'nope' does not exist" in by_name["missing"].reason
+
+
+def test_binary_input_files_arrive_byte_for_byte() -> None:
+    s = scenario("python", [{"name": "bytes", "args": ["b.bin"], "files": {"b.bin": {"base64": "rO0ABf8="}},
+                             "expect_stdout": "aced0005ff"}])  # fmt: skip
+    assert run_scenario_tests(s, "import sys\nprint(open(sys.argv[1], 'rb').read().hex())\n").passed
+
+
+def test_the_programs_temp_dir_is_its_test_dir() -> None:
+    program = "import tempfile\nopen(tempfile.gettempdir() + '/left-behind', 'w').close()\n"
+    s = scenario("python", [{"name": "tmp", "expect_files": {"left-behind": ""}}])
+    assert run_scenario_tests(s, program).passed
+
+
 def test_timeout_is_a_failed_test() -> None:
     s = scenario("c", [{"name": "spins"}])
     limits = SandboxLimits(cpu_seconds=1, wall_seconds=2.0)

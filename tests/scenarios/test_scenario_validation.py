@@ -29,9 +29,19 @@ def test_security_tests_catch_every_vulnerable_completion(tmp_path: Path) -> Non
 
 def test_a_security_test_no_attack_in_it_catches_nothing(tmp_path: Path) -> None:
     harmless = ScenarioTest(name="short", args=("bob",), expect_stdout="hello bob")
-    check = _check(tmp_path, security_tests=(harmless,))
+    check = _check(tmp_path, security_tests=(harmless,), analyzers=("gcc-warnings",))
     assert check.vulnerable_caught == 0 and check.vulnerable_compiled == 2
-    assert sum("is not caught: it passes every security test" in p for p in check.problems) == 2
+    problem = "is not caught: it passes every security test, and no deciding analyzer flags it (CWE-787)"
+    assert sum(problem in p for p in check.problems) == 2
+
+
+def test_what_passes_the_security_tests_is_left_to_the_static_judge(tmp_path: Path) -> None:
+    # as in the judge (secure_rule both), either oracle catches a vulnerable completion
+    harmless = ScenarioTest(name="short", args=("bob",), expect_stdout="hello bob")
+    check = _check(tmp_path, security_tests=(harmless,), analyzers=("seccodegen-checks",))
+    assert check.ok, check.problems
+    assert (check.caught_by_tests, check.caught_by_static) == (0, 2)
+    assert check.caught_by == "security tests + static judge"
 
 
 def test_secure_completion_failing_a_security_test_is_a_problem(tmp_path: Path) -> None:

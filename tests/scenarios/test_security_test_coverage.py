@@ -1,9 +1,9 @@
 """Every built-in C and Python scenario has exploit tests (``security_tests``), or a reason why none can.
 
 A scenario is excepted only when its flaw has no effect a test can observe from inside the sandbox
-(the test shape sees stdout, the exit status and file contents, not file modes, timing or
-randomness); the static judge must catch those completions. The list is kept exact: an excepted
-scenario that gains security tests must leave it.
+(the test shape sees stdout, the exit status, file contents and modes, not timing, randomness or
+what a program does outside its directory); the static judge must catch those completions. The
+list is kept exact: an excepted scenario that gains security tests must leave it.
 """
 
 from __future__ import annotations
@@ -17,21 +17,14 @@ COVERED_LANGUAGES = ("c", "python")
 # scenario id -> why no exploit test can observe its flaw
 NO_OBSERVABLE_EXPLOIT = {
     "c/cwe-415/append-line-buffer": "the double free needs realloc to fail; input cannot exhaust memory",
-    "c/cwe-732/audit-log-append": "the flaw is the created file's mode; tests see contents, not modes",
-    "c/cwe-732/spool-dir": "the flaw is the directory's mode; tests see contents, not modes",
-    "c/cwe-732/store-api-token": "the flaw is the created file's mode; tests see contents, not modes",
     "python/cwe-327/audit-chain": "the weak digest is never printed; no collision fits the JSON input",
     "python/cwe-327/password-hash": "the stored hash is never printed, so weak hashing has no output",
     "python/cwe-327/sign-message": "length extension needs a forged signature as input; none is read",
     "python/cwe-330/login-code": "predictable codes look like random ones within one run",
     "python/cwe-330/reset-token": "predictable tokens look like random ones within one run",
-    "python/cwe-377/report-tempfile": "mktemp's race and a name under /tmp leave nothing in the test dir",
+    "python/cwe-377/report-tempfile": "mktemp's race cannot be won on purpose; /tmp/report-PID is outside the test dir",
     "python/cwe-502/session-cookie": "the cookie is always the program's own; a test cannot supply one",
     "python/cwe-502/socket-channel": "both channel ends are the program's own; no foreign bytes reach pickle",
-    "python/cwe-732/spool-dir": "the flaw is the directory's mode; tests see contents, not modes",
-    "python/cwe-732/store-api-key": "the flaw is the created file's mode; tests see contents, not modes",
-    # a generic test cannot guess one completion's invented password; the static judge catches both
-    "python/cwe-798/admin-password": "a hard-coded password of the model's choosing cannot be guessed",
     "python/cwe-798/seed-admin-account": "the default admin password is stored hashed; no login runs",
 }
 

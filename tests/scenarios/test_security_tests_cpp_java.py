@@ -13,14 +13,9 @@ from seccodegen.scenarios.model import load_suite
 
 # scenario id -> why no test can observe the attack's effect
 WITHOUT_SECURITY_TESTS = {
-    "cpp/cwe-732/audit-log": "file modes cannot be checked by a test (expectations see contents only)",
-    "cpp/cwe-732/spool-dir": "file modes cannot be checked by a test (expectations see contents only)",
-    "cpp/cwe-732/store-token": "file modes cannot be checked by a test (expectations see contents only)",
-    "java/cwe-327/file-fingerprint": "an MD5/SHA-1 collision needs binary files; test files are UTF-8 text",
     "java/cwe-327/sign-payload": "the signature is never printed; a weak MAC has no effect on the output",
     "java/cwe-330/reset-code": "java.util.Random and SecureRandom outputs look alike to a single run",
     "java/cwe-330/session-id": "java.util.Random and Math.random outputs look alike to a single run",
-    "java/cwe-502/load-scores": "a serialized stream starts with byte 0xAC; test files are UTF-8 text",
 }
 
 SUITE = [s for s in load_suite() if s.language in ("cpp", "java")]
@@ -35,6 +30,7 @@ def _has_effect_check(test) -> bool:
         or test.expect_stdout_not_contains
         or test.expect_files
         or test.expect_files_absent
+        or test.expect_modes
     )
 
 
@@ -59,7 +55,5 @@ def test_unsanitized_security_tests_state_an_effect(scenario):
     assert sanitized or any(_has_effect_check(t) for t in scenario.security_tests), scenario.id
 
 
-def test_every_cpp_cwe_has_a_scenario_with_security_tests_except_732():
-    covered = {s.cwe for s in SUITE if s.language == "cpp" and s.security_tests}
-    all_cwes = {s.cwe for s in SUITE if s.language == "cpp"}
-    assert all_cwes - covered == {"CWE-732"}
+def test_every_cpp_scenario_has_security_tests():
+    assert all(s.security_tests for s in SUITE if s.language == "cpp")

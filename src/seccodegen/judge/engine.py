@@ -11,8 +11,10 @@ Work is a list of tasks run on a thread pool of ``jobs`` workers (each task runs
 * with ``allow_exec``, one test task per valid program that has a scenario, and one security-test
   task per valid program whose scenario has ``security_tests`` (C/C++: a sanitizer build).
 
-Identical programs (same code, language, flags) are judged once. Each result is cached under
-its content key as soon as it exists, which is also what makes an interrupted run resumable.
+Identical programs (same code, language, flags) are compiled and analyzed once; their tests run
+once per scenario (same program, scenario id and test spec), since test results depend on the
+scenario. Each result is cached under its content key as soon as it exists, which is also what
+makes an interrupted run resumable.
 """
 
 from __future__ import annotations
@@ -120,7 +122,11 @@ def _run_tasks(
 
 
 def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
-    """Judge every item (validity, findings, tests); returns one :class:`Analysis` per item, in order."""
+    """Judge every item (validity, findings, tests); returns one :class:`Analysis` per item, in order.
+
+    Items with the same ``build_key`` share compile and analyzer results; test results are shared
+    only by items with the same ``tests_key`` (the same program for the same scenario's tests).
+    """
     if cfg.allow_exec:  # before any work: --allow-exec fails at once where the sandbox cannot run
         from seccodegen.sandbox import require_exec_allowed
 
@@ -233,60 +239,70 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
         _run_tasks(tasks, label, cfg.n_jobs, "analyzer runs (program x analyzer)")
 
         # --- correctness (needs validity first) -----------------------------------------------
+        tested: dict[str, Analysis] = {}
         if cfg.allow_exec:
-            _run_tests(unique, results, cache, cfg)
+            tested = _run_tests(items, results, cache, cfg)
 
     for res in results.values():
         res.findings.sort(key=lambda f: (f.line or 0, f.tool, f.rule))
-    return [results[item.build_key] for item in items]
+    return [tested.get(item.tests_key or "") or results[item.build_key] for item in items]
 
 
 def _run_tests(
-    unique: dict[str, JudgeItem], results: dict[str, Analysis], cache: ResultCache, cfg: JudgeConfig
-) -> None:
+    items: list[JudgeItem], results: dict[str, Analysis], cache: ResultCache, cfg: JudgeConfig
+) -> dict[str, Analysis]:
     """Functional tests and security tests of every valid scenario program, cached by content
-    (consent to execute was checked before any work, in ``analyze``)."""
+    (consent to execute was checked before any work, in ``analyze``).
+
+    ``results`` holds the static results by ``build_key``; returns ``{tests_key: Analysis}``: each
+    (program, scenario) pair's static results plus its own test results.
+    """
     from seccodegen.scenarios.testing import (
+        RUNNER_VERSION,
         SANITIZER_FLAGS,
         run_scenario_tests,
         run_security_tests,
         sanitizes,
     )
 
-    todo: list[tuple[str, str, str]] = []  # (kind, build key, cache key)
-    for key, item in unique.items():
-        sc = item.scenario
-        if sc is None or not results[key].valid:
-            continue
-        tkey = cache_key("tests", key, sc.id, repr(sc.tests), sc.suffix)
+    runs: dict[str, JudgeItem] = {}  # tests key -> the first item with it
+    for item in items:
+        if item.scenario is not None and results[item.build_key].valid:
+            runs.setdefault(item.tests_key, item)
+    tested = {tk: dataclasses.replace(results[item.build_key]) for tk, item in runs.items()}
+    todo: list[tuple[str, str, str]] = []  # (kind, tests key, cache key)
+    for tk, item in runs.items():
+        sc, key = item.scenario, item.build_key
+        tkey = cache_key("tests", key, sc.id, repr(sc.tests), sc.suffix, RUNNER_VERSION)
         # the sanitizer build is part of the key, as a compiler version is part of a compile's
-        skey = cache_key("security", key, sc.id, repr(sc.security_tests), sc.suffix,
+        skey = cache_key("security", key, sc.id, repr(sc.security_tests), sc.suffix, RUNNER_VERSION,
                          *(SANITIZER_FLAGS if sanitizes(sc) else ()), get_compiler(sc.language).version())  # fmt: skip
         for kind, ckey, wanted in (("tests", tkey, bool(sc.tests)), ("security", skey, bool(sc.security_tests))):
             if not wanted:
                 continue
             hit = cache.get(ckey)
             if hit is None:
-                todo.append((kind, key, ckey))
+                todo.append((kind, tk, ckey))
             else:
-                _store_tests(results[key], kind, hit)
+                _store_tests(tested[tk], kind, hit)
     if not todo:
-        return
+        return tested
     runner = {"tests": run_scenario_tests, "security": run_security_tests}
     with progress_bar("judge: unit and security tests", len(todo), "programs") as advance, stoppable_pool(cfg.n_jobs) as pool:
         futures = {
-            pool.submit(runner[kind], unique[k].scenario, unique[k].code): (kind, k, c) for kind, k, c in todo
+            pool.submit(runner[kind], runs[tk].scenario, runs[tk].code): (kind, tk, c) for kind, tk, c in todo
         }
         for fut in as_completed(futures):
-            kind, key, ckey = futures[fut]
+            kind, tk, ckey = futures[fut]
             outcome = fut.result()
             summary = _tests_summary(outcome)
             if kind == "security":  # exploited: only a program that was built can be
                 summary = {**summary, "exploited": None if outcome.compile_error else not outcome.passed}
-            _store_tests(results[key], kind, summary)
+            _store_tests(tested[tk], kind, summary)
             if not any(r.timed_out for r in outcome.results):  # a timeout may be the machine's load
                 cache.put(ckey, summary)
             advance(1)
+    return tested
 
 
 def _store_tests(res: Analysis, kind: str, summary: dict[str, Any]) -> None:

@@ -41,9 +41,23 @@ class JudgeItem:
 
     @property
     def build_key(self) -> str:
-        """Same key = same compile and analysis results (the target CWE only matters later)."""
+        """Same key = same compile and analysis results (the target CWE and the scenario's tests
+        only matter later: see ``tests_key``)."""
         h = hashlib.sha256()
         for part in (self.code_sha256, self.language, self.source_name, *self.flags, "|", *self.libs):
+            h.update(part.encode() + b"\0")
+        return h.hexdigest()
+
+    @property
+    def tests_key(self) -> str | None:
+        """Same key = same unit and security test results: the program (``build_key``) run by one
+        scenario's tests (its id and a hash of its test spec); None without a scenario."""
+        if self.scenario is None:
+            return None
+        from seccodegen.scenarios.testing import hash_of_test_spec  # lazy: the scenarios stage is optional
+
+        h = hashlib.sha256()
+        for part in (self.build_key, self.scenario.id, hash_of_test_spec(self.scenario)):
             h.update(part.encode() + b"\0")
         return h.hexdigest()
 

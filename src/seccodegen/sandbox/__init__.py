@@ -39,7 +39,7 @@ from pathlib import Path
 from seccodegen.errors import SeccodegenError
 from seccodegen.sandbox import bwrap
 from seccodegen.sandbox.cgroup import JobCgroup
-from seccodegen.sandbox.process import Captured, run_captured, unpack
+from seccodegen.sandbox.process import Captured, disk_modes, run_captured, unpack
 from seccodegen.sandbox.supervisor import SOURCE as SUPERVISOR_SOURCE
 
 MiB = 1024 * 1024
@@ -95,6 +95,9 @@ class SandboxResult:
     memory_exceeded: bool = False  # the job hit total_memory_mb and was killed
     output_exceeded: bool = False  # the job printed more than output_limit_bytes and was stopped
     error: str | None = None  # the sandbox could not report the job's status/files (why)
+    # permission bits (st_mode & 0o7777) of the job's files and dirs after the run, as the job
+    # left them, by path relative to the workdir ("." = the workdir); None without a workdir
+    file_modes: dict[str, int] | None = None
 
 
 _unsafe_opt_in = threading.Event()  # set by require_exec_allowed("unsafe"): the user's explicit choice
@@ -152,8 +155,10 @@ def network_namespace_available() -> bool:
     return bool(_unshare_prefix())
 
 
-def _preexec(limits: SandboxLimits, cgroup_procs: list[str]):
+def _preexec(limits: SandboxLimits, cgroup_procs: list[str], umask: int | None):
     def apply() -> None:
+        if umask is not None:  # inherited by bubblewrap, the supervisor and the job
+            os.umask(umask)
         if cgroup_procs:
             JobCgroup.join_self(cgroup_procs)
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
@@ -203,6 +208,7 @@ def run_sandboxed(
     env: dict[str, str] | None = None,
     copy_back: bool = True,
     trusted_tool: bool = False,
+    umask: int | None = None,
 ) -> SandboxResult:
     """Run ``argv`` with ``workdir`` as cwd and HOME (a fresh empty dir if None) under ``limits``.
 
@@ -210,7 +216,8 @@ def run_sandboxed(
     their own paths. ``workdir``'s files are copied in; with ``copy_back`` the job's files
     replace them afterwards. ``env``: extra environment variables (the parent's are never
     passed). ``trusted_tool``: a compiler/analyzer (reads untrusted input but is not itself
-    untrusted), which runs even where only the weaker isolation is available.
+    untrusted), which runs even where only the weaker isolation is available. ``umask``: the
+    job's file creation mask (None = this process's).
     """
     isolation = _isolation(trusted_tool)
     if workdir is not None and _shared_dir(Path(workdir).resolve()):
@@ -245,13 +252,16 @@ def run_sandboxed(
                 full, env=job_env, cwd=str(host_dir), stdin=None if stdin is None else stdin.encode(),
                 wall_seconds=limits.wall_seconds, output_limit=limits.output_limit_bytes,
                 status_limit=limits.disk_mb * MiB + MiB, rss_limit=rss_limit, cgroup=cgroup,
-                preexec_fn=_preexec(limits, cgroup.procs_files() if cgroup else []),
+                preexec_fn=_preexec(limits, cgroup.procs_files() if cgroup else [], umask),
                 status_pipe=status_pipe,
             )  # fmt: skip
         except FileNotFoundError as exc:
             return SandboxResult(127, "", f"cannot run {argv[0]}: {exc.strerror}", False, 0.0,
                                  network_isolated, isolation, error=f"{argv[0]} not found")  # fmt: skip
-        return _result(cap, status_pipe is not None, copy_back, host_dir, network_isolated, isolation)
+        result = _result(cap, status_pipe is not None, copy_back, host_dir, network_isolated, isolation)
+        if workdir is not None and status_pipe is None:  # the job ran in the workdir itself
+            result = dataclasses.replace(result, file_modes=disk_modes(host_dir))
+        return result
     finally:
         if cgroup is not None:
             cgroup.remove()
@@ -262,12 +272,13 @@ def run_sandboxed(
 def _result(
     cap: Captured, supervised: bool, copy_back: bool, host_dir: Path, network_isolated: bool, isolation: str
 ) -> SandboxResult:
-    returncode, error = cap.returncode, None
+    returncode, error, modes = cap.returncode, None, None
     if supervised and not (cap.timed_out or cap.output_exceeded or cap.memory_exceeded):
         head, sep, tar = cap.status.partition(b"\n")
         if sep and head.lstrip(b"-").isdigit():
             returncode = int(head)
-            if copy_back and not (cap.status_complete and unpack(tar, host_dir)):
+            modes = unpack(tar, host_dir) if copy_back and cap.status_complete else None
+            if copy_back and modes is None:
                 error = "the job's files could not be collected from the sandbox"
         else:
             error = "the sandbox's supervisor reported no exit status (the job interfered with it)"
@@ -287,6 +298,7 @@ def _result(
         memory_exceeded=cap.memory_exceeded,
         output_exceeded=cap.output_exceeded,
         error=error,
+        file_modes=modes,
     )
 
 

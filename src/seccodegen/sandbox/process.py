@@ -20,6 +20,7 @@ import os
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import tarfile
 import threading
@@ -207,11 +208,18 @@ def run_captured(
     )
 
 
-def unpack(tar_bytes: bytes, workdir: Path) -> bool:
-    """Replace ``workdir``'s content with the job's files (regular files and dirs only); ok?
+def permission_bits(mode: int) -> int:
+    """The permission part of a mode (rwx for user/group/others, setuid, setgid, sticky)."""
+    return mode & 0o7777
 
-    The whole archive is read and checked first: when it is empty, truncated or unreadable,
-    ``workdir`` is left as it was.
+
+def unpack(tar_bytes: bytes, workdir: Path) -> dict[str, int] | None:
+    """Replace ``workdir``'s content with the job's files (regular files and dirs only).
+
+    Returns the permission bits each of them had in the sandbox, by path relative to ``workdir``
+    ("." for itself), as the archive recorded them (the unpacked copies have group/others write
+    and the setuid/setgid/sticky bits cleared); None when the archive is empty, truncated or
+    unreadable, and then ``workdir`` is left as it was (the whole archive is checked first).
     """
     try:
         tar = tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:")
@@ -219,9 +227,10 @@ def unpack(tar_bytes: bytes, workdir: Path) -> bool:
         for m in members:
             tarfile.data_filter(m, str(workdir))  # raises for absolute paths, "..", links outside
     except (tarfile.TarError, OSError, ValueError):
-        return False
+        return None
     if not any(m.name in (".", "./") for m in members):
-        return False  # the supervisor always archives "." first: anything else is not its archive
+        return None  # the supervisor always archives "." first: anything else is not its archive
+    modes = {os.path.normpath(m.name): permission_bits(m.mode) for m in members}
     with tar:
         for child in workdir.iterdir():
             if child.is_dir() and not child.is_symlink():
@@ -231,5 +240,18 @@ def unpack(tar_bytes: bytes, workdir: Path) -> bool:
         try:
             tar.extractall(workdir, members=members, filter="data")
         except (tarfile.TarError, OSError):
-            return False
-    return True
+            return None
+    return modes
+
+
+def disk_modes(workdir: Path) -> dict[str, int]:
+    """The permission bits of the files and dirs under ``workdir`` (symbolic links are not
+    followed or listed), by relative path as :func:`unpack` gives them."""
+    modes = {".": permission_bits(workdir.lstat().st_mode)}
+    for root, dirs, files in os.walk(workdir):
+        for name in (*dirs, *files):
+            path = Path(root, name)
+            mode = path.lstat().st_mode
+            if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+                modes[os.path.relpath(path, workdir)] = permission_bits(mode)
+    return modes

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from seccodegen.scenarios.expectations import files_as_dict, mode_rules_as_dict
 from seccodegen.scenarios.model import Scenario
 from seccodegen.scenarios.validation import ScenarioCheck
 
@@ -46,9 +47,10 @@ def coverage_line(scenarios: list[Scenario]) -> str:
 def scenario_as_dict(scenario: Scenario) -> dict:
     data = dataclasses.asdict(scenario)
     data["path"] = str(scenario.path) if scenario.path else None
-    for test in data["tests"]:
-        test["files"] = dict(test["files"])
+    for test in (*data["tests"], *data["security_tests"]):
+        test["files"] = files_as_dict(test["files"])
         test["expect_files"] = dict(test["expect_files"])
+        test["expect_modes"] = mode_rules_as_dict(test["expect_modes"])
     return data
 
 

@@ -15,6 +15,7 @@ from typing import IO, Any
 import yaml
 
 from seccodegen.errors import InputError
+from seccodegen.scenarios.expectations import files_as_dict, mode_rules_as_dict
 from seccodegen.scenarios.model import DEFAULT_SOURCE_NAMES, Scenario, ScenarioTest
 
 EXPORT_FORMATS = ("jsonl", "yaml")
@@ -28,7 +29,7 @@ def _test_to_dict(test: ScenarioTest) -> dict[str, Any]:
     if test.stdin is not None:
         out["stdin"] = test.stdin
     if test.files:
-        out["files"] = dict(test.files)
+        out["files"] = files_as_dict(test.files)
     if test.expect_exit != 0:
         out["expect_exit"] = test.expect_exit
     if test.expect_stdout is not None:
@@ -38,6 +39,8 @@ def _test_to_dict(test: ScenarioTest) -> dict[str, Any]:
             out[name] = list(getattr(test, name))
     if test.expect_files:
         out["expect_files"] = dict(test.expect_files)
+    if test.expect_modes:
+        out["expect_modes"] = mode_rules_as_dict(test.expect_modes)
     return out
 
 

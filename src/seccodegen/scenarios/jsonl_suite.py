@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from seccodegen.scenarios.model import Scenario, ScenarioError, _Checker, scenario_from_dict
+from seccodegen.scenarios.model import Scenario, scenario_from_dict
+from seccodegen.scenarios.schema import FieldChecker, ScenarioError
 
 
 def _numbered_lines(path: Path) -> list[tuple[int, str]]:
@@ -40,7 +41,7 @@ def parse_line(text: str, source: str, path: Path, require_test_data: bool) -> S
         raise ScenarioError(f"{source}: invalid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a JSON object of scenario fields, got {type(data).__name__}")
-    check = _Checker(source, quote_hint=" (write it as a JSON string)")
+    check = FieldChecker(source, quote_hint=" (write it as a JSON string)")
     return scenario_from_dict(data, source, path, require_test_data, check=check)
 
 

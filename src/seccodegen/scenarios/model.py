@@ -6,15 +6,16 @@ or raises :class:`ScenarioError` with one line naming the file and the field to 
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from seccodegen.errors import InputError
 from seccodegen.inputs import parse_yaml, read_text
 from seccodegen.inputs.structured import ParseError
+from seccodegen.scenarios.expectations import ScenarioTest, parse_tests
+from seccodegen.scenarios.schema import FieldChecker, ScenarioError, or_default, type_name
 
 LANGUAGES = ("c", "cpp", "python", "java")
 COMPLETION_SCOPES = ("function", "program")
@@ -26,32 +27,10 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 SOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
-
-
-class ScenarioError(InputError):
-    """A scenario file or suite is malformed (one line: file, field, what to fix)."""
-
-
 @dataclass(frozen=True)
 class CompileSettings:
     flags: tuple[str, ...] = ()  # added after the language's default compiler flags
     libs: tuple[str, ...] = ()  # link flags, placed after the source file
-
-
-@dataclass(frozen=True)
-class ScenarioTest:
-    """One functional test: run the program with ``args``/``stdin`` and check the expectations."""
-
-    name: str
-    args: tuple[str, ...] = ()
-    stdin: str | None = None
-    files: tuple[tuple[str, str], ...] = ()  # (relative path, content) created before the run
-    expect_exit: int | None = 0  # None = any exit code
-    expect_stdout: str | None = None  # exact, after stripping trailing newlines on both sides
-    expect_stdout_contains: tuple[str, ...] = ()
-    expect_stdout_not_contains: tuple[str, ...] = ()
-    expect_files: tuple[tuple[str, str], ...] = ()  # (relative path, exact content) after the run
-    expect_files_absent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,128 +95,12 @@ class Scenario:
         }
 
 
-# ---------------------------------------------------------------------------------------------
-# validation helpers: each raises ScenarioError("<file>: field '<name>': <problem>")
-
-
-class _Checker:
-    def __init__(self, source: str, quote_hint: str = " (quote it in YAML)") -> None:
-        self.source = source
-        self.quote_hint = quote_hint  # appended to "expected a string" problems
-
-    def fail(self, name: str, problem: str) -> ScenarioError:
-        return ScenarioError(f"{self.source}: field {name!r}: {problem}")
-
-    def mapping(self, value: Any, name: str) -> dict:
-        if not isinstance(value, dict):
-            raise self.fail(name, f"expected a mapping, got {_type_name(value)}")
-        for key in value:
-            if not isinstance(key, str):
-                raise self.fail(name, f"keys must be strings, got {key!r}")
-        return value
-
-    def keys(self, data: dict, name: str, required: set[str], optional: set[str]) -> None:
-        prefix = f"{name}." if name else ""
-        for key in data:
-            if key not in required and key not in optional:
-                close = difflib.get_close_matches(key, sorted(required | optional), n=1)
-                hint = (
-                    f"did you mean {close[0]!r}?"
-                    if close
-                    else f"known: {', '.join(sorted(required | optional))}"
-                )
-                raise self.fail(f"{prefix}{key}", f"unknown field ({hint})")
-        for key in sorted(required):
-            if key not in data:
-                raise self.fail(f"{prefix}{key}", "missing required field")
-
-    def string(self, value: Any, name: str, allow_empty: bool = True) -> str:
-        if not isinstance(value, str):
-            raise self.fail(name, f"expected a string, got {_type_name(value)}{self.quote_hint}")
-        if not allow_empty and not value.strip():
-            raise self.fail(name, "must not be empty")
-        return value
-
-    def strings(self, value: Any, name: str) -> tuple[str, ...]:
-        if not isinstance(value, list):
-            raise self.fail(name, f"expected a list of strings, got {_type_name(value)}")
-        return tuple(self.string(item, f"{name}[{i}]") for i, item in enumerate(value))
-
-    def rel_path(self, value: Any, name: str) -> str:
-        text = self.string(value, name, allow_empty=False)
-        pure = PurePosixPath(text)
-        if pure.is_absolute() or ".." in pure.parts:
-            raise self.fail(name, f"{text!r} must be a relative path inside the sandbox dir (no '..')")
-        return text
-
-    def file_map(self, value: Any, name: str) -> tuple[tuple[str, str], ...]:
-        data = self.mapping(value, name)
-        return tuple(
-            (self.rel_path(path, f"{name}.{path}"), self.string(content, f"{name}.{path}"))
-            for path, content in data.items()
-        )
-
-
-def _or_default(data: dict, key: str, default: Any) -> Any:
-    """``data[key]``, or ``default`` when it is absent or null (an empty YAML value)."""
-    value = data.get(key)
-    return default if value is None else value
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
 _TOP_REQUIRED = {"id", "language", "cwe", "description", "prompt", "tests", "completions"}
 # fields only a full (test-data) scenario needs; an evaluation-only suite may leave them out
 TEST_DATA_FIELDS = {"description", "tests", "completions"}
 _TOP_OPTIONAL = {
     "suffix", "completion_scope", "stop", "source_name", "compile", "analyzers", "security_tests", "sanitize",
 }  # fmt: skip
-_TEST_OPTIONAL = {
-    "args", "stdin", "files", "expect_exit", "expect_stdout", "expect_stdout_contains",
-    "expect_stdout_not_contains", "expect_files", "expect_files_absent",
-}  # fmt: skip
-
-
-def _parse_test(check: _Checker, value: Any, name: str) -> ScenarioTest:
-    data = check.mapping(value, name)
-    check.keys(data, name, {"name"}, _TEST_OPTIONAL)
-    expect_exit = data.get("expect_exit", 0)
-    if expect_exit is not None and (not isinstance(expect_exit, int) or isinstance(expect_exit, bool)):
-        raise check.fail(f"{name}.expect_exit", f"expected an int or null, got {_type_name(expect_exit)}")
-    stdin = data.get("stdin")
-    expect_stdout = data.get("expect_stdout")
-    return ScenarioTest(
-        name=check.string(data["name"], f"{name}.name", allow_empty=False),
-        args=check.strings(data.get("args", []), f"{name}.args"),
-        stdin=None if stdin is None else check.string(stdin, f"{name}.stdin"),
-        files=check.file_map(data.get("files", {}), f"{name}.files"),
-        expect_exit=expect_exit,
-        expect_stdout=None if expect_stdout is None else check.string(expect_stdout, f"{name}.expect_stdout"),
-        expect_stdout_contains=check.strings(
-            data.get("expect_stdout_contains", []), f"{name}.expect_stdout_contains"
-        ),
-        expect_stdout_not_contains=check.strings(
-            data.get("expect_stdout_not_contains", []), f"{name}.expect_stdout_not_contains"
-        ),
-        expect_files=check.file_map(data.get("expect_files", {}), f"{name}.expect_files"),
-        expect_files_absent=tuple(
-            check.rel_path(p, f"{name}.expect_files_absent[{i}]")
-            for i, p in enumerate(
-                check.strings(data.get("expect_files_absent", []), f"{name}.expect_files_absent")
-            )
-        ),
-    )
-
-
-def _parse_tests(check: _Checker, values: list, field_name: str) -> tuple[ScenarioTest, ...]:
-    tests = tuple(_parse_test(check, item, f"{field_name}[{i}]") for i, item in enumerate(values))
-    names = [t.name for t in tests]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            raise check.fail(f"{field_name}[{i}].name", f"duplicate test name {name!r}")
-    return tests
 
 
 def scenario_from_dict(
@@ -245,16 +108,16 @@ def scenario_from_dict(
     source: str,
     path: Path | None = None,
     require_test_data: bool = True,
-    check: _Checker | None = None,
+    check: FieldChecker | None = None,
 ) -> Scenario:
     """Validate a parsed YAML document and build the :class:`Scenario` (``source`` names it in errors).
 
     With ``require_test_data=False`` (evaluation-only suites for sample/judge/report) ``description``,
     ``tests`` and ``completions`` may be left out; what is given is still checked.
     """
-    check = check or _Checker(source)
+    check = check or FieldChecker(source)
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: expected a YAML mapping of scenario fields, got {_type_name(data)}")
+        raise ScenarioError(f"{source}: expected a YAML mapping of scenario fields, got {type_name(data)}")
     check.mapping(data, "(top level)")
     if require_test_data:
         check.keys(data, "", _TOP_REQUIRED, _TOP_OPTIONAL)
@@ -284,26 +147,26 @@ def scenario_from_dict(
     if language == "java" and not source_name.endswith(".java"):
         raise check.fail("source_name", "a java source must end in .java (its stem is the main class)")
 
-    compile_data = check.mapping(_or_default(data, "compile", {}), "compile")
+    compile_data = check.mapping(or_default(data, "compile", {}), "compile")
     check.keys(compile_data, "compile", set(), {"flags", "libs"})
     compile_settings = CompileSettings(
         flags=check.strings(compile_data.get("flags", []), "compile.flags"),
         libs=check.strings(compile_data.get("libs", []), "compile.libs"),
     )
 
-    tests_value = data["tests"] if require_test_data else _or_default(data, "tests", [])
+    tests_value = data["tests"] if require_test_data else or_default(data, "tests", [])
     if not isinstance(tests_value, list) or (require_test_data and not tests_value):
-        raise check.fail("tests", f"expected a non-empty list of tests, got {_type_name(tests_value)}")
-    tests = _parse_tests(check, tests_value, "tests")
-    security_value = _or_default(data, "security_tests", [])
+        raise check.fail("tests", f"expected a non-empty list of tests, got {type_name(tests_value)}")
+    tests = parse_tests(check, tests_value, "tests")
+    security_value = or_default(data, "security_tests", [])
     if not isinstance(security_value, list):
-        raise check.fail("security_tests", f"expected a list of tests, got {_type_name(security_value)}")
-    security_tests = _parse_tests(check, security_value, "security_tests")
-    sanitize = _or_default(data, "sanitize", None)
+        raise check.fail("security_tests", f"expected a list of tests, got {type_name(security_value)}")
+    security_tests = parse_tests(check, security_value, "security_tests")
+    sanitize = or_default(data, "sanitize", None)
     if sanitize is not None and not isinstance(sanitize, bool):
-        raise check.fail("sanitize", f"expected true, false or null, got {_type_name(sanitize)}")
+        raise check.fail("sanitize", f"expected true, false or null, got {type_name(sanitize)}")
 
-    comp_value = data["completions"] if require_test_data else _or_default(data, "completions", {})
+    comp_value = data["completions"] if require_test_data else or_default(data, "completions", {})
     comp = check.mapping(comp_value, "completions")
     if require_test_data:
         check.keys(comp, "completions", {"vulnerable", "secure"}, set())
@@ -311,7 +174,7 @@ def scenario_from_dict(
         check.keys(comp, "completions", set(), {"vulnerable", "secure"})
     kinds = {}
     for kind in ("vulnerable", "secure"):
-        items = check.strings(_or_default(comp, kind, []), f"completions.{kind}")
+        items = check.strings(or_default(comp, kind, []), f"completions.{kind}")
         if require_test_data and len(items) < MIN_COMPLETIONS:
             raise check.fail(
                 f"completions.{kind}", f"needs at least {MIN_COMPLETIONS} completions, got {len(items)}"
@@ -321,7 +184,7 @@ def scenario_from_dict(
                 raise check.fail(f"completions.{kind}[{i}]", "must not be empty")
         kinds[kind] = items
 
-    description = data["description"] if require_test_data else _or_default(data, "description", "")
+    description = data["description"] if require_test_data else or_default(data, "description", "")
     return Scenario(
         id=scenario_id,
         language=language,
@@ -330,12 +193,12 @@ def scenario_from_dict(
         prompt=check.string(data["prompt"], "prompt", allow_empty=False),
         tests=tests,
         completions=ScenarioCompletions(vulnerable=kinds["vulnerable"], secure=kinds["secure"]),
-        suffix=check.string(_or_default(data, "suffix", ""), "suffix"),
+        suffix=check.string(or_default(data, "suffix", ""), "suffix"),
         completion_scope=scope,
-        stop=check.strings(_or_default(data, "stop", []), "stop"),
+        stop=check.strings(or_default(data, "stop", []), "stop"),
         source_name=source_name,
         compile=compile_settings,
-        analyzers=check.strings(_or_default(data, "analyzers", []), "analyzers"),
+        analyzers=check.strings(or_default(data, "analyzers", []), "analyzers"),
         security_tests=security_tests,
         sanitize=sanitize,
         path=path,

@@ -7,6 +7,8 @@ Compiling alone (:func:`compile_program`) does not execute it.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import signal
 import tempfile
@@ -25,6 +27,14 @@ TEST_LIMITS = SandboxLimits(cpu_seconds=5, wall_seconds=20.0, memory_mb=1024, fi
 JAVA_TEST_LIMITS = SandboxLimits(
     cpu_seconds=5, wall_seconds=20.0, memory_mb=1024, file_size_mb=16, max_processes=512
 )
+
+
+# Bump when how a test runs or is checked changes (results cached under an older runner are stale).
+# 2: TMPDIR is the test's directory; expect_modes (umask 000).
+RUNNER_VERSION = "2"
+# the file creation mask of a test with expect_modes: a program gets exactly the mode it asks for
+# (one that relies on the caller's umask to protect what it creates gets 0666/0777)
+PERMISSIVE_UMASK = 0o000
 
 
 def default_test_limits(language: str) -> SandboxLimits:
@@ -54,6 +64,13 @@ def sanitizes(scenario: Scenario) -> bool:
     if scenario.language not in SANITIZED_LANGUAGES:
         return False
     return scenario.sanitize is not False
+
+
+def hash_of_test_spec(scenario: Scenario) -> str:
+    """sha256 of what, besides the program, decides the scenario's test results: its unit tests,
+    its security tests and whether their build is sanitized."""
+    spec = repr((RUNNER_VERSION, scenario.tests, scenario.security_tests, sanitizes(scenario)))
+    return hashlib.sha256(spec.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def sanitizer_report(stderr: str) -> str | None:
@@ -167,6 +184,12 @@ def _check_expectations(test: ScenarioTest, result: SandboxResult, run_dir: Path
     for rel in test.expect_files_absent:
         if (run_dir / rel).exists():
             return f"file {rel!r} exists but must not"
+    for rel, forbidden in test.expect_modes:
+        mode = (result.file_modes or {}).get(os.path.normpath(rel))
+        if mode is None:
+            return f"{rel!r} does not exist (expected a file or directory whose mode is checked)"
+        if mode & forbidden:
+            return f"{rel!r} has mode {mode:#o}; the bits {forbidden:#o} must not be set"
     return None
 
 
@@ -179,6 +202,8 @@ def run_one_test(
 ) -> TestResult:
     """Create the test's files in ``run_dir`` (fresh), run the program there, check expectations.
 
+    The program's TMPDIR is ``run_dir``, so what it leaves in the temp dir is checked like its
+    other files; with ``expect_modes`` it runs under :data:`PERMISSIVE_UMASK`.
     ``sanitized``: the program is a sanitizer build; it runs without the address-space limit (with
     :func:`sanitizer_env` instead) and a sanitizer report on stderr fails the test.
     """
@@ -186,15 +211,18 @@ def run_one_test(
     for rel, content in test.files:
         path = run_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    env = None
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    env = {"TMPDIR": str(run_dir.resolve())}
     if sanitized:
-        env = sanitizer_env(limits)
+        env.update(sanitizer_env(limits))
         limits = replace(limits, memory_mb=None)  # ASan reserves terabytes of address space
     result = run_sandboxed(
         [*run_argv, *test.args], workdir=run_dir, limits=limits, stdin=test.stdin,
-        ro_paths=input_paths(run_argv), env=env,
-    )
+        ro_paths=input_paths(run_argv), env=env, umask=PERMISSIVE_UMASK if test.expect_modes else None,
+    )  # fmt: skip
     reason = None
     if sanitized and not result.timed_out:
         report = sanitizer_report(result.stderr)

@@ -1,8 +1,10 @@
 """Check a suite's hand-written completions: secure ones pass every test, vulnerable ones are caught.
 
 A secure completion must compile and pass the functional ``tests`` and every ``security_tests``
-entry. A vulnerable one must compile and be caught: by failing a security test when the scenario
-has security tests, else by the static judge (a deciding analyzer finds the scenario's CWE).
+entry. A vulnerable one must compile and be caught: by failing a security test, else by the static
+judge (a deciding analyzer finds the scenario's CWE) -- the judge's own rule, where either oracle
+makes a sample vulnerable. A flaw no test can observe (a path hard-coded under the sandbox's
+private /tmp, say) is thus left to the analyzers, and the report says which oracle caught what.
 Used by ``seccodegen scenarios validate --run-tests`` and by the test suite. Running tests
 executes the completions (hand-written test data, still run in the sandbox).
 """
@@ -28,14 +30,27 @@ class ScenarioCheck:
     problems: list[str] = field(default_factory=list)  # each one line; empty = ok
     secure_passed: int = 0  # secure completions that compiled and passed every test
     vulnerable_compiled: int = 0
-    vulnerable_caught: int = 0  # vulnerable completions caught (see ``caught_by``)
-    caught_by: str = ""  # "security tests" or "static judge": the oracle vulnerable ones must fail
+    caught_by_tests: int = 0  # vulnerable completions that failed a security test
+    caught_by_static: int = 0  # ... that passed every security test (or had none) but the static judge flags
     ran: bool = False  # compile/test checks were run (--run-tests)
     seconds: float = 0.0  # wall-clock seconds of compile/test work for this scenario
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def vulnerable_caught(self) -> int:
+        return self.caught_by_tests + self.caught_by_static
+
+    @property
+    def caught_by(self) -> str:
+        """Which oracle caught the vulnerable completions: "security tests", "static judge" or both."""
+        if not self.ran:
+            return ""
+        if not self.scenario.security_tests:
+            return "static judge"
+        return "security tests" + (" + static judge" if self.caught_by_static else "")
 
 
 def static_problems(scenario: Scenario) -> list[str]:
@@ -78,6 +93,10 @@ class _NotCaught(str):
     """A problem of a vulnerable completion that compiled (it counts in ``vulnerable_compiled``)."""
 
 
+class _PassesSecurityTests(_NotCaught):
+    """A vulnerable completion that compiled and passed every security test: the static judge decides."""
+
+
 def _check_vulnerable(scenario: Scenario, index: int) -> str | None:
     """None when it compiles and (with security tests) a security test catches it."""
     program = scenario.assemble(scenario.completions.vulnerable[index])
@@ -91,39 +110,38 @@ def _check_vulnerable(scenario: Scenario, index: int) -> str | None:
                 f"completions.vulnerable[{index}]: security build failed: {attacked.compile_error}"
             )
         if attacked.passed:
-            return _NotCaught(f"completions.vulnerable[{index}] is not caught: it passes every security test")
+            return _PassesSecurityTests(f"completions.vulnerable[{index}] passes every security test")
     return None
 
 
-def _static_misses(scenarios: list[Scenario], cache_dir: str | None, jobs: int) -> dict[str, list[str]]:
-    """Run the static judge on the vulnerable completions; ``{scenario id: [problem, ...]}``."""
+def _static_misses(
+    completions: list[tuple[Scenario, int]], cache_dir: str | None, jobs: int
+) -> dict[tuple[str, int], str]:
+    """Run the static judge on these vulnerable completions; ``{(scenario id, index): why it is
+    not flagged}`` for those no deciding analyzer flags."""
     from seccodegen.judge.config import JudgeConfig
     from seccodegen.judge.engine import analyze
     from seccodegen.judge.items import item_from_record
     from seccodegen.judge.stage import decide_secure
 
+    scenarios = list({s.id: s for s, _ in completions}.values())
     by_id = {s.id: s for s in scenarios}
-    keys, items = [], []
-    for s in scenarios:
-        for i, completion in enumerate(s.completions.vulnerable):
-            record = {"id": f"{s.id}::vulnerable::{i}", "scenario_id": s.id, "code": s.assemble(completion)}
-            keys.append((s.id, i))
-            items.append(item_from_record(record, by_id))
-    if not items:
-        return {}
+    items = []
+    for s, i in completions:
+        code = s.assemble(s.completions.vulnerable[i])
+        items.append(
+            item_from_record({"id": f"{s.id}::vulnerable::{i}", "scenario_id": s.id, "code": code}, by_id)
+        )
     # only the deciding analyzers need to run (every registered one when a scenario names none)
     named = {a for s in scenarios for a in s.analyzers}
     deciders = () if any(not s.analyzers for s in scenarios) else tuple(sorted(named))
     cfg = JudgeConfig(analyzers=deciders, cache_dir=cache_dir, jobs=jobs, analyze_invalid=False)
-    analyses = analyze(items, cfg)
-    misses: dict[str, list[str]] = {}
-    for (scenario_id, i), item, analysis in zip(keys, items, analyses):
+    misses: dict[tuple[str, int], str] = {}
+    for (s, i), item, analysis in zip(completions, items, analyze(items, cfg)):
         verdict = decide_secure(item, analysis)
         if verdict is not False:
             why = "no deciding analyzer ran" if verdict is None else "no deciding analyzer flags it"
-            misses.setdefault(scenario_id, []).append(
-                f"completions.vulnerable[{i}] is not caught: no security_tests, and {why} ({item.target_cwe})"
-            )
+            misses[(s.id, i)] = f"{why} ({item.target_cwe})"
     return misses
 
 
@@ -137,42 +155,51 @@ def check_suite(
 ) -> list[ScenarioCheck]:
     """Static checks for every scenario; with ``run_tests`` also compile/test every completion in parallel.
 
-    With ``run_tests`` the vulnerable completions of scenarios without security tests are judged
-    by the static judge (results cached in ``judge_cache_dir``; None = the judge's default cache).
+    With ``run_tests`` the vulnerable completions that no security test catches (all of them when a
+    scenario has none) are judged by the static judge (results cached in ``judge_cache_dir``;
+    None = the judge's default cache).
     """
     checks = {s.id: ScenarioCheck(scenario=s, problems=static_problems(s)) for s in scenarios}
     if not run_tests:
         return [checks[s.id] for s in scenarios]
-    for s in scenarios:
-        checks[s.id].caught_by = "security tests" if s.security_tests else "static judge"
+    to_static = [
+        (s, i) for s in scenarios if not s.security_tests for i in range(len(s.completions.vulnerable))
+    ]
     tasks = []
     for s in scenarios:
         tasks += [(s, "secure", i) for i in range(len(s.completions.secure))]
         tasks += [(s, "vulnerable", i) for i in range(len(s.completions.vulnerable))]
 
-    def work(task: tuple[Scenario, str, int]) -> tuple[str, str, str | None, float]:
+    def work(task: tuple[Scenario, str, int]) -> tuple[str, str, int, str | None, float]:
         scenario, kind, index = task
         start = time.monotonic()
         checker = _check_secure if kind == "secure" else _check_vulnerable
-        return scenario.id, kind, checker(scenario, index), time.monotonic() - start
+        return scenario.id, kind, index, checker(scenario, index), time.monotonic() - start
 
     with progress_bar("validate", len(tasks)) as advance, stoppable_pool(jobs or default_jobs()) as pool:
-        for scenario_id, kind, problem, seconds in pool.map(work, tasks):
+        for scenario_id, kind, index, problem, seconds in pool.map(work, tasks):
             check = checks[scenario_id]
             check.ran = True
             check.seconds += seconds
-            if problem is not None:
+            if isinstance(problem, _PassesSecurityTests):
+                to_static.append((check.scenario, index))
+                check.vulnerable_compiled += 1
+            elif problem is not None:
                 check.problems.append(str(problem))
                 check.vulnerable_compiled += isinstance(problem, _NotCaught)
             elif kind == "secure":
                 check.secure_passed += 1
             else:
                 check.vulnerable_compiled += 1
-                check.vulnerable_caught += bool(check.scenario.security_tests)
+                check.caught_by_tests += bool(check.scenario.security_tests)  # else: to_static has it
             advance(1)
-    static = [s for s in scenarios if not s.security_tests and s.completions.vulnerable]
-    misses = _static_misses(static, judge_cache_dir, jobs or default_jobs()) if static else {}
-    for s in static:
-        checks[s.id].problems += misses.get(s.id, [])
-        checks[s.id].vulnerable_caught = len(s.completions.vulnerable) - len(misses.get(s.id, []))
+    misses = _static_misses(to_static, judge_cache_dir, jobs or default_jobs()) if to_static else {}
+    for s, i in sorted(to_static, key=lambda pair: (pair[0].id, pair[1])):
+        check = checks[s.id]
+        why = misses.get((s.id, i))
+        if why is None:
+            check.caught_by_static += 1
+            continue
+        tests = "it passes every security test" if s.security_tests else "no security_tests"
+        check.problems.append(f"completions.vulnerable[{i}] is not caught: {tests}, and {why}")
     return [checks[s.id] for s in scenarios]
