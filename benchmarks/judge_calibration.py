@@ -67,6 +67,9 @@ def main() -> None:
         pairs = pair_cases(args.pairs) if args.pairs else []
     except InputError as exc:
         sys.exit(f"error: {exc}")
+    if args.juliet and not (args.juliet / "testcases").is_dir():
+        sys.exit(f"error: --juliet {args.juliet}: no testcases/ folder there (give Juliet's root, "
+                 "the folder holding testcases/ and testcasesupport/)")  # fmt: skip
 
     with tempfile.TemporaryDirectory(prefix="judge-cal-") as tmp:
         names = tuple(n.strip() for n in args.analyzers.split(",") if n.strip())
