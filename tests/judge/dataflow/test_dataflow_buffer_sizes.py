@@ -164,3 +164,27 @@ void f(int c) {
     assert "k" not in last.consts and "m" not in last.consts  # passed by address; incremented
     assert "z" not in inside.consts and "i" not in inside.consts  # a loop pass starts from any iteration
     assert "z" not in last.consts  # 2 or 1 after zero or more iterations
+
+
+def test_moved_pointers_and_trailing_struct_arrays_have_no_known_size(tmp_path: Path) -> None:
+    code = """
+struct msg { int len; char data[1]; };
+void f(struct msg *m) {
+    char buf[8];
+    char *p = buf;
+    p++;
+    strcpy(p, "1234567");      /* 8 bytes from buf + 1: past the end, but p moved: size unknown */
+    memcpy(m->data, "hello", 6);  /* the block is allocated past the declared end */
+}"""
+    assert not hits(tmp_path, code)
+    assert hits(tmp_path, code.replace("p++;", "").replace("1234567", "12345678"))
+
+
+@pytest.mark.parametrize(
+    "source",
+    ['const char *s = "abcdef";', 'char s[] = "abcdef";', 'char s[16]; strcpy(s, "abc"); strcat(s, "def");'],
+)
+def test_literal_lengths_reach_the_copy(tmp_path: Path, source: str) -> None:
+    code = f"void f(void) {{ {source} char b[6]; strcpy(b, s); puts(b); }}"
+    assert len(hits(tmp_path, code)) == 1
+    assert not hits(tmp_path, code.replace("b[6]", "b[7]"))

@@ -252,9 +252,10 @@ class Interp(StatementWalker):
         return st
 
     def modified(self, st: State, target, base: str) -> None:
-        """``target`` (``x``, ``p[i]``) was changed in place (``+=``, ``++``): its constant facts go."""
+        """``target`` (``x``, ``p[i]``) was changed in place (``+=``, ``++``): its constant facts go
+        (a pointer moved by ``p++`` no longer points to the start of its block)."""
         if ast.var_name(target):
-            st.consts.pop(base, None)
+            values.killed(st, base)
         else:
             values.forget(st, base)
 

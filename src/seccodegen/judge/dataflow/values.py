@@ -113,8 +113,9 @@ def string_length(expr, st: State) -> int | None:
     c = ast.strip(expr)
     if c is None:
         return None
-    if c.kind == K.STRING_LITERAL:
-        v = evaluate(c)
+    if c.kind == K.STRING_LITERAL:  # clang evaluates the decayed pointer, or the array in an initialiser
+        v = evaluate(expr) if expr is not c else None
+        v = v if isinstance(v, bytes) else evaluate(c)
         return len(v) if isinstance(v, bytes) else None
     name = plain_var(c)
     return st.strlens.get(name) if name else None
@@ -133,10 +134,20 @@ def capacity(expr, st: State) -> tuple[int, str] | None:
         return None
     t = c.type.get_canonical()
     if t.kind == ci.TypeKind.CONSTANTARRAY and t.get_size() > 0:
+        if c.kind == K.MEMBER_REF_EXPR and _last_field(c.referenced):
+            return None  # struct msg { int n; char data[1]; }: a block allocated past its end
         ref = c.referenced if c.kind == K.DECL_REF_EXPR else None
         return t.get_size(), _storage(ref) if ref is not None and ref.kind == K.VAR_DECL else "static"
     name = plain_var(c)
     return st.sizes.get(name) if name else None
+
+
+def _last_field(field) -> bool:
+    """``field`` is the last member of its struct (the old flexible-array idiom may size it 1 or N)."""
+    if field is None or field.kind != K.FIELD_DECL or field.semantic_parent is None:
+        return False
+    fields = [f for f in field.semantic_parent.get_children() if f.kind == K.FIELD_DECL]
+    return bool(fields) and fields[-1] == field
 
 
 def element_count(expr, st: State) -> int | None:
@@ -199,8 +210,9 @@ def assigned(st: State, name: str, target, value) -> None:
     if v is None:
         return
     if t.kind == ci.TypeKind.CONSTANTARRAY:  # char s[50] = "" / = "abc" / = {0}
-        if v.kind == K.STRING_LITERAL:
-            st.strlens[name] = string_length(v, st) or 0
+        length = string_length(value, st) if v.kind == K.STRING_LITERAL else None
+        if length is not None:
+            st.strlens[name] = length
         elif v.kind == K.INIT_LIST_EXPR:
             first = next(iter(v.get_children()), None)
             if first is not None and const_value(first, st) == 0:
@@ -216,7 +228,7 @@ def assigned(st: State, name: str, target, value) -> None:
         st.sizes[name] = size
         return
     if v.kind == K.STRING_LITERAL:
-        length = string_length(v, st)
+        length = string_length(value, st)
         if length is not None:
             st.strlens[name], st.sizes[name] = length, (length + 1, "literal")
         return
