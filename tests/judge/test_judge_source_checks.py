@@ -1,10 +1,12 @@
-"""seccodegen-checks' size rules on snippets they used to flag although nothing is unbounded."""
+"""seccodegen-checks on snippets it used to get wrong: bounded copies, constant products, comments."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from seccodegen.judge.analyzers.source_checks import _check_function
+from seccodegen.judge.analyzers.source_checks import SourceChecks, _check_function
 
 pytest.importorskip("tree_sitter_c")
 
@@ -31,3 +33,21 @@ def test_a_copy_of_a_literal_or_of_a_local_array_is_not_unbounded() -> None:
     assert rules('{ strcpy(out, "none"); strcat(out, ","); }', ("out",)) == []
     assert rules("{ strcpy(out, name); }", ("out", "name")) == ["unbounded-copy"]
     assert rules('{ char tmp[8]; sprintf(tmp, "%s", name); }', ("name",)) == ["unbounded-copy"]
+
+
+def test_comments_neither_guard_nor_split_statements(tmp_path: Path) -> None:
+    source = tmp_path / "t.c"
+    source.write_text(
+        "int open_spool(const char *path) {\n"
+        "    /* other users' tools read it */\n"  # the apostrophe used to open a "string"
+        "    return chmod(path, 0777);\n}\n"
+        "short square(void) {\n"
+        '    short d = 0; scanf("%hd", &d);\n'
+        "    /* d * d > SHRT_MAX overflows */\n"  # a limit named in a comment guards nothing
+        "    short r = d * d;\n    return r;\n}\n"
+    )
+    found = SourceChecks().run([source], "c", 60.0)[source]
+    assert sorted((f.rule, f.line) for f in found) == [
+        ("narrow-size-multiplication", 8),
+        ("world-writable-permissions", 3),
+    ]

@@ -86,7 +86,8 @@ INT_ACC_DECL = re.compile(r"\bint\s+(\w+)\s*=\s*0\s*;")
 
 
 def _functions(code: bytes, language: str):
-    """Yield (function name, parameter names, body text, body's first line) for every definition."""
+    """Yield (function name, parameter names, body text without comments, body's first line) for
+    every definition."""
     tree = _parser(language).parse(code)
     stack = [tree.root_node]
     while stack:
@@ -106,8 +107,20 @@ def _functions(code: bytes, language: str):
             ]
             name = min(ids, key=lambda n: n.start_byte).text.decode() if ids else ""
             if body is not None:
-                yield name, params, body.text.decode("utf-8", "replace"), body.start_point[0] + 1
+                yield name, params, _without_comments(body), body.start_point[0] + 1
         stack.extend(node.children)
+
+
+def _without_comments(body) -> str:
+    """The text of ``body`` with its comments blanked (newlines kept, so line offsets hold): a
+    comment that names ``INT_MAX`` or ``strlen`` neither guards nor measures anything."""
+    text = bytearray(body.text)
+    for n in _walk(body):
+        if n.type == "comment":
+            for i in range(n.start_byte - body.start_byte, n.end_byte - body.start_byte):
+                if text[i] != ord("\n"):
+                    text[i] = ord(" ")
+    return text.decode("utf-8", "replace")
 
 
 def _walk(node):
