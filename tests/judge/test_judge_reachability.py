@@ -40,11 +40,11 @@ def program(call: str, with_main: bool = True) -> str:
 
 
 def test_an_unnamed_static_function_of_a_whole_program_is_dead() -> None:
-    assert dead_ranges(program("helper_good"), "c") == [(4, 11)]  # the prototype does not name it
-    assert dead_ranges(program("helper_bad"), "c") == [(12, 17)]
-    assert dead_ranges(program("helper_bad", with_main=False), "c") == []  # a fragment: callers elsewhere
+    assert dead_ranges(program("helper_good"), "c") == ((4, 11),)  # the prototype does not name it
+    assert dead_ranges(program("helper_bad"), "c") == ((12, 17),)
+    assert dead_ranges(program("helper_bad", with_main=False), "c") == ()  # a fragment: callers elsewhere
     macro = program("helper_good").replace("int main", "#define RUN(x) helper_bad(x)\nint main")
-    assert dead_ranges(macro, "c") == []  # named by a macro that main could expand
+    assert dead_ranges(macro, "c") == ()  # named by a macro that main could expand
 
 
 def test_findings_in_dead_code_do_not_decide() -> None:
@@ -56,6 +56,6 @@ def test_findings_in_dead_code_do_not_decide() -> None:
 
 
 def test_other_languages_and_static_members_are_left_alone() -> None:
-    assert dead_ranges("def f():\n    pass\n", "python") == []
+    assert dead_ranges("def f():\n    pass\n", "python") == ()
     cpp = "struct S { static int twice(int x) { return 2 * x; } };\nint main() { return 0; }\n"
-    assert dead_ranges(cpp, "cpp") == []
+    assert dead_ranges(cpp, "cpp") == ()

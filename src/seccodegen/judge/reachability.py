@@ -13,6 +13,7 @@ nothing in it is dead.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -47,19 +48,20 @@ def _is_prototype_name(ident) -> bool:
     return parent is not None and parent.type == "declaration"
 
 
-def dead_ranges(code: str, language: str) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=1024)  # asked once per deciding analyzer of the same program
+def dead_ranges(code: str, language: str) -> tuple[tuple[int, int], ...]:
     """1-based inclusive line ranges of the static functions a whole program never names."""
     if language not in C_LANGUAGES:
-        return []
+        return ()
     try:
         from seccodegen.judge.c_syntax import parser
 
         tree = parser(language).parse(code.encode("utf-8", "replace"))
     except ImportError:
-        return []
+        return ()
     definitions = [n for n in _walk(tree.root_node) if n.type == "function_definition"]
     if not any(_name(d) == "main" for d in definitions):
-        return []
+        return ()
     macros = " ".join(
         n.text.decode("utf-8", "replace") for n in _walk(tree.root_node) if n.type == "preproc_arg"
     )
@@ -80,7 +82,7 @@ def dead_ranges(code: str, language: str) -> list[tuple[int, int]]:
         ]  # fmt: skip
         if not used:
             out.append((d.start_point[0] + 1, d.end_point[0] + 1))
-    return out
+    return tuple(out)
 
 
 def _ancestors(node):
