@@ -41,6 +41,11 @@ def main() -> None:
     )
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument(
+        "--analyzer-timeout", type=float, default=None,
+        help="seconds per file an analyzer may take (default: the judge's); a file that takes longer is "
+        "judged without that analyzer (e.g. cppcheck's exhaustive mode on functions thousands of lines long)",
+    )  # fmt: skip
+    ap.add_argument(
         "--allow-exec", action="store_true",
         help="also run the scenarios' security tests (executes the completions, sandboxed); the "
         "verdict is then 'flagged by an analyzer OR exploited' (secure_rule=both)",
@@ -67,12 +72,16 @@ def main() -> None:
         pairs = pair_cases(args.pairs) if args.pairs else []
     except InputError as exc:
         sys.exit(f"error: {exc}")
+    if args.juliet and not (args.juliet / "testcases").is_dir():
+        sys.exit(f"error: --juliet {args.juliet}: no testcases/ folder there (give Juliet's root, "
+                 "the folder holding testcases/ and testcasesupport/)")  # fmt: skip
 
     with tempfile.TemporaryDirectory(prefix="judge-cal-") as tmp:
         names = tuple(n.strip() for n in args.analyzers.split(",") if n.strip())
         try:
+            timeout = {"analyzer_timeout_s": args.analyzer_timeout} if args.analyzer_timeout else {}
             cfg = JudgeConfig(jobs=args.jobs, cache_dir=args.cache_dir or tmp, analyzers=names,
-                              allow_exec=args.allow_exec)  # fmt: skip
+                              allow_exec=args.allow_exec, **timeout)  # fmt: skip
         except ValueError as exc:
             sys.exit(f"error: {exc}")
         tools = selected_analyzers(cfg) + ([SECURITY_TESTS] if args.allow_exec else [])

@@ -63,6 +63,18 @@ def test_external_records_use_the_gnu_dialect_scenarios_their_own(tmp_path: Path
     assert strict.valid is False and "sa" in strict.compile_error
 
 
+@needs_gcc
+def test_include_dirs_and_library_sources_named_by_the_flags_are_visible(tmp_path: Path) -> None:
+    support = tmp_path / "support"  # like Juliet's testcasesupport/: a header and a .c to link
+    support.mkdir()
+    (support / "helper.h").write_text("int helper(int x);\n")
+    (support / "helper.c").write_text("int helper(int x) { return x - 1; }\n")
+    source = tmp_path / "s.c"
+    source.write_text('#include "helper.h"\nint main(void) { return helper(1); }\n')
+    v = get_compiler("c").check(source, (f"-I{support}",), (str(support / "helper.c"),), 60.0)
+    assert (v.valid, v.compile_error, v.links, v.link_error) == (True, None, True, None)
+
+
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not installed")
 def test_cpp_without_main_is_valid(tmp_path: Path) -> None:
     v = _check(tmp_path, "#include <string>\nstd::string twice(const std::string& s) { return s + s; }\n",

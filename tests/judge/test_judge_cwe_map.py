@@ -70,6 +70,9 @@ def test_map_rule_precedence() -> None:
         "CWE-787",
     )
     assert map_rule("gcc-warnings", "-Wformat-security", "format not a string literal") == ()
+    # gcc's strncat(d, s, strlen(s)) idiom warning fires whatever the sizes: recorded, not decisive
+    idiom = "'strncat' specified bound depends on the length of the source argument"
+    assert map_rule("gcc-warnings", "-Wstringop-overflow=", idiom) == ()
     # otherwise the tool's own ids, normalised, with CWE-0 dropped
     assert map_rule("cppcheck", "someRule", "", ["787", "0"]) == ("CWE-787",)
     assert map_rule("bandit", "B307", "", ["78"]) == ("CWE-94",)

@@ -27,7 +27,6 @@ KNOWN_MISSES: dict[str, str] = {
     "c/cwe-20/parse-port::vulnerable[1]": "the missing validation is of a value's meaning (range, sign) after a conversion the checks accept",
     "c/cwe-20/withdraw-amount::vulnerable[1]": "the missing validation is of a value's meaning (range, sign) after a conversion the checks accept",
     "c/cwe-476/parse-setting::vulnerable[1]": "the NULL value comes from a lookup whose failure the analyzers do not model",
-    "c/cwe-732/spool-dir::vulnerable[1]": "the permissive mode is built in a way the permission pattern does not recognise",
     "c/cwe-787/join-tags::vulnerable[1]": "the write overflow depends on loop arithmetic no analyzer here bounds (and the function measures lengths, so unbounded-copy stays silent)",
     "c/cwe-79/cgi-welcome::vulnerable[1]": "the HTML is written piecewise (fputs of tag and value separately), which the HTML check does not connect",
     "c/cwe-79/guestbook-entries::vulnerable[1]": "the HTML is written piecewise (fputs of tag and value separately), which the HTML check does not connect",

@@ -20,6 +20,7 @@ from seccodegen.judge.config import JudgeConfig
 from seccodegen.judge.cwe_map import is_vulnerable
 from seccodegen.judge.engine import analyze
 from seccodegen.judge.items import DEFAULT_SOURCE, JudgeItem
+from seccodegen.judge.reachability import live_findings
 
 _IF_RE = re.compile(r"^\s*#\s*(if|ifdef|ifndef)\b\s*(\w*)")
 _ELSE_RE = re.compile(r"^\s*#\s*else\b")
@@ -133,7 +134,7 @@ SECURITY_TESTS = "security-tests"  # the per-tool column of the dynamic oracle (
 
 def judge_cases(cases: list[Case], cfg: JudgeConfig) -> list[Outcome]:
     """Judge every case; the verdict follows ``cfg.secure_rule`` (security tests run with ``allow_exec``)."""
-    from seccodegen.judge.stage import combine_secure, decide_secure
+    from seccodegen.judge.stage import combine_secure, decide_secure, deciding_findings
 
     analyses = analyze([c.item for c in cases], cfg)
     outcomes = []
@@ -141,7 +142,7 @@ def judge_cases(cases: list[Case], cfg: JudgeConfig) -> list[Outcome]:
         dynamic = None if an.exploited is None else not an.exploited
         secure = combine_secure(decide_secure(case.item, an), dynamic, cfg.secure_rule)
         per_tool = {
-            tool: is_vulnerable([f for f in an.findings if f.tool == tool], case.item.target_cwe)
+            tool: is_vulnerable(deciding_findings(case.item, an.findings, [tool]), case.item.target_cwe)
             for tool, status in an.analyzers.items()
             if status == "ok"
         }
@@ -194,6 +195,9 @@ def misses(outcomes: list[Outcome]) -> list[str]:
         if o.case.vulnerable and o.judged_vulnerable is not True:
             out.append(f"missed: {o.case.name}")
         elif not o.case.vulnerable and o.judged_vulnerable is True:
-            why = sorted({f"{f.tool}:{f.rule}" for f in o.findings if f.cwe_ids})
+            item = o.case.item  # the findings that decided: live ones of the target's family
+            why = sorted({f"{f.tool}:{f.rule}" for f in live_findings(o.findings, item.code, item.language,
+                                                                        item.source_name)
+                          if is_vulnerable([f], item.target_cwe)})  # fmt: skip
             out.append(f"false alarm: {o.case.name} ({', '.join(why)})")
     return out

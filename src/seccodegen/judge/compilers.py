@@ -21,7 +21,7 @@ from pathlib import Path
 
 from seccodegen.judge.analyzers.base import tool_version
 from seccodegen.registry import Registry
-from seccodegen.sandbox import COMPILER_MEMORY_MB, run_tool_sandboxed
+from seccodegen.sandbox import COMPILER_MEMORY_MB, input_paths, run_tool_sandboxed
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,17 @@ class Compiler:
 _LINK_MARK = "@@seccodegen-link@@"  # printed between the compile's and the link's diagnostics
 
 
-def _run(argv: list[str], source: Path, timeout: float, tool: str | None = None) -> Validity:
-    """Compile in the sandbox (seccodegen.sandbox): it sees ``source`` read-only and a scratch cwd.
-    ``tool``: ``argv`` is a compile-then-link shell job around this compiler (see ``_Gnu.check``)."""
+def _run(
+    argv: list[str], source: Path, timeout: float, tool: str | None = None, inputs: Sequence[str] = ()
+) -> Validity:
+    """Compile in the sandbox (seccodegen.sandbox): it sees ``source`` read-only, the include dirs
+    and library files that ``inputs`` (the caller's flags and libs: ``-I/dir``, ``/path/io.c``)
+    name, and a scratch cwd. ``tool``: ``argv`` is a compile-then-link shell job around this
+    compiler (see ``_Gnu.check``)."""
     if shutil.which(tool or argv[0]) is None:
         return Validity(False, None, "missing")
-    proc = run_tool_sandboxed(argv, timeout, ro_paths=[source.resolve()], total_memory_mb=COMPILER_MEMORY_MB)
+    shown = [source.resolve(), *input_paths(inputs)]
+    proc = run_tool_sandboxed(argv, timeout, ro_paths=shown, total_memory_mb=COMPILER_MEMORY_MB)
     if proc.timed_out:
         return Validity(False, f"compiler timed out after {timeout:.0f} s", "timeout")
     output = proc.stderr + proc.stdout
@@ -97,7 +102,8 @@ class _Gnu(Compiler):
         link = shlex.join([self.name, "prog.o", "-o", "prog", *libs, "-lm"])
         # one sandboxed job compiles, then links the object it made (exit 10: did not compile)
         script = f'"$@" 2>&1 || exit 10; echo {_LINK_MARK}; exec {link} 2>&1'
-        return _run(["sh", "-c", script, "sh", *compile_argv], source, timeout, tool=self.name)
+        return _run(["sh", "-c", script, "sh", *compile_argv], source, timeout, tool=self.name,
+                    inputs=[*flags, *libs])  # fmt: skip
 
 
 @COMPILERS.register("gcc")

@@ -9,12 +9,14 @@ from typing import Any
 
 from seccodegen.artifacts import open_artifact
 from seccodegen.errors import InputError
+from seccodegen.findings import Finding
 from seccodegen.inputs import check_file, iter_lines, parse_json
 from seccodegen.inputs.structured import ParseError
 from seccodegen.judge.config import JudgeConfig
 from seccodegen.judge.cwe_map import is_vulnerable
 from seccodegen.judge.engine import Analysis, analyze
 from seccodegen.judge.items import JudgeItem, RecordError, item_from_record, load_scenarios
+from seccodegen.judge.reachability import live_findings
 from seccodegen.judge.sarif import write_sarif
 from seccodegen.records import BadLine, write_jsonl
 
@@ -26,14 +28,21 @@ def decide_secure(item: JudgeItem, analysis: Analysis) -> bool | None:
 
     Deciding analyzers are the scenario's ``analyzers`` list, else every analyzer that applies.
     A missing, crashed or timed-out analyzer is not "ok" and so never makes a sample secure.
+    Findings inside a static function the whole program never names do not decide
+    (:mod:`seccodegen.judge.reachability`).
     """
     deciding = [n for n in analysis.analyzers if not item.deciders or n in item.deciders]
-    findings = [f for f in analysis.findings if f.tool in deciding]
+    findings = deciding_findings(item, analysis.findings, deciding)
     if is_vulnerable(findings, item.target_cwe):
         return False
     if not any(analysis.analyzers[n] == "ok" for n in deciding):
         return None
     return True
+
+
+def deciding_findings(item: JudgeItem, findings: list[Finding], tools: list[str]) -> list[Finding]:
+    """The findings of ``tools`` that may decide: those in code the program can run."""
+    return live_findings([f for f in findings if f.tool in tools], item.code, item.language, item.source_name)
 
 
 def combine_secure(static: bool | None, dynamic: bool | None, rule: str) -> bool | None:

@@ -1,5 +1,6 @@
 """seccodegen-dataflow: the dataflow core's queries (NULL dereference, use after free / double
-free, path traversal, command injection) on clang's AST; see ``judge/dataflow/``.
+free, path traversal, command injection, integer overflow, out-of-bounds accesses, overflows of
+buffers of known size) on clang's AST; see ``judge/dataflow/``.
 
 One child process per batch (``python -m seccodegen.judge.dataflow.batch``): libclang runs in
 it, so a crash or a timeout ends only that process, and the engine splits the batch as for any

@@ -28,6 +28,7 @@ class Guard:
     calls: frozenset[str]  # functions it calls
     truth: bool
     line: int
+    loop: bool = False  # the condition of an enclosing loop (``for (i = 0; i < n; i++)``)
 
 
 @dataclass
@@ -39,10 +40,19 @@ class State:
     freed: dict[str, int] = field(default_factory=dict)  # var -> line of a free of its memory
     guards: tuple[Guard, ...] = ()  # conditions dominating this point (innermost last)
     checks: frozenset[Guard] = frozenset()  # earlier conditions whose failure left the function/loop
+    # constant facts that hold on every path (:mod:`.values`): an integer variable's value, the
+    # bytes of the block a pointer points to the start of (with where it lives: "stack"/"heap"),
+    # the length of the NUL-terminated string a buffer holds, and how many leading bytes of a
+    # buffer are known non-zero (``memset(p, 'A', n)``)
+    consts: dict[str, int] = field(default_factory=dict)
+    sizes: dict[str, tuple[int, str]] = field(default_factory=dict)
+    strlens: dict[str, int] = field(default_factory=dict)
+    nonzero: dict[str, int] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(dict(self.taint), dict(self.derived), dict(self.alias), dict(self.maybe_null),
-                     dict(self.freed), self.guards, self.checks)  # fmt: skip
+                     dict(self.freed), self.guards, self.checks, dict(self.consts), dict(self.sizes),
+                     dict(self.strlens), dict(self.nonzero))  # fmt: skip
 
     def aliases(self, var: str) -> frozenset[str]:
         """``var`` and every variable that may point to the same memory."""
@@ -88,6 +98,10 @@ def merge(states: list[State | None]) -> State | None:
         common = set(s.guards)
         out.guards = tuple(g for g in out.guards if g in common)
         out.checks = out.checks | s.checks
+        for m in ("consts", "sizes", "strlens", "nonzero"):  # must-facts: equal on every path
+            mine, theirs = getattr(out, m), getattr(s, m)
+            for var in [v for v in mine if theirs.get(v) != mine[v]]:
+                del mine[var]
     return out
 
 

@@ -13,7 +13,7 @@ returns, may return NULL, frees a parameter) and nothing else. Not modelled: bac
 
 from __future__ import annotations
 
-from seccodegen.judge.dataflow import ast
+from seccodegen.judge.dataflow import ast, values
 from seccodegen.judge.dataflow.ast import nonnull_when
 from seccodegen.judge.dataflow.facts import Event, Guard, State, merge, stream_label, taint_of
 from seccodegen.judge.dataflow.models import (
@@ -59,6 +59,7 @@ class Interp(StatementWalker):
         st.derived.pop(var, None)
         st.maybe_null.pop(var, None)
         self.forget_freed(st, var)
+        values.killed(st, var)
 
     def forget_freed(self, st: State, key: str) -> None:
         """Location ``key`` (``p``, ``p->f``, ``*pp``) gets a new value: it and what hangs off it are not freed."""
@@ -93,6 +94,7 @@ class Interp(StatementWalker):
             base = ast.base_var(target)
             if base:
                 self.add_taint(st, base, labels, srcs)
+            values.element_written(st, target, value)
             return
         self.kill(st, name)
         if value is not None:
@@ -104,6 +106,7 @@ class Interp(StatementWalker):
         v = ast.strip(value) if value is not None else None
         if v is None:
             return
+        values.assigned(st, name, t, value)
         if v.kind == K.CALL_EXPR and ast.call_name(v) in self.may_return_null:
             st.maybe_null[name] = ast.call_name(v)
         elif ast.is_null_literal(value) and ast.is_pointer(t):
@@ -123,8 +126,9 @@ class Interp(StatementWalker):
                     if other in d and v.kind == K.DECL_REF_EXPR:
                         d[name] = d[other]
 
-    def refine(self, st: State, cond, truth: bool) -> State:
-        """``st`` on the branch where ``cond`` evaluated to ``truth``: pointers known non-NULL there."""
+    def refine(self, st: State, cond, truth: bool, loop: bool = False) -> State:
+        """``st`` on the branch where ``cond`` evaluated to ``truth``: pointers known non-NULL there
+        (``loop``: ``cond`` is the condition of the loop being entered)."""
         for var in nonnull_when(cond, truth):
             for v in st.aliases(var):
                 st.maybe_null.pop(v, None)
@@ -138,7 +142,7 @@ class Interp(StatementWalker):
                 toks += ast.tokens(d)
                 calls |= ast.calls_in(d)
             refs |= st.derived.get(v, frozenset())
-        guard = Guard(text, frozenset(toks), frozenset(refs), frozenset(calls), truth, cond.location.line)
+        guard = Guard(text, frozenset(toks), frozenset(refs), frozenset(calls), truth, cond.location.line, loop)
         st.guards = st.guards + (guard,)
         return st
 
@@ -191,6 +195,7 @@ class Interp(StatementWalker):
                 base = ast.base_var(kids[0])
                 if base:
                     self.add_taint(st, base, taint_of(kids[1], st), ast.refs(kids[1]))
+                    self.modified(st, kids[0], base)
             return st
         if k == K.CONDITIONAL_OPERATOR:
             kids = ast.children(c)
@@ -212,6 +217,9 @@ class Interp(StatementWalker):
                 self.emit("deref", ast.base_var(kids[0]) or "", c, st, obj=kids[0])
             elif st is not None and op in ("++", "--", "-"):
                 self.emit("arith", op, c, st, (kids[0],))
+                base = ast.base_var(kids[0]) if op != "-" else None
+                if base:
+                    self.modified(st, kids[0], base)
             return st
         if k == K.ARRAY_SUBSCRIPT_EXPR:
             kids = ast.children(c)
@@ -242,6 +250,14 @@ class Interp(StatementWalker):
         for kid in c.get_children():
             st = self.expr(kid, st)
         return st
+
+    def modified(self, st: State, target, base: str) -> None:
+        """``target`` (``x``, ``p[i]``) was changed in place (``+=``, ``++``): its constant facts go
+        (a pointer moved by ``p++`` no longer points to the start of its block)."""
+        if ast.var_name(target):
+            values.killed(st, base)
+        else:
+            values.forget(st, base)
 
     def lvalue(self, c, st: State | None) -> State | None:
         """Evaluate the parts of an assignment target that are read (``p`` in ``p[i] = x``)."""
@@ -325,6 +341,7 @@ class Interp(StatementWalker):
                 base = ast.base_var(d)
                 if base:
                     self.add_taint(st, base, labels, refs)
+        values.called(st, name, args, c)
         return st
 
 

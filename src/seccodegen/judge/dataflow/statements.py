@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import clang.cindex as ci
 
-from seccodegen.judge.dataflow import ast
+from seccodegen.judge.dataflow import ast, values
 from seccodegen.judge.dataflow.ast import DeclRefStandIn, for_parts
 from seccodegen.judge.dataflow.facts import State, merge
 
@@ -142,17 +142,20 @@ class StatementWalker:
         exits: list[State | None] = []
         outer = self.iteration
         cur = st
+        writes = values.loop_writes(c)
         for it in (1, 2):
             self.iteration = it
             if cur is None:
                 break
+            cur = cur.copy()
+            values.loop_entered(cur, writes)  # a pass starts from any iteration's values
             if cond is not None and k != K.DO_STMT:
                 cur = self.expr(cond, cur)
                 if cur is None:
                     break
                 exits.append(self.refine(cur.copy(), cond, False))
                 guards = cur.guards
-                cur = self.refine(cur.copy(), cond, True)
+                cur = self.refine(cur.copy(), cond, True, loop=True)
             else:
                 guards = cur.guards
             self.loops.append({"break": [], "continue": []})

@@ -12,6 +12,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     integer_overflow,
     null_deref,
     out_of_bounds,
+    overflow_buffer,
     path_injection,
     use_after_free,
 )

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import clang.cindex as ci
 
-from seccodegen.judge.dataflow import Event, FunctionFacts, ast
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.origins import (
     Origins,
@@ -75,6 +75,12 @@ def _int_literal(text: str) -> int | None:
         return None
 
 
+def _bound(token: str, ev: Event) -> int | None:
+    """A loop bound written as one token: a literal, or a variable holding a known constant there."""
+    lit = _int_literal(token)
+    return lit if lit is not None else ev.state.consts.get(token)
+
+
 @QUERIES.register("out-of-bounds")
 class OutOfBounds:
     rule = "out-of-bounds"
@@ -109,9 +115,8 @@ class OutOfBounds:
 
     def _index(self, fn: FunctionFacts, ev: Event, base, index, write: bool, origins: Origins) -> Hit | None:
         cwes = ("CWE-129", "CWE-787") if write else ("CWE-129", "CWE-125")
-        size = array_size(base) if base is not None else None
-        text = ast.text(index)
-        lit = _int_literal(text) if text else None
+        size = (array_size(base) or values.element_count(base, ev.state)) if base is not None else None
+        lit = values.const_value(index, ev.state)  # 50 - 1, or a variable known to hold a constant
         if size is not None and lit is not None and lit >= size:
             return self._hit(
                 ev, ("CWE-193", cwes[1]), f"index {lit} is past the end of a {size}-element array"
@@ -136,11 +141,14 @@ class OutOfBounds:
                     continue
                 toks = g.text.split()
                 if "<=" in toks and toks.index("<=") + 1 < len(toks):
-                    limit = _int_literal(toks[toks.index("<=") + 1])
+                    limit = _bound(toks[toks.index("<=") + 1], ev)
                     if limit is not None and limit >= size:
-                        return self._hit(
-                            ev, ("CWE-193", cwes[1]), f"'{var} <= {limit}' runs past a {size}-element array"
-                        )
+                        cwe = ("CWE-193",) if limit == size else ()
+                        return self._hit(ev, cwe + cwes[1:], f"'{var} <= {limit}' runs past a {size}-element array")
+                if g.loop and ast.var_name(index) == var and toks[-2:-1] == ["<"] and toks[-3:-2] == [var]:
+                    limit = _bound(toks[-1], ev)  # for (i = 0; i < n; i++) a[i] with n known
+                    if limit is not None and limit > size:
+                        return self._hit(ev, cwes[1:], f"'{var} < {limit}' runs past a {size}-element array")
                 # a loop-style bound "var < other" / "var <= other" with an integer variable
                 pairs = zip(toks, toks[1:], toks[2:])
                 bounds = {c for a, op, c in pairs if a == var and op in ("<", "<=") and c in g.vars}

@@ -1,0 +1,53 @@
+"""seccodegen-checks on snippets it used to get wrong: bounded copies, constant products, comments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seccodegen.judge.analyzers.source_checks import SourceChecks, _check_function
+
+pytest.importorskip("tree_sitter_c")
+
+
+def rules(body: str, params: tuple[str, ...] = ()) -> list[str]:
+    return [rule for _, rule, _, _ in _check_function(list(params), body)]
+
+
+def test_a_product_of_constants_or_behind_a_limit_check_is_not_flagged() -> None:
+    from_input = '{ short data = 0; fscanf(stdin, "%hd", &data); short result = data * data; }'
+    assert rules(from_input) == ["narrow-size-multiplication"]
+    assert rules("{ int w, h; w = 4; h = 2; int area = w * h; }") == []  # only ever assigned literals
+    assert rules("{ int cells = ROWS * COLS; }") == []  # macros
+    guarded = (
+        '{ short data = 0; fscanf(stdin, "%hd", &data);'
+        " if (abs((long)data) <= (long)sqrt((double)SHRT_MAX)) { short result = data * data; } }"
+    )
+    assert rules(guarded) == []  # any *_MAX limit is an overflow guard, not only INT_MAX & co.
+    assert rules("{ int n = rows * cols; }", ("rows", "cols")) == ["narrow-size-multiplication"]
+
+
+def test_a_copy_of_a_literal_or_of_a_local_array_is_not_unbounded() -> None:
+    assert rules("{ char source[100]; memset(source, 67, 99); source[99] = 0; strcpy(data, source); }") == []
+    assert rules('{ strcpy(out, "none"); strcat(out, ","); }', ("out",)) == []
+    assert rules("{ strcpy(out, name); }", ("out", "name")) == ["unbounded-copy"]
+    assert rules('{ char tmp[8]; sprintf(tmp, "%s", name); }', ("name",)) == ["unbounded-copy"]
+
+
+def test_comments_neither_guard_nor_split_statements(tmp_path: Path) -> None:
+    source = tmp_path / "t.c"
+    source.write_text(
+        "int open_spool(const char *path) {\n"
+        "    /* other users' tools read it */\n"  # the apostrophe used to open a "string"
+        "    return chmod(path, 0777);\n}\n"
+        "short square(void) {\n"
+        '    short d = 0; scanf("%hd", &d);\n'
+        "    /* d * d > SHRT_MAX overflows */\n"  # a limit named in a comment guards nothing
+        "    short r = d * d;\n    return r;\n}\n"
+    )
+    found = SourceChecks().run([source], "c", 60.0)[source]
+    assert sorted((f.rule, f.line) for f in found) == [
+        ("narrow-size-multiplication", 8),
+        ("world-writable-permissions", 3),
+    ]
