@@ -10,6 +10,7 @@
 #   scripts/offline_gpu/run_experiment.sh pack    # wheels, data and GGUF byte ranges into .carry/c00 .. cNN
 # On the GPU machine, in a copy of the repository, one transfer per folder .carry/cNN; then:
 #   scripts/offline_gpu/run_experiment.sh check   # what the machine has (compilers, headers, modules)
+#   (METHODS=a,b in the environment narrows every step below to those methods, like `run --methods`)
 #   scripts/offline_gpu/run_experiment.sh start FILE NAME  # once every part of FILE (a GGUF) arrived:
 #                                         # join, check sha256, convert to bf16, start WORKERS (3)
 #                                         # train+sample shards of model NAME and the judge and
@@ -20,6 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EXP=${EXP:-configs/secure-tuning.yaml}
+CARRY_STEPS=${CARRY_STEPS:-}
 SHARED=${SHARED:-../shared}
 LOGS=/tmp/experiment-logs
 mkdir -p "$LOGS"
@@ -45,6 +47,7 @@ setup_env() {
   fi
   export PATH=$VENV/bin:$PATH PYTHONPATH=$PWD/src HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
   export SECCODEGEN_CACHE=/tmp/seccodegen-cache TOKENIZERS_PARALLELISM=false SECCODEGEN_PROGRESS=0
+  export METHODS=${METHODS:-}  # seen by the background loops too
   export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True  # several runs share the GPU: less fragmentation
   # bubblewrap for the judge's sandbox, when the image lacks it; where it cannot create its
   # namespaces, generated code runs with rlimits only (ALLOW_EXEC=unsafe, said in the run's record)
@@ -84,7 +87,8 @@ names = lambda t: tuple(n for n in t.split(",") if n)
 experiment = load_experiment(exp)
 if os.environ.get("ALLOW_EXEC") == "unsafe" and experiment.allow_exec:  # no usable bubblewrap here
     experiment = dataclasses.replace(experiment, allow_exec="unsafe")
-out = run(experiment, models=names(models), stages=names(stages), shard=parse_shard(shard))
+methods = names(os.environ.get("METHODS", ""))  # only these methods/recipes (new cells of a grid)
+out = run(experiment, models=names(models), methods=methods, stages=names(stages), shard=parse_shard(shard))
 print(f"waiting: {len(out.waiting)} steps")
 PY
 }
@@ -112,7 +116,9 @@ PY
   out=$(python3 -c "from seccodegen.runner.experiment import load_experiment as l; print(l('$EXP').out)")
   datasets=$(ls -d "$out"/dataset/*/ 2>/dev/null || true)
   # the file granularity is large and no cell of ours trains on it
-  [ -z "$datasets" ] || tar czf .carry/w0/runs.tgz --exclude='*/file/*' $datasets
+  # CARRY_STEPS: other finished step folders the machine should find (e.g. a train step whose
+  # adapter new cells sample again), as paths under the experiment's out folder
+  [ -z "$datasets$CARRY_STEPS" ] || tar czf .carry/w0/runs.tgz --exclude='*/file/*' $datasets $CARRY_STEPS
   python3 scripts/offline_gpu/pack.py --out .carry --budget-mib "${BUDGET_MIB:-60}" \
     --whole .carry/w0/* --split ${MODELS:-.models/qwen2.5-coder-1.5b.gguf}
   ;;

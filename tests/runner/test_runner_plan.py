@@ -178,3 +178,34 @@ def test_dry_run_checks_every_step_config_input_and_model_first(tmp_path):
 def test_shard_help_shows_a_single_percent_sign():
     res = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
     assert res.exit_code == 0 and "k % N == I" in res.output and "%%" not in res.output
+
+
+def test_methods_filter_narrows_the_grid_and_rejects_unknown_names(tmp_path):
+    from seccodegen.errors import SeccodegenError
+    from seccodegen.runner.core import select
+
+    exp = load_experiment(str(write(tmp_path)))
+    plan = build_plan(select(exp, (), (), ("lora",)))
+    assert {c.coords["method"] for c in plan.cells} == {"lora"}
+    assert not [s for s in plan.steps if s.stage == "sample" and not s.deps]  # no pretrained cell
+    with pytest.raises(SeccodegenError, match="--methods: loar not among"):
+        select(exp, (), (), ("loar",))
+
+
+def test_a_finished_step_is_found_by_its_hash_whatever_its_label(tmp_path):
+    # the train step's label comes from the first method that needs it: narrowing the grid with
+    # --methods (or reordering methods) renames it, and the finished work must still be found
+    text = EXPERIMENT.replace("methods: [base, lora]", "methods: [base, lora, lora-again]") + (
+        "recipes: [{{name: lora-again, method: lora, sample: {{temperature: 0.5}}}}]\n"
+    )
+    exp = load_experiment(str(write(tmp_path, text)))
+    train = next(s for s in build_plan(exp).steps if s.stage == "train")
+    assert "-lora-block-" in train.path.name
+    open_artifact(train.path, "train", {"x": 1}).finish()
+    from seccodegen.runner.core import select
+
+    narrowed = build_plan(select(exp, (), (), ("lora-again",)))
+    again = next(s for s in narrowed.steps if s.stage == "train" and s.key == train.key)
+    assert again.label != train.label and again.cached and again.path == train.path
+    unfinished = next(s for s in narrowed.steps if s.stage == "train" and s.key != train.key)
+    assert "lora-again" in unfinished.path.name and not unfinished.cached

@@ -24,6 +24,9 @@ def register(app: typer.Typer) -> None:
         overrides: list[str] = set_option(OPTIONS.set_example),
         force: bool = FORCE_OPTION,
         models: str = typer.Option("", "--models", help="only these model names (comma-separated)"),
+        methods: str = typer.Option(
+            "", "--methods", help="only these methods or recipes (comma-separated), e.g. new cells of a grid"
+        ),
         stages: str = typer.Option(
             "", "--stages", help="only steps of these stages whose inputs are finished, e.g. judge,humaneval; "
             "no report (split a grid over processes or machines)"
@@ -45,10 +48,10 @@ def register(app: typer.Typer) -> None:
 
         outcome = run(
             load_experiment(experiment, overrides), dry_run=dry_run, force=force,
-            models=names(models), stages=names(stages), report_only=report_only, shard=parse_shard(shard),
+            models=names(models), methods=names(methods), stages=names(stages), report_only=report_only, shard=parse_shard(shard),
             source=experiment,
         )  # fmt: skip
-        if (stages or shard) and not dry_run:
+        if (stages or shard or models or methods) and not dry_run:
             typer.echo(f"waiting: {len(outcome.waiting)} steps (their inputs are not finished yet)")
         if outcome.report:
             typer.echo(f"results: {outcome.results}")

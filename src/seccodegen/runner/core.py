@@ -35,18 +35,32 @@ def parse_shard(text: str) -> tuple[int, int] | None:
     return int(parts[0]), int(parts[1])
 
 
-def select(exp: Experiment, models: tuple[str, ...], stages: tuple[str, ...]) -> Experiment:
-    """The experiment narrowed to some models (checked names); the stages are checked too."""
+def select(
+    exp: Experiment, models: tuple[str, ...], stages: tuple[str, ...], methods: tuple[str, ...] = ()
+) -> Experiment:
+    """The experiment narrowed to some models and/or methods (checked names); the stages are
+    checked too. A model none of whose methods is selected drops out."""
     for stage in stages:
         if stage not in STAGE_ORDER:
             raise SeccodegenError(f"--stages: unknown stage {stage!r}; choose from {', '.join(STAGE_ORDER)}")
-    if not models:
-        return exp
-    names = [m.name for m in exp.models]
-    unknown = [m for m in models if m not in names]
-    if unknown:
-        raise SeccodegenError(f"--models: {', '.join(unknown)} not in the experiment's models {names}")
-    return dataclasses.replace(exp, models=tuple(m for m in exp.models if m.name in models))
+    if models:
+        names = [m.name for m in exp.models]
+        unknown = [m for m in models if m not in names]
+        if unknown:
+            raise SeccodegenError(f"--models: {', '.join(unknown)} not in the experiment's models {names}")
+        exp = dataclasses.replace(exp, models=tuple(m for m in exp.models if m.name in models))
+    if methods:
+        known = {m for entry in exp.models for m in exp.methods_of(entry)}
+        unknown = [m for m in methods if m not in known]
+        if unknown:
+            raise SeccodegenError(f"--methods: {', '.join(unknown)} not among the methods {sorted(known)}")
+        entries = []
+        for entry in exp.models:
+            kept = tuple(m for m in exp.methods_of(entry) if m in methods)
+            if kept:
+                entries.append(dataclasses.replace(entry, methods=kept))
+        exp = dataclasses.replace(exp, models=tuple(entries))
+    return exp
 
 
 def print_plan(plan: Plan, console: Console) -> None:
@@ -80,11 +94,12 @@ def run(
     console: Console | None = None,
     models: tuple[str, ...] = (),
     stages: tuple[str, ...] = (),
+    methods: tuple[str, ...] = (),
     report_only: bool = False,
     shard: tuple[int, int] | None = None,
     source: str = "<experiment>",
 ) -> RunOutcome:
-    """Run the grid (or the steps of some ``models`` and ``stages`` of it) and, unless narrowed
+    """Run the grid (or the steps of some ``models``, ``methods`` and ``stages`` of it) and, unless narrowed
     to some stages, gather the results and build the report. ``report_only`` runs nothing: it
     reports the cells that are finished (e.g. a grid run elsewhere) and names the others.
     ``source`` (the experiment file) names where a config problem is; every step's config,
@@ -93,7 +108,7 @@ def run(
     from seccodegen.report.core import run as build_report
 
     console = console or Console(stderr=True)
-    plan = build_plan(select(exp, models, stages))
+    plan = build_plan(select(exp, models, stages, methods))
     if not report_only:
         check_plan(plan, source, stages)
     if dry_run:
@@ -103,7 +118,7 @@ def run(
         timings = None
     else:
         done = execute(plan, console, force=force, stages=stages, shard=shard)
-        if stages or shard:  # part of the work: no results table or report from it
+        if stages or shard or models or methods:  # part of the grid: no results table or report from it
             return RunOutcome(plan, None, None, tuple(done.waiting))
         timings = done.timings
     results = write_results(plan, timings)

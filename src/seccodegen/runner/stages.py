@@ -39,7 +39,16 @@ class Step:
 
     @property
     def path(self) -> Path:
-        return self.root / self.stage / f"{self.label}-{self.key}"
+        """``ROOT/<stage>/<label>-<hash>``. The label is only a name (it comes from the first
+        method that needs the step, so it changes when a grid's methods are reordered or
+        narrowed with ``--methods``): a finished directory with the same hash under another
+        label is the same step and is used as it is, rather than run again."""
+        key = self.key
+        canonical = self.root / self.stage / f"{self.label}-{key}"
+        if canonical.exists():
+            return canonical
+        same = sorted(p for p in canonical.parent.glob(f"*-{key}") if is_finished(p))
+        return same[0] if same else canonical
 
     @property
     def cached(self) -> bool:
