@@ -20,7 +20,7 @@
 # Here again: unpack the parts into the repository root and `seccodegen run $EXP --report-only`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-EXP=${EXP:-configs/secure-tuning.yaml}
+export EXP=${EXP:-configs/secure-tuning.yaml}  # exported: the background loops read it
 CARRY_STEPS=${CARRY_STEPS:-}
 SHARED=${SHARED:-../shared}
 LOGS=/tmp/experiment-logs

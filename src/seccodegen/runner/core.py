@@ -43,6 +43,8 @@ def select(
     for stage in stages:
         if stage not in STAGE_ORDER:
             raise SeccodegenError(f"--stages: unknown stage {stage!r}; choose from {', '.join(STAGE_ORDER)}")
+    # methods are checked against the whole grid: a model narrowed away may be the one that has them
+    known = {m for entry in exp.models for m in exp.methods_of(entry)}
     if models:
         names = [m.name for m in exp.models]
         unknown = [m for m in models if m not in names]
@@ -50,7 +52,6 @@ def select(
             raise SeccodegenError(f"--models: {', '.join(unknown)} not in the experiment's models {names}")
         exp = dataclasses.replace(exp, models=tuple(m for m in exp.models if m.name in models))
     if methods:
-        known = {m for entry in exp.models for m in exp.methods_of(entry)}
         unknown = [m for m in methods if m not in known]
         if unknown:
             raise SeccodegenError(f"--methods: {', '.join(unknown)} not among the methods {sorted(known)}")
