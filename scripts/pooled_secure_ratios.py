@@ -19,8 +19,13 @@ def main() -> None:
     ap.add_argument("results", help="results.parquet written by `seccodegen run`")
     ap.add_argument("--reference", default="base", help="method (or recipe) name to test against")
     ap.add_argument("--languages", default="c,cpp")
+    ap.add_argument("--model", default="", help="only this model's cells (the grid's model name); default: all")
     args = ap.parse_args()
     df = pd.read_parquet(args.results)
+    if args.model:
+        if args.model not in set(df["model"]):
+            raise SystemExit(f"--model {args.model}: not in the results' models {sorted(set(df['model']))}")
+        df = df[df["model"] == args.model]
     df = df[df["language"].isin(args.languages.split(","))]
     rows = {}
     print("| method | samples | valid | secure / decided valid | secure & correct / all | p secure | p secure&correct |")
@@ -31,6 +36,8 @@ def main() -> None:
         secure = int((decided["secure"] == True).sum())  # noqa: E712
         both = int(((valid["secure"] == True) & (valid["correct"] == True)).sum())  # noqa: E712
         rows[method] = (len(g), len(valid), len(decided), secure, both)
+    if args.reference not in rows:
+        raise SystemExit(f"--reference {args.reference}: not among the cells {sorted(rows)}")
     ref = rows[args.reference]
     for method, (n, v, d, s, sc) in rows.items():
         p1 = fisher_exact([[s, d - s], [ref[3], ref[2] - ref[3]]])[1] if method != args.reference else None

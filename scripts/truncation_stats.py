@@ -9,6 +9,7 @@ cut off mid-body does not compile. This separates that loss from code that is br
 from __future__ import annotations
 
 import argparse
+import sys
 import json
 from pathlib import Path
 
@@ -22,6 +23,9 @@ def main() -> None:
     print("| cell | samples | mean new tokens | stopped at the token limit | valid | valid among those that ended |")
     print("|---|---|---|---|---|---|")
     for step in args.steps:
+        if not (step / "results.jsonl").is_file():
+            print(f"(skipped {step}: no results.jsonl, the judge step has not finished)", file=sys.stderr)
+            continue
         rows = [json.loads(line) for line in (step / "results.jsonl").read_text().splitlines() if line.strip()]
         rows = [r for r in rows if r.get("language") in languages]
         if not rows:
