@@ -1,25 +1,31 @@
-"""Train-stage throughput: HF Trainer + peft (no packing) vs seccodegen's loop, same model, same data.
+"""Train-stage throughput: HF Trainer setups (padded, padding-free, padding-free + Liger) vs
+seccodegen's loop, same model, same data, one process.
 
 Model: a CodeLlama-7B-shaped Llama (hidden 4096, 32 layers, 32 heads, intermediate 11008, vocab
 32016) with random bf16 weights built directly on the GPU (speed does not depend on weight
 values). ``full`` fine-tuning uses the same shape cut to ``--full-layers`` decoder layers (default
-16, about 3.5B parameters) with bf16 weights and bf16 AdamW states in both runs, so that weights,
+16, about 3.5B parameters) with bf16 weights and bf16 AdamW states in every run, so that weights,
 gradients, optimizer states and activations fit one 80 GB GPU without gradient checkpointing.
 
 Data: sample lengths drawn (seeded) from ``benchmarks/data/block_lengths.json``: the token lengths of
 the block-level training set built from shared/data/vulnfix (regenerate with ``--write-lengths``);
-token ids are random. Both runs see samples in micro-batches of ``--batch`` rows:
+token ids are random. Every run sees samples in micro-batches of ``--batch`` rows. The runs
+(``--runs``; what each does exactly: benchmarks/train_rows.py):
 
-* baseline: ``transformers.Trainer`` on the peft model, one sample per row truncated to
-  ``--max-seq-len``, padded to the longest row of the batch (what DataCollatorForLanguageModeling
-  does), labels = inputs, bf16 autocast, SDPA attention;
-* ours: ``seccodegen.train.loop.fit``: samples split into ``--max-seq-len`` windows and packed into
-  rows of ``--max-seq-len`` tokens (no cross-sample attention), chunked cross-entropy, bf16.
+* ``hf``: ``transformers.Trainer`` on the peft model, rows padded to the longest of the batch;
+* ``hf-pf``: the same, padding-free (``DataCollatorWithFlattening``, position ids restart per sample);
+* ``hf-pf-liger``: ``hf-pf`` + Liger kernels (``use_liger_kernel=True``; needs liger-kernel and a GPU);
+* ``ours``: ``seccodegen.train.loop.fit``: samples split into ``--max-seq-len`` windows and packed
+  into rows of ``--max-seq-len`` tokens (no cross-sample attention), chunked cross-entropy, bf16;
+* ``ours-nopack``: the same with packing off (methods in ``--no-packing-too`` only).
 
 Throughput counts real (non-padding) tokens per second over the measured steps (after
-``--warmup`` steps). Peak memory is ``torch.cuda.max_memory_allocated`` during the run.
+``--warmup`` steps). Each row also prints MFU against the measured matmul peak (benchmarks/mfu.py
+says what is counted) and peak GPU memory (``torch.cuda.max_memory_allocated``, reset per row);
+a row that fails prints ``row METHOD/RUN failed: ...`` and the others go on.
 
-    python benchmarks/train_bench.py                 # GPU: lora, ia3, full
+    python benchmarks/train_bench.py                 # GPU: lora, ia3, full; every run
+    python benchmarks/train_bench.py --methods lora --runs hf,hf-pf-liger,ours --steps 15
     python benchmarks/train_bench.py --tiny          # CPU smoke run of the same code paths
     python benchmarks/train_bench.py --write-lengths /tmp/ds --tokenizer builtin:smollm2-135m
 """
@@ -27,18 +33,27 @@ Throughput counts real (non-padding) tokens per second over the measured steps (
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
 import random
 import shlex
 import sys
-import tempfile
 import time
+import traceback
 from pathlib import Path
 
+from train_rows import LIGER_KERNELS, liger_unavailable, run_hf_trainer, run_ours  # benchmarks/
+
 LENGTHS = Path(__file__).parent / "data" / "block_lengths.json"
+RUNS = {  # --runs name: row label (the labels of the first and fourth are those of earlier reports)
+    "hf": "HF Trainer + peft",
+    "hf-pf": "HF Trainer + peft, padding-free",
+    "hf-pf-liger": "HF Trainer + peft, padding-free + Liger",
+    "ours": "seccodegen",
+    "ours-nopack": "seccodegen, packing off",
+}
+HF_RUNS = ("hf", "hf-pf", "hf-pf-liger")
 
 
 def write_lengths(dataset_dir: str, tokenizer_spec: str) -> None:
@@ -104,104 +119,6 @@ def random_ids(lengths: list[int], vocab: int, seed: int) -> list[list[int]]:
     return [[rng.randrange(10, vocab) for _ in range(n)] for n in lengths]  # ids >= 10: never the pad id 0
 
 
-def train_config(args: argparse.Namespace, method: str):
-    from seccodegen.train import TrainConfig
-    from seccodegen.train.config import resolve
-
-    return resolve(
-        TrainConfig(
-            model="benchmark", data="benchmark", method=method, max_seq_len=args.max_seq_len,
-            batch_size=args.batch, max_steps=args.warmup + args.steps, epochs=1, log_every=10**9,
-            save_every=0, bf16=not args.tiny, full_param_dtype="float32" if args.tiny else "bfloat16",
-        )
-    )  # fmt: skip
-
-
-class StepClock:
-    """Per-step wall times (after a device sync) and real tokens, for steps after the warmup."""
-
-    def __init__(self, warmup: int, sync) -> None:
-        self.warmup, self.sync, self.times, self.tokens = warmup, sync, [], []
-
-    def tick(self, tokens: int) -> None:
-        self.sync()
-        self.times.append(time.perf_counter())
-        self.tokens.append(tokens)
-
-    def tokens_per_s(self) -> float:
-        # times[i] is the end of step i+1: the measured steps w+1..n run from times[w-1] to times[-1]
-        w = max(self.warmup, 1)
-        return sum(self.tokens[w:]) / (self.times[-1] - self.times[w - 1])
-
-
-def run_baseline(args, method, model, samples, device, sync) -> dict:
-    import torch
-    from transformers import Trainer, TrainerCallback, TrainingArguments
-
-    from seccodegen.train.methods import METHODS
-
-    cfg = train_config(args, method)
-    model = METHODS.get(method).wrap(model, cfg)
-    rows = [
-        {"input_ids": s[: args.max_seq_len]} for s in samples[: args.batch * (args.warmup + args.steps + 2)]
-    ]
-    clock, batch_tokens, padded = StepClock(args.warmup, sync), [], []
-
-    def collate(features):  # DataCollatorForLanguageModeling(mlm=False) with padding to the longest
-        width = max(len(f["input_ids"]) for f in features)
-        ids = torch.zeros((len(features), width), dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, f in enumerate(features):
-            ids[i, : len(f["input_ids"])] = torch.tensor(f["input_ids"])
-            mask[i, : len(f["input_ids"])] = 1
-        batch_tokens.append(int(mask.sum()))
-        padded.append(ids.numel())
-        return {"input_ids": ids, "attention_mask": mask, "labels": ids.masked_fill(mask == 0, -100)}
-
-    class Clock(TrainerCallback):
-        def on_step_end(self, targs, state, control, **kw):
-            clock.tick(batch_tokens[state.global_step - 1])
-
-    with tempfile.TemporaryDirectory() as tmp:
-        targs = TrainingArguments(
-            output_dir=tmp, per_device_train_batch_size=args.batch, learning_rate=cfg.lr,
-            max_steps=args.warmup + args.steps, bf16=not args.tiny, use_cpu=args.tiny, save_strategy="no",
-            report_to=[], logging_steps=10**9, disable_tqdm=True, remove_unused_columns=False, seed=args.seed,
-        )  # fmt: skip
-        trainer = Trainer(
-            model=model, args=targs, train_dataset=rows, data_collator=collate, callbacks=[Clock()]
-        )
-        trainer.train()
-    n = args.warmup + args.steps
-    return {
-        "tokens_per_s": clock.tokens_per_s(),
-        "padding_share": 1
-        - sum(batch_tokens[max(args.warmup, 1) : n]) / sum(padded[max(args.warmup, 1) : n]),
-    }
-
-
-def run_ours(args, method, model, samples, device, sync, packing: bool = True) -> dict:
-    from seccodegen.train.data import Example, build_packed_set
-    from seccodegen.train.distributed import init_layout
-    from seccodegen.train.loop import fit
-    from seccodegen.train.methods import METHODS
-    from seccodegen.train.objectives import OBJECTIVES
-
-    cfg = train_config(args, method)
-    model = METHODS.get(method).wrap(model, cfg)
-    model.train()
-    train_set = build_packed_set(
-        [Example(s, [True] * len(s)) for s in samples], args.max_seq_len, packing=True
-    )
-    need = args.batch * (args.warmup + args.steps)
-    if len(train_set.rows) < need:
-        raise SystemExit(f"only {len(train_set.rows)} packed rows; raise --samples (need {need})")
-    clock = StepClock(args.warmup, sync)
-    fit(cfg, init_layout(), model, METHODS.get(method), OBJECTIVES.get("lm")(cfg), train_set, None, 0, None,
-        on_step=lambda step, tokens: clock.tick(tokens))  # fmt: skip
-    return {"tokens_per_s": clock.tokens_per_s(), "padding_share": 0.0 if packing else float("nan")}
-
-
 def machine() -> str:
     import torch
 
@@ -215,31 +132,90 @@ def machine() -> str:
     )
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="lora,ia3,full")
+    parser.add_argument("--runs", default=",".join(RUNS), help=f"comma-separated, of {','.join(RUNS)}")
     parser.add_argument("--steps", type=int, default=30, help="measured optimizer steps per run")
     parser.add_argument("--warmup", type=int, default=4, help="unmeasured first steps")
-    parser.add_argument("--batch", type=int, default=4, help="rows per micro-batch (both runs)")
+    parser.add_argument("--batch", type=int, default=4, help="rows per micro-batch (every run)")
     parser.add_argument("--max-seq-len", type=int, default=1024)
     parser.add_argument("--layers", type=int, default=32)
     parser.add_argument("--full-layers", type=int, default=16, help="decoder layers for full fine-tuning")
     parser.add_argument(
         "--samples", type=int, default=2500, help="samples drawn from the length distribution"
     )
-    parser.add_argument("--prime-steps", type=int, default=6, help="untimed lora steps of both runs first")
+    parser.add_argument("--prime-steps", type=int, default=6, help="untimed lora steps of hf and ours first")
     parser.add_argument("--no-packing-too", default="lora", help="methods also run by ours without packing")
+    parser.add_argument("--pf-attn", default="sdpa", help="attention implementation of the padding-free runs")
+    parser.add_argument(
+        "--liger-kernels", default=",".join(LIGER_KERNELS), help="Liger kernels to apply (hf-pf-liger)"
+    )
+    parser.add_argument("--peak-tflops", type=float, default=0.0, help="matmul peak for MFU (0 = measure it)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tiny", action="store_true", help="tiny model on CPU (smoke test of the script)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--write-lengths", metavar="DATASET_DIR", help="write the lengths file and exit")
     parser.add_argument("--tokenizer", default="builtin:smollm2-135m", help="tokenizer for --write-lengths")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    unknown = [r for r in args.runs.split(",") if r not in RUNS]
+    if unknown:
+        parser.error(f"--runs: unknown {', '.join(unknown)}; choose from {','.join(RUNS)}")
+    bad_kernels = [k for k in args.liger_kernels.split(",") if k and k not in LIGER_KERNELS]
+    if bad_kernels:
+        parser.error(
+            f"--liger-kernels: unknown {', '.join(bad_kernels)}; choose from {','.join(LIGER_KERNELS)}"
+        )
+    if args.tiny:  # small enough for a 2-core CPU in about a minute
+        args.layers, args.full_layers, args.max_seq_len = 2, 2, min(args.max_seq_len, 128)
+        args.samples, args.batch = min(args.samples, 120), min(args.batch, 2)
+        args.steps, args.warmup, args.prime_steps = min(args.steps, 3), 1, min(args.prime_steps, 1)
+    return args
+
+
+def trained_lengths(args: argparse.Namespace, samples: list[list[int]], run: str) -> list[int]:
+    """Lengths of the causal sequences a run trains on (for the attention term of the FLOP count)."""
+    if run.startswith("hf"):  # one sample per sequence, truncated
+        used = samples[: args.batch * (args.warmup + args.steps + 2)]
+        return [min(len(s), args.max_seq_len) for s in used]
+    size = args.max_seq_len  # ours: windows of every sample
+    return [min(size, len(s) - i) for s in samples for i in range(0, len(s), size)]
+
+
+def runner_for(run: str):
+    if run in HF_RUNS:
+        return lambda *a: run_hf_trainer(*a, padding_free=run != "hf", liger=run == "hf-pf-liger")
+    return lambda *a: run_ours(*a, packing=run == "ours")
+
+
+def prime_runs(args: argparse.Namespace, runs: list[str], samples, device: str, sync) -> None:
+    """Untimed lora steps first: CUDA context, cuBLAS heuristics and allocator growth would otherwise
+    hit the first timed run only, and Triton's compilation of the Liger kernels its first steps."""
+    from gpu_memory import reset_peak
+
+    prime = argparse.Namespace(**{**vars(args), "warmup": 1, "steps": args.prime_steps})
+    primed = []
+    for run in [r for r in ("hf", "hf-pf-liger", "ours") if r in runs]:
+        if run == "hf-pf-liger" and liger_unavailable(device):
+            continue
+        try:
+            runner_for(run)(prime, "lora", build_model(args, "lora", device), samples, device, sync)
+            primed.append(run)
+        except Exception as exc:  # noqa: BLE001  (its timed rows will say what fails)
+            print(f"priming {run} failed: {exc!r}", flush=True)
+        reset_peak(device)
+    print(f"primed {', '.join(primed) or 'nothing'} with {args.prime_steps} untimed lora steps", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     if args.write_lengths:
         write_lengths(args.write_lengths, args.tokenizer)
         return
 
     import torch
+    from gpu_memory import peak_gib, reset_peak  # benchmarks/
+    from mfu import ModelShape, matmul_peak, mean_causal_context, peak_line, train_token_flops
 
     os.environ.setdefault("SECCODEGEN_PROGRESS", "0")
     device = "cpu" if args.tiny or not torch.cuda.is_available() else "cuda"
@@ -253,59 +229,88 @@ def main() -> None:
         f"lengths: {meta['count']} block samples from {meta['source']} ({meta['tokenizer']} tokens)",
         flush=True,
     )
+    peak = matmul_peak(device, args.peak_tflops)
+    print(peak_line(peak), flush=True)
     vocab = model_config(args, 1).vocab_size
     samples = random_ids(sample_lengths(args, args.samples), vocab, args.seed)
-    if (
-        args.prime_steps
-    ):  # untimed: CUDA context, cuBLAS heuristics and allocator growth hit the first run only
-        prime = argparse.Namespace(**{**vars(args), "warmup": 1, "steps": args.prime_steps})
-        for runner in (run_baseline, run_ours):
-            model = build_model(args, "lora", device)
-            runner(prime, "lora", model, samples, device, sync)
-            del model
-            gc.collect()
-            if device == "cuda":
-                torch.cuda.empty_cache()
-        print(f"primed both paths with {args.prime_steps} untimed lora steps", flush=True)
+    runs = args.runs.split(",")
+    if args.prime_steps:
+        prime_runs(args, runs, samples, device, sync)
     results = []
     for method in args.methods.split(","):
-        runs = [("HF Trainer + peft", run_baseline), ("seccodegen", run_ours)]
-        if method in args.no_packing_too.split(","):
-            runs.append(("seccodegen, packing off", lambda *a: run_ours(*a, packing=False)))
-        for name, runner in runs:
-            model = build_model(args, method, device)
-            if device == "cuda":
-                torch.cuda.reset_peak_memory_stats()
+        for run in runs:
+            row = f"{method}/{run}"
+            if run == "ours-nopack" and method not in args.no_packing_too.split(","):
+                continue
+            skip = liger_unavailable(device) if run == "hf-pf-liger" else None
+            if skip:
+                print(f"row {row} skipped: {skip}", flush=True)
+                continue
+            reset_peak(device)
             t0 = time.perf_counter()
-            res = runner(args, method, model, samples, device, sync)
-            res.update(method=method, run=name, seconds=round(time.perf_counter() - t0, 1),
-                       peak_gb=torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else 0.0)  # fmt: skip
+            try:
+                model = build_model(args, method, device)
+                shape = ModelShape.of(model)
+                res = runner_for(run)(args, method, model, samples, device, sync)
+            except Exception as exc:  # noqa: BLE001  (one row failing must not lose the others)
+                traceback.print_exc()
+                print(f"row {row} failed: {exc!r}", flush=True)
+                continue
+            finally:
+                model = None
+            flops = train_token_flops(
+                shape,
+                method,
+                res["trainable_params"],
+                mean_causal_context(trained_lengths(args, samples, run)),
+            )
+            res.update(method=method, run=RUNS[run], key=run, seconds=round(time.perf_counter() - t0, 1),
+                       peak_gib=peak_gib(device), params=shape.total_params,
+                       mfu=res["tokens_per_s"] * flops["mfu"] / peak["flops_per_s"],
+                       mfu_6n=res["tokens_per_s"] * flops["6N"] / peak["flops_per_s"])  # fmt: skip
             results.append(res)
-            print(f"  {method:5s} {name:18s} {res['tokens_per_s']:10.0f} tok/s  peak {res['peak_gb']:5.1f} GB  "
-                  f"padding {res['padding_share']:.0%}  ({res['seconds']} s)".replace("nan%", "n/a"), flush=True)  # fmt: skip
-            del model
-            gc.collect()
-            if device == "cuda":
-                torch.cuda.empty_cache()
-    layers = {m: (args.full_layers if m == "full" else args.layers) for m in args.methods.split(",")}
-    print(
-        "\n| method | layers | run | real tokens/s | tokens/s incl. padding | peak GPU memory (GB) | padding share |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for r in results:
-        print(f"| {r['method']} | {layers[r['method']]} | {r['run']} | {r['tokens_per_s']:.0f} | "
-              f"{r['tokens_per_s'] / (1 - r['padding_share']):.0f} | {r['peak_gb']:.1f} | {r['padding_share']:.0%} |".replace("nan%", "n/a").replace("nan", "n/a"))  # fmt: skip
-    print()
-    for method in args.methods.split(","):
-        base, ours = (next(r for r in results if r["method"] == method and r["run"] == n)
-                      for n in ("HF Trainer + peft", "seccodegen"))  # fmt: skip
-        print(
-            f"train speedup vs HF+PEFT baseline ({method}): {ours['tokens_per_s'] / base['tokens_per_s']:.2f}x"
-        )
+            print(f"  {method:5s} {res['run']:40s} {res['tokens_per_s']:10.0f} tok/s  MFU {res['mfu']:6.1%}  "
+                  f"peak {res['peak_gib']:5.1f} GiB  padding {res['padding_share']:.0%}  ({res['seconds']} s)"
+                  .replace("nan%", "n/a"), flush=True)  # fmt: skip
+    report(args, device, results)
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"machine": machine(), "argv": sys.argv, "results": results}, indent=2)
+            json.dumps({"machine": machine(), "argv": sys.argv, "peak": peak, "results": results}, indent=2)
         )
+
+
+def report(args: argparse.Namespace, device: str, results: list[dict]) -> None:
+    from gpu_memory import capacity_bytes, capacity_header, largest_model_line
+
+    layers = {m: (args.full_layers if m == "full" else args.layers) for m in args.methods.split(",")}
+    print(
+        "\n| method | layers | run | real tokens/s | tokens/s incl. padding | MFU | MFU (6N) | "
+        "peak GPU memory (GiB) | padding share |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['method']} | {layers[r['method']]} | {r['run']} | {r['tokens_per_s']:.0f} | "
+              f"{r['tokens_per_s'] / (1 - r['padding_share']):.0f} | {r['mfu']:.1%} | {r['mfu_6n']:.1%} | "
+              f"{r['peak_gib']:.1f} | {r['padding_share']:.0%} |".replace("nan%", "n/a").replace("nan", "n/a"))  # fmt: skip
+    print()
+    for method in args.methods.split(","):
+        rows = {r["key"]: r for r in results if r["method"] == method}
+        if "ours" not in rows:
+            print(f"({method}: no 'ours' row, no speedup lines)")
+            continue
+        ours = rows["ours"]["tokens_per_s"]
+        if "hf" in rows:
+            print(f"train speedup vs HF+PEFT baseline ({method}): {ours / rows['hf']['tokens_per_s']:.2f}x")
+        hf = [rows[k] for k in HF_RUNS if k in rows]
+        if hf:
+            best = max(hf, key=lambda r: r["tokens_per_s"])
+            print(f"train speedup vs best HF setup ({method}): {ours / best['tokens_per_s']:.2f}x")
+            print(f"  (over {best['run']})")
+    capacity = capacity_bytes(device)
+    print(capacity_header(capacity, device))
+    for r in results:
+        label = f"{r['method']}, {r['run']}"
+        print(largest_model_line(label, r["peak_gib"], r["params"], r["method"], capacity))
 
 
 if __name__ == "__main__":

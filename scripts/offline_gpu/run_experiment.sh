@@ -106,6 +106,9 @@ names = ["gguf", "tree-sitter", "tree-sitter-c", "tree-sitter-cpp", "tree-sitter
 print(" ".join(f"{n}=={m.version(n)}" for n in names))
 PY
 )
+  # not installed here, needed only by benchmarks/train_bench.py's Liger row (pure Python; the GPU
+  # image's torch brings Triton): a fixed version, the one that row was written against
+  pins="$pins liger-kernel==0.8.5"
   (cd .carry/w0 && python3 -m pip download -q --no-deps --only-binary=:all: \
     --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d . $pins \
