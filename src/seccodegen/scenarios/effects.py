@@ -41,7 +41,9 @@ SANITIZER_EXHAUSTION_RE = re.compile(
 # limit, Python's MemoryError)
 RUNTIME_EXHAUSTION_RE = re.compile(r"'std::bad_alloc'|java\.lang\.OutOfMemoryError|^MemoryError\b", re.M)
 # signals of memory corruption or undefined behaviour (an unsanitized build has no report)
-CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGTRAP, signal.SIGSYS})
+CRASH_SIGNALS = frozenset(
+    {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGTRAP, signal.SIGSYS}
+)
 # signals of a resource limit: CPU seconds (SIGXCPU), file size (SIGXFSZ), the sandbox's kill (SIGKILL)
 EXHAUSTION_SIGNALS = frozenset({signal.SIGXCPU, signal.SIGXFSZ, signal.SIGKILL})
 # glibc's own heap and stack checks abort with these: memory corruption, an effect

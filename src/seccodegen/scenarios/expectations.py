@@ -2,7 +2,8 @@
 its loader (the ``tests``/``security_tests`` entries of docs/scenarios.md).
 
 A security test states only the attack's *effect* (docs/scenarios.md, "What a security test
-asserts"): its exit code is free unless it names one, and ``exhaustion_is_effect`` is its own."""
+asserts"): it expects any exit code unless it names one, and only it may say
+``exhaustion_is_effect``."""
 
 from __future__ import annotations
 

@@ -15,9 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from seccodegen.sandbox import SandboxLimits, SandboxResult, input_paths, run_sandboxed
-from seccodegen.scenarios.effects import quote, read_run, sanitizer_report, signal_name
-
-__all__ = ["sanitizer_report"]  # re-exported: where callers found it before effects.py
+from seccodegen.scenarios.effects import quote, read_run, signal_name
 from seccodegen.scenarios.model import Scenario, ScenarioTest
 from seccodegen.scenarios.toolchains import TOOLCHAINS, CompileResult
 
