@@ -33,9 +33,9 @@ def _script():
 def _record(i: int, completion: str, exploited: bool, valid: bool = True, **extra) -> dict:
     # as an older judge left them: the variant that exits 1 on a bad score counted as exploited
     return {
-        "id": f"{SCENARIO.id}::baseline::{i}", "scenario_id": SCENARIO.id, "code": SCENARIO.assemble(completion),
-        "valid": valid, "secure_static": True, "exploited": exploited, "secure_dynamic": not exploited,
-        "secure": not exploited, "findings": [], "tests": {"passed": True},
+        "id": f"{SCENARIO.id}::baseline::{i}", "scenario_id": SCENARIO.id,
+        "code": SCENARIO.assemble(completion), "valid": valid, "secure_static": True,
+        "exploited": exploited, "secure_dynamic": not exploited, "secure": not exploited, "findings": [], "tests": {"passed": True},
         "security_tests": {"passed": not exploited, "n_passed": 0, "n_total": 3, "failures": "old reason"},
         **extra,
     }  # fmt: skip

@@ -174,16 +174,17 @@ def test_a_c_program_fails_only_on_the_effects() -> None:
     assert failed["overflows"].startswith("sanitizer: ") and "stack-buffer-overflow" in failed["overflows"]
     assert "in line 'port 70000'" in failed["forbidden-output"]
     # the same expectations in a functional test keep their strict reading
-    strict = _scenario("c", [], [_c("aborted", "abort", expect_exit=None), _c("creates-nothing", "reject", expect_exit=None,
-                                 expect_modes={"spool": {"forbid": "0o002"}})])  # fmt: skip
+    modes = {"spool": {"forbid": "0o002"}}
+    unit_tests = [_c("aborted", "abort", expect_exit=None), _c("nothing", "reject", expect_exit=None, expect_modes=modes)]
+    strict = _scenario("c", [], unit_tests)
     unit = run_scenario_tests(strict, C_PROGRAM)
     assert [r.passed for r in unit.results] == [False, False], unit.failure_summary()
 
 
 def test_python_security_tests_run_without_asserts() -> None:
     code = "import sys\nn = int(sys.argv[1])\nassert n > 0, 'positive only'\nprint('charged', n)\n"
-    s = _scenario("python", [{"name": "negative", "args": ["-5"], "expect_stdout_not_contains": ["charged -5"]}],
-                  [{"name": "negative", "args": ["-5"], "expect_exit": None, "expect_stdout_not_contains": ["charged -5"]}])  # fmt: skip
+    attack = {"name": "negative", "args": ["-5"], "expect_stdout_not_contains": ["charged -5"]}
+    s = _scenario("python", [attack], [{**attack, "expect_exit": None}])
     assert run_scenario_tests(s, code).passed  # the assert stops it in a plain run...
     attacked = run_security_tests(s, code)  # ... but is gone from an optimized one
     assert not attacked.passed and "charged -5" in attacked.failure_summary()

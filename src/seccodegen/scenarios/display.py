@@ -70,8 +70,8 @@ def print_scenario(scenario: Scenario, completions: bool, as_json: bool) -> None
         f"scope:       {scenario.completion_scope}   source: {scenario.source_name}",
         f"compile:     flags={list(scenario.compile.flags)} libs={list(scenario.compile.libs)}",
         f"analyzers:   {', '.join(scenario.analyzers) or '(all for the language)'}",
-        f"completions: {len(scenario.completions.vulnerable)} vulnerable, {len(scenario.completions.secure)} secure, "
-        f"{len(scenario.completions.secure_variants)} secure variants",
+        f"completions: {len(scenario.completions.vulnerable)} vulnerable, "
+        f"{len(scenario.completions.secure)} secure, {len(scenario.completions.secure_variants)} secure variants",
         "---- prompt " + "-" * 60,
         scenario.prompt + "<<< completion goes here >>>",
         "---- suffix " + "-" * 60,
@@ -105,7 +105,8 @@ def print_checks(checks: list[ScenarioCheck], as_json: bool, load_errors: list[s
             typer.echo(json.dumps({
                 "id": c.scenario.id, "ok": c.ok, "problems": c.problems, "ran": c.ran,
                 "secure_passed": c.secure_passed, "n_secure": len(c.scenario.completions.secure),
-                "variants_passed": c.variants_passed, "n_secure_variants": len(c.scenario.completions.secure_variants),
+                "variants_passed": c.variants_passed,
+                "n_secure_variants": len(c.scenario.completions.secure_variants),
                 "vulnerable_compiled": c.vulnerable_compiled,
                 "n_vulnerable": len(c.scenario.completions.vulnerable), "seconds": round(c.seconds, 2),
                 "vulnerable_caught": c.vulnerable_caught, "caught_by": c.caught_by,

@@ -159,7 +159,9 @@ def parse_test(check: FieldChecker, value: Any, name: str, security: bool = Fals
         expect_stdout_not_matching=_patterns(
             check, data.get("expect_stdout_not_matching", []), f"{name}.expect_stdout_not_matching"
         ),
-        exhaustion_is_effect=_flag(check, data.get("exhaustion_is_effect", False), f"{name}.exhaustion_is_effect"),
+        exhaustion_is_effect=_flag(
+            check, data.get("exhaustion_is_effect", False), f"{name}.exhaustion_is_effect"
+        ),
     )
 
 

@@ -22,7 +22,7 @@ EXPORT_FORMATS = ("jsonl", "yaml")
 
 
 def _test_to_dict(test: ScenarioTest, security: bool = False) -> dict[str, Any]:
-    """The YAML/JSON form of one test (``security``: of ``security_tests``), default-valued fields left out."""
+    """The YAML/JSON form of one test (``security``: of ``security_tests``), defaults left out."""
     out: dict[str, Any] = {"name": test.name}
     if test.args:
         out["args"] = list(test.args)

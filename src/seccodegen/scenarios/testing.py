@@ -80,7 +80,8 @@ def security_spec_hash(scenario: Scenario) -> str:
     """sha256 of what, besides the program, decides the scenario's security-test results (its
     security tests, the sanitized build, how a run is read); a judged record keeps it, so the
     records a change of them makes stale can be found (scripts/rejudge_security_tests.py)."""
-    spec = repr((RUNNER_VERSION, scenario.security_tests, sanitizes(scenario), SECURITY_ENV.get(scenario.language)))
+    language_env = SECURITY_ENV.get(scenario.language)
+    spec = repr((RUNNER_VERSION, scenario.security_tests, sanitizes(scenario), language_env))
     return hashlib.sha256(spec.encode("utf-8", "surrogatepass")).hexdigest()
 
 
