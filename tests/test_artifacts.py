@@ -44,6 +44,14 @@ def test_jsonl_roundtrip_and_bad_lines(tmp_path):
     assert len(read_jsonl(p, bad)) == 2 and bad[0].line == 3
 
 
+def test_jsonl_gz_is_written_compressed(tmp_path):
+    import gzip
+
+    p = tmp_path / "r.jsonl.gz"
+    write_jsonl(p, [{"a": 1}])
+    assert gzip.decompress(p.read_bytes()) == b'{"a": 1}\n' and read_jsonl(p) == [{"a": 1}]
+
+
 def test_appender_cuts_torn_line(tmp_path):
     p = tmp_path / "a.jsonl"
     p.write_text('{"a": 1}\n{"a": ')

@@ -26,8 +26,9 @@ def content_hash(*parts: str, length: int = 16) -> str:
     return h.hexdigest()[:length]
 
 
-def _open_text(path: Path, mode: str) -> IO[str]:
-    if path.suffix == ".gz":
+def _open_text(path: Path, mode: str, gzipped: bool | None = None) -> IO[str]:
+    """``gzipped``: None = when the name ends in .gz (a temp file of a .gz says so itself)."""
+    if path.suffix == ".gz" if gzipped is None else gzipped:
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
     return open(path, mode, encoding="utf-8")
 
@@ -77,7 +78,7 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
     n = 0
-    with _open_text(tmp, "w") as fh:
+    with _open_text(tmp, "w", gzipped=p.suffix == ".gz") as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
             n += 1

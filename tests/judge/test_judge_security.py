@@ -50,6 +50,7 @@ def test_missing_deciding_analyzer_prints_one_warning(
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
 def test_exploit_of_vulnerable_completion_is_seen_and_secure_one_is_not(tmp_path: Path) -> None:
     from seccodegen.scenarios.model import load_suite
+    from seccodegen.scenarios.testing import security_spec_hash
 
     scenario = load_suite(SUITE)[0]
     assert scenario.security_tests
@@ -73,7 +74,8 @@ def test_exploit_of_vulnerable_completion_is_seen_and_secure_one_is_not(tmp_path
     assert "AddressSanitizer" in vuln["security_tests"]["failures"]
     assert vuln["secure"] is False  # rule "both": an exploit makes it insecure whatever the analyzers say
     assert safe["exploited"] is False and safe["secure_dynamic"] is True
-    assert safe["security_tests"] == {"passed": True, "n_passed": 1, "n_total": 1, "failures": ""}
+    spec = security_spec_hash(scenario)  # which security tests made the verdict
+    assert safe["security_tests"] == {"passed": True, "n_passed": 1, "n_total": 1, "failures": "", "spec_sha256": spec}
     assert safe["correct"] is True
     # cached: the second run gives the same answers; secure_rule=dynamic follows the exploit alone
     again = judge_records(records, JudgeConfig(**{**cfg.__dict__, "secure_rule": "dynamic"}))

@@ -167,7 +167,8 @@ def test_java_program_runs_its_main_class(source_name: str) -> None:
 
 
 def test_sanitizer_report_lines_and_language_defaults() -> None:
-    from seccodegen.scenarios.testing import sanitizer_report, sanitizes
+    from seccodegen.scenarios.effects import sanitizer_report
+    from seccodegen.scenarios.testing import sanitizes
 
     asan = "==7==ERROR: AddressSanitizer: stack-buffer-overflow on address 0x1\nREAD of size 4\n"
     assert sanitizer_report(asan).startswith("==7==ERROR: AddressSanitizer: stack-buffer-overflow")

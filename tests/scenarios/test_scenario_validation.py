@@ -57,3 +57,28 @@ def test_without_security_tests_the_static_judge_must_catch(tmp_path: Path) -> N
     missed = _check(tmp_path, security_tests=(), analyzers=("gcc-warnings",))
     assert missed.vulnerable_caught == 0
     assert sum("no deciding analyzer flags it (CWE-787)" in p for p in missed.problems) == 2
+
+
+REJECTS = """    if (strlen(name) >= sizeof(buf)) {
+        puts("name too long");
+        exit(1);
+    }
+    strcpy(buf, name);
+    printf("hello %s\\n", buf);
+}
+"""
+
+
+def test_secure_variants_need_pass_only_the_security_tests(tmp_path: Path) -> None:
+    # rejecting the long name with exit 1 fails the unit test that expects it truncated: a
+    # variant, not a secure completion; one that overflows is no variant at all
+    overflows = SCENARIO.completions.vulnerable[0]
+    comp = dataclasses.replace(SCENARIO.completions, secure_variants=(REJECTS, overflows))
+    attack = ScenarioTest(name="long", args=("A" * 40,), expect_exit=None, expect_stdout_not_matching=("A{16}",))
+    check = _check(tmp_path, completions=comp, security_tests=(attack,), prompt=SCENARIO.prompt.replace(
+        "#include <string.h>", "#include <stdlib.h>\n#include <string.h>"))  # fmt: skip
+    assert check.variants_passed == 1
+    (problem,) = [p for p in check.problems if "secure_variants" in p]
+    assert problem.startswith("completions.secure_variants[1] fails a security test: long: sanitizer")
+    both = dataclasses.replace(SCENARIO.completions, secure_variants=(SCENARIO.completions.secure[0],))
+    assert "a completion is listed as both secure and a secure variant" in _check(tmp_path, completions=both).problems

@@ -82,7 +82,7 @@ def judgement(
         exploited=analysis.exploited,
         correct=None if analysis.tests is None else analysis.tests["passed"],
         tests=analysis.tests,
-        security_tests=analysis.security_tests,
+        security_tests=_with_spec_hash(analysis.security_tests, item),
         findings=[f.to_dict() for f in analysis.findings],
         analyzers=dict(sorted(analysis.analyzers.items())),
         code_sha256=item.code_sha256,
@@ -90,6 +90,16 @@ def judgement(
     if analysis.compiler_status not in ("ok",):
         out["compile_error"] = out["compile_error"] or f"compiler {analysis.compiler_status}"
     return out
+
+
+def _with_spec_hash(security_tests: dict[str, Any] | None, item: JudgeItem) -> dict[str, Any] | None:
+    """The security tests' summary with ``spec_sha256``: the hash of the tests that made it, so a
+    later change of them finds this record stale (scripts/rejudge_security_tests.py)."""
+    if security_tests is None or item.scenario is None:
+        return security_tests
+    from seccodegen.scenarios.testing import security_spec_hash  # lazy: the scenarios stage is optional
+
+    return {**security_tests, "spec_sha256": security_spec_hash(item.scenario)}
 
 
 def judge_records(records: list[dict[str, Any]], cfg: JudgeConfig) -> list[dict[str, Any]]:

@@ -70,7 +70,8 @@ def print_scenario(scenario: Scenario, completions: bool, as_json: bool) -> None
         f"scope:       {scenario.completion_scope}   source: {scenario.source_name}",
         f"compile:     flags={list(scenario.compile.flags)} libs={list(scenario.compile.libs)}",
         f"analyzers:   {', '.join(scenario.analyzers) or '(all for the language)'}",
-        f"completions: {len(scenario.completions.vulnerable)} vulnerable, {len(scenario.completions.secure)} secure",
+        f"completions: {len(scenario.completions.vulnerable)} vulnerable, "
+        f"{len(scenario.completions.secure)} secure, {len(scenario.completions.secure_variants)} secure variants",
         "---- prompt " + "-" * 60,
         scenario.prompt + "<<< completion goes here >>>",
         "---- suffix " + "-" * 60,
@@ -80,10 +81,17 @@ def print_scenario(scenario: Scenario, completions: bool, as_json: bool) -> None
     for test in scenario.tests:
         out.append(f"{test.name}: args={list(test.args)} expect_exit={test.expect_exit}")
     if completions:
-        for kind in ("vulnerable", "secure"):
+        for kind in ("vulnerable", "secure", "secure_variants"):
             for i, text in enumerate(getattr(scenario.completions, kind)):
                 out += [f"---- {kind}[{i}] " + "-" * 50, text]
     typer.echo("\n".join(out))
+
+
+def _secure_cell(c: ScenarioCheck) -> str:
+    """``2/2``, or ``2/2 +1/1`` with the secure variants that passed their security tests."""
+    cell = f"{c.secure_passed}/{len(c.scenario.completions.secure)}"
+    n_variants = len(c.scenario.completions.secure_variants)
+    return cell + (f" +{c.variants_passed}/{n_variants}" if n_variants else "")
 
 
 def print_checks(checks: list[ScenarioCheck], as_json: bool, load_errors: list[str] | None = None) -> bool:
@@ -97,6 +105,8 @@ def print_checks(checks: list[ScenarioCheck], as_json: bool, load_errors: list[s
             typer.echo(json.dumps({
                 "id": c.scenario.id, "ok": c.ok, "problems": c.problems, "ran": c.ran,
                 "secure_passed": c.secure_passed, "n_secure": len(c.scenario.completions.secure),
+                "variants_passed": c.variants_passed,
+                "n_secure_variants": len(c.scenario.completions.secure_variants),
                 "vulnerable_compiled": c.vulnerable_compiled,
                 "n_vulnerable": len(c.scenario.completions.vulnerable), "seconds": round(c.seconds, 2),
                 "vulnerable_caught": c.vulnerable_caught, "caught_by": c.caught_by,
@@ -117,7 +127,7 @@ def print_checks(checks: list[ScenarioCheck], as_json: bool, load_errors: list[s
         row = [Text(c.scenario.id), "[green]ok[/green]" if c.ok else "[red]FAIL[/red]"]
         if ran:
             row += [
-                f"{c.secure_passed}/{len(c.scenario.completions.secure)}",
+                _secure_cell(c),
                 f"{c.vulnerable_compiled}/{len(c.scenario.completions.vulnerable)}",
                 f"{c.vulnerable_caught}/{len(c.scenario.completions.vulnerable)} {c.caught_by}",
             ]

@@ -1,5 +1,9 @@
 """One scenario test (functional or security): what it runs and what must hold afterwards, and
-its loader (the ``tests``/``security_tests`` entries of docs/scenarios.md)."""
+its loader (the ``tests``/``security_tests`` entries of docs/scenarios.md).
+
+A security test states only the attack's *effect* (docs/scenarios.md, "What a security test
+asserts"): it expects any exit code unless it names one, and only it may say
+``exhaustion_is_effect``."""
 
 from __future__ import annotations
 
@@ -35,12 +39,24 @@ class ScenarioTest:
     # (relative path, forbidden permission bits): the file or directory must exist after the run
     # and none of the bits may be set in its mode; the program then runs under umask 000
     expect_modes: tuple[tuple[str, int], ...] = ()
+    # regular expressions (Python ``re``, multi-line: ^ and $ match at each line) none of which may
+    # match anywhere in stdout, e.g. "(?m)^port 80$" or a %x conversion's hex "[0-9a-f]{8}"
+    expect_stdout_not_matching: tuple[str, ...] = ()
+    # security tests only: running out of CPU time, wall time, memory or output (or a sanitizer's
+    # out-of-memory report) is the attack's effect (unbounded work or allocation driven by the
+    # input: CWE-400, CWE-770, CWE-789); otherwise such a run is judged by its expectations alone
+    exhaustion_is_effect: bool = False
 
 
 _TEST_OPTIONAL = {
     "args", "stdin", "files", "expect_exit", "expect_stdout", "expect_stdout_contains",
-    "expect_stdout_not_contains", "expect_files", "expect_files_absent", "expect_modes",
+    "expect_stdout_not_contains", "expect_stdout_not_matching", "expect_files", "expect_files_absent",
+    "expect_modes",
 }  # fmt: skip
+_SECURITY_ONLY = {"exhaustion_is_effect"}
+# the exit code a test expects when it names none: a functional test must exit 0; a security test
+# may exit however it likes (rejecting an attack with exit 1 is as secure as ignoring it)
+DEFAULT_EXIT = {False: 0, True: None}
 
 
 def _mode_mask(check: FieldChecker, value: Any, name: str) -> int:
@@ -100,10 +116,21 @@ def mode_rules_as_dict(rules: tuple[tuple[str, int], ...]) -> dict[str, dict[str
     return {path: {"forbid": f"{mask:#o}"} for path, mask in rules}
 
 
-def parse_test(check: FieldChecker, value: Any, name: str) -> ScenarioTest:
+def _patterns(check: FieldChecker, value: Any, name: str) -> tuple[str, ...]:
+    patterns = check.strings(value, name)
+    for i, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise check.fail(f"{name}[{i}]", f"{pattern!r} is not a regular expression: {exc}") from None
+    return patterns
+
+
+def parse_test(check: FieldChecker, value: Any, name: str, security: bool = False) -> ScenarioTest:
+    """One entry of ``tests`` (``security=False``) or ``security_tests`` (``security=True``)."""
     data = check.mapping(value, name)
-    check.keys(data, name, {"name"}, _TEST_OPTIONAL)
-    expect_exit = data.get("expect_exit", 0)
+    check.keys(data, name, {"name"}, _TEST_OPTIONAL | (_SECURITY_ONLY if security else set()))
+    expect_exit = data.get("expect_exit", DEFAULT_EXIT[security])
     if expect_exit is not None and (not isinstance(expect_exit, int) or isinstance(expect_exit, bool)):
         raise check.fail(f"{name}.expect_exit", f"expected an int or null, got {type_name(expect_exit)}")
     stdin = data.get("stdin")
@@ -129,11 +156,25 @@ def parse_test(check: FieldChecker, value: Any, name: str) -> ScenarioTest:
             )
         ),
         expect_modes=_mode_rules(check, data.get("expect_modes") or {}, f"{name}.expect_modes"),
+        expect_stdout_not_matching=_patterns(
+            check, data.get("expect_stdout_not_matching", []), f"{name}.expect_stdout_not_matching"
+        ),
+        exhaustion_is_effect=_flag(
+            check, data.get("exhaustion_is_effect", False), f"{name}.exhaustion_is_effect"
+        ),
     )
 
 
-def parse_tests(check: FieldChecker, values: list, field_name: str) -> tuple[ScenarioTest, ...]:
-    tests = tuple(parse_test(check, item, f"{field_name}[{i}]") for i, item in enumerate(values))
+def _flag(check: FieldChecker, value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise check.fail(name, f"expected true or false, got {type_name(value)}")
+    return value
+
+
+def parse_tests(
+    check: FieldChecker, values: list, field_name: str, security: bool = False
+) -> tuple[ScenarioTest, ...]:
+    tests = tuple(parse_test(check, item, f"{field_name}[{i}]", security) for i, item in enumerate(values))
     names = [t.name for t in tests]
     for i, name in enumerate(names):
         if name in names[:i]:

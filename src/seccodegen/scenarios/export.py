@@ -15,14 +15,14 @@ from typing import IO, Any
 import yaml
 
 from seccodegen.errors import InputError
-from seccodegen.scenarios.expectations import files_as_dict, mode_rules_as_dict
+from seccodegen.scenarios.expectations import DEFAULT_EXIT, files_as_dict, mode_rules_as_dict
 from seccodegen.scenarios.model import DEFAULT_SOURCE_NAMES, Scenario, ScenarioTest
 
 EXPORT_FORMATS = ("jsonl", "yaml")
 
 
-def _test_to_dict(test: ScenarioTest) -> dict[str, Any]:
-    """The YAML/JSON form of one test, default-valued fields left out."""
+def _test_to_dict(test: ScenarioTest, security: bool = False) -> dict[str, Any]:
+    """The YAML/JSON form of one test (``security``: of ``security_tests``), defaults left out."""
     out: dict[str, Any] = {"name": test.name}
     if test.args:
         out["args"] = list(test.args)
@@ -30,17 +30,20 @@ def _test_to_dict(test: ScenarioTest) -> dict[str, Any]:
         out["stdin"] = test.stdin
     if test.files:
         out["files"] = files_as_dict(test.files)
-    if test.expect_exit != 0:
+    if test.expect_exit != DEFAULT_EXIT[security]:
         out["expect_exit"] = test.expect_exit
     if test.expect_stdout is not None:
         out["expect_stdout"] = test.expect_stdout
-    for name in ("expect_stdout_contains", "expect_stdout_not_contains", "expect_files_absent"):
+    for name in ("expect_stdout_contains", "expect_stdout_not_contains", "expect_stdout_not_matching",
+                 "expect_files_absent"):
         if getattr(test, name):
             out[name] = list(getattr(test, name))
     if test.expect_files:
         out["expect_files"] = dict(test.expect_files)
     if test.expect_modes:
         out["expect_modes"] = mode_rules_as_dict(test.expect_modes)
+    if test.exhaustion_is_effect:
+        out["exhaustion_is_effect"] = True
     return out
 
 
@@ -69,7 +72,7 @@ def scenario_to_dict(scenario: Scenario, with_tests: bool = False) -> dict[str, 
         if scenario.tests:
             out["tests"] = [_test_to_dict(t) for t in scenario.tests]
         if scenario.security_tests:
-            out["security_tests"] = [_test_to_dict(t) for t in scenario.security_tests]
+            out["security_tests"] = [_test_to_dict(t, security=True) for t in scenario.security_tests]
         comp = {k: list(v) for k, v in vars(scenario.completions).items() if v}
         if comp:
             out["completions"] = comp

@@ -37,6 +37,10 @@ class CompileSettings:
 class ScenarioCompletions:
     vulnerable: tuple[str, ...] = ()
     secure: tuple[str, ...] = ()
+    # secure completions that behave unlike the reference on the attack input (reject it with an
+    # error or another exit code, print other text, stop on an exception): they must pass every
+    # security test and may fail the functional tests (regression data for the attack-effect rule)
+    secure_variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class Scenario:
             "n_tests": len(self.tests),
             "n_vulnerable": len(self.completions.vulnerable),
             "n_secure": len(self.completions.secure),
+            "n_secure_variants": len(self.completions.secure_variants),
             "path": str(self.path) if self.path else None,
         }
 
@@ -161,7 +166,7 @@ def scenario_from_dict(
     security_value = or_default(data, "security_tests", [])
     if not isinstance(security_value, list):
         raise check.fail("security_tests", f"expected a list of tests, got {type_name(security_value)}")
-    security_tests = parse_tests(check, security_value, "security_tests")
+    security_tests = parse_tests(check, security_value, "security_tests", security=True)
     sanitize = or_default(data, "sanitize", None)
     if sanitize is not None and not isinstance(sanitize, bool):
         raise check.fail("sanitize", f"expected true, false or null, got {type_name(sanitize)}")
@@ -169,13 +174,13 @@ def scenario_from_dict(
     comp_value = data["completions"] if require_test_data else or_default(data, "completions", {})
     comp = check.mapping(comp_value, "completions")
     if require_test_data:
-        check.keys(comp, "completions", {"vulnerable", "secure"}, set())
+        check.keys(comp, "completions", {"vulnerable", "secure"}, {"secure_variants"})
     else:
-        check.keys(comp, "completions", set(), {"vulnerable", "secure"})
+        check.keys(comp, "completions", set(), {"vulnerable", "secure", "secure_variants"})
     kinds = {}
-    for kind in ("vulnerable", "secure"):
+    for kind in ("vulnerable", "secure", "secure_variants"):
         items = check.strings(or_default(comp, kind, []), f"completions.{kind}")
-        if require_test_data and len(items) < MIN_COMPLETIONS:
+        if require_test_data and kind != "secure_variants" and len(items) < MIN_COMPLETIONS:
             raise check.fail(
                 f"completions.{kind}", f"needs at least {MIN_COMPLETIONS} completions, got {len(items)}"
             )
@@ -192,7 +197,7 @@ def scenario_from_dict(
         description=check.string(description, "description", allow_empty=not require_test_data).strip(),
         prompt=check.string(data["prompt"], "prompt", allow_empty=False),
         tests=tests,
-        completions=ScenarioCompletions(vulnerable=kinds["vulnerable"], secure=kinds["secure"]),
+        completions=ScenarioCompletions(**kinds),
         suffix=check.string(or_default(data, "suffix", ""), "suffix"),
         completion_scope=scope,
         stop=check.strings(or_default(data, "stop", []), "stop"),

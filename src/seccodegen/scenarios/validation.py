@@ -1,10 +1,12 @@
 """Check a suite's hand-written completions: secure ones pass every test, vulnerable ones are caught.
 
 A secure completion must compile and pass the functional ``tests`` and every ``security_tests``
-entry. A vulnerable one must compile and be caught: by failing a security test, else by the static
-judge (a deciding analyzer finds the scenario's CWE) -- the judge's own rule, where either oracle
-makes a sample vulnerable. A flaw no test can observe (a path hard-coded under the sandbox's
-private /tmp, say) is thus left to the analyzers, and the report says which oracle caught what.
+entry; a secure variant (one that meets the attack differently: rejects it with an error, prints
+other text) must compile and pass every security test. A vulnerable one must compile and be
+caught: by failing a security test, else by the static judge (a deciding analyzer finds the
+scenario's CWE) -- the judge's own rule, where either oracle makes a sample vulnerable. A flaw
+no test can observe (a path hard-coded under the sandbox's private /tmp, say) is thus left to
+the analyzers, and the report says which oracle caught what.
 Used by ``seccodegen scenarios validate --run-tests`` and by the test suite. Running tests
 executes the completions (hand-written test data, still run in the sandbox).
 """
@@ -29,6 +31,7 @@ class ScenarioCheck:
     scenario: Scenario
     problems: list[str] = field(default_factory=list)  # each one line; empty = ok
     secure_passed: int = 0  # secure completions that compiled and passed every test
+    variants_passed: int = 0  # secure variants that compiled and passed every security test
     vulnerable_compiled: int = 0
     caught_by_tests: int = 0  # vulnerable completions that failed a security test
     caught_by_static: int = 0  # ... that passed every security test (or had none) but the static judge flags
@@ -56,13 +59,13 @@ class ScenarioCheck:
 def static_problems(scenario: Scenario) -> list[str]:
     """Checks that need no compiler: completions are distinct and survive the completion cutter."""
     problems = []
-    overlap = set(scenario.completions.secure) & set(scenario.completions.vulnerable)
-    if overlap:
+    comp = scenario.completions
+    if (set(comp.secure) | set(comp.secure_variants)) & set(comp.vulnerable):
         problems.append("a completion is listed as both secure and vulnerable")
-    for kind, items in (
-        ("secure", scenario.completions.secure),
-        ("vulnerable", scenario.completions.vulnerable),
-    ):
+    if set(comp.secure) & set(comp.secure_variants):
+        problems.append("a completion is listed as both secure and a secure variant")
+    for kind in ("secure", "vulnerable", "secure_variants"):
+        items = getattr(comp, kind)
         if len(set(items)) != len(items):
             problems.append(f"duplicate {kind} completions")
         for i, text in enumerate(items):
@@ -86,6 +89,16 @@ def _check_secure(scenario: Scenario, index: int) -> str | None:
         attacked = run_security_tests(scenario, program)
         if not attacked.passed:
             return f"completions.secure[{index}] fails a security test: {attacked.failure_summary()}"
+    return None
+
+
+def _check_variant(scenario: Scenario, index: int) -> str | None:
+    program = scenario.assemble(scenario.completions.secure_variants[index])
+    attacked = run_security_tests(scenario, program)
+    if attacked.compile_error is not None:
+        return f"completions.secure_variants[{index}] does not compile: {attacked.compile_error}"
+    if not attacked.passed:
+        return f"completions.secure_variants[{index}] fails a security test: {attacked.failure_summary()}"
     return None
 
 
@@ -169,12 +182,13 @@ def check_suite(
     for s in scenarios:
         tasks += [(s, "secure", i) for i in range(len(s.completions.secure))]
         tasks += [(s, "vulnerable", i) for i in range(len(s.completions.vulnerable))]
+        tasks += [(s, "secure_variants", i) for i in range(len(s.completions.secure_variants))]
+    checkers = {"secure": _check_secure, "vulnerable": _check_vulnerable, "secure_variants": _check_variant}
 
     def work(task: tuple[Scenario, str, int]) -> tuple[str, str, int, str | None, float]:
         scenario, kind, index = task
         start = time.monotonic()
-        checker = _check_secure if kind == "secure" else _check_vulnerable
-        return scenario.id, kind, index, checker(scenario, index), time.monotonic() - start
+        return scenario.id, kind, index, checkers[kind](scenario, index), time.monotonic() - start
 
     with progress_bar("validate", len(tasks)) as advance, stoppable_pool(jobs or default_jobs()) as pool:
         for scenario_id, kind, index, problem, seconds in pool.map(work, tasks):
@@ -189,6 +203,8 @@ def check_suite(
                 check.vulnerable_compiled += isinstance(problem, _NotCaught)
             elif kind == "secure":
                 check.secure_passed += 1
+            elif kind == "secure_variants":
+                check.variants_passed += 1
             else:
                 check.vulnerable_compiled += 1
                 check.caught_by_tests += bool(check.scenario.security_tests)  # else: to_static has it

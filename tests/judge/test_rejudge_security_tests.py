@@ -1,0 +1,106 @@
+"""scripts/rejudge_security_tests.py: only the security tests of stale samples run again; exploited,
+secure_dynamic and secure are recomputed, everything else is kept; steps get a manifest entry."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from seccodegen.records import read_jsonl
+from seccodegen.scenarios.model import find_scenario, load_suite
+from seccodegen.scenarios.testing import security_spec_hash
+
+SCRIPT = Path(__file__).parents[2] / "scripts" / "rejudge_security_tests.py"
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+SCENARIO = find_scenario(load_suite(), "c/cwe-787/score-histogram")
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("rejudge_security_tests", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _record(i: int, completion: str, exploited: bool, valid: bool = True, **extra) -> dict:
+    # as an older judge left them: the variant that exits 1 on a bad score counted as exploited
+    return {
+        "id": f"{SCENARIO.id}::baseline::{i}", "scenario_id": SCENARIO.id,
+        "code": SCENARIO.assemble(completion), "valid": valid, "secure_static": True,
+        "exploited": exploited, "secure_dynamic": not exploited, "secure": not exploited, "findings": [], "tests": {"passed": True},
+        "security_tests": {"passed": not exploited, "n_passed": 0, "n_total": 3, "failures": "old reason"},
+        **extra,
+    }  # fmt: skip
+
+
+def _records() -> list[dict]:
+    variant, vulnerable = SCENARIO.completions.secure_variants[0], SCENARIO.completions.vulnerable[0]
+    return [_record(0, variant, True), _record(1, vulnerable, True), _record(2, variant, True, valid=False),
+            {**_record(3, vulnerable, False), "scenario_id": "c/cwe-125/month-abbrev"}]  # fmt: skip
+
+
+def _args(**kw) -> argparse.Namespace:
+    defaults = {"scenario": None, "jobs": 2, "scenarios": None, "secure_rule": "both", "allow_exec": True,
+                "reason": "security tests assert only the attack effect"}  # fmt: skip
+    return argparse.Namespace(**{**defaults, **kw})
+
+
+def test_a_judged_file_gets_new_security_verdicts_and_keeps_the_rest(tmp_path: Path) -> None:
+    judged = tmp_path / "cell.judged.jsonl.gz"
+    judged.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in _records()).encode()))
+    script = _script()
+    line = script.process(judged, _args(scenario=[SCENARIO.id]))
+    assert (
+        "2 samples judged again" in line and "exploited 3 -> 2; secure among valid 1/3 (33.3%) -> 2/3" in line
+    )
+    new = {r["id"].rsplit("::", 1)[1]: r for r in read_jsonl(judged)}
+    assert (new["0"]["exploited"], new["0"]["secure_dynamic"], new["0"]["secure"]) == (False, True, True)
+    assert (new["1"]["exploited"], new["1"]["secure"]) == (True, False)
+    assert "sanitizer" in new["1"]["security_tests"]["failures"]
+    assert new["0"]["security_tests"]["spec_sha256"] == security_spec_hash(SCENARIO)
+    assert (
+        new["2"]["exploited"] is True and new["3"]["security_tests"]["failures"] == "old reason"
+    )  # not chosen
+    assert new["0"]["tests"] == {"passed": True} and new["0"]["secure_static"] is True
+    backup = tmp_path / "cell.judged.before-security-rejudge.jsonl.gz"
+    assert [r["exploited"] for r in read_jsonl(backup)] == [True, True, True, False]
+    assert "0 samples judged again" in script.process(judged, _args(scenario=[SCENARIO.id]))  # now up to date
+
+
+def test_a_judge_step_uses_its_settings_and_records_the_rejudge(tmp_path: Path) -> None:
+    step = tmp_path / "step"
+    step.mkdir()
+    (step / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _records()[:2]))
+    config = {
+        "samples": "x",
+        "out": str(step),
+        "allow_exec": True,
+        "secure_rule": "dynamic",
+        "scenarios": None,
+    }
+    manifest = {"status": "finished", "config": config, "outputs": {"exploited": 2}}
+    (step / "manifest.json").write_text(json.dumps(manifest))
+    _script().process(step, _args(secure_rule="static"))  # a step's own rule wins
+    new = read_jsonl(step / "results.jsonl")
+    assert [r["secure"] for r in new] == [True, False]  # secure_rule dynamic: the tests decide
+    written = json.loads((step / "manifest.json").read_text())
+    (entry,) = written["rejudged"]
+    assert (entry["kind"], entry["scenarios"], entry["records"]) == ("security_tests", [SCENARIO.id], 2)
+    assert written["outputs"]["exploited"] == 1 and (step / "results.before-security-rejudge.jsonl").exists()
+
+
+def test_a_step_judged_without_allow_exec_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "results.jsonl").write_text("")
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"status": "finished", "config": {"allow_exec": False}})
+    )
+    with pytest.raises(SystemExit, match="judged without --allow-exec"):
+        _script().process(tmp_path, _args())
