@@ -12,7 +12,8 @@ otherwise judge duplicates once). Every analyzer that applies runs, plus the com
 ``--dump`` writes one JSON line per program (id, valid, secure, findings, analyzers) so that two
 runs, before and after a change to the judge, can be compared program by program.
 ``--tool-times`` adds the wall seconds spent in each compiler and analyzer (summed over its
-batches, so with jobs=2 they add up to about twice the wall time).
+batches, so with jobs=2 they add up to about twice the wall time) and, where the CPU time can be
+measured (see ``machine.ToolCpuMeter``), the CPU seconds of each.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import resource
 import tempfile
 import threading
 import time
+
+from machine import ToolCpuMeter, header  # benchmarks/machine.py
 
 
 def main() -> None:
@@ -57,7 +60,6 @@ def main() -> None:
 
     analyzers = tuple(a for a in args.analyzers.split(",") if a)
     jobs = args.jobs or default_jobs()
-    from machine import ToolCpuMeter, header  # benchmarks/machine.py
 
     print(header())
     print(f"load average at the start {os.getloadavg()[0]:.1f} (1 minute)")
@@ -68,13 +70,15 @@ def main() -> None:
         for name in selected_analyzers(cfg):
             a = get_analyzer(name)
             print(f"  {name}: {a.version()[:90] if a.available() else 'missing'}")
-        tool_seconds = _time_tools() if args.tool_times else None
+        tool_seconds = _time_tools(meter) if args.tool_times else None
         start = time.monotonic()
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
         results = judge_records(records, cfg)
         seconds = time.monotonic() - start
         cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
         total_cpu = meter.seconds()
+        for name, spent in (tool_seconds or {}).items():
+            spent[1] = meter.seconds(name) or 0.0
     # CPU seconds of the judge process and the children it waited for. The compilers and analyzers
     # run in the bubblewrap sandbox, whose processes' CPU time never reaches this process's rusage
     # (a sandboxed 2-second busy loop adds 0.0 s), so this is the judge's own share only.
@@ -97,8 +101,11 @@ def main() -> None:
     bad = {f"{n}={s}" for r in results for n, s in r["analyzers"].items() if s != "ok"}
     print("analyzer problems:", ", ".join(sorted(bad)) or "none")
     if tool_seconds is not None:
-        print("wall seconds per tool (summed over batches):",
-              ", ".join(f"{n} {s:.0f}" for n, s in sorted(tool_seconds.items(), key=lambda kv: -kv[1])))  # fmt: skip
+        ranked = sorted(tool_seconds.items(), key=lambda kv: -kv[1][0])
+        print("wall seconds per tool (summed over batches):", ", ".join(f"{n} {w:.0f}" for n, (w, _) in ranked))
+        if total_cpu is not None:
+            print("CPU seconds per tool (its processes and their sandboxes):",
+                  ", ".join(f"{n} {c:.0f}" for n, (_, c) in sorted(ranked, key=lambda kv: -kv[1][1])))  # fmt: skip
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as fh:
             for r in results:
@@ -109,35 +116,38 @@ def main() -> None:
         print(f"per-program verdicts written to {args.dump}")
 
 
-def _time_tools() -> dict[str, float]:
-    """Wrap every analyzer's ``run`` and every compiler's ``check`` to sum their wall seconds."""
+def _time_tools(meter: ToolCpuMeter) -> dict[str, list[float]]:
+    """Wrap every analyzer's ``run`` and every compiler's ``check_many`` (``check`` where there is
+    none) to sum their wall seconds, and their CPU seconds where ``meter`` can tell them apart."""
     from seccodegen.judge import engine
 
-    seconds: dict[str, float] = collections.defaultdict(float)
+    spent: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0])  # name -> [wall, CPU]
     lock = threading.Lock()
 
     def timed(name, fn):
         def call(*a, **kw):
             t0 = time.monotonic()
             try:
-                return fn(*a, **kw)
+                with meter.charged_to(name):
+                    return fn(*a, **kw)
             finally:
                 with lock:
-                    seconds[name] += time.monotonic() - t0
+                    spent[name][0] += time.monotonic() - t0
 
         return call
 
-    def wrap(factory, method):
+    def wrap(factory, *methods):
         def make(arg):
             obj = factory(arg)
+            method = next(m for m in methods if hasattr(obj, m))
             setattr(obj, method, timed(getattr(obj, "name", arg) or arg, getattr(obj, method)))
             return obj
 
         return make
 
     engine.get_analyzer = wrap(engine.get_analyzer, "run")
-    engine.get_compiler = wrap(engine.get_compiler, "check")
-    return seconds
+    engine.get_compiler = wrap(engine.get_compiler, "check_many", "check")
+    return spent
 
 
 if __name__ == "__main__":
