@@ -114,3 +114,42 @@ def test_tools_are_found_beside_sys_executable(tmp_path: Path, monkeypatch: pyte
 def test_path_still_searched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     assert base.which("sh") == shutil.which("sh", path=os.environ["PATH"])
+
+
+@needs_gcc
+def test_programs_checked_in_one_job_get_what_each_gets_alone(tmp_path: Path) -> None:
+    support = tmp_path / "support"
+    support.mkdir()
+    (support / "helper.h").write_text("int helper(int x);\n")
+    codes = [
+        '#include "helper.h"\nint main(void) { return helper(1); }\n',  # links only with the library
+        NO_MAIN,  # valid, does not link
+        "#include <stdio.h>\nint main(void) { printf(\"%d\\n\", undeclared); return 0; }\n",  # invalid
+        "#include <no_such_header.h>\n",  # invalid at its first line
+        '#error "@@seccodegen-link@@"\n',  # prints what was once the compile-then-link job's own mark
+        "int main(void) { return 0; }",  # no newline at the end
+    ]
+    sources = []
+    for i, code in enumerate(codes):
+        sources.append(tmp_path / f"s{i}.c")
+        sources[-1].write_text(code)
+    gcc = get_compiler("c")
+    alone = [gcc.check(s, (f"-I{support}",), ("-lm",), 60.0) for s in sources]
+    assert [v.valid for v in alone] == [True, True, False, False, False, True]
+    assert [v.links for v in alone] == [False, False, None, None, None, True]
+    assert gcc.check_many(sources, (f"-I{support}",), ("-lm",), 60.0) == alone
+
+
+@needs_gcc
+def test_a_program_whose_time_runs_out_in_a_shared_job_is_checked_alone(tmp_path: Path) -> None:
+    sources = []
+    for i in range(2):  # preprocessing ~2^24 tokens takes gcc seconds, far past a 0.5 s limit
+        sources.append(tmp_path / f"s{i}.c")
+        sources[-1].write_text(
+            "#define A(x) x x\n#define B(x) A(A(A(A(x))))\n#define C(x) B(B(B(B(x))))\n"
+            f"#define D(x) C(C(C(x)))\nint v{i} = 0 D(+ 1);\n"
+        )
+    gcc = get_compiler("c")
+    results = gcc.check_many(sources, (), (), 0.5)
+    assert [(v.valid, v.status) for v in results] == [(False, "timeout")] * 2
+    assert results == [gcc.check(s, (), (), 0.5) for s in sources]

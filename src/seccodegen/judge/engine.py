@@ -3,7 +3,8 @@
 Work is a list of tasks run on a thread pool of ``jobs`` workers (each task runs tool
 *processes*, so threads are enough to fill the cores):
 
-* one validity task per distinct program (a compiler call);
+* one validity task per ``COMPILE_BATCH_SIZE`` distinct programs with the same compile command
+  (one sandboxed job compiles and links them one after the other);
 * one task per (analyzer, language, flags, batch of ``analyzer.batch_size`` files) — one tool
   process per batch; a batch that times out or crashes is split in halves and retried, so a
   single pathological file ends up alone with status "timeout"/"error: ..." and the others keep
@@ -38,9 +39,12 @@ from seccodegen.judge.cache import ResultCache, cache_key
 from seccodegen.judge.compilers import get_compiler
 from seccodegen.judge.config import JudgeConfig
 from seccodegen.judge.items import EXTENSIONS, JudgeItem
+from seccodegen.judge.prefix_headers import PrefixHeaders
 from seccodegen.progress import progress_bar
 
 BATCH_BASE_TIMEOUT_S = 30.0  # tool start-up allowance per batch, seconds
+COMPILE_BATCH_SIZE = 10  # programs per sandboxed compile job (starting a sandbox costs ~70 ms)
+Task = tuple[Callable[[], Any], Callable[[Any], None], int]  # (work, on_done, n_items)
 
 
 @dataclass
@@ -78,12 +82,17 @@ def _write_sources(items: dict[str, JudgeItem], root: Path) -> dict[str, Path]:
 
 
 def _run_batch(
-    analyzer: Any, files: list[Path], language: str, flags: tuple[str, ...], per_file_s: float
+    analyzer: Any, files: list[Path], language: str, flags: tuple[str, ...], per_file_s: float,
+    prefix_headers: PrefixHeaders | None = None,
 ) -> dict[Path, tuple[str, list[Finding]]]:
-    """``{path: (status, findings)}``; splits the batch on timeout/crash down to single files."""
+    """``{path: (status, findings)}``; splits the batch on timeout/crash down to single files.
+
+    Analyzers with ``uses_prefix_headers`` also get the run's precompiled opening blocks."""
     timeout = BATCH_BASE_TIMEOUT_S + per_file_s * len(files)
+    shares = prefix_headers is not None and getattr(analyzer, "uses_prefix_headers", False)
+    extra = {"prefix_headers": prefix_headers} if shares else {}
     try:
-        found = analyzer.run(files, language, timeout, flags)
+        found = analyzer.run(files, language, timeout, flags, **extra)
         return {f: ("ok", found.get(f, [])) for f in files}
     except subprocess.TimeoutExpired:
         status = f"timeout (> {timeout:.0f} s)"
@@ -92,9 +101,61 @@ def _run_batch(
     if len(files) == 1:
         return {files[0]: ("timeout" if status.startswith("timeout") else status, [])}
     mid = len(files) // 2
-    out = _run_batch(analyzer, files[:mid], language, flags, per_file_s)
-    out.update(_run_batch(analyzer, files[mid:], language, flags, per_file_s))
+    out = _run_batch(analyzer, files[:mid], language, flags, per_file_s, prefix_headers)
+    out.update(_run_batch(analyzer, files[mid:], language, flags, per_file_s, prefix_headers))
     return out
+
+
+def _validity_tasks(
+    unique: dict[str, JudgeItem], paths: dict[str, Path], results: dict[str, Analysis], cache: ResultCache,
+    prefixes: PrefixHeaders, cfg: JudgeConfig,
+) -> list[Task]:
+    """Fill ``results`` with cached compile results; one task per batch of the other programs
+    that share a compile command (one sandboxed job compiles and links them one after another)."""
+    compilers = {lang: get_compiler(lang) for lang in {i.language for i in unique.values()}}
+    compiler_versions = {lang: c.version() for lang, c in compilers.items()}
+    tasks: list[Task] = []
+    pending: dict[tuple[str, tuple[str, ...], tuple[str, ...], bool], list[str]] = defaultdict(list)
+    for key, item in unique.items():
+        hit = cache.get(_compile_key(key, compiler_versions[item.language]))
+        if hit is not None:
+            res = results[key]
+            res.valid, res.compile_error, res.compiler_status = hit["valid"], hit["compile_error"], "ok"
+            res.links, res.link_error = hit["links"], hit["link_error"]
+        else:
+            pending[(item.language, item.flags, item.libs, item.scenario is None)].append(key)
+    for (language, flags, libs, external), keys in pending.items():
+        for start in range(0, len(keys), COMPILE_BATCH_SIZE):
+            batch = keys[start : start + COMPILE_BATCH_SIZE]
+
+            def work(batch=batch, language=language, flags=flags, libs=libs, external=external):
+                return compilers[language].check_many(
+                    [paths[k] for k in batch], flags, libs, cfg.compile_timeout_s, external=external,
+                    prefix_headers=prefixes,
+                )
+
+            def done(validities, batch=batch):
+                for key, v in zip(batch, validities):
+                    # report the sample's own file name, not our temp path
+                    error, link_error = (
+                        e.replace(str(paths[key].resolve()), unique[key].source_name) if e else e
+                        for e in (v.compile_error, v.link_error)
+                    )
+                    res = results[key]
+                    res.valid, res.compile_error, res.compiler_status = v.valid, error, v.status
+                    res.links, res.link_error = v.links, link_error
+                    if v.status == "ok":
+                        cache.put(_compile_key(key, compiler_versions[unique[key].language]),
+                                  {"valid": v.valid, "compile_error": error, "links": v.links,
+                                   "link_error": link_error})  # fmt: skip
+
+            tasks.append((work, done, len(batch)))
+    return tasks
+
+
+def _compile_key(build_key: str, compiler_version: str) -> str:
+    # "object+link": valid = compiles with -c, links checked apart (older entries linked only)
+    return cache_key("compile", build_key, compiler_version, "object+link")
 
 
 def _tests_summary(outcome: Any) -> dict[str, Any]:
@@ -106,9 +167,7 @@ def _tests_summary(outcome: Any) -> dict[str, Any]:
     }
 
 
-def _run_tasks(
-    tasks: list[tuple[Callable[[], Any], Callable[[Any], None], int]], label: str, jobs: int, unit: str = ""
-) -> None:
+def _run_tasks(tasks: list[Task], label: str, jobs: int, unit: str = "") -> None:
     """Run (work, on_done, n_items) tasks on a thread pool, longest first, with one progress bar."""
     # semgrep batches are the longest single tasks: start them first
     tasks = sorted(tasks, key=lambda t: -t[2])
@@ -144,44 +203,14 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
     # findings are cached with their CWE ids mapped, so the mapping table is part of the key
     mapping = files_hash([Path(cwe_map.__file__)])
     versions = {name: f"{a.version()} map:{mapping}" for name, a in analyzers.items() if available[name]}
-    compilers = {lang: get_compiler(lang) for lang in {i.language for i in unique.values()}}
-    compiler_versions = {lang: c.version() for lang, c in compilers.items()}
 
     with tempfile.TemporaryDirectory(prefix="seccodegen-judge-") as tmp:
         paths = _write_sources(unique, Path(tmp))
         key_of_path = {p: k for k, p in paths.items()}
-        tasks: list[tuple[Callable[[], Any], Callable[[Any], None], int]] = []  # (work, on_done, n_items)
-
+        programs = [(i.language, i.code) for i in unique.values()]
+        prefixes = PrefixHeaders(Path(tmp) / "prefix-headers", programs, timeout_s=cfg.compile_timeout_s)
         # --- validity -------------------------------------------------------------------------
-        for key, item in unique.items():
-            # "object+link": valid = compiles with -c, links checked apart (older entries linked only)
-            ckey = cache_key("compile", key, compiler_versions[item.language], "object+link")
-            hit = cache.get(ckey)
-            if hit is not None:
-                res = results[key]
-                res.valid, res.compile_error, res.compiler_status = hit["valid"], hit["compile_error"], "ok"
-                res.links, res.link_error = hit["links"], hit["link_error"]
-                continue
-
-            def work(item=item, key=key):
-                return compilers[item.language].check(
-                    paths[key], item.flags, item.libs, cfg.compile_timeout_s, external=item.scenario is None
-                )
-
-            def done(v, key=key, ckey=ckey):
-                # report the sample's own file name, not our temp path
-                error, link_error = (
-                    e.replace(str(paths[key].resolve()), unique[key].source_name) if e else e
-                    for e in (v.compile_error, v.link_error)
-                )
-                res = results[key]
-                res.valid, res.compile_error, res.compiler_status = v.valid, error, v.status
-                res.links, res.link_error = v.links, link_error
-                if v.status == "ok":
-                    cache.put(ckey, {"valid": v.valid, "compile_error": error, "links": v.links,
-                                     "link_error": link_error})  # fmt: skip
-
-            tasks.append((work, done, 1))
+        tasks = _validity_tasks(unique, paths, results, cache, prefixes, cfg)
         if not cfg.analyze_invalid:  # compile everything first, then analyze the valid programs only
             _run_tasks(tasks, "judge: compile", cfg.n_jobs, "programs")
             tasks = []
@@ -216,7 +245,7 @@ def analyze(items: list[JudgeItem], cfg: JudgeConfig) -> list[Analysis]:
                     batch = [paths[k] for k in todo[start : start + size]]
 
                     def work(analyzer=analyzer, batch=batch, language=language, flags=flags):
-                        return _run_batch(analyzer, batch, language, flags, cfg.analyzer_timeout_s)
+                        return _run_batch(analyzer, batch, language, flags, cfg.analyzer_timeout_s, prefixes)
 
                     def done(found, name=name):
                         for path, (status, findings) in found.items():

@@ -87,12 +87,14 @@ def run_tool(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     ro_paths: Sequence[str | Path] = (),
+    workdir: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a tool in the sandbox (it sees the absolute paths in ``argv`` and ``ro_paths`` read-only,
-    a scratch cwd; ``cwd`` is ignored); ``subprocess.TimeoutExpired`` propagates (the engine
-    splits the batch)."""
+    a scratch cwd, or ``workdir``'s files, which the tool's replace afterwards; ``cwd`` is
+    ignored); ``subprocess.TimeoutExpired`` propagates (the engine splits the batch)."""
     resolved = tool_argv(argv)  # the tool's full path (a venv's bin/ too), visible in the sandbox
-    res = run_tool_sandboxed(resolved, timeout, ro_paths=[*input_paths(resolved), *ro_paths], env=env)
+    res = run_tool_sandboxed(resolved, timeout, ro_paths=[*input_paths(resolved), *ro_paths], env=env,
+                             workdir=workdir)  # fmt: skip
     if res.timed_out:
         raise subprocess.TimeoutExpired(argv, timeout)
     return subprocess.CompletedProcess(argv, res.returncode, res.stdout, res.stderr)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-import tempfile
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
 from seccodegen.findings import Finding
-from seccodegen.judge.analyzers.base import AnalyzerCrash, resolve, run_tool, tool_version, which
+from seccodegen.judge.analyzers.base import AnalyzerCrash, resolve, run_tool, tool_argv, tool_version, which
 from seccodegen.judge.cwe_map import map_rule
+from seccodegen.judge.prefix_headers import PrefixHeaders
+from seccodegen.sandbox import input_paths
 
 COMPILER = {"c": "gcc", "cpp": "g++"}
 STD = {"c": "-std=gnu11", "cpp": "-std=gnu++17"}  # gnu: POSIX prototypes visible without feature macros
@@ -26,14 +28,30 @@ def flag_name(flag: str) -> str:
 
 
 def run_gcc_batch(
-    tool: str, files: list[Path], language: str, options: Sequence[str], flags: Sequence[str], timeout: float
+    tool: str, files: list[Path], language: str, options: Sequence[str], flags: Sequence[str], timeout: float,
+    prefix_headers: PrefixHeaders | None = None,
 ) -> dict[Path, list[Finding]]:
-    """Compile every file with ``-c`` in one gcc process (objects go to a scratch dir)."""
+    """Compile every file with ``-c`` in one sandboxed job (objects go to its scratch dir): one gcc
+    process, or one per precompiled opening block the files share (``prefix_headers``)."""
     by_name = resolve(files)
-    with tempfile.TemporaryDirectory(prefix="seccodegen-gcc-") as scratch:
-        argv = [COMPILER[language], STD[language], "-c", "-fdiagnostics-plain-output",
-                "-fno-diagnostics-show-caret", *options, *flags, *[str(f.resolve()) for f in files]]  # fmt: skip
-        proc = run_tool(argv, timeout, cwd=Path(scratch))
+    base = [COMPILER[language], STD[language], "-fdiagnostics-plain-output", "-fno-diagnostics-show-caret",
+            *options, *flags]  # fmt: skip
+    groups: dict[Path | None, list[Path]] = {}
+    for f in files:
+        header = prefix_headers.gcc_header(base, language, f) if prefix_headers else None
+        groups.setdefault(header, []).append(f)
+    commands = [[*base, *(["-include", str(h)] if h else []), "-c", *[str(f.resolve()) for f in fs]]
+                for h, fs in groups.items()]  # fmt: skip
+    header_dirs = [str(h.parent) for h in groups if h]  # each .gch beside its header
+    if len(commands) == 1:
+        argv = commands[0]
+        proc = run_tool(argv, timeout, ro_paths=header_dirs)
+    else:  # one job runs them in turn and exits with the highest status (gcc: 1 = a compile error)
+        keep_highest = "|| { r=$?; [ $r -gt $s ] && s=$r; };"
+        script = " ".join(f"{shlex.join(tool_argv(c))} {keep_highest}" for c in commands)
+        argv = ["sh", "-c", f"s=0; {script} exit $s"]
+        shown = [*[str(f.resolve()) for f in files], *header_dirs, *input_paths(flags)]
+        proc = run_tool(argv, timeout, ro_paths=shown)
     out: dict[Path, list[Finding]] = {}
     for line in proc.stderr.splitlines():
         m = DIAG_RE.match(line)

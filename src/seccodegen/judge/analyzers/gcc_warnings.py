@@ -8,6 +8,7 @@ from pathlib import Path
 from seccodegen.findings import Finding
 from seccodegen.judge.analyzers.base import ANALYZERS
 from seccodegen.judge.analyzers.gcc_common import gcc_available, gcc_version, run_gcc_batch
+from seccodegen.judge.prefix_headers import PrefixHeaders
 
 # -O2: the bounds/overflow warnings need the optimiser's value ranges.
 OPTIONS = (
@@ -21,6 +22,7 @@ class GccWarnings:
     name = "gcc-warnings"
     languages = ("c", "cpp")
     batch_size = 20
+    uses_prefix_headers = True  # C++ files compile against the run's precompiled opening blocks
 
     def version(self) -> str:
         return gcc_version("c") + " " + " ".join(OPTIONS)
@@ -29,6 +31,7 @@ class GccWarnings:
         return gcc_available()
 
     def run(
-        self, files: list[Path], language: str, timeout: float, flags: Sequence[str] = ()
+        self, files: list[Path], language: str, timeout: float, flags: Sequence[str] = (),
+        prefix_headers: PrefixHeaders | None = None,
     ) -> dict[Path, list[Finding]]:
-        return run_gcc_batch(self.name, files, language, OPTIONS, flags, timeout)
+        return run_gcc_batch(self.name, files, language, OPTIONS, flags, timeout, prefix_headers)

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import atexit
 import functools
-import hashlib
 import os
-import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from seccodegen.judge.prefix_headers import content_key, source_prefix
+
 STD = {"c": ("-x", "c", "-std=gnu11"), "cpp": ("-x", "c++", "-std=gnu++17")}
+SHARED_PCH_ENV = "SECCODEGEN_DATAFLOW_PCH_SHARED"  # folder of precompiled headers to use (read-only)
+OUT_PCH_ENV = "SECCODEGEN_DATAFLOW_PCH_OUT"  # folder where this process writes those it builds
 
 
 @functools.cache
@@ -65,6 +67,17 @@ def version() -> str:
         return "libclang unknown"
 
 
+def clang_args(language: str, flags: Sequence[str] = ()) -> list[str]:
+    """libclang's command line for a ``language`` file compiled with the judge's ``flags`` (link,
+    optimisation and debug flags dropped; warnings off; no limit on errors)."""
+    args = [*STD[language]]
+    inc = builtin_include_dir()
+    if inc:
+        args += ["-isystem", inc]
+    args += [f for f in flags if not f.startswith(("-l", "-L", "-Wl,", "-O", "-g"))]
+    return [*args, "-w", "-ferror-limit=0"]
+
+
 def parse(path: str | Path, language: str, flags: Sequence[str] = ()):
     """The ``clang.cindex.TranslationUnit`` of ``path`` (``language`` "c" or "cpp").
 
@@ -72,12 +85,7 @@ def parse(path: str | Path, language: str, flags: Sequence[str] = ()):
     The file's leading system ``#include <...>`` block is parsed once into a precompiled header
     shared by every file with the same block and flags (``<iostream>`` alone costs ~1 s to parse).
     """
-    args = [*STD[language]]
-    inc = builtin_include_dir()
-    if inc:
-        args += ["-isystem", inc]
-    args += [f for f in flags if not f.startswith(("-l", "-L", "-Wl,", "-O", "-g"))]
-    args += ["-w", "-ferror-limit=0"]
+    args = clang_args(language, flags)
     pch = _precompiled_prefix(Path(path), language, args)
     if pch is not None:
         tu = _index().parse(str(path), args=[*args, "-include-pch", str(pch)])
@@ -86,52 +94,46 @@ def parse(path: str | Path, language: str, flags: Sequence[str] = ()):
     return _index().parse(str(path), args=args)
 
 
-def leading_includes(code: str) -> str:
-    """The file's opening lines up to its last leading ``#include <...>``: comments, blank lines,
-    system includes and object-like ``#define`` s (``_GNU_SOURCE``) only; "" when there is none."""
-    keep, last = [], 0
-    in_comment = False
-    for line in code.splitlines():
-        s = line.strip()
-        if in_comment:
-            in_comment = "*/" not in s
-        elif s.startswith("/*"):
-            in_comment = "*/" not in s
-        elif not s or s.startswith("//"):
-            pass
-        elif re.match(r"#\s*include\s*<[^>]+>\s*(//.*)?$", s):
-            last = len(keep) + 1
-        elif not re.match(r"#\s*define\s+\w+(\s+[\w\"]+)?\s*$", s):
-            break
-        keep.append(line)
-    return "\n".join(keep[:last]) + "\n" if last else ""
+def prefix_header_name(prefix: str, language: str, args: Sequence[str]) -> str:
+    """The file name of the header that holds the opening block ``prefix`` (its precompiled
+    header has the suffix ``.pch`` instead): a content key of the block, the libclang version and
+    the command line ``args``."""
+    return f"{content_key(version(), prefix, *args)}.{'h' if language == 'c' else 'hpp'}"
 
 
 def _precompiled_prefix(path: Path, language: str, args: list[str]) -> Path | None:
-    """A precompiled header of ``path``'s leading include block (built once, kept in the temp
-    folder under a content key), or None when there is no block or it cannot be built."""
-    try:
-        prefix = leading_includes(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
-        return None
+    """A precompiled header of ``path``'s leading include block, or None when there is no block or
+    it cannot be built.
+
+    Looked for in the folder that :data:`SHARED_PCH_ENV` names (read-only: the judge run's,
+    shared by its batches), else in :data:`OUT_PCH_ENV`'s folder (default: one in the temp
+    folder), where it is built on first use. A header the shared folder already holds is built
+    from there, so that the judge can move the result beside it for the batches that follow (a
+    precompiled header is valid only where the header it was built from still is)."""
+    prefix = source_prefix(path)
     if not prefix:
         return None
-    key = hashlib.sha256("\0".join([version(), prefix, *args]).encode()).hexdigest()[:20]
-    folder = Path(tempfile.gettempdir()) / f"seccodegen-dataflow-pch-{os.getuid()}"
-    pch = folder / f"{key}.pch"
+    name = prefix_header_name(prefix, language, args)
+    shared = Path(os.environ[SHARED_PCH_ENV]) if os.environ.get(SHARED_PCH_ENV) else None
+    if shared is not None and (shared / name).with_suffix(".pch").is_file():
+        return (shared / name).with_suffix(".pch")
+    default = Path(tempfile.gettempdir()) / f"seccodegen-dataflow-pch-{os.getuid()}"
+    folder = Path(os.environ[OUT_PCH_ENV]) if os.environ.get(OUT_PCH_ENV) else default
+    pch = (folder / name).with_suffix(".pch")
     if pch.is_file():
         return pch
     import clang.cindex as ci
 
     folder.mkdir(parents=True, exist_ok=True)
-    header = folder / f"{key}.{'h' if language == 'c' else 'hpp'}"
-    header.write_text(prefix, encoding="utf-8")
+    header = shared / name if shared is not None and (shared / name).is_file() else folder / name
+    if not header.is_file():
+        header.write_text(prefix, encoding="utf-8")
     hargs = ["-x", "c-header" if language == "c" else "c++-header", *args[2:]]
     try:
         tu = _index().parse(str(header), args=hargs, options=ci.TranslationUnit.PARSE_INCOMPLETE)
         if any(d.severity >= ci.Diagnostic.Error for d in tu.diagnostics):
             return None
-        tmp = folder / f"{key}.{os.getpid()}.tmp"
+        tmp = folder / f"{pch.stem}.{os.getpid()}.tmp"
         tu.save(str(tmp))
         os.replace(tmp, pch)  # atomic: parallel batches never read a half-written file
     except Exception:  # TranslationUnitSaveError, LibclangError: parse without it
