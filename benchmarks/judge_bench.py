@@ -9,8 +9,9 @@ otherwise judge duplicates once). Every analyzer that applies runs, plus the com
     python benchmarks/judge_bench.py --allow-exec    # also the unit and security tests (sandboxed)
     python benchmarks/judge_bench.py --n 300 --jobs 2 --dump verdicts.jsonl --tool-times
 
-``--dump`` writes one JSON line per program (id, valid, secure, findings, analyzers) so that two
-runs, before and after a change to the judge, can be compared program by program.
+``--dump`` writes one JSON line per program (id, language, valid, compile and link errors, secure,
+findings, analyzers' statuses) so that two runs, before and after a change to the judge, can be
+compared program by program (docs/judge.md, "Speed").
 ``--tool-times`` adds the wall seconds spent in each compiler and analyzer (summed over its
 batches, so with jobs=2 they add up to about twice the wall time) and, where the CPU time can be
 measured (see ``machine.ToolCpuMeter``), the CPU seconds of each.
