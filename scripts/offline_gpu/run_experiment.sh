@@ -11,6 +11,8 @@
 # On the GPU machine, in a copy of the repository, one transfer per folder .carry/cNN; then:
 #   scripts/offline_gpu/run_experiment.sh check   # what the machine has (compilers, headers, modules)
 #   (METHODS=a,b in the environment narrows every step below to those methods, like `run --methods`)
+#   scripts/offline_gpu/run_experiment.sh convert FILE  # optional, once every part of FILE arrived:
+#                                         # join, check sha256, convert to bf16 (start does it too)
 #   scripts/offline_gpu/run_experiment.sh start FILE NAME  # once every part of FILE (a GGUF) arrived:
 #                                         # join, check sha256, convert to bf16, start WORKERS (3)
 #                                         # train+sample shards of model NAME and the judge and
@@ -23,7 +25,10 @@ cd "$(dirname "$0")/../.."
 export EXP=${EXP:-configs/secure-tuning.yaml}  # exported: the background loops read it
 CARRY_STEPS=${CARRY_STEPS:-}
 SHARED=${SHARED:-../shared}
-LOGS=/tmp/experiment-logs
+# LOGS: one folder per experiment when two run side by side (their judge/HumanEval loops are
+# keyed by it); LOOPS: the CPU loops `start` runs (e.g. LOOPS=judge when no HumanEval is needed)
+LOGS=${LOGS:-/tmp/experiment-logs}
+LOOPS=${LOOPS:-judge humaneval}
 mkdir -p "$LOGS"
 
 carried() { ls .carry/c*/$1 2>/dev/null | head -1 || true; }  # a carried file, in whichever folder it landed
@@ -94,6 +99,20 @@ PY
 }
 export -f sc_run
 
+convert_model() {  # convert_model FILE: join FILE's parts, check its sha256, convert it to bf16 once
+  local M=$1
+  exec 9>"/tmp/convert-$M.lock"; flock 9  # a second call waits for a conversion under way
+  [ ! -f ".models/$M" ] || return 0
+  # join and convert outside .models/, so that no run sees a half-written model file
+  mkdir -p .models /tmp/join
+  ls .carry/c*/"$M".part-* | awk -F'.part-' '{print $NF" "$0}' | sort -n | cut -d' ' -f2- | xargs cat > "/tmp/join/$M"
+  (cd /tmp/join && grep " $M\$" "$OLDPWD/.carry/c00/SHA256SUMS" | sha256sum -c -)
+  local t0; t0=$(date +%s)
+  python3 -c "from pathlib import Path; from seccodegen.models.loader import convert_gguf; print(convert_gguf(Path('/tmp/join/$M')))"
+  echo "convert: $(( $(date +%s) - t0 )) s"
+  mv "/tmp/join/$M" ".models/$M"
+}
+
 case "${1:-}" in
 pack)
   rm -rf .carry/c[0-9]* .carry/w0 && mkdir -p .carry/w0
@@ -137,20 +156,16 @@ check)
   python3 -c "import torch, transformers, peft, pandas, yaml, clang.cindex; print('torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__)"
   python3 -m seccodegen --help >/dev/null && echo "seccodegen CLI ok"
   ;;
+convert)
+  M=${2:?model file name under .models, e.g. qwen2.5-coder-1.5b.gguf}
+  setup_env
+  convert_model "$M"
+  ;;
 start)
   M=${2:?model file name under .models, e.g. qwen2.5-coder-1.5b.gguf}
   NAME=${3:?experiment model name, e.g. qwen-coder-1.5b}
   setup_env
-  if [ ! -f ".models/$M" ]; then
-    # join and convert outside .models/, so that no run sees a half-written model file
-    mkdir -p .models /tmp/join
-    ls .carry/c*/"$M".part-* | awk -F'.part-' '{print $NF" "$0}' | sort -n | cut -d' ' -f2- | xargs cat > "/tmp/join/$M"
-    (cd /tmp/join && grep " $M\$" "$OLDPWD/.carry/c00/SHA256SUMS" | sha256sum -c -)
-    t0=$(date +%s)
-    python3 -c "from pathlib import Path; from seccodegen.models.loader import convert_gguf; print(convert_gguf(Path('/tmp/join/$M')))"
-    echo "convert: $(( $(date +%s) - t0 )) s"
-    mv "/tmp/join/$M" ".models/$M"
-  fi
+  convert_model "$M"
   sc_run "$NAME" dataset >"$LOGS/dataset-$NAME.log" 2>&1
   # WORKERS processes train and sample side by side, each a shard of the model's cells: one process
   # leaves a large GPU half idle on a 0.5B-1.5B model, and each holds 15-30 GB of GPU memory
@@ -163,7 +178,7 @@ start)
   # CPU-bound judging and HumanEval (generation on the GPU, then execution on the cores) each get
   # their own loop, so neither waits behind the other or behind training; each pass runs the steps
   # whose inputs are finished and the loop ends when nothing is left (models: those started so far)
-  for stages in judge humaneval; do
+  for stages in $LOOPS; do
     if [ ! -f "$LOGS/$stages.pid" ] || [ -f "$LOGS/$stages.done" ]; then  # none yet, or it ended
       rm -f "$LOGS/$stages.done"
       setsid nohup bash -c "echo \$\$ > $LOGS/$stages.pid; while true; do

@@ -59,6 +59,21 @@ def test_dpo_loss_matches_its_formula_by_hand():
     assert obj.normaliser(batch) == 1.0  # one pair
 
 
+def test_dpo_nll_weight_adds_the_fixed_sides_mean_cross_entropy_per_pair():
+    batch = _pair_batch()
+    sel = batch.targets != -100
+    lp = torch.tensor([-1.0, -2.0, -0.5, -0.7])
+    ref = torch.tensor([-1.5, -2.5, -0.4, -0.6])
+    scores = Scores(lp, batch.example_index[sel], batch.changed[sel], ref_logprobs=ref)
+    plain = OBJECTIVES.get("dpo")(TrainConfig(pairs=PairObjectiveSettings(dpo_beta=0.5)))
+    rpo = OBJECTIVES.get("dpo")(TrainConfig(pairs=PairObjectiveSettings(dpo_beta=0.5, dpo_nll_weight=2.0)))
+    fixed_mean_nll = (1.0 + 2.0) / 2  # the fixed side's two target tokens; the vulnerable side's do not count
+    diff = float(rpo.loss_sum(scores, batch)) - float(plain.loss_sum(scores, batch))
+    assert diff == pytest.approx(2.0 * fixed_mean_nll, rel=1e-6)
+    with pytest.raises(ValueError, match=">= 0"):
+        PairObjectiveSettings(dpo_nll_weight=-1.0)
+
+
 def test_pairs_stay_in_one_row_when_packed():
     examples = [
         Example([1] * n, [True] * n, group=g, side=s)

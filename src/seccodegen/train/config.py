@@ -60,9 +60,16 @@ class PairObjectiveSettings:
     dpo_beta: float = field(
         default=0.1, metadata={"help": "dpo: inverse temperature of the preference margin"}
     )
+    dpo_nll_weight: float = field(
+        default=0.0,
+        metadata={
+            "help": "dpo: weight of the fixed side's mean token cross-entropy added per pair (RPO, "
+            "Pang et al. 2024); keeps DPO from lowering the likelihood of the fixed code too"
+        },
+    )
 
     def __post_init__(self) -> None:
-        if self.unlikelihood_weight < 0 or self.kl_weight < 0 or self.dpo_beta <= 0:
+        if min(self.unlikelihood_weight, self.kl_weight, self.dpo_nll_weight) < 0 or self.dpo_beta <= 0:
             raise ValueError("pairs weights must be >= 0 and dpo_beta > 0")
 
 

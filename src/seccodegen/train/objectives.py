@@ -200,25 +200,35 @@ class MaskedUnlikelihood(Objective):
         return lm + self.cfg.pairs.unlikelihood_weight * unlikely
 
 
-def _mix_mean_nll(scores: Scores, batch: Any) -> torch.Tensor:
-    """Sum over mixed-in instruction examples of their mean token cross-entropy (one unit each)."""
-    mix = [i for i, e in enumerate(batch.examples) if e.side == MIX_SIDE]
-    if not mix:
-        return scores.logprobs.sum() * 0.0
-    n = len(batch.examples)
+def _mean_nll_per_example(scores: Scores, n: int) -> torch.Tensor:
+    """Each of the batch's ``n`` examples' mean token cross-entropy (0 for one without targets)."""
     nll = torch.zeros(n, device=scores.logprobs.device, dtype=scores.logprobs.dtype).index_add(
         0, scores.example, -scores.logprobs
     )
     count = torch.zeros(n, device=nll.device, dtype=nll.dtype).index_add(
         0, scores.example, torch.ones_like(scores.logprobs)
     )
-    idx = torch.tensor(mix, device=nll.device)
-    return (nll[idx] / count[idx].clamp(min=1)).sum()
+    return nll / count.clamp(min=1)
+
+
+def _mix_mean_nll(scores: Scores, batch: Any) -> torch.Tensor:
+    """Sum over mixed-in instruction examples of their mean token cross-entropy (one unit each)."""
+    mix = [i for i, e in enumerate(batch.examples) if e.side == MIX_SIDE]
+    if not mix:
+        return scores.logprobs.sum() * 0.0
+    return _mean_nll_per_example(scores, len(batch.examples))[mix].sum()
 
 
 @OBJECTIVES.register("dpo")
 class DirectPreference(Objective):
-    """-log sigmoid(beta * [(log pi(fixed) - log ref(fixed)) - (log pi(vuln) - log ref(vuln))])."""
+    """-log sigmoid(beta * [(log pi(fixed) - log ref(fixed)) - (log pi(vuln) - log ref(vuln))]),
+    plus ``pairs.dpo_nll_weight`` x the fixed side's mean token cross-entropy per pair (RPO).
+
+    Plain DPO only widens the margin, and usually does so by lowering both sides' likelihood
+    ("likelihood displacement"): the fixed code itself becomes less likely and the model drifts
+    to longer, less well-formed answers. The NLL term anchors the fixed side (RPO: Pang et al.,
+    "Iterative Reasoning Preference Optimization", 2024, weight 1 with length-normalised NLL).
+    """
 
     needs_reference = True
     keeps_groups_together = True
@@ -244,4 +254,7 @@ class DirectPreference(Objective):
             c = per_example[[chosen[g] for g in groups]]
             r = per_example[[rejected[g] for g in groups]]
             loss = loss - F.logsigmoid(self.cfg.pairs.dpo_beta * (c - r)).sum()
+            if self.cfg.pairs.dpo_nll_weight:  # RPO: the fixed side's mean NLL, one unit per pair
+                nll = _mean_nll_per_example(scores, n)[[chosen[g] for g in groups]].sum()
+                loss = loss + self.cfg.pairs.dpo_nll_weight * nll
         return loss + _mix_mean_nll(scores, batch)
