@@ -100,17 +100,21 @@ PY
 export -f sc_run
 
 convert_model() {  # convert_model FILE: join FILE's parts, check its sha256, convert it to bf16 once
-  local M=$1
-  exec 9>"/tmp/convert-$M.lock"; flock 9  # a second call waits for a conversion under way
-  [ ! -f ".models/$M" ] || return 0
+  # in a subshell holding the lock: a second call waits for a conversion under way, and the lock
+  # ends with the subshell (the background runs that `start` spawns afterwards never inherit it)
+  (
+  flock 9
+  M=$1
+  [ ! -f ".models/$M" ] || exit 0
   # join and convert outside .models/, so that no run sees a half-written model file
   mkdir -p .models /tmp/join
   ls .carry/c*/"$M".part-* | awk -F'.part-' '{print $NF" "$0}' | sort -n | cut -d' ' -f2- | xargs cat > "/tmp/join/$M"
   (cd /tmp/join && grep " $M\$" "$OLDPWD/.carry/c00/SHA256SUMS" | sha256sum -c -)
-  local t0; t0=$(date +%s)
+  t0=$(date +%s)
   python3 -c "from pathlib import Path; from seccodegen.models.loader import convert_gguf; print(convert_gguf(Path('/tmp/join/$M')))"
   echo "convert: $(( $(date +%s) - t0 )) s"
   mv "/tmp/join/$M" ".models/$M"
+  ) 9>"/tmp/convert-$1.lock"
 }
 
 case "${1:-}" in
