@@ -46,12 +46,17 @@ def test_unlikelihood_loss_matches_its_formula_by_hand():
     assert obj.normaliser(batch) == 2.0  # fixed-side target tokens
 
 
-def test_dpo_loss_matches_its_formula_by_hand():
+def _dpo_batch_and_scores():
+    """One pair; per target token (fixed 2, fixed 3, vuln 4, vuln 3) the policy's and reference's logprobs."""
     batch = _pair_batch()
     sel = batch.targets != -100
     lp = torch.tensor([-1.0, -2.0, -0.5, -0.7])
     ref = torch.tensor([-1.5, -2.5, -0.4, -0.6])
-    scores = Scores(lp, batch.example_index[sel], batch.changed[sel], ref_logprobs=ref)
+    return batch, Scores(lp, batch.example_index[sel], batch.changed[sel], ref_logprobs=ref)
+
+
+def test_dpo_loss_matches_its_formula_by_hand():
+    batch, scores = _dpo_batch_and_scores()
     obj = OBJECTIVES.get("dpo")(TrainConfig(pairs=PairObjectiveSettings(dpo_beta=0.5)))
     chosen, rejected = (-1.0 - 2.0) - (-1.5 - 2.5), (-0.5 - 0.7) - (-0.4 - 0.6)
     by_hand = -math.log(1 / (1 + math.exp(-0.5 * (chosen - rejected))))
@@ -60,11 +65,7 @@ def test_dpo_loss_matches_its_formula_by_hand():
 
 
 def test_dpo_nll_weight_adds_the_fixed_sides_mean_cross_entropy_per_pair():
-    batch = _pair_batch()
-    sel = batch.targets != -100
-    lp = torch.tensor([-1.0, -2.0, -0.5, -0.7])
-    ref = torch.tensor([-1.5, -2.5, -0.4, -0.6])
-    scores = Scores(lp, batch.example_index[sel], batch.changed[sel], ref_logprobs=ref)
+    batch, scores = _dpo_batch_and_scores()
     plain = OBJECTIVES.get("dpo")(TrainConfig(pairs=PairObjectiveSettings(dpo_beta=0.5)))
     rpo = OBJECTIVES.get("dpo")(TrainConfig(pairs=PairObjectiveSettings(dpo_beta=0.5, dpo_nll_weight=2.0)))
     fixed_mean_nll = (1.0 + 2.0) / 2  # the fixed side's two target tokens; the vulnerable side's do not count
