@@ -1,0 +1,46 @@
+"""scripts/study_judges_side_by_side.py: the five-analyzer, linked judge and today's on one judgement."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+SCRIPTS = Path(__file__).parents[2] / "scripts"
+
+
+def _load_script():
+    sys.path.insert(0, str(SCRIPTS))  # the script imports rejudge_compare beside it
+    try:
+        spec = importlib.util.spec_from_file_location("study_judges_side_by_side", SCRIPTS / "study_judges_side_by_side.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(SCRIPTS))
+
+
+def test_old_judge_reads_links_and_the_five_analyzers_only(tmp_path: Path, monkeypatch, capsys) -> None:
+    analyzers = {"cppcheck": "ok", "seccodegen-dataflow": "ok"}
+    dataflow = {"tool": "seccodegen-dataflow", "rule": "r", "message": "m", "line": 1, "column": 1,
+                "file": "main.c", "cwe_ids": [787], "severity": "warning"}  # fmt: skip
+    base = {"language": "c", "cwe": "CWE-787", "analyzers": analyzers, "findings": [], "valid": True, "links": True}
+    records = [
+        # flagged only by the dataflow analyzer, which the old judge did not run
+        {**base, "id": "a", "findings": [dataflow], "secure": False, "secure_static": False, "secure_dynamic": True},
+        # compiles but does not link: valid today, not for the old judge
+        {**base, "id": "b", "links": False, "secure": True, "secure_static": True, "secure_dynamic": None},
+        # exploited by a security test, no finding
+        {**base, "id": "c", "secure": False, "secure_static": True, "secure_dynamic": False},
+    ]  # fmt: skip
+    step = tmp_path / "cell-abc"
+    step.mkdir()
+    (step / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["study_judges_side_by_side.py", str(step)])
+    _load_script().main()
+    row = capsys.readouterr().out.splitlines()[-1]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:2] == ["cell-abc", "C"]
+    assert cells[2:] == ["2/3 (66.7%)", "2/2 (100.0%)", "3/3 (100.0%)", "2/3 (66.7%)", "1/2 (50.0%)",
+                         "**1/3 (33.3%)**"]  # fmt: skip
