@@ -58,7 +58,9 @@ def main() -> None:
         if not path.exists():
             raise SystemExit(f"{path}: no judged records (is the judge step finished?)")
         records = list(load(path).values())
-        cell = (step if step.is_dir() else step.parent).name
+        cell = step.name
+        for suffix in (".gz", ".jsonl", ".rejudged", ".judged"):  # a file: its name without them
+            cell = cell.removesuffix(suffix)
         for language in sorted({r["language"] for r in records}, key=list(LANGUAGE_NAMES).index):
             old_valid, old_secure, valid, static, dynamic, combined = rows(records, language)
             print(f"| {cell} | {LANGUAGE_NAMES[language]} | {old_valid} | {old_secure} | {valid} | {static} "
