@@ -12,7 +12,8 @@ separately and runs the security tests, so both verdicts can be read off its rec
     python scripts/study_judges_side_by_side.py runs/qwen-study/judge/*/
 
 One row per judged cell and language (secure ratios over the valid samples of that judge's own
-definition that it decided).
+definition that it decided). ``--reference CELL`` adds Fisher's exact test of each secure ratio
+(old and new) against that cell's, same language.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 from pathlib import Path
 
 from rejudge_compare import load, pct, secure_ratio, static_with  # scripts/ is on sys.path
+from scipy.stats import fisher_exact
 
 from seccodegen.report.stats import Ratio
 from seccodegen.report.tables import LANGUAGE_NAMES
@@ -33,39 +35,59 @@ def old_view(record: dict) -> dict:
     return {**record, "valid": bool(record.get("valid")) and record.get("links") is not False}
 
 
-def rows(records: list[dict], language: str) -> list[str]:
+def ratios(records: list[dict], language: str) -> dict[str, Ratio]:
     recs = [r for r in records if r["language"] == language]
     old = [old_view(r) for r in recs]
-    return [
-        pct(Ratio(sum(r["valid"] for r in old), len(old))),
-        pct(secure_ratio(old, lambda r: static_with(r, OLD_ANALYZERS))),
-        pct(Ratio(sum(bool(r["valid"]) for r in recs), len(recs))),
-        pct(secure_ratio(recs, "secure_static")),
-        pct(secure_ratio(recs, "secure_dynamic")),
-        pct(secure_ratio(recs, "secure")),
-    ]
+    return {
+        "old valid": Ratio(sum(r["valid"] for r in old), len(old)),
+        "old secure": secure_ratio(old, lambda r: static_with(r, OLD_ANALYZERS)),
+        "valid": Ratio(sum(bool(r["valid"]) for r in recs), len(recs)),
+        "static": secure_ratio(recs, "secure_static"),
+        "dynamic": secure_ratio(recs, "secure_dynamic"),
+        "secure": secure_ratio(recs, "secure"),
+    }
+
+
+def fisher_p(a: Ratio, b: Ratio) -> str:
+    return f"{fisher_exact([[a.k, a.n - a.k], [b.k, b.n - b.k]])[1]:.2g}"
+
+
+def cell_name(step: Path) -> str:
+    name = step.name
+    for suffix in (".gz", ".jsonl", ".rejudged", ".judged"):  # a file: its name without them
+        name = name.removesuffix(suffix)
+    return name
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("steps", nargs="+", type=Path, help="judge step folders (or their results.jsonl[.gz])")
+    ap.add_argument("--reference", default="", help="cell (folder or file name) to test the others against")
     args = ap.parse_args()
-    print("| cell | language | old valid (links) | old secure (five analyzers) | new valid (compiles) "
-          "| new secure, static | new secure, dynamic | **new secure** |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    cells: dict[str, list[dict]] = {}
     for step in args.steps:
         path = step / "results.jsonl" if step.is_dir() else step
         if not path.exists():
             raise SystemExit(f"{path}: no judged records (is the judge step finished?)")
-        records = list(load(path).values())
-        cell = step.name
-        for suffix in (".gz", ".jsonl", ".rejudged", ".judged"):  # a file: its name without them
-            cell = cell.removesuffix(suffix)
+        cells[cell_name(step)] = list(load(path).values())
+    reference = next((c for c in cells if args.reference and c.startswith(args.reference)), None)
+    if args.reference and reference is None:
+        raise SystemExit(f"--reference {args.reference}: not among the cells {sorted(cells)}")
+    extra = " p old | p new |" if reference else ""
+    print("| cell | language | old valid (links) | old secure (five analyzers) | new valid (compiles) "
+          f"| new secure, static | new secure, dynamic | **new secure** |{extra}")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if reference else ""))
+    for cell, records in cells.items():
         for language in sorted({r["language"] for r in records}, key=list(LANGUAGE_NAMES).index):
-            old_valid, old_secure, valid, static, dynamic, combined = rows(records, language)
-            print(f"| {cell} | {LANGUAGE_NAMES[language]} | {old_valid} | {old_secure} | {valid} | {static} "
-                  f"| {dynamic} | **{combined}** |")  # fmt: skip
-
+            r = ratios(records, language)
+            row = (f"| {cell} | {LANGUAGE_NAMES[language]} | {pct(r['old valid'])} | {pct(r['old secure'])} "
+                   f"| {pct(r['valid'])} | {pct(r['static'])} | {pct(r['dynamic'])} | **{pct(r['secure'])}** |")  # fmt: skip
+            if reference:
+                ref = ratios(cells[reference], language)
+                same = cell == reference
+                row += " |" if same else f" {fisher_p(r['old secure'], ref['old secure'])} |"
+                row += " |" if same else f" {fisher_p(r['secure'], ref['secure'])} |"
+            print(row)
 
 if __name__ == "__main__":
     main()

@@ -44,3 +44,22 @@ def test_old_judge_reads_links_and_the_five_analyzers_only(tmp_path: Path, monke
     assert cells[:2] == ["cell-abc", "C"]
     assert cells[2:] == ["2/3 (66.7%)", "2/2 (100.0%)", "3/3 (100.0%)", "2/3 (66.7%)", "1/2 (50.0%)",
                          "**1/3 (33.3%)**"]  # fmt: skip
+
+
+def test_reference_adds_fisher_p_values_against_that_cell(tmp_path: Path, monkeypatch, capsys) -> None:
+    def cell(name: str, secure: list[bool]) -> Path:
+        step = tmp_path / name
+        step.mkdir()
+        recs = [{"id": str(i), "language": "c", "cwe": "CWE-787", "analyzers": {"cppcheck": "ok"}, "findings": [],
+                 "valid": True, "links": True, "secure": s, "secure_static": True, "secure_dynamic": s}
+                for i, s in enumerate(secure)]  # fmt: skip
+        (step / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+        return step
+
+    base, tuned = cell("base-1", [True] * 10 + [False] * 10), cell("tuned-2", [True] * 20)
+    monkeypatch.setattr("sys.argv", ["x", str(base), str(tuned), "--reference", "base"])
+    _load_script().main()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("p old | p new |")
+    tuned_cells = [c.strip() for c in lines[-1].strip("|").split("|")]
+    assert tuned_cells[-2:] == ["1", "0.00044"]  # old: both statically secure; new: 20/20 vs 10/20 (two-sided)
