@@ -200,23 +200,17 @@ class MaskedUnlikelihood(Objective):
         return lm + self.cfg.pairs.unlikelihood_weight * unlikely
 
 
+def _sum_per_example(values: torch.Tensor, scores: Scores, n: int) -> torch.Tensor:
+    """For each of the batch's ``n`` examples, the sum of ``values`` (one per target token) over
+    its tokens."""
+    return torch.zeros(n, device=values.device, dtype=values.dtype).index_add(0, scores.example, values)
+
+
 def _mean_nll_per_example(scores: Scores, n: int) -> torch.Tensor:
     """Each of the batch's ``n`` examples' mean token cross-entropy (0 for one without targets)."""
-    nll = torch.zeros(n, device=scores.logprobs.device, dtype=scores.logprobs.dtype).index_add(
-        0, scores.example, -scores.logprobs
-    )
-    count = torch.zeros(n, device=nll.device, dtype=nll.dtype).index_add(
-        0, scores.example, torch.ones_like(scores.logprobs)
-    )
+    nll = _sum_per_example(-scores.logprobs, scores, n)
+    count = _sum_per_example(torch.ones_like(scores.logprobs), scores, n)
     return nll / count.clamp(min=1)
-
-
-def _mix_mean_nll(scores: Scores, batch: Any) -> torch.Tensor:
-    """Sum over mixed-in instruction examples of their mean token cross-entropy (one unit each)."""
-    mix = [i for i, e in enumerate(batch.examples) if e.side == MIX_SIDE]
-    if not mix:
-        return scores.logprobs.sum() * 0.0
-    return _mean_nll_per_example(scores, len(batch.examples))[mix].sum()
 
 
 @OBJECTIVES.register("dpo")
@@ -242,19 +236,21 @@ class DirectPreference(Objective):
 
     def loss_sum(self, scores: Scores, batch: Any) -> torch.Tensor:
         n = len(batch.examples)
-        ratio = scores.logprobs - scores.ref_logprobs
-        per_example = torch.zeros(n, device=ratio.device, dtype=ratio.dtype).index_add(
-            0, scores.example, ratio
-        )
+        per_example = _sum_per_example(scores.logprobs - scores.ref_logprobs, scores, n)
         chosen = {e.group: i for i, e in enumerate(batch.examples) if e.side == "fixed"}
         rejected = {e.group: i for i, e in enumerate(batch.examples) if e.side == "vulnerable"}
         groups = [g for g in chosen if g in rejected]
+        mix = [i for i, e in enumerate(batch.examples) if e.side == MIX_SIDE]
+        rpo = self.cfg.pairs.dpo_nll_weight if groups else 0.0
+        # each mixed-in instruction example and (RPO) each pair's fixed side: its mean token NLL
+        mean_nll = _mean_nll_per_example(scores, n) if mix or rpo else None
         loss = scores.logprobs.sum() * 0.0  # keeps the graph (DDP) when there is nothing to learn
         if groups:
-            c = per_example[[chosen[g] for g in groups]]
-            r = per_example[[rejected[g] for g in groups]]
+            fixed = [chosen[g] for g in groups]
+            c, r = per_example[fixed], per_example[[rejected[g] for g in groups]]
             loss = loss - F.logsigmoid(self.cfg.pairs.dpo_beta * (c - r)).sum()
-            if self.cfg.pairs.dpo_nll_weight:  # RPO: the fixed side's mean NLL, one unit per pair
-                nll = _mean_nll_per_example(scores, n)[[chosen[g] for g in groups]].sum()
-                loss = loss + self.cfg.pairs.dpo_nll_weight * nll
-        return loss + _mix_mean_nll(scores, batch)
+            if rpo:
+                loss = loss + rpo * mean_nll[fixed].sum()
+        if mix:
+            loss = loss + mean_nll[mix].sum()
+        return loss
