@@ -64,30 +64,31 @@ def main() -> None:
     ap.add_argument("steps", nargs="+", type=Path, help="judge step folders (or their results.jsonl[.gz])")
     ap.add_argument("--reference", default="", help="cell (folder or file name) to test the others against")
     args = ap.parse_args()
-    cells: dict[str, list[dict]] = {}
+    table: dict[str, dict[str, dict[str, Ratio]]] = {}  # cell -> language -> the row's ratios
     for step in args.steps:
         path = step / "results.jsonl" if step.is_dir() else step
         if not path.exists():
             raise SystemExit(f"{path}: no judged records (is the judge step finished?)")
-        cells[cell_name(step)] = list(load(path).values())
-    reference = next((c for c in cells if args.reference and c.startswith(args.reference)), None)
+        records = list(load(path).values())
+        languages = sorted({r["language"] for r in records}, key=list(LANGUAGE_NAMES).index)
+        table[cell_name(step)] = {language: ratios(records, language) for language in languages}
+    reference = next((c for c in table if args.reference and c.startswith(args.reference)), None)
     if args.reference and reference is None:
-        raise SystemExit(f"--reference {args.reference}: not among the cells {sorted(cells)}")
+        raise SystemExit(f"--reference {args.reference}: not among the cells {sorted(table)}")
     extra = " p old | p new |" if reference else ""
     print("| cell | language | old valid (links) | old secure (five analyzers) | new valid (compiles) "
           f"| new secure, static | new secure, dynamic | **new secure** |{extra}")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|" + ("---|---|" if reference else ""))
-    for cell, records in cells.items():
-        for language in sorted({r["language"] for r in records}, key=list(LANGUAGE_NAMES).index):
-            r = ratios(records, language)
+    for cell, by_language in table.items():
+        for language, r in by_language.items():
             row = (f"| {cell} | {LANGUAGE_NAMES[language]} | {pct(r['old valid'])} | {pct(r['old secure'])} "
                    f"| {pct(r['valid'])} | {pct(r['static'])} | {pct(r['dynamic'])} | **{pct(r['secure'])}** |")  # fmt: skip
             if reference:
-                ref = ratios(cells[reference], language)
-                same = cell == reference
-                row += " |" if same else f" {fisher_p(r['old secure'], ref['old secure'])} |"
-                row += " |" if same else f" {fisher_p(r['secure'], ref['secure'])} |"
+                ref = table[reference].get(language)
+                for key in ("old secure", "secure"):
+                    row += " |" if cell == reference or ref is None else f" {fisher_p(r[key], ref[key])} |"
             print(row)
+
 
 if __name__ == "__main__":
     main()
