@@ -78,3 +78,11 @@ def capacity_header(capacity: float, device: str) -> str:
         "(lower: all memory grows with the model; upper: only weights/optimizer state grow; "
         "see benchmarks/gpu_memory.py):"
     )
+
+
+def print_largest_models(rows: list[tuple[str, float, int, str]], device: str) -> None:
+    """The estimate's header, then one line per ``(label, peak GiB, parameters, path)`` row."""
+    capacity = capacity_bytes(device)
+    print(capacity_header(capacity, device))
+    for label, peak, params, path in rows:
+        print(largest_model_line(label, peak, params, path, capacity))

@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 def report(results: dict, device: str, params: int) -> None:
     """The summary lines: each row, the speedups, the largest-model estimate."""
-    from gpu_memory import capacity_bytes, capacity_header, largest_model_line
+    from gpu_memory import print_largest_models
 
     print()
     for key in ROWS:
@@ -351,11 +351,8 @@ def report(results: dict, device: str, params: int) -> None:
             results["best_hf"], results["speedup_vs_best_hf"] = best, speed / results[best]["tokens_per_s"]
             print(f"sample speedup vs best HF setup: {results['speedup_vs_best_hf']:.1f}x")
             print(f"  (({ours}) over the fastest HF row, ({best}) {results[best]['label']})")
-    capacity = capacity_bytes(device)
-    print(capacity_header(capacity, device))
-    for key in ROWS:
-        if key in results:
-            print(largest_model_line(f"({key})", results[key]["peak_gib"], params, "sample", capacity))
+    print_largest_models([(f"({key})", results[key]["peak_gib"], params, "sample") for key in ROWS if key in results],
+                         device)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def report(args: argparse.Namespace, device: str, results: list[dict]) -> None:
-    from gpu_memory import capacity_bytes, capacity_header, largest_model_line
+    from gpu_memory import print_largest_models
 
     layers = {m: (args.full_layers if m == "full" else args.layers) for m in args.methods.split(",")}
     print(
@@ -306,11 +306,8 @@ def report(args: argparse.Namespace, device: str, results: list[dict]) -> None:
             best = max(hf, key=lambda r: r["tokens_per_s"])
             print(f"train speedup vs best HF setup ({method}): {ours / best['tokens_per_s']:.2f}x")
             print(f"  (over {best['run']})")
-    capacity = capacity_bytes(device)
-    print(capacity_header(capacity, device))
-    for r in results:
-        label = f"{r['method']}, {r['run']}"
-        print(largest_model_line(label, r["peak_gib"], r["params"], r["method"], capacity))
+    print_largest_models([(f"{r['method']}, {r['run']}", r["peak_gib"], r["params"], r["method"]) for r in results],
+                         device)  # fmt: skip
 
 
 if __name__ == "__main__":

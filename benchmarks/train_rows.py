@@ -31,6 +31,7 @@ import os
 import tempfile
 import time
 from contextlib import contextmanager, nullcontext
+from typing import Any
 
 LIGER_KERNELS = ("rope", "rms_norm", "swiglu", "fused_linear_cross_entropy")
 LIGER_WHEEL_HINT = (
@@ -110,17 +111,18 @@ def restored_llama_module():
         yield
     finally:
         F.cross_entropy = cross_entropy
-        for name in set(vars(module)) - set(names):
-            delattr(module, name)
-        for name, value in names.items():
-            if vars(module).get(name) is not value:
-                setattr(module, name, value)
+        _restore_attributes(module, names)
         for cls, attrs in classes.items():
-            for name in set(vars(cls)) - set(attrs):
-                delattr(cls, name)
-            for name, value in attrs.items():
-                if vars(cls).get(name) is not value:
-                    setattr(cls, name, value)
+            _restore_attributes(cls, attrs)
+
+
+def _restore_attributes(obj: Any, saved: dict[str, Any]) -> None:
+    """Make ``vars(obj)`` what ``saved`` recorded: drop names added since, rebind changed ones."""
+    for name in set(vars(obj)) - set(saved):
+        delattr(obj, name)
+    for name, value in saved.items():
+        if vars(obj).get(name) is not value:
+            setattr(obj, name, value)
 
 
 def padded_collator(batch_tokens: list, positions: list):
