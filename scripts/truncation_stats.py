@@ -9,8 +9,8 @@ cut off mid-body does not compile. This separates that loss from code that is br
 from __future__ import annotations
 
 import argparse
-import sys
 import json
+import sys
 from pathlib import Path
 
 

@@ -62,6 +62,13 @@ class Analysis:
     security_tests: dict[str, Any] | None = None  # same shape; passed = no attack had an effect
     exploited: bool | None = None  # a security test failed; None: none ran (or the build failed)
 
+    def set_validity(
+        self, status: str, valid: bool, compile_error: str | None, links: bool | None, link_error: str | None
+    ) -> None:
+        """The compile's outcome (from the compiler, or from the cache with status "ok")."""
+        self.compiler_status, self.valid, self.compile_error = status, valid, compile_error
+        self.links, self.link_error = links, link_error
+
 
 def selected_analyzers(cfg: JudgeConfig) -> list[str]:
     """The configured analyzers, else every registered one except those marked ``default = False``."""
@@ -119,9 +126,7 @@ def _validity_tasks(
     for key, item in unique.items():
         hit = cache.get(_compile_key(key, compiler_versions[item.language]))
         if hit is not None:
-            res = results[key]
-            res.valid, res.compile_error, res.compiler_status = hit["valid"], hit["compile_error"], "ok"
-            res.links, res.link_error = hit["links"], hit["link_error"]
+            results[key].set_validity("ok", hit["valid"], hit["compile_error"], hit["links"], hit["link_error"])
         else:
             pending[(item.language, item.flags, item.libs, item.scenario is None)].append(key)
     for (language, flags, libs, external), keys in pending.items():
@@ -141,9 +146,7 @@ def _validity_tasks(
                         e.replace(str(paths[key].resolve()), unique[key].source_name) if e else e
                         for e in (v.compile_error, v.link_error)
                     )
-                    res = results[key]
-                    res.valid, res.compile_error, res.compiler_status = v.valid, error, v.status
-                    res.links, res.link_error = v.links, link_error
+                    results[key].set_validity(v.status, v.valid, error, v.links, link_error)
                     if v.status == "ok":
                         cache.put(_compile_key(key, compiler_versions[unique[key].language]),
                                   {"valid": v.valid, "compile_error": error, "links": v.links,
