@@ -51,3 +51,14 @@ def test_comments_neither_guard_nor_split_statements(tmp_path: Path) -> None:
         ("narrow-size-multiplication", 8),
         ("world-writable-permissions", 3),
     ]
+
+
+def test_html_built_up_over_several_statements() -> None:
+    page = '{ std::string html = "<html><body>"; html += "Welcome, " + name + "!"; return html; }'
+    assert rules(page, ("name",)) == ["html-built-from-input"]
+    assert rules('{ std::string h = "<p>"; h.append(name); return h; }', ("name",)) == ["html-built-from-input"]
+    # numbers, escaped values and literals are not input in the page
+    assert rules('{ std::string h = "<p>"; h += "n=" + std::to_string(n); h += "</p>"; return h; }', ("n",)) == []
+    assert rules('{ std::string h = "<p>"; h += escape_html(name); return h; }', ("name",)) == []
+    # a string without tags is not HTML
+    assert rules('{ std::string s = "Hello"; s += name; return s; }', ("name",)) == []

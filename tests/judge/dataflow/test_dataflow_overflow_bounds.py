@@ -91,3 +91,60 @@ def test_out_of_bounds_is_found(tmp_path: Path, code: str, cwe: str) -> None:
 )
 def test_bounded_accesses_are_not(tmp_path: Path, code: str) -> None:
     assert hits(tmp_path, "out-of-bounds", code) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        # both sides checked against 100000: the 32-bit product may still wrap (10^10 > 2^32)
+        ("#define MAX_SIDE 100000u\nvoid *grid(unsigned w, unsigned h){ if (w > MAX_SIDE || h > MAX_SIDE)"
+         " return NULL; return malloc(w * h * 8); }", True),
+        ("void *grid(unsigned w, unsigned h){ if (w <= 70000 && h <= 70000) return malloc(w * h); return NULL; }", True),
+        # bounds whose product fits
+        ("#define MAX_SIDE 1000\nvoid *grid(unsigned w, unsigned h){ if (w > MAX_SIDE || h > MAX_SIDE)"
+         " return NULL; return malloc(w * h * 8); }", False),
+        ("void *grid(unsigned w, unsigned h){ if (w < 60000 && h < 60000) return malloc(w * h); return NULL; }", False),
+        # compared with a variable: a guard, whatever it proves
+        ("void *grid(unsigned w, unsigned h, unsigned lim){ if (w > lim || h > lim) return NULL;"
+         " return malloc(w * h); }", False),
+    ],
+)
+def test_constant_checks_bound_an_operation_by_its_type(tmp_path: Path, code: str, found: bool) -> None:
+    assert bool(hits(tmp_path, "integer-overflow", code)) == found
+
+
+@pytest.mark.parametrize(
+    ("code", "cwe"),
+    [
+        ("int hist[11];\nvoid count(int score){ hist[score / 10]++; }", "CWE-787"),  # ++ writes
+        ("int hist[11];\nvoid count(int score){ ++hist[score]; }", "CWE-787"),
+        ("int hist[11];\nint get(int score){ return hist[score]; }", "CWE-125"),
+        # pointer offsets that are returned or dereferenced
+        ("const char *tail(const char *s, size_t n){ return s + strlen(s) - n; }", "CWE-125"),
+        ("char at(const char *s, int i){ return *(s + i); }", "CWE-125"),
+        ("void clear(char *s, int i){ *(s + i) = 0; }", "CWE-787"),
+    ],
+)
+def test_writes_through_increments_and_pointer_offsets(tmp_path: Path, code: str, cwe: str) -> None:
+    found = hits(tmp_path, "out-of-bounds", code)
+    assert found and cwe in found[0].cwe_ids, found
+
+
+def test_std_array_increment_is_a_write(tmp_path: Path) -> None:
+    code = ("#include <array>\n#include <vector>\nstd::array<int, 11> build(const std::vector<int>& scores)"
+            " { std::array<int, 11> h{}; for (int s : scores) h[s / 10]++; return h; }")
+    found = hits(tmp_path, "out-of-bounds", code, "cpp")
+    assert found and "CWE-787" in found[0].cwe_ids, found
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "const char *tail(const char *s, size_t n){ size_t len = strlen(s); if (n > len) n = len; return s + len - n; }",
+        "const char *tail(const char *s, size_t n){ size_t len = strlen(s); if (n >= len) return s; return s + len - n; }",
+        "void zero(char *p, size_t n){ for (size_t i = 0; i < n; i++) *(p + i) = 0; }",
+        "int sum(const int *p, size_t n){ return count(p + n); }",  # passed on: the callee's to check
+    ],
+)
+def test_checked_or_passed_on_pointer_offsets_are_not(tmp_path: Path, code: str) -> None:
+    assert hits(tmp_path, "out-of-bounds", "int count(const int *p);\n" + code) == []

@@ -55,6 +55,18 @@ def strip(c):
     return c
 
 
+def parents(root) -> dict:
+    """``{node: its parent}`` for every node under ``root``."""
+    out = {}
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        for k in n.get_children():
+            out[k] = n
+            stack.append(k)
+    return out
+
+
 def children(c) -> list:
     return list(c.get_children())
 

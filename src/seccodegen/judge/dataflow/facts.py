@@ -48,11 +48,16 @@ class State:
     sizes: dict[str, tuple[int, str]] = field(default_factory=dict)
     strlens: dict[str, int] = field(default_factory=dict)
     nonzero: dict[str, int] = field(default_factory=dict)
+    # C++ containers (:mod:`.containers`): reference/pointer/iterator var -> the container variable
+    # whose storage it points into; and such vars that a reallocating call may have left dangling
+    # (var -> line of the call)
+    borrows: dict[str, str] = field(default_factory=dict)
+    invalid: dict[str, int] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(dict(self.taint), dict(self.derived), dict(self.alias), dict(self.maybe_null),
                      dict(self.freed), self.guards, self.checks, dict(self.consts), dict(self.sizes),
-                     dict(self.strlens), dict(self.nonzero))  # fmt: skip
+                     dict(self.strlens), dict(self.nonzero), dict(self.borrows), dict(self.invalid))  # fmt: skip
 
     def aliases(self, var: str) -> frozenset[str]:
         """``var`` and every variable that may point to the same memory."""
@@ -95,6 +100,10 @@ def merge(states: list[State | None]) -> State | None:
                 out.maybe_null[var] = theirs
         for var, line in s.freed.items():
             out.freed.setdefault(var, line)
+        for var, container in s.borrows.items():  # may-facts, like freed
+            out.borrows.setdefault(var, container)
+        for var, line in s.invalid.items():
+            out.invalid.setdefault(var, line)
         common = set(s.guards)
         out.guards = tuple(g for g in out.guards if g in common)
         out.checks = out.checks | s.checks

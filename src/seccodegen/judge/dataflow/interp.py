@@ -13,7 +13,7 @@ returns, may return NULL, frees a parameter) and nothing else. Not modelled: bac
 
 from __future__ import annotations
 
-from seccodegen.judge.dataflow import ast, values
+from seccodegen.judge.dataflow import ast, containers, values
 from seccodegen.judge.dataflow.ast import nonnull_when
 from seccodegen.judge.dataflow.facts import Event, Guard, State, merge, stream_label, taint_of
 from seccodegen.judge.dataflow.models import (
@@ -97,6 +97,7 @@ class Interp(StatementWalker):
             values.element_written(st, target, value)
             return
         self.kill(st, name)
+        containers.bind(st, name, t, value)
         if value is not None:
             self.defs[name] = value
         if labels:
@@ -290,6 +291,8 @@ class Interp(StatementWalker):
         self.emit("call", name, c, st, args, obj)
         if name in self.no_return:
             return None
+        if obj is not None or name == "operator+=" and args:  # s += x: the string is the first operand
+            containers.called(st, name, obj if obj is not None else args[0], c.location.line)
         for a in args:  # f(&p): the callee may store a new pointer in p
             a = ast.strip(a)
             if a is not None and a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&":
@@ -333,6 +336,7 @@ class Interp(StatementWalker):
             dests = pick(dest_pos)
             if name == "operator=" and dests and ast.var_name(dests[0]):
                 self.kill(st, ast.var_name(dests[0]))
+                containers.bind(st, ast.var_name(dests[0]), ast.strip(dests[0]), srcs[0] if srcs else None)
             for d in dests:
                 while name in ("operator<<", "operator+") and ast.strip(d) is not None and (
                     ast.strip(d).kind == K.CALL_EXPR and ast.call_name(ast.strip(d)) == name

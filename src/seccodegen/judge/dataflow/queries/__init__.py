@@ -10,6 +10,7 @@ from __future__ import annotations
 from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registration)
     command_injection,
     integer_overflow,
+    invalidated_reference,
     null_deref,
     out_of_bounds,
     overflow_buffer,

@@ -16,11 +16,15 @@ and no relational check of that operand (``if (n > SIZE_MAX / size)``, ``if (x <
 CodeQL counterparts: ``cpp/tainted-arithmetic`` (user input in arithmetic),
 ``cpp/uncontrolled-arithmetic`` (``rand()``), ``cpp/arithmetic-with-extreme-values`` and
 ``cpp/uncontrolled-allocation-size`` (CWE-789/680: an input-derived size reaches an allocation).
-Deliberate differences: parameters count as input only at a sink (CodeQL has no such notion; a
-scenario's function receives its input as parameters); a value derived from ``strlen``/
-``sizeof``/``size()`` (the length of memory that exists) is never reported (``malloc(strlen(s) +
-1)``); any relational check on the operand counts as a guard, without proving it sufficient;
-subtraction (CWE-191) is not reported; calls into other functions are not followed.
+Where the checks bound every operand by a constant (:mod:`.ranges`: ``if (w > 100000) return``),
+the operation is reported exactly when those bounds let it exceed its type (``w * h`` in 32
+bits with both up to 100,000), as CodeQL's range analysis decides. Deliberate differences:
+parameters count as input only at a sink (CodeQL has no such notion; a scenario's function
+receives its input as parameters); a value derived from ``strlen``/``sizeof``/``size()`` (the
+length of memory that exists) is never reported (``malloc(strlen(s) + 1)``); a relational
+check against anything but a constant (``n > SIZE_MAX / m``, ``n < limit``) counts as a guard
+without proving it sufficient; subtraction (CWE-191) is not reported; calls into other
+functions are not followed.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast
+from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.origins import (
     LENGTH_CALLS,
@@ -50,17 +55,6 @@ SIZE_ARGS: dict[str, tuple[int, ...]] = {
     "fread": (1, 2), "resize": (0,), "reserve": (0,),
 }  # fmt: skip
 LOOPS = {K.FOR_STMT, K.WHILE_STMT, K.DO_STMT}
-
-
-def _parents(root) -> dict:
-    out = {}
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        for k in n.get_children():
-            out[k] = n
-            stack.append(k)
-    return out
 
 
 def _arith_op(c) -> str | None:
@@ -175,7 +169,8 @@ class IntegerOverflow:
         if fn.cursor is None or not fn.events:
             return []
         origins = Origins.of(fn)
-        parents = _parents(fn.cursor)
+        parents = ast.parents(fn.cursor)
+        self._macros = ranges.macro_values(fn.file)
         hits: list[Hit] = []
         seen: set[tuple[int, int]] = set()
         for ev in fn.events:  # "arith" events: every operator site, with the state before it
@@ -202,10 +197,18 @@ class IntegerOverflow:
             bad = {v: why for v in operands if (why := uncontrolled_var(v, ev, origins, params=True))}
             if not bad or not _reaches_sink(fn, node, parents, ev, op):
                 return None
-        if any(bound_sides(ev, v)[1] or clamped(fn, ev, v) for v in bad):
-            return None
         loc = node.location
         cwes = ("CWE-190", "CWE-680") if _reaches_sink(fn, node, parents, ev, op) else ("CWE-190",)
         var, why = next(iter(bad.items()))
+        bound = ranges.upper_bound(node, ev, self._macros) if op in BINARY_OPS else None
+        limit = ranges.type_max(node)
+        if bound is not None and limit is not None:  # every operand bounded by a constant check
+            if bound <= limit:
+                return None
+            return Hit(self.rule, cwes, loc.line, loc.column,
+                       f"'{ast.text(node)[:60]}' may overflow: '{var}' is {why}, and the checks on the way "
+                       f"allow a result up to {bound}, past the type's {limit}")  # fmt: skip
+        if any(bound_sides(ev, v)[1] or clamped(fn, ev, v) for v in bad):
+            return None
         return Hit(self.rule, cwes, loc.line, loc.column,
                    f"'{ast.text(node)[:60]}' may overflow: '{var}' is {why}, with no range check")  # fmt: skip

@@ -1,6 +1,6 @@
 """Out-of-bounds read/write (CWE-125, CWE-787, CWE-129; CWE-119/121/122 by family).
 
-Three patterns, each on a buffer access the core saw (``a[i]``, ``operator[]``, a copy call):
+Four patterns, each on a buffer access the core saw (``a[i]``, ``operator[]``, a copy call):
 
 * ``index-unchecked``: an index computed from input, a random value or a parameter is used
   without *both* a lower bound (``i >= 0``; not needed for an unsigned index) and an upper bound
@@ -14,6 +14,9 @@ Three patterns, each on a buffer access the core saw (``a[i]``, ``operator[]``, 
   not compared with anything.
 * ``off-by-one``: a fixed-size array of N elements indexed by the literal N, or by a loop index
   bounded by ``i <= N`` (the terminating NUL written one past the end).
+* ``pointer-offset``: ``p + k`` / ``p - k`` with ``k`` from input or a parameter, checked as an
+  index is (both bounds; for an unsigned ``k`` the upper one), where the pointer is dereferenced
+  or returned: ``return s + strlen(s) - n;`` with ``n`` never compared with the length.
 
 CodeQL counterparts: ``cpp/unbounded-write`` (tainted string into a buffer), ``cpp/overflow-
 buffer`` / ``cpp/overflow-destination`` (copy size not bounded by the destination),
@@ -21,9 +24,10 @@ buffer`` / ``cpp/overflow-destination`` (copy size not bounded by the destinatio
 check) and ``cpp/off-by-one-array-access``-style checks. Deliberate differences: parameters
 count as input (the scenarios' functions receive their input that way); a destination that is a
 pointer (not an array of known size) is left alone for copies, since its size is unknown here;
-any relational check counts as a bound without proving it tight; sizes that are compile-time
-constants (``memcpy(buf, src, 100)`` into ``char buf[50]``) are left to gcc's
-``-Wstringop-overflow`` and Frama-C, which evaluate them.
+any relational check counts as a bound without proving it tight; pointer offsets count only where
+the pointer is dereferenced or returned (an offset passed on to a call is the callee's to check);
+sizes that are compile-time constants (``memcpy(buf, src, 100)`` into ``char buf[50]``) are left
+to gcc's ``-Wstringop-overflow`` and the ``overflow-buffer`` query, which evaluate them.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ STRING_COPIES = {"strcpy": (1,), "strcat": (1,), "wcscpy": (1,), "wcscat": (1,),
 SIZED_COPIES = {"memcpy": 2, "memmove": 2, "strncpy": 2, "strncat": 2, "memset": 2, "fgets": 1,
                 "read": 2, "recv": 2}  # fmt: skip
 DEST = {"read": 1, "recv": 1}  # destination argument position where it is not 0
+# member reads of a C++ stream into a buffer: in.read(buf, n), in.getline(buf, n), ...: size position
+STREAM_SIZED = {"read": 1, "readsome": 1, "get": 1, "getline": 1}
 
 
 def _decl_ref(c, name: str):
@@ -66,6 +72,17 @@ def array_size(expr) -> int | None:
         if t.kind == ci.TypeKind.CONSTANTARRAY:
             return t.get_array_size()
     return None
+
+
+def _stream_read(ev: Event) -> bool:
+    """``in.read(buf, n)``-style member call of a C++ input stream (two or more arguments)."""
+    if ev.name not in STREAM_SIZED or len(ev.args) < 2 or ev.obj is None:
+        return False
+    try:
+        kind = ev.obj.type.get_canonical().spelling
+    except AttributeError:
+        return False
+    return "stream" in kind
 
 
 def _int_literal(text: str) -> int | None:
@@ -90,14 +107,17 @@ class OutOfBounds:
         if not fn.events:
             return []
         origins = Origins.of(fn)
-        writes = set()
+        writes = set()  # start offsets of the accesses that are written: a[i] = v, a[i] += v, a[i]++
         for ev in fn.events:
             if ev.kind == "assign" and hasattr(ev.cursor, "get_children"):
                 kids = ast.children(ev.cursor)
                 if ev.cursor.kind in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR) and kids:
                     writes.add(ast.strip(kids[0]).extent.start.offset)
+            elif ev.kind == "arith" and ev.name in ("++", "--") and ev.args and ev.args[0] is not None:
+                writes.add(ast.strip(ev.args[0]).extent.start.offset)
         hits: list[Hit] = []
         seen: set[tuple[int, int]] = set()
+        parents = ast.parents(fn.cursor) if fn.cursor is not None else {}
         for ev in fn.events:
             hit = None
             if ev.kind == "deref" and ev.cursor.kind == K.ARRAY_SUBSCRIPT_EXPR and ev.args:
@@ -105,9 +125,12 @@ class OutOfBounds:
                 write = ev.cursor.extent.start.offset in writes
                 hit = self._index(fn, ev, base, ev.args[0], write, origins)
             elif ev.kind == "call" and ev.name == "operator[]" and ev.args and ev.obj is None:
-                hit = self._index(fn, ev, None, ev.args[-1], False, origins)
-            elif ev.kind == "call" and ev.obj is None:
+                write = ev.cursor.extent.start.offset in writes
+                hit = self._index(fn, ev, None, ev.args[-1], write, origins)
+            elif ev.kind == "call" and (ev.obj is None or _stream_read(ev)):
                 hit = self._copy(fn, ev, origins)
+            elif ev.kind == "arith" and ev.name in ("+", "-") and len(ev.args) == 2:
+                hit = self._offset(fn, ev, origins, parents, writes)
             if hit and (hit.line, hit.column) not in seen:
                 seen.add((hit.line, hit.column))
                 hits.append(hit)
@@ -162,16 +185,43 @@ class OutOfBounds:
                         )
         return None
 
+    def _offset(self, fn: FunctionFacts, ev: Event, origins: Origins, parents: dict, writes: set) -> Hit | None:
+        """``p + k`` / ``p - k`` (pointer ``p``, integer ``k``) whose result is dereferenced or returned."""
+        ptr, off = ev.args
+        if ptr is None or off is None or not ast.is_pointer(ev.cursor):
+            return None
+        if not ast.is_pointer(ptr):
+            ptr, off = off, ptr  # k + p
+        if not ast.is_pointer(ptr) or ast.is_pointer(off) or not is_integer(ast.strip(off)):
+            return None
+        node, up = ev.cursor, parents.get(ev.cursor)
+        while up is not None and (up.kind in (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR)
+                                  or up.kind == K.BINARY_OPERATOR and ast.is_pointer(up)):  # fmt: skip
+            node, up = up, parents.get(up)
+        used = up is not None and (
+            up.kind == K.RETURN_STMT
+            or up.kind == K.UNARY_OPERATOR and ast.unary_op(up) == "*"
+            or up.kind == K.ARRAY_SUBSCRIPT_EXPR and ast.children(up)[:1] == [node]
+        )
+        if not used:
+            return None
+        hit = self._index(fn, ev, None, off, up.extent.start.offset in writes, origins)
+        if hit is None:
+            return None
+        return Hit(self.rule, hit.cwe_ids, hit.line, hit.column, "pointer offset: " + hit.message)
+
     def _copy(self, fn: FunctionFacts, ev: Event, origins: Origins) -> Hit | None:
         if ev.name in ("gets", "_getws"):
             return self._hit(ev, ("CWE-787", "CWE-242"), "gets() cannot bound its write")
-        dest_pos = DEST.get(ev.name, 0)
-        if ev.name not in STRING_COPIES and ev.name not in SIZED_COPIES or len(ev.args) <= dest_pos:
+        member = ev.obj is not None  # a stream's read(buf, n) (see _stream_read)
+        dest_pos = 0 if member else DEST.get(ev.name, 0)
+        sized = STREAM_SIZED if member else SIZED_COPIES
+        if (member or ev.name not in STRING_COPIES) and ev.name not in sized or len(ev.args) <= dest_pos:
             return None
         size = array_size(ev.args[dest_pos])
         if size is None:
             return None
-        if ev.name in STRING_COPIES:
+        if ev.name in STRING_COPIES and not member:
             spec = STRING_COPIES[ev.name]
             positions = range(int(spec[1:]), len(ev.args)) if isinstance(spec, str) else spec
             for pos in positions:
@@ -183,7 +233,7 @@ class OutOfBounds:
                         return self._hit(ev, ("CWE-787", "CWE-120"),
                                          f"{ev.name}() of '{var}' ({why}) into a {size}-element array, length unchecked")  # fmt: skip
             return None
-        pos = SIZED_COPIES[ev.name]
+        pos = sized[ev.name]
         if pos >= len(ev.args):
             return None
         for var in sorted(ast.refs(ev.args[pos])):

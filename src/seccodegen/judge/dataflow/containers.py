@@ -1,0 +1,119 @@
+"""C++ containers whose storage moves: references, pointers and iterators into a ``std::vector``,
+``std::string`` or ``std::deque`` that a reallocating call leaves dangling (CWE-416).
+
+``Task& parent = tasks[i]; tasks.push_back(t); parent.count++;`` writes through a reference into
+the vector's old buffer once ``push_back`` had to grow it: a use after free that AddressSanitizer
+reports as ``heap-use-after-free``. The core records, per path (:class:`~.facts.State`):
+
+* a *borrow* when a reference, pointer or iterator variable is bound to a container's element
+  storage: ``T& r = v[i]`` / ``v.at(i)`` / ``v.front()`` / ``v.back()``, ``T* p = &v[i]`` /
+  ``v.data()`` / ``s.c_str()``, ``auto it = v.begin()`` / ``v.end()`` / ``v.find(x)`` /
+  ``std::find(v.begin(), ...)``, and a range-for's ``auto& x : v``;
+* an *invalidation* of every borrow of ``v`` at a call that may reallocate or remove elements:
+  ``push_back``, ``emplace_back``, ``insert``, ``emplace``, ``resize``, ``reserve``, ``clear``,
+  ``erase``, ``assign``, ``shrink_to_fit``, ``append``, ``operator+=`` (strings), ``pop_back``.
+
+Rebinding the variable (``it = v.erase(it)``) ends both; assigning to a reference
+(``r = v.back()``) writes through it and is a use. The ``invalidated-reference`` query
+reports a later use. Not modelled: containers reached through fields or pointers
+(``obj.items``, ``p->items``), borrows passed into or returned from functions, and whether the
+capacity suffices (``reserve`` first, then ``push_back`` within it, is still reported, as CodeQL's
+``cpp/iterator-to-expired-container`` family would not prove it safe either).
+"""
+
+from __future__ import annotations
+
+import clang.cindex as ci
+
+from seccodegen.judge.dataflow import ast
+
+K = ci.CursorKind
+CONTAINER_TYPES = ("std::vector<", "std::basic_string<", "std::__cxx11::basic_string<", "std::deque<")
+ELEMENT_ACCESS = {"operator[]", "at", "front", "back", "begin", "end", "cbegin", "cend", "rbegin", "rend",
+                  "find", "data", "c_str"}  # fmt: skip
+INVALIDATING = {"push_back", "emplace_back", "insert", "emplace", "resize", "reserve", "clear", "erase",
+                "assign", "shrink_to_fit", "append", "operator+=", "pop_back", "push_front", "emplace_front"}  # fmt: skip
+
+
+def is_container(c) -> bool:
+    if c is None:
+        return False
+    spelling = c.type.get_canonical().spelling
+    return spelling.startswith(CONTAINER_TYPES)
+
+
+def _container_var(c) -> str | None:
+    """The container variable ``c`` names (``v``), if it is one."""
+    c = ast.strip(c)
+    if c is None or c.kind != K.DECL_REF_EXPR or not is_container(c):
+        return None
+    return ast.var_name(c)
+
+
+def storage_of(value) -> str | None:
+    """The container whose element storage ``value`` points into: ``v[i]``, ``&v[i]``,
+    ``v.begin()``, ``std::find(v.begin(), ...)``, ``*v.begin()``, or ``v`` itself (a range-for)."""
+    c = ast.strip(value)
+    while c is not None and c.kind in (K.UNARY_OPERATOR, K.PAREN_EXPR) and ast.children(c):
+        c = ast.strip(ast.children(c)[0])  # &v[i], *v.begin(), (v[i])
+    if c is None:
+        return None
+    if c.kind == K.DECL_REF_EXPR:
+        return _container_var(c)
+    if c.kind != K.CALL_EXPR:
+        return None
+    name = ast.call_name(c)
+    if name not in ELEMENT_ACCESS and name not in ("find", "find_if", "lower_bound", "upper_bound"):
+        return None
+    obj = ast.member_object(c)
+    args = ast.call_args(c)
+    if obj is not None:
+        return _container_var(obj)
+    if name == "operator[]" and args:
+        return _container_var(args[0])
+    return storage_of(args[0]) if args else None  # std::find(v.begin(), v.end(), x)
+
+
+def binds(target) -> bool:
+    """``target`` (a declared or assigned variable) can hold a borrow: a reference, a pointer or
+    an iterator."""
+    t = target.type
+    kind = t.kind
+    if kind in (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE, ci.TypeKind.POINTER):
+        return True
+    spelling = t.get_canonical().spelling
+    return "iterator" in spelling or "__normal_iterator" in spelling
+
+
+def writes_through(target) -> bool:
+    """``target`` is a reference variable assigned after its declaration: ``r = x`` writes the
+    element ``r`` refers to; it does not rebind ``r``."""
+    if target is None or isinstance(target, ast.DeclRefStandIn) or target.kind != K.DECL_REF_EXPR:
+        return False
+    decl = target.referenced
+    return decl is not None and decl.type.kind in (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE)
+
+
+def bind(st, name: str, target, value) -> None:
+    """After ``name = value`` (``target`` is the variable's cursor): record or end a borrow."""
+    if writes_through(target):
+        return
+    st.borrows.pop(name, None)
+    st.invalid.pop(name, None)
+    if value is None or not binds(target):
+        return
+    container = storage_of(value)
+    if container:
+        st.borrows[name] = container
+
+
+def called(st, name: str, obj, line: int) -> None:
+    """A member call ``obj.name(...)``: a reallocating one invalidates every borrow of ``obj``."""
+    if name not in INVALIDATING:
+        return
+    container = _container_var(obj)
+    if container is None:
+        return
+    for var, of in st.borrows.items():
+        if of == container:
+            st.invalid.setdefault(var, line)
