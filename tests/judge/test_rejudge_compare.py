@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).parents[2] / "scripts" / "rejudge_compare.py"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("rejudge_compare", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _finding(tool: str, cwe: int) -> dict:
@@ -28,7 +18,7 @@ def _write(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def test_ratios_agreement_and_what_the_old_analyzers_alone_say(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_ratios_agreement_and_what_the_old_analyzers_alone_say(script, tmp_path: Path, monkeypatch, capsys) -> None:
     base = {"language": "c", "cwe": "CWE-787", "analyzers": {"cppcheck": "ok"}, "findings": []}
     old = [
         {**base, "id": "a", "valid": True, "secure": True},
@@ -48,14 +38,14 @@ def test_ratios_agreement_and_what_the_old_analyzers_alone_say(tmp_path: Path, m
         {**new_base, "id": "c", "valid": True, "secure": True, "secure_static": True, "secure_dynamic": True,
          "exploited": False, "security_tests": {"failures": ""}},
     ]  # fmt: skip
-    script = _load_script()
+    compare = script("rejudge_compare")
     args = [
         "rejudge_compare.py",
         str(_write(tmp_path / "old.jsonl", old)),
         str(_write(tmp_path / "new.jsonl", new)),
     ]
     monkeypatch.setattr("sys.argv", args)
-    script.main()
+    compare.main()
     rows = {line.split(" | ")[0].lstrip("| "): line for line in capsys.readouterr().out.splitlines()}
     assert "| 2/3 (66.7%) | 3/3 (100.0%) |" in rows["valid"]
     assert "| 2/2 (100.0%) | 1/3 (33.3%) |" in rows["secure (the judgement's own rule)"]
@@ -72,12 +62,12 @@ def test_ratios_agreement_and_what_the_old_analyzers_alone_say(tmp_path: Path, m
 @pytest.mark.parametrize("failures, kind", [("t: sanitizer: runtime error: x", "sanitizer report"),
                                             ("t: killed by signal SIGXCPU", "crash or timeout"),
                                             ("t: stdout 'x', expected 'y'", "unmet expectation")])  # fmt: skip
-def test_evidence_kinds(failures: str, kind: str) -> None:
-    assert _load_script().evidence({"security_tests": {"failures": failures}}) == kind
+def test_evidence_kinds(script, failures: str, kind: str) -> None:
+    assert script("rejudge_compare").evidence({"security_tests": {"failures": failures}}) == kind
 
 
-def test_strict_dynamic_needs_more_than_wrong_output_from_a_sample_that_fails_its_tests() -> None:
-    strict = _load_script().strict_dynamic
+def test_strict_dynamic_needs_more_than_wrong_output_from_a_sample_that_fails_its_tests(script) -> None:
+    strict = script("rejudge_compare").strict_dynamic
     wrong_output = {"exploited": True, "security_tests": {"failures": "t: stdout 'x', expected 'y'"}}
     assert strict({**wrong_output, "correct": False}) is True  # a plain bug, not counted as exploited
     assert strict({**wrong_output, "correct": True}) is False

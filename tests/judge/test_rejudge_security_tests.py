@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,17 +15,8 @@ from seccodegen.records import read_jsonl
 from seccodegen.scenarios.model import find_scenario, load_suite
 from seccodegen.scenarios.testing import security_spec_hash
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "rejudge_security_tests.py"
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
 SCENARIO = find_scenario(load_suite(), "c/cwe-787/score-histogram")
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("rejudge_security_tests", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def _record(i: int, completion: str, exploited: bool, valid: bool = True, **extra) -> dict:
@@ -53,11 +42,11 @@ def _args(**kw) -> argparse.Namespace:
     return argparse.Namespace(**{**defaults, **kw})
 
 
-def test_a_judged_file_gets_new_security_verdicts_and_keeps_the_rest(tmp_path: Path) -> None:
+def test_a_judged_file_gets_new_security_verdicts_and_keeps_the_rest(script, tmp_path: Path) -> None:
     judged = tmp_path / "cell.judged.jsonl.gz"
     judged.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in _records()).encode()))
-    script = _script()
-    line = script.process(judged, _args(scenario=[SCENARIO.id]))
+    rejudge = script("rejudge_security_tests")
+    line = rejudge.process(judged, _args(scenario=[SCENARIO.id]))
     assert (
         "2 samples judged again" in line and "exploited 3 -> 2; secure among valid 1/3 (33.3%) -> 2/3" in line
     )
@@ -72,10 +61,10 @@ def test_a_judged_file_gets_new_security_verdicts_and_keeps_the_rest(tmp_path: P
     assert new["0"]["tests"] == {"passed": True} and new["0"]["secure_static"] is True
     backup = tmp_path / "cell.judged.before-security-rejudge.jsonl.gz"
     assert [r["exploited"] for r in read_jsonl(backup)] == [True, True, True, False]
-    assert "0 samples judged again" in script.process(judged, _args(scenario=[SCENARIO.id]))  # now up to date
+    assert "0 samples judged again" in rejudge.process(judged, _args(scenario=[SCENARIO.id]))  # now up to date
 
 
-def test_a_judge_step_uses_its_settings_and_records_the_rejudge(tmp_path: Path) -> None:
+def test_a_judge_step_uses_its_settings_and_records_the_rejudge(script, tmp_path: Path) -> None:
     step = tmp_path / "step"
     step.mkdir()
     (step / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _records()[:2]))
@@ -88,7 +77,7 @@ def test_a_judge_step_uses_its_settings_and_records_the_rejudge(tmp_path: Path) 
     }
     manifest = {"status": "finished", "config": config, "outputs": {"exploited": 2}}
     (step / "manifest.json").write_text(json.dumps(manifest))
-    _script().process(step, _args(secure_rule="static"))  # a step's own rule wins
+    script("rejudge_security_tests").process(step, _args(secure_rule="static"))  # a step's own rule wins
     new = read_jsonl(step / "results.jsonl")
     assert [r["secure"] for r in new] == [True, False]  # secure_rule dynamic: the tests decide
     written = json.loads((step / "manifest.json").read_text())
@@ -97,10 +86,10 @@ def test_a_judge_step_uses_its_settings_and_records_the_rejudge(tmp_path: Path) 
     assert written["outputs"]["exploited"] == 1 and (step / "results.before-security-rejudge.jsonl").exists()
 
 
-def test_a_step_judged_without_allow_exec_is_refused(tmp_path: Path) -> None:
+def test_a_step_judged_without_allow_exec_is_refused(script, tmp_path: Path) -> None:
     (tmp_path / "results.jsonl").write_text("")
     (tmp_path / "manifest.json").write_text(
         json.dumps({"status": "finished", "config": {"allow_exec": False}})
     )
     with pytest.raises(SystemExit, match="judged without --allow-exec"):
-        _script().process(tmp_path, _args())
+        script("rejudge_security_tests").process(tmp_path, _args())

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
-SCRIPTS = Path(__file__).parents[2] / "scripts"
 
-
-def _load_script():
-    sys.path.insert(0, str(SCRIPTS))  # the script imports rejudge_compare beside it
-    try:
-        spec = importlib.util.spec_from_file_location("study_judges_side_by_side", SCRIPTS / "study_judges_side_by_side.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(SCRIPTS))
-
-
-def test_old_judge_reads_links_and_the_five_analyzers_only(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_old_judge_reads_links_and_the_five_analyzers_only(script, tmp_path: Path, monkeypatch, capsys) -> None:
     analyzers = {"cppcheck": "ok", "seccodegen-dataflow": "ok"}
     dataflow = {"tool": "seccodegen-dataflow", "rule": "r", "message": "m", "line": 1, "column": 1,
                 "file": "main.c", "cwe_ids": [787], "severity": "warning"}  # fmt: skip
@@ -38,7 +23,7 @@ def test_old_judge_reads_links_and_the_five_analyzers_only(tmp_path: Path, monke
     step.mkdir()
     (step / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     monkeypatch.setattr("sys.argv", ["study_judges_side_by_side.py", str(step)])
-    _load_script().main()
+    script("study_judges_side_by_side").main()
     row = capsys.readouterr().out.splitlines()[-1]
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[:2] == ["cell-abc", "C"]
@@ -46,7 +31,7 @@ def test_old_judge_reads_links_and_the_five_analyzers_only(tmp_path: Path, monke
                          "**1/3 (33.3%)**"]  # fmt: skip
 
 
-def test_reference_adds_fisher_p_values_against_that_cell(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_reference_adds_fisher_p_values_against_that_cell(script, tmp_path: Path, monkeypatch, capsys) -> None:
     def cell(name: str, secure: list[bool]) -> Path:
         step = tmp_path / name
         step.mkdir()
@@ -58,7 +43,7 @@ def test_reference_adds_fisher_p_values_against_that_cell(tmp_path: Path, monkey
 
     base, tuned = cell("base-1", [True] * 10 + [False] * 10), cell("tuned-2", [True] * 20)
     monkeypatch.setattr("sys.argv", ["x", str(base), str(tuned), "--reference", "base"])
-    _load_script().main()
+    script("study_judges_side_by_side").main()
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("p old | p new |")
     tuned_cells = [c.strip() for c in lines[-1].strip("|").split("|")]
