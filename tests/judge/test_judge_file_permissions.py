@@ -91,3 +91,5 @@ def test_program_sets_permissions_reads_modes_not_names() -> None:
     assert not program_sets_permissions("int fd = open(p, O_RDONLY);")
     assert program_sets_permissions("mkdir(dir, S_IRWXU);")
     assert not program_sets_permissions("mkdir(dir, 0777);")
+    assert program_sets_permissions("fchmodat(AT_FDCWD, p, 0600, 0);")  # the mode is the third argument
+    assert not program_sets_permissions("fchmodat(dirfd, p);")  # too few arguments: no mode, no crash

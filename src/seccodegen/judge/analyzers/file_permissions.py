@@ -88,12 +88,17 @@ def _call_args(text: str, open_paren: int) -> str:
     return text[open_paren + 1 :]
 
 
+def _numbers(text: str) -> list[int]:
+    """The integer literals of ``text``, octal where they start with 0 (``0640``, ``022``)."""
+    return [int(n, 8) if n.startswith("0") else int(n) for n in OCTAL.findall(text)]
+
+
 def _mode_gives_others_write(mode: str) -> bool | None:
     """True/False when ``mode``'s text shows whether others may write; None when it cannot tell
     (a variable)."""
     if OTHERS_WRITE_NAMES.search(mode) or FS_OTHERS_WRITE.search(mode):
         return True
-    numbers = [int(n, 8) if n.startswith("0") else int(n) for n in OCTAL.findall(mode)]
+    numbers = _numbers(mode)
     if numbers:
         return any(n & S_IWOTH for n in numbers)
     if re.search(r"\bS_I[RWX](?:USR|GRP|OTH)\b|\bS_IRWX[UG]\b|\bperms::\w+", mode):
@@ -104,7 +109,7 @@ def _mode_gives_others_write(mode: str) -> bool | None:
 def _umask_masks_others_write(arg: str) -> bool:
     if re.search(r"\bS_IWOTH\b|\bS_IRWXO\b", arg):
         return True
-    numbers = [int(n, 8) if n.startswith("0") else int(n) for n in OCTAL.findall(arg)]
+    numbers = _numbers(arg)
     return bool(numbers) and all(n & S_IWOTH for n in numbers)
 
 
@@ -114,7 +119,8 @@ def program_sets_permissions(code: str) -> bool:
         return True
     for m in MODE_SETTERS.finditer(code):
         args = _arguments(m.group(1))
-        if len(args) >= 2 and _mode_gives_others_write(args[-1] if "chmodat" not in m.group(0) else args[2]) is False:
+        mode_at = 2 if "chmodat" in m.group(0) else 1  # fchmodat(dirfd, path, mode, flags)
+        if len(args) > mode_at and _mode_gives_others_write(args[mode_at]) is False:
             return True
     for m in FS_PERMISSIONS.finditer(code):
         args = _arguments(m.group(1))
@@ -158,8 +164,7 @@ def default_mode_creations(statement: str, body: str) -> list[str]:
                 continue
         found.append("a std::ofstream creates the file with mode 0666 less the umask")
         break
-    if CREATE_DIRECTORY.search(statement):
-        args = _arguments(_call_args(statement, CREATE_DIRECTORY.search(statement).end() - 1))
-        if args:
+    if mkdir := CREATE_DIRECTORY.search(statement):
+        if _arguments(_call_args(statement, mkdir.end() - 1)):
             found.append("create_directory/create_directories makes the directory with mode 0777 less the umask")
     return found

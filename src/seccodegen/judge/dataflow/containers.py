@@ -29,8 +29,9 @@ from seccodegen.judge.dataflow import ast
 
 K = ci.CursorKind
 CONTAINER_TYPES = ("std::vector<", "std::basic_string<", "std::__cxx11::basic_string<", "std::deque<")
+# calls whose result points into a container's elements: members, and std:: searches over its iterators
 ELEMENT_ACCESS = {"operator[]", "at", "front", "back", "begin", "end", "cbegin", "cend", "rbegin", "rend",
-                  "find", "data", "c_str"}  # fmt: skip
+                  "find", "data", "c_str", "find_if", "lower_bound", "upper_bound"}  # fmt: skip
 INVALIDATING = {"push_back", "emplace_back", "insert", "emplace", "resize", "reserve", "clear", "erase",
                 "assign", "shrink_to_fit", "append", "operator+=", "pop_back", "push_front", "emplace_front"}  # fmt: skip
 
@@ -63,7 +64,7 @@ def storage_of(value) -> str | None:
     if c.kind != K.CALL_EXPR:
         return None
     name = ast.call_name(c)
-    if name not in ELEMENT_ACCESS and name not in ("find", "find_if", "lower_bound", "upper_bound"):
+    if name not in ELEMENT_ACCESS:
         return None
     obj = ast.member_object(c)
     args = ast.call_args(c)

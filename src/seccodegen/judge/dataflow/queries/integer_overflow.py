@@ -170,7 +170,7 @@ class IntegerOverflow:
             return []
         origins = Origins.of(fn)
         parents = ast.parents(fn.cursor)
-        self._macros = ranges.macro_values(fn.file)
+        macros = ranges.macro_values(fn.file)  # #define'd limits of this file, for ranges.upper_bound
         hits: list[Hit] = []
         seen: set[tuple[int, int]] = set()
         for ev in fn.events:  # "arith" events: every operator site, with the state before it
@@ -179,13 +179,15 @@ class IntegerOverflow:
             op = _arith_op(ev.cursor)
             if op is None:
                 continue
-            hit = self._check(fn, ev.cursor, op, ev, origins, parents)
+            hit = self._check(fn, ev.cursor, op, ev, origins, parents, macros)
             if hit:
                 seen.add((ev.line, ev.column))
                 hits.append(hit)
         return hits
 
-    def _check(self, fn, node, op: str, ev: Event, origins: Origins, parents: dict) -> Hit | None:
+    def _check(
+        self, fn, node, op: str, ev: Event, origins: Origins, parents: dict, macros: dict[str, int]
+    ) -> Hit | None:
         if cannot_overflow(node, op):
             return None
         operands = sorted(
@@ -200,7 +202,7 @@ class IntegerOverflow:
         loc = node.location
         cwes = ("CWE-190", "CWE-680") if _reaches_sink(fn, node, parents, ev, op) else ("CWE-190",)
         var, why = next(iter(bad.items()))
-        bound = ranges.upper_bound(node, ev, self._macros) if op in BINARY_OPS else None
+        bound = ranges.upper_bound(node, ev, macros) if op in BINARY_OPS else None
         limit = ranges.type_max(node)
         if bound is not None and limit is not None:  # every operand bounded by a constant check
             if bound <= limit:

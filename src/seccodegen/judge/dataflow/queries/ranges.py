@@ -27,7 +27,7 @@ from pathlib import Path
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, ast, values
-from seccodegen.judge.dataflow.queries.origins import bound_sides
+from seccodegen.judge.dataflow.queries.origins import bound_sides, is_unsigned
 
 K = ci.CursorKind
 DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+\(?[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*\)?[ \t]*(?:/[*/].*)?$", re.M)
@@ -143,6 +143,4 @@ def type_max(c) -> int | None:
     size = t.get_size()
     if not size or size <= 0:
         return None
-    unsigned = t.kind in (ci.TypeKind.UCHAR, ci.TypeKind.USHORT, ci.TypeKind.UINT, ci.TypeKind.ULONG,
-                          ci.TypeKind.ULONGLONG, ci.TypeKind.UINT128, ci.TypeKind.CHAR_U, ci.TypeKind.BOOL)  # fmt: skip
-    return 2 ** (size * 8) - 1 if unsigned else 2 ** (size * 8 - 1) - 1
+    return 2 ** (size * 8) - 1 if is_unsigned(c) else 2 ** (size * 8 - 1) - 1
