@@ -1,6 +1,7 @@
 """seccodegen-dataflow: the dataflow core's queries (NULL dereference, use after free / double
 free, path traversal, command injection, integer overflow, out-of-bounds accesses, overflows of
-buffers of known size) on clang's AST; see ``judge/dataflow/``.
+buffers of known size, loop-advanced positions, input-sized allocations, empty containers,
+unterminated copies: every query in ``QUERIES``) on clang's AST; see ``judge/dataflow/``.
 
 One child process per batch (``python -m seccodegen.judge.dataflow.batch``): libclang runs in
 it, so a crash or a timeout ends only that process, and the engine splits the batch as for any

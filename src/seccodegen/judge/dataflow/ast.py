@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import re
 
 import clang.cindex as ci
 
@@ -79,6 +80,11 @@ def tokens(c) -> list[str]:
 def text(c) -> str:
     """The source tokens of ``c`` joined by single spaces."""
     return " ".join(tokens(c))
+
+
+def compact(c) -> str:
+    """``text(c)`` without the token spacing, for messages: ``s.size() - 1``, ``rec.owner``."""
+    return re.sub(r" ?(\.|->|::) ?", r"\1", re.sub(r" ?\( \)", "()", text(c)))
 
 
 def var_name(c) -> str | None:

@@ -8,13 +8,18 @@ every function; hits at the same place from the two passes over a loop body are 
 from __future__ import annotations
 
 from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registration)
+    accumulated_offset,
+    allocation_size,
     command_injection,
+    empty_container,
     integer_overflow,
     invalidated_reference,
     null_deref,
     out_of_bounds,
     overflow_buffer,
     path_injection,
+    unsigned_wrap,
+    unterminated_copy,
     use_after_free,
 )
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit, Query, run_queries

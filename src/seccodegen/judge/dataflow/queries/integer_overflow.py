@@ -32,6 +32,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast
+from seccodegen.judge.dataflow.facts import RELATIONAL
 from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.origins import (
@@ -52,9 +53,10 @@ SIZE_ARGS: dict[str, tuple[int, ...]] = {
     "malloc": (0,), "alloca": (0,), "__builtin_alloca": (0,), "calloc": (0, 1), "realloc": (1,),
     "reallocarray": (1, 2), "aligned_alloc": (1,), "memcpy": (2,), "memmove": (2,), "memset": (2,),
     "strncpy": (2,), "strncat": (2,), "snprintf": (1,), "fgets": (1,), "read": (2,), "recv": (2,),
-    "fread": (1, 2), "resize": (0,), "reserve": (0,),
+    "fread": (1, 2), "resize": (0,), "reserve": (0,), "make_unique": (0,), "make_shared": (0,),
 }  # fmt: skip
 LOOPS = {K.FOR_STMT, K.WHILE_STMT, K.DO_STMT}
+OVERFLOW_BUILTINS = {"__builtin_add_overflow", "__builtin_mul_overflow", "__builtin_sadd_overflow"}
 
 
 def _arith_op(c) -> str | None:
@@ -131,7 +133,14 @@ def _reaches_sink(fn: FunctionFacts, node, parents: dict, ev: Event, op: str) ->
     """The result is a size/index/loop bound, accumulates in a loop, or is stored in a variable
     that later becomes a size argument."""
     child, cur = node, parents.get(node)
+    stored = ""  # the variable the result is stored in: size_t bytes = w * h * 4;
     while cur is not None and cur.kind not in (K.COMPOUND_STMT, K.FUNCTION_DECL):
+        if cur.kind == K.VAR_DECL and not stored:
+            stored = cur.spelling
+        elif cur.kind == K.BINARY_OPERATOR and ast.binary_op(cur) == "=" and not stored:
+            kids = ast.children(cur)
+            if len(kids) == 2 and _inside(child, kids[1]):
+                stored = ast.base_var(kids[0]) or ""
         if cur.kind == K.CALL_EXPR and cur.spelling in SIZE_ARGS:
             args = ast.call_args(cur)
             if any(i < len(args) and _inside(child, args[i]) for i in SIZE_ARGS[cur.spelling]):
@@ -147,17 +156,55 @@ def _reaches_sink(fn: FunctionFacts, node, parents: dict, ev: Event, op: str) ->
         child, cur = cur, parents.get(cur)
     if op in ("+=", "*=", "<<=") and ev.loop_depth > 0:
         return True
-    target = ev.name if ev.kind == "assign" else ""
+    target = ev.name if ev.kind == "assign" else stored
     if not target:
         return False
     for later in fn.events:
-        if later.kind == "call" and later.name in SIZE_ARGS and later.line >= ev.line:
-            for i in SIZE_ARGS[later.name]:
-                if i < len(later.args):
-                    for r in ast.refs(later.args[i]):
-                        if target in later.state.related(r):
-                            return True
+        if later.line < ev.line:
+            continue
+        sizes = []
+        if later.kind == "call" and later.name in SIZE_ARGS:
+            sizes = [later.args[i] for i in SIZE_ARGS[later.name] if i < len(later.args)]
+        elif later.kind == "assign" and later.args and later.args[0] is not None:
+            sizes = new_array_sizes(later.args[0])  # T* p = new T[bytes];
+        for size in sizes:
+            if size is not None and any(target in later.state.related(r) for r in ast.refs(size)):
+                return True
+        if any(g.loop and target in g.vars for g in later.state.guards):
+            return True  # the loop bound of a later loop: for (i = 0; i < bytes; ++i)
     return False
+
+
+def new_array_sizes(c) -> list:
+    """The element counts of the ``new T[n]`` expressions in ``c``."""
+    out = []
+    for n in c.walk_preorder():
+        if n.kind == K.CXX_NEW_EXPR and "[" in ast.tokens(n):
+            sizes = [k for k in ast.children(n) if k.kind not in (K.TYPE_REF, K.TEMPLATE_REF) and is_integer(k)]
+            out += sizes[:1]
+    return out
+
+
+def _unchecked_accumulator(fn: FunctionFacts, ev: Event, node, op: str) -> str | None:
+    """For ``total += x`` in a loop, ``x`` from the input: ``total`` when no check reads the
+    accumulator itself.
+
+    A bound on each term (``if (x > INT_MAX) return false;``) does not bound their sum over an
+    input-controlled number of iterations; the check must involve the total
+    (``if (total > INT_MAX - x)``, ``__builtin_add_overflow``), as CodeQL's range analysis, which
+    widens a loop accumulator to its type's range, requires."""
+    if op not in COMPOUND_OPS or ev.loop_depth == 0:
+        return None
+    kids = ast.children(node)
+    acc = ast.base_var(kids[0]) if kids else None
+    if not acc:
+        return None
+    st = ev.state
+    for g in list(st.guards) + list(st.checks):
+        toks = set(g.text.split())
+        if st.aliases(acc) & g.vars and (toks & RELATIONAL or g.calls & OVERFLOW_BUILTINS):
+            return None
+    return None if clamped(fn, ev, acc) else acc
 
 
 @QUERIES.register("integer-overflow")
@@ -211,6 +258,11 @@ class IntegerOverflow:
                        f"'{ast.text(node)[:60]}' may overflow: '{var}' is {why}, and the checks on the way "
                        f"allow a result up to {bound}, past the type's {limit}")  # fmt: skip
         if any(bound_sides(ev, v)[1] or clamped(fn, ev, v) for v in bad):
-            return None
+            acc = _unchecked_accumulator(fn, ev, node, op) if any(direct.values()) else None
+            if acc is None:
+                return None
+            return Hit(self.rule, cwes, loc.line, loc.column,
+                       f"'{ast.text(node)[:60]}' may overflow: the checks bound '{var}' ({why}), not the "
+                       f"total '{acc}' it is added to on every iteration")  # fmt: skip
         return Hit(self.rule, cwes, loc.line, loc.column,
                    f"'{ast.text(node)[:60]}' may overflow: '{var}' is {why}, with no range check")  # fmt: skip

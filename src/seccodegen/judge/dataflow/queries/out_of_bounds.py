@@ -47,10 +47,12 @@ from seccodegen.judge.dataflow.queries.origins import (
 
 K = ci.CursorKind
 STRING_COPIES = {"strcpy": (1,), "strcat": (1,), "wcscpy": (1,), "wcscat": (1,), "stpcpy": (1,),
-                 "sprintf": "*2", "vsprintf": "*2"}  # fmt: skip
+                 "sprintf": "*2", "vsprintf": "*2", "copy": (0, 1)}  # fmt: skip
+# the end of a range that spans a whole string or container: std::copy(s.begin(), s.end(), buf)
+WHOLE_RANGE_ENDS = {"end", "cend", "size", "length", "strlen"}
 SIZED_COPIES = {"memcpy": 2, "memmove": 2, "strncpy": 2, "strncat": 2, "memset": 2, "fgets": 1,
                 "read": 2, "recv": 2}  # fmt: skip
-DEST = {"read": 1, "recv": 1}  # destination argument position where it is not 0
+DEST = {"read": 1, "recv": 1, "copy": 2}  # destination argument position where it is not 0
 # member reads of a C++ stream into a buffer: in.read(buf, n), in.getline(buf, n), ...: size position
 STREAM_SIZED = {"read": 1, "readsome": 1, "get": 1, "getline": 1}
 
@@ -98,6 +100,19 @@ def _bound(token: str, ev: Event) -> int | None:
     return lit if lit is not None else ev.state.consts.get(token)
 
 
+def written_offsets(fn: FunctionFacts) -> set[int]:
+    """Start offsets of the accesses the function writes: ``a[i] = v``, ``a[i] += v``, ``a[i]++``."""
+    writes = set()
+    for ev in fn.events:
+        if ev.kind == "assign" and hasattr(ev.cursor, "get_children"):
+            kids = ast.children(ev.cursor)
+            if ev.cursor.kind in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR) and kids:
+                writes.add(ast.strip(kids[0]).extent.start.offset)
+        elif ev.kind == "arith" and ev.name in ("++", "--") and ev.args and ev.args[0] is not None:
+            writes.add(ast.strip(ev.args[0]).extent.start.offset)
+    return writes
+
+
 @QUERIES.register("out-of-bounds")
 class OutOfBounds:
     rule = "out-of-bounds"
@@ -107,14 +122,7 @@ class OutOfBounds:
         if not fn.events:
             return []
         origins = Origins.of(fn)
-        writes = set()  # start offsets of the accesses that are written: a[i] = v, a[i] += v, a[i]++
-        for ev in fn.events:
-            if ev.kind == "assign" and hasattr(ev.cursor, "get_children"):
-                kids = ast.children(ev.cursor)
-                if ev.cursor.kind in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR) and kids:
-                    writes.add(ast.strip(kids[0]).extent.start.offset)
-            elif ev.kind == "arith" and ev.name in ("++", "--") and ev.args and ev.args[0] is not None:
-                writes.add(ast.strip(ev.args[0]).extent.start.offset)
+        writes = written_offsets(fn)
         hits: list[Hit] = []
         seen: set[tuple[int, int]] = set()
         parents = ast.parents(fn.cursor) if fn.cursor is not None else {}
@@ -222,6 +230,8 @@ class OutOfBounds:
         if size is None:
             return None
         if ev.name in STRING_COPIES and not member:
+            if ev.name == "copy" and not (len(ev.args) == 3 and ast.calls_in(ev.args[1]) & WHOLE_RANGE_ENDS):
+                return None  # std::copy of a range whose length is not the source's whole length
             spec = STRING_COPIES[ev.name]
             positions = range(int(spec[1:]), len(ev.args)) if isinstance(spec, str) else spec
             for pos in positions:

@@ -1,0 +1,108 @@
+"""Memory allocated with a size the input chose, with no upper bound (CWE-789, CWE-1284).
+
+Fires where a count or size read from the input (``scanf``, ``atoi``/``strtol``/``std::stoi`` of
+read text, ``in >> n``, argv, getenv) reaches an allocation: ``malloc``/``calloc``/``realloc``/
+``alloca``'s size, ``new T[n]``, a ``std::vector``/``std::string``/``std::deque`` constructed
+with ``n`` elements, or ``resize(n)``/``reserve(n)``, with no check of an upper bound on the way
+(``if (n > MAX_POINTS) return``, ``n < limit && ...``, a clamp ``if (n > K) n = K``,
+``std::min(n, K)``). A client that claims a count of 10^12 makes the program allocate (or
+try to) that much before it has received anything: memory exhaustion, or ``std::bad_alloc``
+ending the process; a negative count converted to ``size_t`` does the same.
+
+CodeQL counterpart: ``cpp/uncontrolled-allocation-size`` (CWE-190, CWE-789), whose sanitizer is
+likewise an upper-bound check. Deliberate differences: the C++ containers' sizing calls are
+sinks too; byte counts returned by ``read``/``recv``/``fread`` (bounded by the buffer they
+filled) and lengths of existing memory (``strlen``, ``size()``) are not sources; parameters are
+not sources (a function that allocates what its caller asks is the caller's business).
+"""
+
+from __future__ import annotations
+
+import clang.cindex as ci
+
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast
+from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.integer_overflow import new_array_sizes
+from seccodegen.judge.dataflow.queries.origins import (
+    LENGTH_CALLS,
+    Origins,
+    bound_sides,
+    clamped,
+    is_integer,
+    uncontrolled_var,
+)
+
+K = ci.CursorKind
+# allocation call -> argument positions that are a size or an element count
+ALLOC_SIZE_ARGS: dict[str, tuple[int, ...]] = {
+    "malloc": (0,), "calloc": (0, 1), "realloc": (1,), "alloca": (0,), "__builtin_alloca": (0,),
+    "aligned_alloc": (1,), "reallocarray": (1, 2), "resize": (0,), "reserve": (0,),
+    "vector": (0,), "basic_string": (0,), "deque": (0,), "make_unique": (0,), "make_shared": (0,),
+}  # fmt: skip
+BYTE_COUNTS = {"read", "recv", "recvfrom", "pread", "fread", "getline", "getdelim", "ftell"}
+CLAMPS = {"min", "clamp", "fmin"}
+
+
+def _integer_vars(size) -> list[str]:
+    """The integer variables ``size`` reads, leaving out lengths (``s.size() + 1``, ``strlen(p)``)
+    and clamped values (``std::min(n, K)``)."""
+    out, stack = set(), [size]
+    while stack:
+        n = stack.pop()
+        if n.kind == K.CALL_EXPR and n.spelling in LENGTH_CALLS | CLAMPS or ast.is_sizeof(n):
+            continue
+        if n.kind == K.DECL_REF_EXPR and is_integer(n) and ast.var_name(n):
+            out.add(ast.var_name(n))
+        stack.extend(n.get_children())
+    return sorted(out)
+
+
+def _contains(outer, inner) -> bool:
+    a, b = outer.extent, inner.extent
+    return a.start.offset <= b.start.offset and b.end.offset <= a.end.offset
+
+
+@QUERIES.register("uncontrolled-allocation-size")
+class UncontrolledAllocationSize:
+    rule = "uncontrolled-allocation-size"
+    languages = ("c", "cpp")
+
+    def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
+        if fn.cursor is None or not fn.events:
+            return []
+        origins = Origins.of(fn)
+        pending = new_array_sizes(fn.cursor) if language == "cpp" else []
+        hits: list[Hit] = []
+        seen: set[tuple[int, int]] = set()
+        for ev in fn.events:
+            sizes = []
+            if ev.kind == "call" and ev.name in ALLOC_SIZE_ARGS:
+                sizes = [ev.args[i] for i in ALLOC_SIZE_ARGS[ev.name] if i < len(ev.args) and ev.args[i] is not None]
+            if pending and hasattr(ev.cursor, "extent"):
+                inside = [s for s in pending if _contains(ev.cursor, s)]
+                pending = [s for s in pending if s not in inside]
+                sizes += inside
+            for size in sizes:
+                if not is_integer(ast.strip(size)) and not is_integer(size):
+                    continue
+                hit = self._check(fn, ev, size, origins)
+                if hit and (hit.line, hit.column) not in seen:
+                    seen.add((hit.line, hit.column))
+                    hits.append(hit)
+        return hits
+
+    def _check(self, fn: FunctionFacts, ev: Event, size, origins: Origins) -> Hit | None:
+        for var in _integer_vars(size):
+            why = uncontrolled_var(var, ev, origins, params=False)
+            if not why or not why.startswith("input"):
+                continue
+            calls = origins.related_calls(ev, var)
+            if calls & CLAMPS or (calls & BYTE_COUNTS and not calls - BYTE_COUNTS):
+                continue
+            if bound_sides(ev, var)[1] or clamped(fn, ev, var):
+                continue
+            loc = size.location
+            return Hit(self.rule, ("CWE-789", "CWE-1284"), loc.line, loc.column,
+                       f"allocation sized by '{ast.text(size)[:50]}': '{var}' is {why}, "
+                       "with no upper bound checked")  # fmt: skip
+        return None

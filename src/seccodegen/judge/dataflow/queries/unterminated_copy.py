@@ -1,0 +1,90 @@
+"""A bounded copy that fills a fixed-size character array to the last byte and leaves it without a
+terminating NUL (CWE-170, under CWE-119).
+
+Fires on ``strncpy(dst, src, sizeof dst)``, ``memcpy(dst, src, N)``, ``std::copy_n(src, N, dst)``
+(and ``stpncpy``/``memmove``/``wcsncpy``) where ``dst`` is a fixed-size array of ``N`` elements, the
+count is that whole size, ``src`` is a parameter's or the input's string (not a literal), and no
+later statement of the function writes a terminator into ``dst`` (``dst[N - 1] = '\\0'``). When
+``src`` has ``N`` or more characters, the array holds no NUL, and the next ``printf("%s")``,
+``strlen`` or ``std::string(dst)`` reads past its end into whatever follows (in a struct, the next
+field). ``memcpy`` of a whole ``N`` from a shorter string also reads past the source.
+
+CodeQL counterpart: ``cpp/improper-null-termination`` reports the later read of such a buffer;
+this query reports the copy that leaves it so. Deliberate differences: the copy is reported
+where it happens (the reads are usually in another function), and a terminator written anywhere
+later in the function counts, on any path.
+"""
+
+from __future__ import annotations
+
+import clang.cindex as ci
+
+from seccodegen.judge.dataflow import FunctionFacts, ast, values
+from seccodegen.judge.dataflow.facts import tainted
+from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.out_of_bounds import array_size
+
+K = ci.CursorKind
+# call -> (destination, source, count) positions
+BOUNDED_COPIES = {
+    "strncpy": (0, 1, 2), "stpncpy": (0, 1, 2), "wcsncpy": (0, 1, 2), "memcpy": (0, 1, 2), "memmove": (0, 1, 2),
+    "copy_n": (2, 0, 1),
+}  # fmt: skip
+
+
+def _element_size(dest) -> int | None:
+    """Bytes per element of the fixed-size array ``dest`` names."""
+    for t in (dest.type, dest.referenced.type if dest.kind == K.DECL_REF_EXPR and dest.referenced else None):
+        t = t.get_canonical() if t is not None else None
+        if t is not None and t.kind == ci.TypeKind.CONSTANTARRAY:
+            return t.element_type.get_size()
+    return None
+
+
+def _terminated_later(fn: FunctionFacts, after, dest_text: str) -> bool:
+    """A later assignment writes into ``dest`` by index (``dst[n - 1] = '\\0'``, ``dst[len] = 0``)."""
+    seen = False
+    for ev in fn.events:
+        if ev is after:
+            seen = True
+            continue
+        if not seen or ev.kind != "assign" or ev.cursor.kind != K.BINARY_OPERATOR:
+            continue
+        target = ast.strip(ast.children(ev.cursor)[0])
+        if target is not None and target.kind == K.ARRAY_SUBSCRIPT_EXPR:
+            if ast.text(ast.children(target)[0]) == dest_text:
+                return True
+    return False
+
+
+@QUERIES.register("unterminated-copy")
+class UnterminatedCopy:
+    rule = "unterminated-copy"
+    languages = ("c", "cpp")
+
+    def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
+        hits: list[Hit] = []
+        for ev in fn.events:
+            if ev.kind != "call" or ev.name not in BOUNDED_COPIES or ev.obj is not None:
+                continue
+            d, s, n = BOUNDED_COPIES[ev.name]
+            if len(ev.args) <= max(d, s, n) or any(ev.args[i] is None for i in (d, s, n)):
+                continue
+            dest, src = ast.strip(ev.args[d]), ast.strip(ev.args[s])
+            size = array_size(dest)
+            element = _element_size(dest) if size is not None else None
+            if element not in (1, 4):  # char / wchar_t arrays
+                continue
+            count = values.const_value(ast.strip(ev.args[n]), ev.state)
+            if count is not None and ev.name.startswith("mem"):
+                count //= element  # bytes -> elements
+            if count != size:
+                continue
+            if src is None or src.kind == K.STRING_LITERAL or not tainted(src, ev.state, params=True):
+                continue
+            if _terminated_later(fn, ev, ast.text(dest)):
+                continue
+            hits.append(Hit(self.rule, ("CWE-170", "CWE-119"), ev.line, ev.column,
+                            f"{ev.name}() fills all {size} elements of '{ast.compact(dest)}' from a string that may "
+                            "be as long, leaving no terminating NUL; nothing writes one after it"))  # fmt: skip
+        return hits
