@@ -42,7 +42,6 @@ KNOWN_MISSES: dict[str, str] = {
     "cpp/cwe-476/largest-circle::vulnerable[0]": "NULL/nullptr from a map/lookup or a smart pointer; not modelled by the analyzers here",
     "cpp/cwe-476/largest-circle::vulnerable[1]": "NULL/nullptr from a map/lookup or a smart pointer; not modelled by the analyzers here",
     "cpp/cwe-476/settings-file::vulnerable[1]": "NULL/nullptr from a map/lookup or a smart pointer; not modelled by the analyzers here",
-    "cpp/cwe-787/score-histogram::vulnerable[1]": "write past a std::array/vector/struct field via index or memcpy size from the input; no container bounds model",
     "java/cwe-22/delete-upload::vulnerable[1]": "the value reaches the path through a local variable (replace('../', '')); the rule follows only the parameter",
     "java/cwe-79/comment-html::vulnerable[1]": "the value reaches the HTML through a local variable or StringBuilder chain the rule does not follow",
     "java/cwe-79/search-page::vulnerable[1]": "the value reaches the HTML through a local variable or StringBuilder chain the rule does not follow",

@@ -22,7 +22,7 @@ HDR = (
 
 def hits(tmp_path: Path, rule: str, code: str, language: str = "cpp") -> list:
     path = tmp_path / ("t.cpp" if language == "cpp" else "t.c")
-    path.write_text((HDR if language == "cpp" else "#include <string.h>\n#include <stddef.h>\n") + code)
+    path.write_text((HDR if language == "cpp" else "#include <stdlib.h>\n#include <string.h>\n") + code)
     return run_queries(path, language, ["-std=c++17" if language == "cpp" else "-std=gnu17"], [rule])
 
 
@@ -236,4 +236,28 @@ def test_terminated_or_shorter_copies_are_not(tmp_path: Path, body: str) -> None
 )
 def test_std_copy_of_a_whole_input_string_into_a_fixed_array(tmp_path: Path, body: str, found: bool) -> None:
     out = hits(tmp_path, "out-of-bounds", REC % body)
+    assert bool(out) == found, out
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        # a pointer offset stored first, returned later with no bound on the way
+        ("const char *f(const char *s, size_t n){ if (n == 0) return s; const char *t = s + n - 1; return t; }", True),
+        ("const char *f(const char *s, size_t n){ char *t = (char *)s + n - 1; if (n <= 0) return NULL; return t; }",
+         True),
+        # the check between the offset and its use counts
+        ("const char *f(const char *s, size_t n){ size_t l = strlen(s); const char *t = s + l - n; if (n > l) return s;"
+         " return t; }", False),
+        # a copy at an offset that grows with a loop over an unchecked count, into a block of known size
+        ("char *f(const char *s, int k){ char *r = (char *)malloc(64); if (!r) return NULL;"
+         " for (int i = 0; i < k; i++) strncpy(r + i * 64, s, 64); return r; }", True),
+        ("char *f(const char *s, int k){ if (k < 0 || k > 4) return NULL; char *r = (char *)malloc(64 * 4);"
+         " if (!r) return NULL; for (int i = 0; i < k; i++) strncpy(r + i * 64, s, 64); return r; }", False),
+        # a parameter offset as a copy destination of unknown size: the caller's business
+        ("void f(char *out, const char *s, size_t pos){ strcpy(out + pos, s); }", False),
+    ],
+)
+def test_pointer_offsets_stored_or_copied_into(tmp_path: Path, code: str, found: bool) -> None:
+    out = hits(tmp_path, "out-of-bounds", code, "c")
     assert bool(out) == found, out

@@ -1,6 +1,6 @@
 """Out-of-bounds read/write (CWE-125, CWE-787, CWE-129; CWE-119/121/122 by family).
 
-Four patterns, each on a buffer access the core saw (``a[i]``, ``operator[]``, a copy call):
+Four patterns (five with std::copy), each on a buffer access the core saw (``a[i]``, ``operator[]``, a copy call):
 
 * ``index-unchecked``: an index computed from input, a random value or a parameter is used
   without *both* a lower bound (``i >= 0``; not needed for an unsigned index) and an upper bound
@@ -16,7 +16,13 @@ Four patterns, each on a buffer access the core saw (``a[i]``, ``operator[]``, a
   bounded by ``i <= N`` (the terminating NUL written one past the end).
 * ``pointer-offset``: ``p + k`` / ``p - k`` with ``k`` from input or a parameter, checked as an
   index is (both bounds; for an unsigned ``k`` the upper one), where the pointer is dereferenced
-  or returned: ``return s + strlen(s) - n;`` with ``n`` never compared with the length.
+  or returned: ``return s + strlen(s) - n;`` with ``n`` never compared with the length; also
+  when it is stored in a variable first and that variable is returned or dereferenced (with
+  the checks on the way to that use); and ``strncpy(r + i * K, s, K)`` in a loop ``i < times``
+  with ``times`` unchecked, where ``r`` is a block of known size (a parameter offset into a
+  destination of unknown size is left to the caller).
+* ``std::copy(s.begin(), s.end(), buf)`` of a whole input or parameter string into a fixed-size
+  array with no length check is an ``unbounded-write`` too.
 
 CodeQL counterparts: ``cpp/unbounded-write`` (tainted string into a buffer), ``cpp/overflow-
 buffer`` / ``cpp/overflow-destination`` (copy size not bounded by the destination),
@@ -25,7 +31,7 @@ check) and ``cpp/off-by-one-array-access``-style checks. Deliberate differences:
 count as input (the scenarios' functions receive their input that way); a destination that is a
 pointer (not an array of known size) is left alone for copies, since its size is unknown here;
 any relational check counts as a bound without proving it tight; pointer offsets count only where
-the pointer is dereferenced or returned (an offset passed on to a call is the callee's to check);
+the pointer is dereferenced, returned or a copy's destination (an offset passed on to other calls is the callee's to check);
 sizes that are compile-time constants (``memcpy(buf, src, 100)`` into ``char buf[50]``) are left
 to gcc's ``-Wstringop-overflow`` and the ``overflow-buffer`` query, which evaluate them.
 """
@@ -53,6 +59,9 @@ WHOLE_RANGE_ENDS = {"end", "cend", "size", "length", "strlen"}
 SIZED_COPIES = {"memcpy": 2, "memmove": 2, "strncpy": 2, "strncat": 2, "memset": 2, "fgets": 1,
                 "read": 2, "recv": 2}  # fmt: skip
 DEST = {"read": 1, "recv": 1, "copy": 2}  # destination argument position where it is not 0
+# calls that write through a destination argument: name -> its position (strcpy(p + k, s))
+COPY_DEST = {"strcpy": 0, "strncpy": 0, "strcat": 0, "strncat": 0, "memcpy": 0, "memmove": 0, "memset": 0,
+             "sprintf": 0, "snprintf": 0, "stpcpy": 0}  # fmt: skip
 # member reads of a C++ stream into a buffer: in.read(buf, n), in.getline(buf, n), ...: size position
 STREAM_SIZED = {"read": 1, "readsome": 1, "get": 1, "getline": 1}
 
@@ -113,6 +122,44 @@ def written_offsets(fn: FunctionFacts) -> set[int]:
     return writes
 
 
+def _same(a, b) -> bool:
+    """``a`` (a call argument, maybe wrapped in an implicit conversion) is the expression ``b``."""
+    a = ast.strip(a)
+    return a is not None and a.extent.start.offset == b.extent.start.offset and a.extent.end.offset == b.extent.end.offset
+
+
+def _stored_in(up) -> str | None:
+    """The variable a pointer value is stored in: ``T *q = <value>`` or ``q = <value>``."""
+    if up is None:
+        return None
+    if up.kind == K.VAR_DECL:
+        return up.spelling
+    if up.kind == K.BINARY_OPERATOR and ast.binary_op(up) == "=":
+        return ast.base_var(ast.children(up)[0])
+    return None
+
+
+def _later_use(fn: FunctionFacts, ev: Event, var: str | None) -> Event | None:
+    """The first later event that returns or dereferences ``var``, before it is assigned again."""
+    if not var:
+        return None
+    after = False
+    for later in fn.events:
+        if later is ev:
+            after = True
+            continue
+        if not after:
+            continue
+        if later.kind == "assign" and later.name == var and later.line > ev.line:
+            return None
+        if later.kind == "deref" and later.name == var:
+            return later
+        if later.kind == "return" and later.args and later.args[0] is not None:
+            if ast.base_var(later.args[0]) == var and ast.strip(later.args[0]).kind == K.DECL_REF_EXPR:
+                return later
+    return None
+
+
 @QUERIES.register("out-of-bounds")
 class OutOfBounds:
     rule = "out-of-bounds"
@@ -144,7 +191,11 @@ class OutOfBounds:
                 hits.append(hit)
         return hits
 
-    def _index(self, fn: FunctionFacts, ev: Event, base, index, write: bool, origins: Origins) -> Hit | None:
+    def _index(
+        self, fn: FunctionFacts, ev: Event, base, index, write: bool, origins: Origins, params: bool = True
+    ) -> Hit | None:
+        """``params=False``: a parameter's value as the index itself is not reported (it still
+        counts as the unchecked bound of a loop over a buffer of known size)."""
         cwes = ("CWE-129", "CWE-787") if write else ("CWE-129", "CWE-125")
         size = (array_size(base) or values.element_count(base, ev.state)) if base is not None else None
         lit = values.const_value(index, ev.state)  # 50 - 1, or a variable known to hold a constant
@@ -156,7 +207,7 @@ class OutOfBounds:
             if not is_integer(_decl_ref(index, var)):
                 continue  # a pointer read through (*p as an index): its value is not what is checked
             lower, upper = bound_sides(ev, var)
-            why = uncontrolled_var(var, ev, origins, params=True)
+            why = uncontrolled_var(var, ev, origins, params=params)
             if why:
                 if is_unsigned(_decl_ref(index, var)):
                     lower = True
@@ -211,9 +262,18 @@ class OutOfBounds:
             or up.kind == K.UNARY_OPERATOR and ast.unary_op(up) == "*"
             or up.kind == K.ARRAY_SUBSCRIPT_EXPR and ast.children(up)[:1] == [node]
         )
-        if not used:
-            return None
-        hit = self._index(fn, ev, None, off, up.extent.start.offset in writes, origins)
+        at, write = ev, up is not None and up.extent.start.offset in writes
+        into_copy = False  # the destination of a copy: strncpy(r + i * K, s, K) in a loop over i < times
+        if up is not None and up.kind == K.CALL_EXPR and up.spelling in COPY_DEST:
+            args = ast.call_args(up)
+            if COPY_DEST[up.spelling] < len(args) and _same(args[COPY_DEST[up.spelling]], node):
+                used = write = into_copy = True
+        if not used:  # stored first: const char *last = s + n - 1; ... return last;
+            at = _later_use(fn, ev, _stored_in(up))
+            if at is None:
+                return None
+            write = at.kind == "deref" and at.cursor.extent.start.offset in writes
+        hit = self._index(fn, at, ptr if into_copy else None, off, write, origins, params=not into_copy)
         if hit is None:
             return None
         return Hit(self.rule, hit.cwe_ids, hit.line, hit.column, "pointer offset: " + hit.message)
