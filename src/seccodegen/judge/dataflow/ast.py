@@ -68,6 +68,12 @@ def parents(root) -> dict:
     return out
 
 
+def within(inner, outer) -> bool:
+    """``inner``'s source extent lies inside ``outer``'s (or is the same)."""
+    a, b = inner.extent, outer.extent
+    return b.start.offset <= a.start.offset and a.end.offset <= b.end.offset
+
+
 def children(c) -> list:
     return list(c.get_children())
 

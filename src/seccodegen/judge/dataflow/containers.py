@@ -37,9 +37,10 @@ INVALIDATING = {"push_back", "emplace_back", "insert", "emplace", "resize", "res
 
 
 def is_container(c) -> bool:
+    """``c``'s type is a std::vector/std::string/std::deque, const-qualified or not."""
     if c is None:
         return False
-    spelling = c.type.get_canonical().spelling
+    spelling = c.type.get_canonical().spelling.removeprefix("const ")
     return spelling.startswith(CONTAINER_TYPES)
 
 

@@ -24,15 +24,14 @@ import clang.cindex as ci
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.facts import RELATIONAL
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-from seccodegen.judge.dataflow.queries.out_of_bounds import COPY_DEST, written_offsets
+from seccodegen.judge.dataflow.queries.out_of_bounds import COPY_DEST, SIZED_COPIES, written_offsets
 
 K = ci.CursorKind
 # call -> position of the destination it writes
 WRITE_DEST = {**COPY_DEST, "stpncpy": 0, "strlcpy": 0, "strlcat": 0, "copy": 2, "copy_n": 2}
 # bounded writes: call -> position of the byte count (a count computed from the position,
 # snprintf(out + pos, SIZE - pos, ...), keeps the write inside whatever the check missed)
-SIZE_ARG = {"snprintf": 1, "strncpy": 2, "stpncpy": 2, "strncat": 2, "memcpy": 2, "memmove": 2, "memset": 2,
-            "strlcpy": 2, "strlcat": 2, "copy_n": 1}  # fmt: skip
+SIZE_ARG = {**SIZED_COPIES, "snprintf": 1, "stpncpy": 2, "strlcpy": 2, "strlcat": 2, "copy_n": 1}
 APPENDS = {"strcat", "wcscat", "stpcpy"}
 
 

@@ -57,11 +57,6 @@ def _integer_vars(size) -> list[str]:
     return sorted(out)
 
 
-def _contains(outer, inner) -> bool:
-    a, b = outer.extent, inner.extent
-    return a.start.offset <= b.start.offset and b.end.offset <= a.end.offset
-
-
 @QUERIES.register("uncontrolled-allocation-size")
 class UncontrolledAllocationSize:
     rule = "uncontrolled-allocation-size"
@@ -79,7 +74,7 @@ class UncontrolledAllocationSize:
             if ev.kind == "call" and ev.name in ALLOC_SIZE_ARGS:
                 sizes = [ev.args[i] for i in ALLOC_SIZE_ARGS[ev.name] if i < len(ev.args) and ev.args[i] is not None]
             if pending and hasattr(ev.cursor, "extent"):
-                inside = [s for s in pending if _contains(ev.cursor, s)]
+                inside = [s for s in pending if ast.within(s, ev.cursor)]
                 pending = [s for s in pending if s not in inside]
                 sizes += inside
             for size in sizes:

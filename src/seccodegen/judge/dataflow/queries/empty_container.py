@@ -24,7 +24,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast
-from seccodegen.judge.dataflow.containers import CONTAINER_TYPES
+from seccodegen.judge.dataflow.containers import is_container
 from seccodegen.judge.dataflow.facts import tainted
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 
@@ -51,15 +51,11 @@ def size_checked(ev: Event, var: str) -> bool:
     return False
 
 
-def _container_type(c) -> bool:
-    return c.type.get_canonical().spelling.removeprefix("const ").startswith(CONTAINER_TYPES)  # const T& too
-
-
 def _container_of(c) -> str | None:
     c = ast.strip(c)
     if c is None or c.kind != K.DECL_REF_EXPR:
         return None
-    return ast.var_name(c) if _container_type(c) else None
+    return ast.var_name(c) if is_container(c) else None
 
 
 def _size_minus(index, var: str) -> bool:
@@ -90,7 +86,7 @@ class EmptyContainerAccess:
             if ev.kind == "assign" and ev.name:
                 value = ast.strip(ev.args[0]) if ev.args and ev.args[0] is not None else None
                 if value is not None and value.kind == K.CALL_EXPR and value.spelling in CONSTRUCTORS \
-                        and not ast.call_args(value) and _container_type(value):  # fmt: skip
+                        and not ast.call_args(value) and is_container(value):  # fmt: skip
                     empty.add(ev.name)
                 else:
                     empty.discard(ev.name)

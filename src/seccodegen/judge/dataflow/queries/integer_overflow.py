@@ -124,11 +124,6 @@ def cannot_overflow(node, op: str) -> bool:
     return False
 
 
-def _inside(node, c) -> bool:
-    a, b = node.extent, c.extent
-    return b.start.offset <= a.start.offset and a.end.offset <= b.end.offset
-
-
 def _reaches_sink(fn: FunctionFacts, node, parents: dict, ev: Event, op: str) -> bool:
     """The result is a size/index/loop bound, accumulates in a loop, or is stored in a variable
     that later becomes a size argument."""
@@ -139,17 +134,17 @@ def _reaches_sink(fn: FunctionFacts, node, parents: dict, ev: Event, op: str) ->
             stored = cur.spelling
         elif cur.kind == K.BINARY_OPERATOR and ast.binary_op(cur) == "=" and not stored:
             kids = ast.children(cur)
-            if len(kids) == 2 and _inside(child, kids[1]):
+            if len(kids) == 2 and ast.within(child, kids[1]):
                 stored = ast.base_var(kids[0]) or ""
         if cur.kind == K.CALL_EXPR and cur.spelling in SIZE_ARGS:
             args = ast.call_args(cur)
-            if any(i < len(args) and _inside(child, args[i]) for i in SIZE_ARGS[cur.spelling]):
+            if any(i < len(args) and ast.within(child, args[i]) for i in SIZE_ARGS[cur.spelling]):
                 return True
         if cur.kind == K.CXX_NEW_EXPR:
             return True
         if cur.kind == K.ARRAY_SUBSCRIPT_EXPR:
             kids = ast.children(cur)
-            if len(kids) == 2 and _inside(child, kids[1]):
+            if len(kids) == 2 and ast.within(child, kids[1]):
                 return True
         if cur.kind in LOOPS and child is not ast.children(cur)[-1]:
             return True  # part of the loop's condition or increment, not its body
@@ -242,12 +237,18 @@ class IntegerOverflow:
         )  # a length of existing memory (strlen(s) + 1) cannot overflow in practice
         direct = {v: uncontrolled_var(v, ev, origins, params=False) for v in operands}
         bad = {v: why for v, why in direct.items() if why}
+        sink = None  # computed once: it scans the function's later events
         if not bad:
             bad = {v: why for v in operands if (why := uncontrolled_var(v, ev, origins, params=True))}
-            if not bad or not _reaches_sink(fn, node, parents, ev, op):
+            if not bad:
                 return None
+            sink = _reaches_sink(fn, node, parents, ev, op)
+            if not sink:
+                return None
+        if sink is None:
+            sink = _reaches_sink(fn, node, parents, ev, op)
         loc = node.location
-        cwes = ("CWE-190", "CWE-680") if _reaches_sink(fn, node, parents, ev, op) else ("CWE-190",)
+        cwes = ("CWE-190", "CWE-680") if sink else ("CWE-190",)
         var, why = next(iter(bad.items()))
         bound = ranges.upper_bound(node, ev, macros) if op in BINARY_OPS else None
         limit = ranges.type_max(node)

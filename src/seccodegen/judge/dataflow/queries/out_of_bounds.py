@@ -70,19 +70,25 @@ def _decl_ref(c, name: str):
     return next((n for n in c.walk_preorder() if n.kind == K.DECL_REF_EXPR and n.spelling == name), None)
 
 
-def array_size(expr) -> int | None:
-    """Number of elements of the fixed-size array ``expr`` names (``buf``, ``s.buf``), else None."""
+def array_type(expr):
+    """The (canonical) fixed-size array type of what ``expr`` names (``buf``, ``s.buf``), else None."""
     c = ast.strip(expr)
     if c is None:
         return None
     t = c.type.get_canonical()
     if t.kind == ci.TypeKind.CONSTANTARRAY:
-        return t.get_array_size()
+        return t
     if c.kind == K.DECL_REF_EXPR and c.referenced is not None:
         t = c.referenced.type.get_canonical()
         if t.kind == ci.TypeKind.CONSTANTARRAY:
-            return t.get_array_size()
+            return t
     return None
+
+
+def array_size(expr) -> int | None:
+    """Number of elements of the fixed-size array ``expr`` names (``buf``, ``s.buf``), else None."""
+    t = array_type(expr)
+    return t.get_array_size() if t is not None else None
 
 
 def _stream_read(ev: Event) -> bool:

@@ -35,15 +35,13 @@ def _always_true_test(ev: Event, var: str) -> bool:
     return any(g.truth and pattern.search(g.text) for g in ev.state.guards)
 
 
-def _unsigned_refs(index) -> dict[str, object]:
-    """The unsigned integer variables ``index`` reads, by name."""
-    out = {}
-    for n in index.walk_preorder():
-        if n.kind == K.DECL_REF_EXPR and is_unsigned(n):
-            name = ast.var_name(n)
-            if name:
-                out[name] = n
-    return out
+def _unsigned_refs(index) -> set[str]:
+    """The unsigned integer variables ``index`` reads."""
+    return {
+        name
+        for n in index.walk_preorder()
+        if n.kind == K.DECL_REF_EXPR and is_unsigned(n) and (name := ast.var_name(n))
+    }
 
 
 @QUERIES.register("unsigned-index-wrap")
@@ -72,7 +70,7 @@ class UnsignedIndexWrap:
                 continue
             if index is None:
                 continue
-            for var in sorted(set(_unsigned_refs(index)) & decremented - reported):
+            for var in sorted(_unsigned_refs(index) & decremented - reported):
                 if not _always_true_test(ev, var):
                     continue
                 reported.add(var)

@@ -22,7 +22,7 @@ import clang.cindex as ci
 from seccodegen.judge.dataflow import FunctionFacts, ast, values
 from seccodegen.judge.dataflow.facts import tainted
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-from seccodegen.judge.dataflow.queries.out_of_bounds import array_size
+from seccodegen.judge.dataflow.queries.out_of_bounds import array_type
 
 K = ci.CursorKind
 # call -> (destination, source, count) positions
@@ -30,15 +30,6 @@ BOUNDED_COPIES = {
     "strncpy": (0, 1, 2), "stpncpy": (0, 1, 2), "wcsncpy": (0, 1, 2), "memcpy": (0, 1, 2), "memmove": (0, 1, 2),
     "copy_n": (2, 0, 1),
 }  # fmt: skip
-
-
-def _element_size(dest) -> int | None:
-    """Bytes per element of the fixed-size array ``dest`` names."""
-    for t in (dest.type, dest.referenced.type if dest.kind == K.DECL_REF_EXPR and dest.referenced else None):
-        t = t.get_canonical() if t is not None else None
-        if t is not None and t.kind == ci.TypeKind.CONSTANTARRAY:
-            return t.element_type.get_size()
-    return None
 
 
 def _terminated_later(fn: FunctionFacts, after, dest_text: str) -> bool:
@@ -71,10 +62,11 @@ class UnterminatedCopy:
             if len(ev.args) <= max(d, s, n) or any(ev.args[i] is None for i in (d, s, n)):
                 continue
             dest, src = ast.strip(ev.args[d]), ast.strip(ev.args[s])
-            size = array_size(dest)
-            element = _element_size(dest) if size is not None else None
+            array = array_type(dest)
+            element = array.element_type.get_size() if array is not None else None
             if element not in (1, 4):  # char / wchar_t arrays
                 continue
+            size = array.get_array_size()
             count = values.const_value(ast.strip(ev.args[n]), ev.state)
             if count is not None and ev.name.startswith("mem"):
                 count //= element  # bytes -> elements
