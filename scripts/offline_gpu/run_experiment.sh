@@ -10,7 +10,8 @@
 #   scripts/offline_gpu/run_experiment.sh pack    # wheels, data and GGUF byte ranges into .carry/c00 .. cNN
 # On the GPU machine, in a copy of the repository, one transfer per folder .carry/cNN; then:
 #   scripts/offline_gpu/run_experiment.sh check   # what the machine has (compilers, headers, modules)
-#   (METHODS=a,b in the environment narrows every step below to those methods, like `run --methods`)
+#   (METHODS=a,b in the environment narrows every step below to those methods, like `run --methods`;
+#    CELLS=pattern,... to those cells, like `run --cells`)
 #   scripts/offline_gpu/run_experiment.sh convert FILE  # optional, once every part of FILE arrived:
 #                                         # join, check sha256, convert to bf16 (start does it too)
 #   scripts/offline_gpu/run_experiment.sh start FILE NAME  # once every part of FILE (a GGUF) arrived:
@@ -52,7 +53,7 @@ setup_env() {
   fi
   export PATH=$VENV/bin:$PATH PYTHONPATH=$PWD/src HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
   export SECCODEGEN_CACHE=/tmp/seccodegen-cache TOKENIZERS_PARALLELISM=false SECCODEGEN_PROGRESS=0
-  export METHODS=${METHODS:-}  # seen by the background loops too
+  export METHODS=${METHODS:-} CELLS=${CELLS:-}  # seen by the background loops too
   export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True  # several runs share the GPU: less fragmentation
   # bubblewrap for the judge's sandbox, when the image lacks it; where it cannot create its
   # namespaces, generated code runs with rlimits only (ALLOW_EXEC=unsafe, said in the run's record)
@@ -93,7 +94,8 @@ experiment = load_experiment(exp)
 if os.environ.get("ALLOW_EXEC") == "unsafe" and experiment.allow_exec:  # no usable bubblewrap here
     experiment = dataclasses.replace(experiment, allow_exec="unsafe")
 methods = names(os.environ.get("METHODS", ""))  # only these methods/recipes (new cells of a grid)
-out = run(experiment, models=names(models), methods=methods, stages=names(stages), shard=parse_shard(shard))
+cells = names(os.environ.get("CELLS", ""))  # only these cells (patterns, as `run --cells`)
+out = run(experiment, models=names(models), methods=methods, stages=names(stages), shard=parse_shard(shard), cells=cells)
 print(f"waiting: {len(out.waiting)} steps")
 PY
 }

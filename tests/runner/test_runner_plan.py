@@ -209,3 +209,28 @@ def test_a_finished_step_is_found_by_its_hash_whatever_its_label(tmp_path):
     assert again.label != train.label and again.cached and again.path == train.path
     unfinished = next(s for s in narrowed.steps if s.stage == "train" and s.key != train.key)
     assert "lora-again" in unfinished.path.name and not unfinished.cached
+
+
+def test_cells_filter_keeps_matching_cells_and_only_the_steps_they_need(tmp_path):
+    from seccodegen.errors import SeccodegenError
+
+    plan = build_plan(load_experiment(str(write(tmp_path))))
+    narrowed = plan.narrowed(("tiny/lora/block/*/baseline", "tiny/base/*/*/generic"))
+    labels = sorted("/".join(c.coords[k] for k in ("method", "granularity", "prompt_style")) for c in narrowed.cells)
+    assert labels == ["base/-/generic", "lora/block/baseline"]
+    stages = sorted(s.stage for s in narrowed.steps)
+    # one dataset, the block training only, and a sample + judge per kept cell
+    assert stages == ["dataset", "judge", "judge", "sample", "sample", "train"]
+    assert [s for s in narrowed.steps if s.stage == "train"][0].label.endswith("-block-all")
+    assert plan.narrowed(()) is plan
+    with pytest.raises(SeccodegenError, match="--cells tiny/ia3/.*matches no cell; labels look like tiny/base"):
+        plan.narrowed(("tiny/ia3/*",))
+
+
+def test_cells_option_runs_only_those_cells(tmp_path):
+    exp = write(tmp_path)
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["run", str(exp), "--dry-run", "--cells", "tiny/lora/function/*/*"])
+    assert result.exit_code == 0, result.output
+    assert "plan: t (1 cells)" in result.output
+    assert "tiny-lora-function-all-baseline" in result.output
+    assert "tiny-lora-block" not in result.output and "tiny-base-generic" not in result.output

@@ -35,6 +35,10 @@ def register(app: typer.Typer) -> None:
             "", "--shard", help="I/N: only work unit k with k % N == I (units: each training step with its "
             "samples, judges and HumanEval; each model's pretrained cells); run N of these side by side"
         ),
+        cells: str = typer.Option(
+            "", "--cells", help="only these cells: shell-style patterns over model/method/granularity/size/"
+            "prompt (comma-separated), e.g. 'qwen-coder-0.5b/full/*/*/baseline'"
+        ),
         report_only: bool = typer.Option(
             False, "--report-only", help="run nothing: report the finished cells and name the missing ones"
         ),
@@ -49,9 +53,9 @@ def register(app: typer.Typer) -> None:
         outcome = run(
             load_experiment(experiment, overrides), dry_run=dry_run, force=force,
             models=names(models), methods=names(methods), stages=names(stages), report_only=report_only, shard=parse_shard(shard),
-            source=experiment,
+            source=experiment, cells=names(cells),
         )  # fmt: skip
-        if (stages or shard or models or methods) and not dry_run:
+        if (stages or shard or models or methods or cells) and not dry_run:
             typer.echo(f"waiting: {len(outcome.waiting)} steps (their inputs are not finished yet)")
         if outcome.report:
             typer.echo(f"results: {outcome.results}")

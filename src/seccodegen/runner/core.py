@@ -12,7 +12,7 @@ from rich.table import Table
 from seccodegen.errors import SeccodegenError
 from seccodegen.runner.execute import execute, write_results
 from seccodegen.runner.experiment import Experiment
-from seccodegen.runner.plan import STAGE_ORDER, Plan, build_plan, describe
+from seccodegen.runner.plan import STAGE_ORDER, Plan, build_plan, cell_label, describe
 from seccodegen.runner.stages import Step
 from seccodegen.runner.validate import check_plan
 
@@ -80,7 +80,7 @@ def unfinished_cells(plan: Plan) -> list[str]:
     missing = []
     for cell in plan.cells:
         c = cell.coords
-        label = "/".join([c["model"], c["method"], c["granularity"], c["dataset_size"], c["prompt_style"]])
+        label = cell_label(c)
         if not cell.judge.cached:
             missing.append(f"{label} (security samples)")
         if cell.humaneval is not None and not cell.humaneval.cached and c["prompt_style"] == "baseline":
@@ -99,9 +99,11 @@ def run(
     report_only: bool = False,
     shard: tuple[int, int] | None = None,
     source: str = "<experiment>",
+    cells: tuple[str, ...] = (),
 ) -> RunOutcome:
     """Run the grid (or the steps of some ``models``, ``methods`` and ``stages`` of it) and, unless narrowed
-    to some stages, gather the results and build the report. ``report_only`` runs nothing: it
+    to some stages, gather the results and build the report; ``cells`` (shell-style patterns over
+    ``model/method/granularity/dataset_size/prompt_style``) narrows to those cells' steps. ``report_only`` runs nothing: it
     reports the cells that are finished (e.g. a grid run elsewhere) and names the others.
     ``source`` (the experiment file) names where a config problem is; every step's config,
     input path and model is checked before anything runs."""
@@ -109,7 +111,7 @@ def run(
     from seccodegen.report.core import run as build_report
 
     console = console or Console(stderr=True)
-    plan = build_plan(select(exp, models, stages, methods))
+    plan = build_plan(select(exp, models, stages, methods)).narrowed(cells)
     if not report_only:
         check_plan(plan, source, stages)
     if dry_run:
@@ -119,7 +121,7 @@ def run(
         timings = None
     else:
         done = execute(plan, console, force=force, stages=stages, shard=shard)
-        if stages or shard or models or methods:  # part of the grid: no results table or report from it
+        if stages or shard or models or methods or cells:  # part of the grid: no results table or report from it
             return RunOutcome(plan, None, None, tuple(done.waiting))
         timings = done.timings
     results = write_results(plan, timings)

@@ -7,10 +7,12 @@ finished manifest is cached; extending the grid or rerunning after a crash only 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import fnmatch
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from seccodegen.errors import SeccodegenError
 from seccodegen.runner import stages
 from seccodegen.runner.experiment import Experiment, ModelEntry
 from seccodegen.runner.stages import Step
@@ -55,6 +57,30 @@ class Plan:
         """ids of the steps in shard ``index`` of ``count``: units dealt round-robin (datasets: 0)."""
         return {id(step) for k, unit in enumerate(self.units()) if k % count == index for step in unit}
 
+    def narrowed(self, patterns: tuple[str, ...]) -> Plan:
+        """The plan with only the cells whose label (``cell_label``) matches one of the shell-style
+        ``patterns``, and only the steps those cells need (e.g. three cells of a grid that a
+        cut-off run left undone, without redoing their finished neighbours elsewhere)."""
+        if not patterns:
+            return self
+        cells = [c for c in self.cells if any(fnmatch.fnmatchcase(cell_label(c.coords), p) for p in patterns)]
+        if not cells:
+            known = ", ".join(cell_label(c.coords) for c in self.cells[:6])
+            raise SeccodegenError(f"--cells {','.join(patterns)}: matches no cell; labels look like {known}, ...")
+        needed: set[int] = set()
+
+        def need(step: Step) -> None:
+            if id(step) not in needed:
+                needed.add(id(step))
+                for dep in step.deps:
+                    need(dep)
+
+        for cell in cells:
+            need(cell.judge)
+            if cell.humaneval is not None:
+                need(cell.humaneval)
+        return replace(self, steps=[s for s in self.steps if id(s) in needed], cells=cells)
+
     def ordered(self) -> list[Step]:
         """Cell by cell (the grid's order: pretrained cells first), each step after its dependencies
         and a cell's HumanEval step right after its judge step. A run stopped half-way has whole
@@ -77,6 +103,13 @@ class Plan:
         for step in sorted(self.steps, key=lambda s: STAGE_ORDER.index(s.stage)):
             visit(step)  # steps of no cell (none today), for completeness
         return order
+
+
+def cell_label(coords: dict[str, str]) -> str:
+    """``model/method/granularity/dataset_size/prompt_style`` ("-" where a pretrained cell has none),
+    the name ``--cells`` patterns match and the report's "not run" lines use."""
+    keys = ("model", "method", "granularity", "dataset_size", "prompt_style")
+    return "/".join(coords[k] for k in keys)
 
 
 def choose_model(entry: ModelEntry, notes: list[str]) -> str:
