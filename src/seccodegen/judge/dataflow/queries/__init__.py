@@ -10,6 +10,7 @@ from __future__ import annotations
 from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registration)
     accumulated_offset,
     allocation_size,
+    backward_scan,
     command_injection,
     empty_container,
     integer_overflow,
@@ -18,6 +19,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     out_of_bounds,
     overflow_buffer,
     path_injection,
+    strncat_size,
     unsigned_wrap,
     unterminated_copy,
     use_after_free,
