@@ -28,8 +28,6 @@ KNOWN_MISSES: dict[str, str] = {
     "c/cwe-79/cgi-welcome::vulnerable[1]": "the HTML is written piecewise (fputs of tag and value separately), which the HTML check does not connect",
     "c/cwe-79/guestbook-entries::vulnerable[1]": "the HTML is written piecewise (fputs of tag and value separately), which the HTML check does not connect",
     "c/cwe-89/user-email-lookup::vulnerable[1]": "the SQL text is assembled piecewise (strcat/loops), not by one format/concatenation the SQL check sees",
-    "cpp/cwe-125/length-prefixed-fields::vulnerable[0]": "std::vector/std::string/array read past a bound that comes from the input; no bounds model for containers",
-    "cpp/cwe-125/length-prefixed-fields::vulnerable[1]": "std::vector/std::string/array read past a bound that comes from the input; no bounds model for containers",
     "cpp/cwe-125/month-name::vulnerable[1]": "std::vector/std::string/array read past a bound that comes from the input; no bounds model for containers",
     "cpp/cwe-20/order-quantity::vulnerable[1]": "missing range validation of a parsed value; the checks only see unchecked conversions and index parameters",
     "cpp/cwe-20/seat-booking::vulnerable[1]": "missing range validation of a parsed value; the checks only see unchecked conversions and index parameters",

@@ -12,6 +12,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     allocation_size,
     backward_scan,
     command_injection,
+    data_length,
     empty_container,
     integer_overflow,
     invalidated_reference,

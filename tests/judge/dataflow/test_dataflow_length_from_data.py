@@ -1,0 +1,70 @@
+"""length-from-data: a length the data claims for itself, used to read that much of the data
+without a check against how much there is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seccodegen.judge.dataflow import frontend
+from seccodegen.judge.dataflow.queries import run_queries
+
+pytestmark = pytest.mark.skipif(not frontend.available(), reason="libclang not installed")
+
+C_HDR = "#include <stdlib.h>\n#include <string.h>\n"
+CPP_HDR = "#include <cstdint>\n#include <string>\n#include <vector>\n"
+
+
+def hits(tmp_path: Path, code: str, language: str) -> list:
+    path = tmp_path / ("t.cpp" if language == "cpp" else "t.c")
+    path.write_text((CPP_HDR if language == "cpp" else C_HDR) + code)
+    flags = ["-std=c++17" if language == "cpp" else "-std=gnu17"]
+    return run_queries(path, language, flags, ["length-from-data"])
+
+
+NETSTRING = (
+    "int field(const char *buf, size_t n, char *out, size_t out_size){ size_t pos = 0;"
+    " while (pos < n) { char *end; unsigned long len = strtoul(buf + pos, &end, 10);"
+    " if (end == buf + pos || *end != ':') return -1; pos = (size_t)(end - buf) + 1; CHECK"
+    " memcpy(out, buf + pos, len); out[len] = 0; return 0; } return -1; }"
+)
+FIELDS = (
+    "std::vector<std::string> f(const std::vector<std::uint8_t>& msg){ std::vector<std::string> out;"
+    " std::size_t pos = 0; while (pos < msg.size()) { std::size_t len = msg[pos]; ++pos; CHECK READ pos += len; }"
+    " return out; }"
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "code"),
+    [
+        ("c", NETSTRING.replace("CHECK", "")),
+        # a check against the destination's size is no check against the data's
+        ("c", NETSTRING.replace("CHECK", "if (len >= out_size) return -1;")),
+        ("cpp", FIELDS.replace("CHECK", "").replace("READ", "out.emplace_back(msg.begin() + pos, msg.begin() + pos + len);")),
+        ("cpp", FIELDS.replace("CHECK", "").replace(
+            "READ", "std::string s; for (std::size_t i = 0; i < len; ++i) s.push_back((char)msg[pos + i]); out.push_back(s);")),
+    ],
+)
+def test_a_length_the_data_claims_is_found(tmp_path, language, code) -> None:
+    found = hits(tmp_path, code, language)
+    assert found and "CWE-125" in found[0].cwe_ids, found
+
+
+@pytest.mark.parametrize(
+    ("language", "code"),
+    [
+        ("c", NETSTRING.replace("CHECK", "if (n - pos <= len) return -1;")),
+        ("c", NETSTRING.replace("CHECK", "size_t remaining = n - pos; if (len >= remaining) return -1;")),
+        ("cpp", FIELDS.replace("CHECK", "if (len > msg.size() - pos) break;").replace(
+            "READ", "out.emplace_back(msg.begin() + pos, msg.begin() + pos + len);")),
+        # strncpy stops at the data's NUL: it reads no further than the string there is
+        ("c", NETSTRING.replace("CHECK", "").replace("memcpy(out, buf + pos, len)", "strncpy(out, buf + pos, len)")),
+        # the real length of an element is no claimed length
+        ("c", "void f(char *out, char **tags, int count){ size_t used = 0; for (int i = 0; i < count; i++) {"
+         " size_t len = strlen(tags[i]); if (used + len >= 64) break; memcpy(out + used, tags[i], len); used += len; } }"),
+    ],
+)
+def test_a_length_checked_against_the_data_is_not_reported(tmp_path, language, code) -> None:
+    assert hits(tmp_path, code, language) == []
