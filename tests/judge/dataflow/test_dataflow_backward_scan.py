@@ -3,24 +3,11 @@ only on the data's content."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from seccodegen.judge.dataflow import frontend
-from seccodegen.judge.dataflow.queries import run_queries
 
 pytestmark = pytest.mark.skipif(not frontend.available(), reason="libclang not installed")
-
-C_HDR = "#include <ctype.h>\n#include <string.h>\n"
-CPP_HDR = "#include <cctype>\n#include <cstring>\n#include <string>\n"
-
-
-def hits(tmp_path: Path, code: str, language: str) -> list:
-    path = tmp_path / ("t.cpp" if language == "cpp" else "t.c")
-    path.write_text((CPP_HDR if language == "cpp" else C_HDR) + code)
-    flags = ["-std=c++17" if language == "cpp" else "-std=gnu17"]
-    return run_queries(path, language, flags, ["unbounded-backward-scan"])
 
 
 @pytest.mark.parametrize(
@@ -38,10 +25,9 @@ def hits(tmp_path: Path, code: str, language: str) -> list:
          "CWE-125"),
     ],
 )
-def test_a_scan_that_nothing_stops_at_the_first_element_is_found(tmp_path, language, code, cwe) -> None:
-    found = hits(tmp_path, code, language)
+def test_a_scan_that_nothing_stops_at_the_first_element_is_found(query_hits, language, code, cwe) -> None:
+    found = query_hits("unbounded-backward-scan", code, language)
     assert found and cwe in found[0].cwe_ids, found
-
 
 @pytest.mark.parametrize(
     ("language", "code"),
@@ -58,5 +44,5 @@ def test_a_scan_that_nothing_stops_at_the_first_element_is_found(tmp_path, langu
         ("cpp", "void f(std::string& l){ while (!l.empty() && std::isspace((unsigned char)l.back())) l.pop_back(); }"),
     ],
 )
-def test_a_bounded_scan_is_not_reported(tmp_path, language, code) -> None:
-    assert hits(tmp_path, code, language) == []
+def test_a_bounded_scan_is_not_reported(query_hits, language, code) -> None:
+    assert query_hits("unbounded-backward-scan", code, language) == []

@@ -3,24 +3,11 @@ without a check against how much there is."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from seccodegen.judge.dataflow import frontend
-from seccodegen.judge.dataflow.queries import run_queries
 
 pytestmark = pytest.mark.skipif(not frontend.available(), reason="libclang not installed")
-
-C_HDR = "#include <stdlib.h>\n#include <string.h>\n"
-CPP_HDR = "#include <cstdint>\n#include <string>\n#include <vector>\n"
-
-
-def hits(tmp_path: Path, code: str, language: str) -> list:
-    path = tmp_path / ("t.cpp" if language == "cpp" else "t.c")
-    path.write_text((CPP_HDR if language == "cpp" else C_HDR) + code)
-    flags = ["-std=c++17" if language == "cpp" else "-std=gnu17"]
-    return run_queries(path, language, flags, ["length-from-data"])
 
 
 NETSTRING = (
@@ -35,7 +22,6 @@ FIELDS = (
     " return out; }"
 )
 
-
 @pytest.mark.parametrize(
     ("language", "code"),
     [
@@ -47,10 +33,9 @@ FIELDS = (
             "READ", "std::string s; for (std::size_t i = 0; i < len; ++i) s.push_back((char)msg[pos + i]); out.push_back(s);")),
     ],
 )
-def test_a_length_the_data_claims_is_found(tmp_path, language, code) -> None:
-    found = hits(tmp_path, code, language)
+def test_a_length_the_data_claims_is_found(query_hits, language, code) -> None:
+    found = query_hits("length-from-data", code, language)
     assert found and "CWE-125" in found[0].cwe_ids, found
-
 
 @pytest.mark.parametrize(
     ("language", "code"),
@@ -66,5 +51,5 @@ def test_a_length_the_data_claims_is_found(tmp_path, language, code) -> None:
          " size_t len = strlen(tags[i]); if (used + len >= 64) break; memcpy(out + used, tags[i], len); used += len; } }"),
     ],
 )
-def test_a_length_checked_against_the_data_is_not_reported(tmp_path, language, code) -> None:
-    assert hits(tmp_path, code, language) == []
+def test_a_length_checked_against_the_data_is_not_reported(query_hits, language, code) -> None:
+    assert query_hits("length-from-data", code, language) == []
