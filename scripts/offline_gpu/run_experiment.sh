@@ -140,6 +140,18 @@ PY
     && apt-get download libsqlite3-dev libsqlite3-0 bubblewrap)
   # the shared data the experiment reads (paths relative to SHARED), and finished dataset steps
   SHARED_FILES=${SHARED_FILES:-data/humanevalx/humaneval_cpp.jsonl.gz data/vulnfix/safecoder-pairs/val/lmsys.jsonl}
+  # and the experiment's own dataset sources under SHARED (configs/qwen-study.yaml's commits): the
+  # runner checks every input before it runs, and the dataset step travels without its `file`
+  # granularity (excluded below), so the machine builds it again from them (8 s)
+  SHARED_FILES="$SHARED_FILES $(python3 - "$SHARED" <<'PY'
+import os, sys
+from seccodegen.runner.experiment import load_experiment
+shared = os.path.abspath(sys.argv[1])
+sources = (load_experiment(os.environ["EXP"]).dataset or {}).get("sources") or []
+paths = [os.path.abspath(s["path"]) for s in sources if isinstance(s, dict) and s.get("path")]
+print(" ".join(os.path.relpath(p, shared) for p in paths if p.startswith(shared + os.sep) and os.path.isfile(p)))
+PY
+)"
   tar czf .carry/w0/shared.tgz -C "$SHARED" $SHARED_FILES
   out=$(python3 -c "from seccodegen.runner.experiment import load_experiment as l; print(l('$EXP').out)")
   datasets=$(ls -d "$out"/dataset/*/ 2>/dev/null || true)
