@@ -19,7 +19,6 @@ KNOWN_MISSES: dict[str, str] = {
     "c/cwe-119/greet-scanf::vulnerable[1]": "the out-of-bounds access depends on input-dependent loop/length arithmetic that no analyzer here bounds",
     "c/cwe-119/url-decode::vulnerable[0]": "the out-of-bounds access depends on input-dependent loop/length arithmetic that no analyzer here bounds",
     "c/cwe-125/tail-chars::vulnerable[1]": "over-read driven by a length taken from the input; clang's taint does not reach it and no pattern applies",
-    "c/cwe-134/centered-banner::vulnerable[0]": "the format string comes from a source clang's taint checker does not model; gcc's -Wformat-security (which sees it) is not decisive because it also fires on constant formats",
     "c/cwe-190/alloc-grid::vulnerable[1]": "overflow in arithmetic whose operands come from parameters; only narrow products/int accumulators are checked",
     "c/cwe-190/mean-of-readings::vulnerable[1]": "overflow in arithmetic whose operands come from parameters; only narrow products/int accumulators are checked",
     "c/cwe-20/parse-port::vulnerable[1]": "the missing validation is of a value's meaning (range, sign) after a conversion the checks accept",

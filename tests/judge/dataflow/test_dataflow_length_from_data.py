@@ -21,6 +21,11 @@ FIELDS = (
     " std::size_t pos = 0; while (pos < msg.size()) { std::size_t len = msg[pos]; ++pos; CHECK READ pos += len; }"
     " return out; }"
 )
+LENGTH_FIELDS = (
+    "std::vector<std::string> f(const std::string& msg){ std::vector<std::string> out; std::size_t pos = 0;"
+    " while (pos < msg.length()) { std::size_t len = (unsigned char)msg[pos]; ++pos; CHECK"
+    " out.emplace_back(msg.begin() + pos, msg.begin() + pos + len); pos += len; } return out; }"
+)
 
 @pytest.mark.parametrize(
     ("language", "code"),
@@ -31,6 +36,8 @@ FIELDS = (
         ("cpp", FIELDS.replace("CHECK", "").replace("READ", "out.emplace_back(msg.begin() + pos, msg.begin() + pos + len);")),
         ("cpp", FIELDS.replace("CHECK", "").replace(
             "READ", "std::string s; for (std::size_t i = 0; i < len; ++i) s.push_back((char)msg[pos + i]); out.push_back(s);")),
+        # a std::string whose size the function reads through length()
+        ("cpp", LENGTH_FIELDS.replace("CHECK", "")),
     ],
 )
 def test_a_length_the_data_claims_is_found(query_hits, language, code) -> None:
@@ -44,6 +51,7 @@ def test_a_length_the_data_claims_is_found(query_hits, language, code) -> None:
         ("c", NETSTRING.replace("CHECK", "size_t remaining = n - pos; if (len >= remaining) return -1;")),
         ("cpp", FIELDS.replace("CHECK", "if (len > msg.size() - pos) break;").replace(
             "READ", "out.emplace_back(msg.begin() + pos, msg.begin() + pos + len);")),
+        ("cpp", LENGTH_FIELDS.replace("CHECK", "if (len > msg.length() - pos) break;")),
         # strncpy stops at the data's NUL: it reads no further than the string there is
         ("c", NETSTRING.replace("CHECK", "").replace("memcpy(out, buf + pos, len)", "strncpy(out, buf + pos, len)")),
         # the real length of an element is no claimed length

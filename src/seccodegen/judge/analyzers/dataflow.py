@@ -1,5 +1,5 @@
 """seccodegen-dataflow: the dataflow core's queries (NULL dereference, use after free / double
-free, path traversal, command injection, integer overflow, out-of-bounds accesses, overflows of
+free, path traversal, command injection, uncontrolled format strings, integer overflow, out-of-bounds accesses, overflows of
 buffers of known size, loop-advanced positions, input-sized allocations, empty containers,
 unterminated copies: every query in ``QUERIES``) on clang's AST; see ``judge/dataflow/``.
 

@@ -56,18 +56,19 @@ __all__ = [
 def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[str] = ()) -> list[FunctionFacts]:
     """Facts for every function defined in ``path`` (``language`` "c" or "cpp"), in source order."""
     from seccodegen.judge.dataflow.interp import walk_function
-    from seccodegen.judge.dataflow.summaries import freed_params, never_returns, returns_null
+    from seccodegen.judge.dataflow.summaries import format_params, freed_params, never_returns, returns_null
 
     tu = frontend.parse(path, language, flags)
     fns = list(frontend.main_file_functions(tu))
     no_return = frozenset(fn.spelling for fn in fns if never_returns(fn))
     null_returning = frozenset(fn.spelling for fn in fns if returns_null(fn))
     param_frees = {fn.spelling: pos for fn in fns if (pos := freed_params(fn))}
+    wrappers = format_params(fns)
     out = []
     for fn in fns:
         params = tuple(p.spelling for p in fn.get_arguments() if p.spelling)
         argv = params[1:] if fn.spelling == "main" else ()
         plain = params if fn.spelling != "main" else ()
         events = walk_function(fn, plain, argv, no_return, null_returning, param_frees)
-        out.append(FunctionFacts(fn.spelling, params, str(path), fn.location.line, events, fn))
+        out.append(FunctionFacts(fn.spelling, params, str(path), fn.location.line, events, fn, wrappers))
     return out

@@ -88,9 +88,41 @@ def text(c) -> str:
     return " ".join(tokens(c))
 
 
+def _tighten_members(spaced: str) -> str:
+    """``rec . owner`` -> ``rec.owner`` (also ``->``, ``::``) in space-joined tokens."""
+    return re.sub(r" ?(\.|->|::) ?", r"\1", spaced)
+
+
 def compact(c) -> str:
     """``text(c)`` without the token spacing, for messages: ``s.size() - 1``, ``rec.owner``."""
-    return re.sub(r" ?(\.|->|::) ?", r"\1", re.sub(r" ?\( \)", "()", text(c)))
+    return _tighten_members(re.sub(r" ?\( \)", "()", text(c)))
+
+
+def argument_text(call, position: int) -> str | None:
+    """The call's ``position``-th argument as written at the call, for messages (``sizeof(buf)
+    - strlen(buf)``): read from the call's tokens, since a macro argument's own cursor extent
+    may point into the macro's definition."""
+    toks = tokens(call)
+    if "(" not in toks:
+        return None
+    args, depth, cur = [], 0, []
+    for t in toks[toks.index("(") + 1 :]:
+        if t in "([{":
+            depth += 1
+        elif t in ")]}":
+            if depth == 0:
+                args.append(cur)
+                break
+            depth -= 1
+        if t == "," and depth == 0:
+            args.append(cur)
+            cur = []
+            continue
+        cur.append(t)
+    if position >= len(args):
+        return None
+    spaced = _tighten_members(" ".join(args[position]))
+    return re.sub(r"([(\[]) | ([)\]])", r"\1\2", re.sub(r"(\w) ([(\[])", r"\1\2", spaced))
 
 
 def var_name(c) -> str | None:

@@ -143,6 +143,8 @@ class FunctionFacts:
     line: int
     events: list[Event]
     cursor: object = None
+    # the file's own printf-style wrappers: name -> format parameter positions (summaries.format_params)
+    format_wrappers: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def calls(self, *names: str) -> list[Event]:
         return [e for e in self.events if e.kind == "call" and (not names or e.name in names)]
@@ -169,8 +171,13 @@ def taint_of(expr, state: State) -> frozenset[str]:
         return out
     if c.kind in (K.INTEGER_LITERAL, K.STRING_LITERAL, K.CHARACTER_LITERAL, K.FLOATING_LITERAL, K.LAMBDA_EXPR):
         return frozenset()
+    kids = list(c.get_children())
+    if c.kind == K.CONDITIONAL_OPERATOR and len(kids) == 3:
+        # the value is one of the branches; the condition only picks one (``len < W ? "=" : " "``
+        # is a literal whatever ``len`` is): implicit flow is not followed, as in CodeQL's taint
+        return taint_of(kids[1], state) | taint_of(kids[2], state)
     out = frozenset()
-    for k in c.get_children():
+    for k in kids:
         out |= taint_of(k, state)
     return out
 

@@ -59,6 +59,16 @@ NO_RETURN = {
     "__assert_rtn", "__builtin_trap", "__builtin_unreachable", "longjmp", "siglongjmp", "terminate",
     "pthread_exit", "__stack_chk_fail",
 }  # fmt: skip
+# printf-style functions: function -> position of the format argument (the ``v`` variants take a
+# ``va_list`` after it); the file's own wrappers are found by :func:`.summaries.format_params`
+FORMAT_FUNCTIONS: dict[str, int] = {
+    "printf": 0, "vprintf": 0, "wprintf": 0, "vwprintf": 0, "warn": 0, "warnx": 0, "vwarn": 0, "vwarnx": 0,
+    "fprintf": 1, "vfprintf": 1, "fwprintf": 1, "vfwprintf": 1, "dprintf": 1, "vdprintf": 1,
+    "sprintf": 1, "vsprintf": 1, "asprintf": 1, "vasprintf": 1, "syslog": 1, "vsyslog": 1,
+    "err": 1, "errx": 1, "verr": 1, "verrx": 1, "printw": 0, "mvprintw": 2,
+    "snprintf": 2, "vsnprintf": 2, "swprintf": 2, "vswprintf": 2,
+    "__printf_chk": 1, "__fprintf_chk": 2, "__sprintf_chk": 3, "__snprintf_chk": 4,
+}  # fmt: skip
 # stream types whose ``>>``/``getline``/``read`` produce input, by type-name fragment -> label
 INPUT_STREAMS = {"basic_istream": "src:stdin", "basic_ifstream": "src:file", "basic_fstream": "src:file",
                  "basic_iostream": "src:stdin"}  # fmt: skip

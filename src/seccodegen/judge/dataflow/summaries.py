@@ -5,7 +5,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast
-from seccodegen.judge.dataflow.models import FREES, NO_RETURN
+from seccodegen.judge.dataflow.models import FORMAT_FUNCTIONS, FREES, NO_RETURN
 
 K = ast.K
 
@@ -45,3 +45,34 @@ def freed_params(fn) -> tuple[int, ...]:
         if target in params:
             out.add(params.index(target))
     return tuple(sorted(out))
+
+
+def format_params(fns) -> dict[str, tuple[int, ...]]:
+    """The file's own printf-style wrappers: function name -> positions of the parameters it passes,
+    unchanged, as the format of a formatting function (``vfprintf(stdout, fmt, args)``,
+    ``printf(msg)``) or of another wrapper of the file (found to a fixpoint, so wrappers of
+    wrappers count). A caller's argument at such a position is a format string."""
+    out: dict[str, tuple[int, ...]] = {}
+    calls = {}
+    for fn in fns:
+        params = [p.spelling for p in fn.get_arguments()]
+        calls[fn.spelling] = (params, [c for c in fn.walk_preorder() if c.kind == K.CALL_EXPR])
+    changed = True
+    while changed:
+        changed = False
+        for name, (params, sites) in calls.items():
+            found = set(out.get(name, ()))
+            for c in sites:
+                callee = ast.call_name(c)
+                positions = out.get(callee, ()) if callee != name else ()
+                if callee in FORMAT_FUNCTIONS:
+                    positions = (FORMAT_FUNCTIONS[callee],)
+                args = ast.call_args(c)
+                for pos in positions:
+                    target = ast.var_name(args[pos]) if pos < len(args) else None
+                    if target in params:
+                        found.add(params.index(target))
+            if found and tuple(sorted(found)) != out.get(name):
+                out[name] = tuple(sorted(found))
+                changed = True
+    return out

@@ -14,6 +14,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     command_injection,
     data_length,
     empty_container,
+    format_string,
     integer_overflow,
     invalidated_reference,
     null_deref,

@@ -136,8 +136,10 @@ class LengthFromData:
             derived = {length}  # not what it flows into: `pos += len` makes pos no length
             pos_vars = self._positions(fn, buf) - derived
             sizes = _size_names(fn, buf, pos_vars) - derived
-            # a pointer whose size the function never tests (ast.text joins tokens with spaces)
-            if not sizes and f"{buf} . size" not in ast.text(fn.cursor):
+            # a pointer whose size the function never tests (ast.text joins tokens with spaces;
+            # a container's size is read by size() or length())
+            body = ast.text(fn.cursor)
+            if not sizes and f"{buf} . size" not in body and f"{buf} . length" not in body:
                 continue
             for ev in fn.events:
                 extent = self._read_extent(ev, buf, derived)

@@ -11,6 +11,8 @@ its parameter on is left to its callers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, guarded, taint_of
 from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
 
@@ -39,11 +41,15 @@ def sanitized_by_call(fn: FunctionFacts, ev: Event, arg, calls: set[str]) -> boo
     return False
 
 
-def unsafe_argument(fn: FunctionFacts, ev: Event, arg, guard_kinds: tuple[str, ...]) -> str | None:
-    """Why ``arg`` of sink event ``ev`` is unsafe ("input" / "parameter 'x'"), or None."""
+def unsafe_argument(
+    fn: FunctionFacts, ev: Event, arg, guard_kinds: tuple[str, ...], param_counts: Callable[[str], bool] | None = None
+) -> str | None:
+    """Why ``arg`` of sink event ``ev`` is unsafe ("input" / "parameter 'x'"), or None.
+    ``param_counts``: which parameters may make it unsafe (default: all)."""
     labels = taint_of(arg, ev.state)
     external = [lbl for lbl in labels if lbl.startswith(EXTERNAL)]
     params = [lbl[len(PARAM) :] for lbl in labels if lbl.startswith(PARAM)]
+    params = [p for p in params if param_counts is None or param_counts(p)]
     direct = ast.var_name(arg)
     built = direct not in fn.params if direct else ast.strip(arg) is not None
     if not external and not (params and built):

@@ -50,32 +50,6 @@ def _minus_one(expr) -> bool:
     return bool(re.search(r"- 1\s*\)*\s*$", text) or re.search(r"- \( .*\+ 1 \)", text))
 
 
-def _argument_text(call, position: int) -> str | None:
-    """The call's ``position``-th argument as written at the call (a macro argument's own
-    cursor extent may point into the macro's definition)."""
-    toks = ast.tokens(call)
-    if "(" not in toks:
-        return None
-    args, depth, cur = [], 0, []
-    for t in toks[toks.index("(") + 1:]:
-        if t in "([{":
-            depth += 1
-        elif t in ")]}":
-            if depth == 0:
-                args.append(cur)
-                break
-            depth -= 1
-        if t == "," and depth == 0:
-            args.append(cur)
-            cur = []
-            continue
-        cur.append(t)
-    if position >= len(args):
-        return None
-    text = re.sub(r" ?(\.|->|::) ?", r"\1", " ".join(args[position]))
-    return re.sub(r"([(\[]) | ([)\]])", r"\1\2", re.sub(r"(\w) ([(\[])", r"\1\2", text))
-
-
 @QUERIES.register("strncat-size")
 class StrncatSize:
     rule = "strncat-size"
@@ -104,7 +78,7 @@ class StrncatSize:
             return None
         if any(dest in g.vars or f"strlen ( {dest}" in g.text for g in ev.state.guards + tuple(ev.state.checks)):
             return None  # a check on the destination's length decides the append
-        text = _argument_text(ev.cursor, 2) or "n"
+        text = ast.argument_text(ev.cursor, 2) or "n"
         if _length_reads(bound, dest):
             if _minus_one(bound):
                 return None
