@@ -130,15 +130,15 @@ class LengthFromData:
             return []
         hits: list[Hit] = []
         reported: set[str] = set()
+        body = ast.text(fn.cursor)  # once per function: tokens joined with spaces
         for length, buf in lengths.items():
             if length in reported:
                 continue
             derived = {length}  # not what it flows into: `pos += len` makes pos no length
             pos_vars = self._positions(fn, buf) - derived
             sizes = _size_names(fn, buf, pos_vars) - derived
-            # a pointer whose size the function never tests (ast.text joins tokens with spaces;
-            # a container's size is read by size() or length())
-            body = ast.text(fn.cursor)
+            # a pointer whose size the function never tests (a container's size is read by
+            # size() or length())
             if not sizes and f"{buf} . size" not in body and f"{buf} . length" not in body:
                 continue
             for ev in fn.events:

@@ -29,6 +29,9 @@ from seccodegen.judge.dataflow.models import FORMAT_FUNCTIONS
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.sinks import unsafe_argument
 
+# the library's printf family as sinks: name -> format positions (the file's wrappers are added per file)
+LIBRARY_SINKS: dict[str, tuple[int, ...]] = {name: (pos,) for name, pos in FORMAT_FUNCTIONS.items()}
+
 
 def _string_params(fn: FunctionFacts) -> set[str]:
     """The parameters of ``fn`` that hold text: character pointers/arrays and string objects."""
@@ -56,7 +59,7 @@ class TaintedFormatString:
     languages = ("c", "cpp")
 
     def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
-        sinks = {name: (pos,) for name, pos in FORMAT_FUNCTIONS.items()} | fn.format_wrappers
+        sinks = LIBRARY_SINKS | fn.format_wrappers
         texts = _string_params(fn)
         hits = []
         for ev in fn.calls(*sinks):
