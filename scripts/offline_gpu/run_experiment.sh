@@ -106,6 +106,21 @@ PY
 }
 export -f sc_run
 
+# sc_shard NAME I/N LOG: shard I of N of model NAME's train+sample steps, its output going to LOG.
+# A shard whose step dies of CUDA out-of-memory (1.5B LoRA at 16 GB and IA3 at 26 GB beside two
+# DPO trainings at 26 GB each and a sampler did not fit 80 GB) runs again after OOM_WAIT seconds,
+# up to OOM_TRIES times: the others have moved on by then, and finished steps are skipped
+sc_shard() {
+  local try rc=0
+  for try in $(seq "${OOM_TRIES:-6}"); do
+    sc_run "$1" dataset,train,sample "$2"; rc=$?
+    { [ $rc -ne 0 ] && tail -n 40 "$3" | grep -q OutOfMemoryError; } || break
+    echo "out of GPU memory: shard $2 again in ${OOM_WAIT:-60} s (try $try)"; sleep "${OOM_WAIT:-60}"
+  done
+  return $rc
+}
+export -f sc_shard
+
 convert_model() {  # convert_model FILE: join FILE's parts, check its sha256, convert it to bf16 once
   # in a subshell holding the lock: a second call waits for a conversion under way, and the lock
   # ends with the subshell (the background runs that `start` spawns afterwards never inherit it)
@@ -206,16 +221,11 @@ start)
   # Each `start` adds W more: keep the GPU's total to 3-4. With six trainings at once (two models
   # x 3) on one H200, each 0.5B training made 0.7 optimizer steps/s, against about 5 with two at
   # once (8k vs 25k tokens/s each), and a full fine-tune ran out of memory beside them
-  # A shard whose step dies of CUDA out-of-memory (1.5B LoRA at 16 GB and IA3 at 26 GB beside two
-  # DPO trainings at 26 GB each and a sampler did not fit 80 GB) runs again after OOM_WAIT seconds,
-  # up to OOM_TRIES times: the others have moved on by then, and finished steps are skipped
+  # (a shard out of GPU memory runs again: sc_shard)
   W=${WORKERS:-3}
   for i in $(seq 0 $((W - 1))); do
     log="$LOGS/gpu-$NAME-$i.log"
-    setsid nohup bash -c "for try in \$(seq ${OOM_TRIES:-6}); do sc_run '$NAME' dataset,train,sample $i/$W; rc=\$?
-        [ \$rc -ne 0 ] && tail -n 40 '$log' | grep -q OutOfMemoryError || break
-        echo \"out of GPU memory: shard $i/$W again in ${OOM_WAIT:-60} s (try \$try)\"; sleep ${OOM_WAIT:-60}; done
-      echo exit \$rc > $LOGS/gpu-$NAME-$i.done" >"$log" 2>&1 < /dev/null &
+    setsid nohup bash -c "sc_shard '$NAME' $i/$W '$log'; echo exit \$? > $LOGS/gpu-$NAME-$i.done" >"$log" 2>&1 < /dev/null &
   done
   echo "$NAME" >> "$LOGS/models"
   # CPU-bound judging and HumanEval (generation on the GPU, then execution on the cores) each get
@@ -237,9 +247,12 @@ start)
 worker)
   # worker NAME I/N: run shard I of N of model NAME's train+sample steps again, in the foreground
   # (one that died, e.g. out of GPU memory beside the others; finished steps are skipped)
+  # with the same out-of-memory retries as `start`; its log: $LOGS/worker-NAME-I.log
   NAME=${2:?experiment model name}; SHARD=${3:?shard, e.g. 0/3}
   setup_env
-  sc_run "$NAME" dataset,train,sample "$SHARD"
+  log="$LOGS/worker-$NAME-${SHARD%/*}.log"
+  sc_shard "$NAME" "$SHARD" "$log" >"$log" 2>&1; rc=$?
+  tail -n 20 "$log"; exit $rc
   ;;
 gputest)
   setup_env

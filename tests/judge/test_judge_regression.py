@@ -16,7 +16,6 @@ from seccodegen.judge.config import JudgeConfig
 
 # case name ("<scenario id>::<vulnerable|secure>[i]") -> why the judge gets it wrong
 KNOWN_MISSES: dict[str, str] = {
-    "c/cwe-119/greet-scanf::vulnerable[1]": "the out-of-bounds access depends on input-dependent loop/length arithmetic that no analyzer here bounds",
     "c/cwe-119/url-decode::vulnerable[0]": "the out-of-bounds access depends on input-dependent loop/length arithmetic that no analyzer here bounds",
     "c/cwe-125/tail-chars::vulnerable[1]": "over-read driven by a length taken from the input; clang's taint does not reach it and no pattern applies",
     "c/cwe-190/alloc-grid::vulnerable[1]": "overflow in arithmetic whose operands come from parameters; only narrow products/int accumulators are checked",
@@ -24,15 +23,11 @@ KNOWN_MISSES: dict[str, str] = {
     "c/cwe-20/parse-port::vulnerable[1]": "the missing validation is of a value's meaning (range, sign) after a conversion the checks accept",
     "c/cwe-20/withdraw-amount::vulnerable[1]": "the missing validation is of a value's meaning (range, sign) after a conversion the checks accept",
     "c/cwe-476/parse-setting::vulnerable[1]": "the NULL value comes from a lookup whose failure the analyzers do not model",
-    "c/cwe-79/cgi-welcome::vulnerable[1]": "the HTML is written piecewise (fputs of tag and value separately), which the HTML check does not connect",
-    "c/cwe-79/guestbook-entries::vulnerable[1]": "the HTML is written piecewise (fputs of tag and value separately), which the HTML check does not connect",
     "c/cwe-89/user-email-lookup::vulnerable[1]": "the SQL text is assembled piecewise (strcat/loops), not by one format/concatenation the SQL check sees",
     "cpp/cwe-125/month-name::vulnerable[1]": "std::vector/std::string/array read past a bound that comes from the input; no bounds model for containers",
     "cpp/cwe-20/order-quantity::vulnerable[1]": "missing range validation of a parsed value; the checks only see unchecked conversions and index parameters",
     "cpp/cwe-20/seat-booking::vulnerable[1]": "missing range validation of a parsed value; the checks only see unchecked conversions and index parameters",
     "cpp/cwe-22/read-upload::vulnerable[1]": "a partial check (e.g. only a leading '..') is present, so the path check counts the parameter as inspected",
-    "cpp/cwe-416/purge-sessions::vulnerable[0]": "iterator/reference invalidation in STL containers; no analyzer here models container lifetimes",
-    "cpp/cwe-416/purge-sessions::vulnerable[1]": "iterator/reference invalidation in STL containers; no analyzer here models container lifetimes",
     "cpp/cwe-476/largest-circle::vulnerable[0]": "NULL/nullptr from a map/lookup or a smart pointer; not modelled by the analyzers here",
     "cpp/cwe-476/largest-circle::vulnerable[1]": "NULL/nullptr from a map/lookup or a smart pointer; not modelled by the analyzers here",
     "cpp/cwe-476/settings-file::vulnerable[1]": "NULL/nullptr from a map/lookup or a smart pointer; not modelled by the analyzers here",

@@ -74,3 +74,42 @@ def test_assigning_to_a_dangling_reference_is_a_use_not_a_rebinding(tmp_path: Pa
     assert hits(tmp_path, code)
     code = "void f(std::vector<int>& v){ int& r = v[0]; v.push_back(1); r = 5; }"
     assert hits(tmp_path, code)
+
+
+NODE_HDR = "#include <list>\n#include <map>\n#include <set>\n"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # the erase loop that forgot it = c.erase(it): the next iteration reads the erased node
+        "int f(std::list<Task>& l){ int n = 0; for (auto it = l.begin(); it != l.end();) {"
+        " if (it->n < 0) { l.erase(it); n++; } else { ++it; } } return n; }",
+        "void f(std::map<std::string, int>& m){ for (auto it = m.begin(); it != m.end(); ++it)"
+        " if (it->second == 0) m.erase(it); }",
+        # clear() removes every element a borrow could point at
+        "int f(std::set<int>& s){ auto it = s.find(3); s.clear(); return *it; }",
+    ],
+)
+def test_iterators_erased_from_node_containers_are_found(tmp_path: Path, code: str) -> None:
+    found = hits(tmp_path, NODE_HDR + code)
+    assert found and "erased" in found[0].message, found
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "int f(std::list<Task>& l){ int n = 0; for (auto it = l.begin(); it != l.end();) {"
+        " if (it->n < 0) { it = l.erase(it); n++; } else { ++it; } } return n; }",
+        # the classic map idiom: the iterator moves on before its node goes
+        "void f(std::map<std::string, int>& m){ for (auto it = m.begin(); it != m.end();)"
+        " { if (it->second == 0) m.erase(it++); else ++it; } }",
+        # inserting into a node container moves no element; erasing another one leaves 'it' valid
+        "int f(std::map<std::string, int>& m){ auto it = m.begin(); m[\"x\"] = 1; m.insert({\"y\", 2});"
+        " return it->second; }",
+        "int f(std::list<int>& l){ auto it = l.begin(); auto last = --l.end(); l.push_back(3);"
+        " if (it != last) l.erase(last); return *it; }",
+    ],
+)
+def test_node_container_patterns_that_keep_iterators_valid_are_not(tmp_path: Path, code: str) -> None:
+    assert hits(tmp_path, NODE_HDR + code) == []

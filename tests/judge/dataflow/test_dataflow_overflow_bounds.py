@@ -123,6 +123,11 @@ def test_constant_checks_bound_an_operation_by_its_type(tmp_path: Path, code: st
         ("const char *tail(const char *s, size_t n){ return s + strlen(s) - n; }", "CWE-125"),
         ("char at(const char *s, int i){ return *(s + i); }", "CWE-125"),
         ("void clear(char *s, int i){ *(s + i) = 0; }", "CWE-787"),
+        # a branch of a conditional is returned; its condition only rules out n == 0
+        ("const char *tail(const char *s, size_t n){ return n > 0 ? s + n - 1 : \"\"; }", "CWE-125"),
+        # comparing the offset pointer with its base for equality bounds nothing
+        ("const char *tail(const char *s, size_t n){ const char *e = s + n - 1; if (e == s) return s; return e; }",
+         "CWE-125"),
     ],
 )
 def test_writes_through_increments_and_pointer_offsets(tmp_path: Path, code: str, cwe: str) -> None:
@@ -143,6 +148,10 @@ def test_std_array_increment_is_a_write(tmp_path: Path) -> None:
         "const char *tail(const char *s, size_t n){ size_t len = strlen(s); if (n > len) n = len; return s + len - n; }",
         "const char *tail(const char *s, size_t n){ size_t len = strlen(s); if (n >= len) return s; return s + len - n; }",
         "void zero(char *p, size_t n){ for (size_t i = 0; i < n; i++) *(p + i) = 0; }",
+        "const char *tail(const char *s, size_t n){ size_t len = strlen(s); return n <= len ? s + len - n : s; }",
+        # a flag computed from the offset is a check of it
+        "const char *tail(const char *s, size_t n){ size_t len = strlen(s); int ok = n <= len;"
+        " if (!ok) return s; return s + len - n; }",
         "int sum(const int *p, size_t n){ return count(p + n); }",  # passed on: the callee's to check
     ],
 )

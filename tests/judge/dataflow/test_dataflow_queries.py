@@ -36,6 +36,28 @@ int f(const char *s) { char *p = malloc(strlen(s) + 1); if (p == NULL) return -1
     assert not any(r == "null-deref" for r, _ in good)
 
 
+OWN_HELPERS = """
+typedef struct { int status; char name[16]; } person;
+static void init(person *p) { p->status = 0; }
+static void init_checked(person *p) { if (!p) return; p->status = 0; }
+static void outer(person *p) { init(p); }
+"""
+
+
+@pytest.mark.parametrize("call", ["init(p)", "outer(p)"])
+def test_an_own_function_that_dereferences_its_parameter_is_a_dereference(tmp_path, call):
+    bad = rules(tmp_path, HDR + OWN_HELPERS + f"int f(void) {{ person *p = malloc(sizeof *p); {call}; free(p); return 0; }}")
+    assert ("null-deref", "CWE-690") in bad
+
+
+@pytest.mark.parametrize(
+    "body", ["person *p = malloc(sizeof *p); init_checked(p);", "person *p = malloc(sizeof *p); if (!p) return 1; init(p);"]
+)
+def test_an_own_function_that_checks_or_a_checked_argument_is_not(tmp_path, body):
+    good = rules(tmp_path, HDR + OWN_HELPERS + f"int f(void) {{ {body} free(p); return 0; }}")
+    assert not any(r == "null-deref" for r, _ in good)
+
+
 def test_null_check_after_the_dereference_does_not_help(tmp_path):
     bad = rules(tmp_path, HDR + "int f(void) { int *p = malloc(sizeof *p); *p = 1; if (p == NULL) return 0;"
                 " int v = *p; free(p); return v; }")  # fmt: skip
@@ -126,3 +148,17 @@ def test_analyzer_runs_a_batch_in_a_child_process(tmp_path):
     assert {c for f in out[bad] for c in f.cwe_ids} >= {"CWE-690", "CWE-416"}
     assert all(f.tool == "seccodegen-dataflow" and f.line for f in out[bad])
     assert good not in out
+
+
+COPIERS = """
+static char *copy1(const char *s) { return strdup(s); }
+static char *copy3(const char *s) { char *p = malloc(strlen(s) + 1); if (!p) exit(1); strcpy(p, s); return p; }
+"""
+
+
+def test_an_own_function_returning_an_unchecked_allocation_may_return_null(tmp_path):
+    bad = rules(tmp_path, HDR + COPIERS + "int f(const char *s) { char *c = copy1(s); c[0] = 'x'; free(c); return 0; }")
+    assert ("null-deref", "CWE-690") in bad
+    for body in ("char *c = copy3(s); c[0] = 'x';", "char *c = copy1(s); if (!c) return -1; c[0] = 'x';"):
+        good = rules(tmp_path, HDR + COPIERS + f"int f(const char *s) {{ {body} free(c); return 0; }}")
+        assert not any(r == "null-deref" for r, _ in good), body

@@ -56,7 +56,14 @@ __all__ = [
 def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[str] = ()) -> list[FunctionFacts]:
     """Facts for every function defined in ``path`` (``language`` "c" or "cpp"), in source order."""
     from seccodegen.judge.dataflow.interp import walk_function
-    from seccodegen.judge.dataflow.summaries import format_params, freed_params, never_returns, returns_null
+    from seccodegen.judge.dataflow.summaries import (
+        deref_params,
+        format_params,
+        freed_params,
+        never_returns,
+        returns_null,
+        returns_unchecked_allocation,
+    )
 
     tu = frontend.parse(path, language, flags)
     fns = list(frontend.main_file_functions(tu))
@@ -64,11 +71,22 @@ def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[st
     null_returning = frozenset(fn.spelling for fn in fns if returns_null(fn))
     param_frees = {fn.spelling: pos for fn in fns if (pos := freed_params(fn))}
     wrappers = format_params(fns)
-    out = []
-    for fn in fns:
+
+    def walk(fn) -> FunctionFacts:
         params = tuple(p.spelling for p in fn.get_arguments() if p.spelling)
         argv = params[1:] if fn.spelling == "main" else ()
         plain = params if fn.spelling != "main" else ()
         events = walk_function(fn, plain, argv, no_return, null_returning, param_frees)
-        out.append(FunctionFacts(fn.spelling, params, str(path), fn.location.line, events, fn, wrappers))
+        return FunctionFacts(fn.spelling, params, str(path), fn.location.line, events, fn, wrappers)
+
+    out = [walk(fn) for fn in fns]
+    # own functions that hand back an allocation they did not check may return NULL too: their
+    # callers are walked again knowing it (one round; a helper of a helper is not followed)
+    more = frozenset(f.name for f in out if returns_unchecked_allocation(f)) - null_returning
+    if more:
+        null_returning |= more
+        out = [walk(fn) if {e.name for e in f.calls()} & more else f for fn, f in zip(fns, out)]
+    derefs = deref_params(out)
+    for f in out:
+        f.deref_params = derefs
     return out

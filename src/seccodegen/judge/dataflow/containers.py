@@ -13,6 +13,9 @@ reports as ``heap-use-after-free``. The core records, per path (:class:`~.facts.
   ``push_back``, ``emplace_back``, ``insert``, ``emplace``, ``resize``, ``reserve``, ``clear``,
   ``erase``, ``assign``, ``shrink_to_fit``, ``append``, ``operator+=`` (strings), ``pop_back``.
 
+In a node-based container (``std::list``, ``std::map``, ``std::set`` and their unordered kin)
+elements never move: only ``c.erase(it)`` invalidates, and only the iterator it erased
+(``c.erase(it++)`` moved it on first), and ``clear()`` invalidates every borrow.
 Rebinding the variable (``it = v.erase(it)``) ends both; assigning to a reference
 (``r = v.back()``) writes through it and is a use. The ``invalidated-reference`` query
 reports a later use. Not modelled: containers reached through fields or pointers
@@ -29,6 +32,11 @@ from seccodegen.judge.dataflow import ast
 
 K = ci.CursorKind
 CONTAINER_TYPES = ("std::vector<", "std::basic_string<", "std::__cxx11::basic_string<", "std::deque<")
+# node-based containers: an element stays where it is until it is erased, so ``erase(it)``
+# invalidates ``it`` alone (and ``clear()`` every borrow), and inserting moves nothing
+NODE_CONTAINER_TYPES = ("std::list<", "std::__cxx11::list<", "std::forward_list<", "std::map<", "std::multimap<",
+                        "std::set<", "std::multiset<", "std::unordered_map<", "std::unordered_set<",
+                        "std::unordered_multimap<", "std::unordered_multiset<")  # fmt: skip
 # calls whose result points into a container's elements: members, and std:: searches over its iterators
 ELEMENT_ACCESS = {"operator[]", "at", "front", "back", "begin", "end", "cbegin", "cend", "rbegin", "rend",
                   "find", "data", "c_str", "find_if", "lower_bound", "upper_bound"}  # fmt: skip
@@ -36,12 +44,14 @@ INVALIDATING = {"push_back", "emplace_back", "insert", "emplace", "resize", "res
                 "assign", "shrink_to_fit", "append", "operator+=", "pop_back", "push_front", "emplace_front"}  # fmt: skip
 
 
+def _type_spelling(c) -> str:
+    return c.type.get_canonical().spelling.removeprefix("const ")
+
+
 def is_container(c) -> bool:
-    """``c``'s type is a std::vector/std::string/std::deque, const-qualified or not."""
-    if c is None:
-        return False
-    spelling = c.type.get_canonical().spelling.removeprefix("const ")
-    return spelling.startswith(CONTAINER_TYPES)
+    """``c``'s type is a std::vector/std::string/std::deque or a node-based container (list,
+    map, set and their unordered kin), const-qualified or not."""
+    return c is not None and _type_spelling(c).startswith(CONTAINER_TYPES + NODE_CONTAINER_TYPES)
 
 
 def _container_var(c) -> str | None:
@@ -109,13 +119,24 @@ def bind(st, name: str, target, value) -> None:
         st.borrows[name] = container
 
 
-def called(st, name: str, obj, line: int) -> None:
-    """A member call ``obj.name(...)``: a reallocating one invalidates every borrow of ``obj``."""
+def called(st, name: str, obj, line: int, args=()) -> None:
+    """A member call ``obj.name(...)``: a reallocating one invalidates every borrow of ``obj``; on a
+    node-based container ``erase(it)`` invalidates ``it`` (not ``it = c.erase(it)``, which rebinds
+    it, nor ``c.erase(it++)``, which moved it on first) and ``clear()`` every borrow."""
     if name not in INVALIDATING:
         return
     container = _container_var(obj)
     if container is None:
         return
+    if _type_spelling(ast.strip(obj)).startswith(NODE_CONTAINER_TYPES):
+        if name == "erase" and args:
+            names = ast.refs(args[0])  # the iterator, maybe through a const_iterator conversion
+            moved = "++" in ast.tokens(args[0]) or "--" in ast.tokens(args[0])
+            erased = next(iter(names)) if len(names) == 1 and not moved else None
+            if erased and st.borrows.get(erased) == container:
+                st.invalid.setdefault(erased, line)
+        if name != "clear":
+            return
     for var, of in st.borrows.items():
         if of == container:
             st.invalid.setdefault(var, line)

@@ -145,6 +145,8 @@ class FunctionFacts:
     cursor: object = None
     # the file's own printf-style wrappers: name -> format parameter positions (summaries.format_params)
     format_wrappers: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # the file's own functions that dereference a pointer parameter unchecked (summaries.deref_params)
+    deref_params: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def calls(self, *names: str) -> list[Event]:
         return [e for e in self.events if e.kind == "call" and (not names or e.name in names)]

@@ -292,7 +292,7 @@ class Interp(StatementWalker):
         if name in self.no_return:
             return None
         if obj is not None or name == "operator+=" and args:  # s += x: the string is the first operand
-            containers.called(st, name, obj if obj is not None else args[0], c.location.line)
+            containers.called(st, name, obj if obj is not None else args[0], c.location.line, args)
         for a in args:  # f(&p): the callee may store a new pointer in p
             a = ast.strip(a)
             if a is not None and a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&":

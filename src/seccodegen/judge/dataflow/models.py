@@ -73,3 +73,15 @@ FORMAT_FUNCTIONS: dict[str, int] = {
 INPUT_STREAMS = {"basic_istream": "src:stdin", "basic_ifstream": "src:file", "basic_fstream": "src:file",
                  "basic_iostream": "src:stdin"}  # fmt: skip
 STREAM_READS = {"getline", "read", "get", "readsome"}
+# library function -> argument positions it dereferences unconditionally (a NULL there crashes)
+DEREF_ARGS: dict[str, tuple[int, ...]] = {
+    "strcpy": (0, 1), "strncpy": (0, 1), "strcat": (0, 1), "strncat": (0, 1), "strlen": (0,),
+    "strcmp": (0, 1), "strncmp": (0, 1), "strchr": (0,), "strrchr": (0,), "strstr": (0, 1),
+    "strdup": (0,), "memcpy": (0, 1), "memmove": (0, 1), "memset": (0,), "memcmp": (0, 1),
+    "sprintf": (0,), "vsprintf": (0,), "fprintf": (0,), "vfprintf": (0,), "fputs": (0, 1), "fputc": (1,),
+    "putc": (1,), "fgets": (0, 2), "fgetc": (0,), "getc": (0,), "fread": (0, 3), "fwrite": (0, 3),
+    "fscanf": (0,), "fseek": (0,), "ftell": (0,), "rewind": (0,), "feof": (0,), "ferror": (0,),
+    "fclose": (0,), "fileno": (0,), "getline": (2,), "readdir": (0,), "closedir": (0,), "pclose": (0,),
+    "puts": (0,), "atoi": (0,), "atol": (0,), "strtol": (0,), "strtoul": (0,), "sscanf": (0,),
+    "strtok": (1,), "toupper": (), "qsort": (0,),
+}  # fmt: skip

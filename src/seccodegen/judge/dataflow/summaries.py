@@ -5,7 +5,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast
-from seccodegen.judge.dataflow.models import FORMAT_FUNCTIONS, FREES, NO_RETURN
+from seccodegen.judge.dataflow.models import FORMAT_FUNCTIONS, FREES, MAY_RETURN_NULL, NO_RETURN
 
 K = ast.K
 
@@ -29,6 +29,24 @@ def returns_null(fn) -> bool:
         r.kind == K.RETURN_STMT and ast.children(r) and ast.is_null_literal(ast.children(r)[0])
         for r in fn.walk_preorder()
     )
+
+
+def returns_unchecked_allocation(facts) -> bool:
+    """Whether walked function ``facts`` returns a pointer that may still be an allocation's or
+    open's NULL: ``return malloc(n);``, or ``p = strdup(s); ...; return p;`` with no check of
+    ``p`` on some path to the return."""
+    if facts.cursor is None or facts.cursor.result_type.get_canonical().kind != ci.TypeKind.POINTER:
+        return False
+    for ev in facts.events:
+        if ev.kind != "return" or not ev.args or ev.args[0] is None:
+            continue
+        value = ast.strip(ev.args[0])
+        if value is not None and value.kind == K.CALL_EXPR and ast.call_name(value) in MAY_RETURN_NULL:
+            return True
+        var = ast.var_name(value) if value is not None else None
+        if var and ev.state.maybe_null.get(var, "NULL") != "NULL":
+            return True
+    return False
 
 
 def freed_params(fn) -> tuple[int, ...]:
@@ -76,3 +94,31 @@ def format_params(fns) -> dict[str, tuple[int, ...]]:
                 out[name] = tuple(sorted(found))
                 changed = True
     return out
+
+
+def deref_params(facts) -> dict[str, tuple[int, ...]]:
+    """The file's own functions that dereference a pointer parameter with no NULL check of it on
+    the way (``p->n = 0``, ``strlen(p)``, or passing it on to another such function, found to a
+    fixpoint): function name -> parameter positions. ``facts`` are the walked functions; a caller
+    that passes a pointer that may be NULL at such a position dereferences it."""
+    from seccodegen.judge.dataflow.facts import guards_of
+    from seccodegen.judge.dataflow.models import DEREF_ARGS
+
+    out: dict[str, set[int]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for f in facts:
+            found = out.setdefault(f.name, set())
+            for ev in f.events:
+                used: list[str] = []
+                if ev.kind == "deref" and ev.name:
+                    used.append(ev.name)
+                elif ev.kind == "call" and ev.obj is None:
+                    positions = DEREF_ARGS.get(ev.name) or tuple(out.get(ev.name, ()))
+                    used += [v for p in positions if p < len(ev.args) and (v := ast.var_name(ev.args[p]))]
+                for var in used:
+                    if var in f.params and f.params.index(var) not in found and not guards_of(ev, var, "null"):
+                        found.add(f.params.index(var))
+                        changed = True
+    return {name: tuple(sorted(pos)) for name, pos in out.items() if pos}

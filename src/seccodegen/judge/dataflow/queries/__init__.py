@@ -15,6 +15,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     data_length,
     empty_container,
     format_string,
+    html_injection,
     integer_overflow,
     invalidated_reference,
     null_deref,

@@ -4,7 +4,8 @@ or removed its elements (CWE-416; the core's model: :mod:`seccodegen.judge.dataf
 Fires at the first use (read, write, call argument, return) of a variable whose borrow of a
 ``std::vector``/``std::string``/``std::deque`` a reallocating call (``push_back``, ``insert``,
 ``erase``, ``resize``, ``clear``...) invalidated on some path to the use, before the variable
-was bound again. Loop bodies are walked twice, so a ``push_back`` at the end of one iteration
+was bound again; or of an iterator into a ``std::list``/``std::map``/``std::set`` (or an
+unordered kin) that ``c.erase(it)`` erased, the loop that forgot ``it = c.erase(it)``. Loop bodies are walked twice, so a ``push_back`` at the end of one iteration
 reaches a use of a reference bound before the loop in the next.
 
 CodeQL counterparts: ``cpp/iterator-to-expired-container`` and ``cpp/use-after-free``'s
@@ -67,5 +68,5 @@ class InvalidatedReference:
                 container = ev.state.borrows.get(var, "its container")
                 hits.append(Hit(self.rule, ("CWE-416",), ev.line, ev.column,
                                 f"'{var}' points into '{container}', which a call at line {invalid[var]} "
-                                "may have reallocated"))  # fmt: skip
+                                "may have reallocated or erased"))  # fmt: skip
         return hits

@@ -9,8 +9,10 @@ before it. A check *after* the use does not help.
 
 CodeQL counterpart: the nullness checks behind ``cpp/missing-null-test``-style queries
 (``cpp/inconsistent-null-check``, the experimental ``DerefNullResult``); CodeQL's default suite
-reports few unchecked ``malloc`` results, the study's labels do. Deliberate differences: a
-pointer passed to one of the program's own functions is not followed (no summaries), ``new``
+reports few unchecked ``malloc`` results, the study's labels do. A pointer passed to one of the
+program's own functions counts as dereferenced where that function dereferences the parameter
+with no NULL check of it first (:func:`~seccodegen.judge.dataflow.summaries.deref_params`, to a
+fixpoint through further own functions). Deliberate differences: ``new``
 never returns NULL, and ``getenv``/``strchr``-style lookups are not sources here (their NULL is
 usually checked by the surrounding logic, and reporting them costs precision).
 """
@@ -18,20 +20,8 @@ usually checked by the surrounding logic, and reporting them costs precision).
 from __future__ import annotations
 
 from seccodegen.judge.dataflow import FunctionFacts, ast
+from seccodegen.judge.dataflow.models import DEREF_ARGS
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-
-# library function -> argument positions it dereferences unconditionally
-DEREF_ARGS: dict[str, tuple[int, ...]] = {
-    "strcpy": (0, 1), "strncpy": (0, 1), "strcat": (0, 1), "strncat": (0, 1), "strlen": (0,),
-    "strcmp": (0, 1), "strncmp": (0, 1), "strchr": (0,), "strrchr": (0,), "strstr": (0, 1),
-    "strdup": (0,), "memcpy": (0, 1), "memmove": (0, 1), "memset": (0,), "memcmp": (0, 1),
-    "sprintf": (0,), "vsprintf": (0,), "fprintf": (0,), "vfprintf": (0,), "fputs": (0, 1), "fputc": (1,),
-    "putc": (1,), "fgets": (0, 2), "fgetc": (0,), "getc": (0,), "fread": (0, 3), "fwrite": (0, 3),
-    "fscanf": (0,), "fseek": (0,), "ftell": (0,), "rewind": (0,), "feof": (0,), "ferror": (0,),
-    "fclose": (0,), "fileno": (0,), "getline": (2,), "readdir": (0,), "closedir": (0,), "pclose": (0,),
-    "puts": (0,), "atoi": (0,), "atol": (0,), "strtol": (0,), "strtoul": (0,), "sscanf": (0,),
-    "strtok": (1,), "toupper": (), "qsort": (0,),
-}  # fmt: skip
 
 
 def _origin(state, var: str) -> str | None:
@@ -55,6 +45,11 @@ class NullDeref:
                         var = ast.base_var(ev.args[pos])
                         if var:
                             uses.append((var, f"passed to {ev.name}()"))
+            elif ev.kind == "call" and ev.name in fn.deref_params and ev.obj is None:
+                for pos in fn.deref_params[ev.name]:  # the file's own function that dereferences it
+                    var = ast.var_name(ev.args[pos]) if pos < len(ev.args) else None
+                    if var:
+                        uses.append((var, f"passed to {ev.name}(), which dereferences it"))
             for var, how in uses:
                 origin = _origin(ev.state, var)
                 if origin is None:

@@ -87,6 +87,14 @@ class Origins:
         return any(EXTREME_RE.search(t) for v in ev.state.related(var) for t in self.texts.get(v, []))
 
 
+def _only_equality(toks: list[str], var: str) -> bool:
+    """``var`` appears in condition ``toks`` only as an operand of ``==``/``!=``: ``end == s`` with
+    ``end = s + n - 1`` tells nothing of how large ``n`` is, unlike a tested flag ``ok``."""
+    at = [i for i, t in enumerate(toks) if t == var]
+    eq = ("==", "!=")
+    return bool(at) and all((i and toks[i - 1] in eq) or (i + 1 < len(toks) and toks[i + 1] in eq) for i in at)
+
+
 def bound_sides(ev: Event, var: str, ignore: str = "") -> tuple[bool, bool]:
     """(lower, upper): whether a relational check of ``var`` (or what it came from) against
     zero, and against anything else, protects ``ev`` (dominating condition or an earlier exit);
@@ -97,12 +105,13 @@ def bound_sides(ev: Event, var: str, ignore: str = "") -> tuple[bool, bool]:
     for g in list(st.guards) + list(st.checks):
         if ignore in g.vars:
             continue
-        if any(st.derived.get(v, frozenset()) & rel for v in g.vars - rel):
+        toks = g.text.split()
+        flags = [v for v in g.vars - rel if st.derived.get(v, frozenset()) & rel]
+        if any(not _only_equality(toks, v) for v in flags):
             lower = upper = True  # a flag computed from var is tested: ok = i >= 0 && i < N
             continue
         if not g.vars & rel:
             continue
-        toks = g.text.split()
         for i, t in enumerate(toks):
             if t not in ("<", ">", "<=", ">="):
                 continue

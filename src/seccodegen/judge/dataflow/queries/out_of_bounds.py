@@ -261,7 +261,9 @@ class OutOfBounds:
             return None
         node, up = ev.cursor, parents.get(ev.cursor)
         while up is not None and (up.kind in (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR)
-                                  or up.kind == K.BINARY_OPERATOR and ast.is_pointer(up)):  # fmt: skip
+                                  or up.kind == K.BINARY_OPERATOR and ast.is_pointer(up)
+                                  or up.kind == K.CONDITIONAL_OPERATOR and ast.children(up)[:1] != [node]):  # fmt: skip
+            # a branch of ``n > 0 ? s + n - 1 : ""`` is the conditional's value; its condition is not
             node, up = up, parents.get(up)
         used = up is not None and (
             up.kind == K.RETURN_STMT
