@@ -162,3 +162,33 @@ def test_an_own_function_returning_an_unchecked_allocation_may_return_null(tmp_p
     for body in ("char *c = copy3(s); c[0] = 'x';", "char *c = copy1(s); if (!c) return -1; c[0] = 'x';"):
         good = rules(tmp_path, HDR + COPIERS + f"int f(const char *s) {{ {body} free(c); return 0; }}")
         assert not any(r == "null-deref" for r, _ in good), body
+
+
+FIELDS = "struct doc { char *title; int rev; };\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "d->title = malloc(strlen(s) + 1); strcpy(d->title, s);",
+        "d->title = malloc(8); d->title[0] = 0;",
+        "d->title = strdup(s); char *t = d->title; t[0] = 'x';",  # through a copy of the field
+    ],
+)
+def test_an_allocation_stored_in_a_field_may_be_null(tmp_path, body):
+    bad = rules(tmp_path, HDR + FIELDS + f"int f(struct doc *d, const char *s) {{ {body} return 0; }}")
+    assert ("null-deref", "CWE-690") in bad
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "d->title = malloc(strlen(s) + 1); if (!d->title) return -1; strcpy(d->title, s);",
+        "d->title = malloc(strlen(s) + 1); if (d->title == NULL) { return -1; } strcpy(d->title, s);",
+        "char *t = malloc(strlen(s) + 1); if (t == NULL) return -1; d->title = t; strcpy(d->title, s);",
+        "d->title = malloc(8); d->title = \"fixed\"; d->rev = d->title[0];",  # assigned again
+    ],
+)
+def test_a_checked_or_replaced_field_is_not(tmp_path, body):
+    good = rules(tmp_path, HDR + FIELDS + f"int f(struct doc *d, const char *s) {{ {body} return 0; }}")
+    assert not any(r == "null-deref" for r, _ in good), body

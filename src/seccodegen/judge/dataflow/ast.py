@@ -340,12 +340,18 @@ def nonnull_when(cond, truth: bool) -> set[str]:
         if op in ("==", "!="):
             for a, b in ((kids[0], kids[1]), (kids[1], kids[0])):
                 if is_null_literal(b):
-                    var = var_name(a) or (var_name(children(strip(a))[0])
-                                              if strip(a).kind == K.BINARY_OPERATOR else None)
+                    var = var_name(a) or _field_key(a) or (var_name(children(strip(a))[0])
+                                                           if strip(a).kind == K.BINARY_OPERATOR else None)
                     if var and (op == "!=") == truth:
                         return {var}
         return set()
-    var = var_name(c)
+    var = var_name(c) or _field_key(c)
     if var and truth and is_pointer(c):
         return {var}
     return set()
+
+
+def _field_key(c) -> str | None:
+    """``d->title`` / ``s.buf``: the path key of a field read (None for anything else)."""
+    c = strip(c)
+    return path_key(c) if c is not None and c.kind == K.MEMBER_REF_EXPR else None

@@ -36,7 +36,7 @@ class State:
     taint: dict[str, frozenset[str]] = field(default_factory=dict)  # var -> labels
     derived: dict[str, frozenset[str]] = field(default_factory=dict)  # var -> vars its value came from
     alias: dict[str, frozenset[str]] = field(default_factory=dict)  # var -> vars sharing its memory
-    maybe_null: dict[str, str] = field(default_factory=dict)  # var -> call (or "NULL") it came from
+    maybe_null: dict[str, str] = field(default_factory=dict)  # var or field (d->title) -> call (or "NULL") it came from
     freed: dict[str, int] = field(default_factory=dict)  # var -> line of a free of its memory
     guards: tuple[Guard, ...] = ()  # conditions dominating this point (innermost last)
     checks: frozenset[Guard] = frozenset()  # earlier conditions whose failure left the function/loop

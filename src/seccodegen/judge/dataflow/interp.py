@@ -57,7 +57,8 @@ class Interp(StatementWalker):
                 st.alias[v] = st.alias[v] - {var}
         st.taint.pop(var, None)
         st.derived.pop(var, None)
-        st.maybe_null.pop(var, None)
+        for k in [k for k in st.maybe_null if k == var or k.startswith((var + "->", var + "."))]:
+            del st.maybe_null[k]  # and the fields of what it pointed to
         self.forget_freed(st, var)
         values.killed(st, var)
 
@@ -91,6 +92,11 @@ class Interp(StatementWalker):
                 for m in st.alias.pop(key, frozenset()):
                     if m in st.alias:
                         st.alias[m] = st.alias[m] - {key}
+                v = ast.strip(value) if value is not None else None
+                if v is not None and v.kind == K.CALL_EXPR and ast.call_name(v) in self.may_return_null:
+                    st.maybe_null[key] = ast.call_name(v)  # d->title = malloc(n): the field may be NULL
+                else:
+                    st.maybe_null.pop(key, None)
             base = ast.base_var(target)
             if base:
                 self.add_taint(st, base, labels, srcs)
@@ -124,8 +130,8 @@ class Interp(StatementWalker):
                     st.taint[name] = st.taint[name] | st.taint[other] if name in st.taint else st.taint[other]
                 for m in ("maybe_null", "freed"):
                     d = getattr(st, m)
-                    if other in d and v.kind == K.DECL_REF_EXPR:
-                        d[name] = d[other]
+                    if other in d and (v.kind == K.DECL_REF_EXPR or m == "maybe_null" and v.kind == K.MEMBER_REF_EXPR):
+                        d[name] = d[other]  # q = p; t = d->title (a field that may be NULL)
 
     def refine(self, st: State, cond, truth: bool, loop: bool = False) -> State:
         """``st`` on the branch where ``cond`` evaluated to ``truth``: pointers known non-NULL there

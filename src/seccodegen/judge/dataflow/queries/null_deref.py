@@ -1,6 +1,7 @@
 """NULL dereference of an allocation/open result or of a NULL assignment (CWE-476, CWE-690).
 
-Fires where a pointer that may still hold the result of ``malloc``/``calloc``/``realloc``/
+Fires where a pointer (a variable, or a field such as ``d->title``, followed within the function
+that stores the allocation in it) that may still hold the result of ``malloc``/``calloc``/``realloc``/
 ``strdup``/``fopen``/``popen``/``opendir``... (CWE-690), or an explicit ``NULL`` (CWE-476), is
 dereferenced (``*p``, ``p[i]``, ``p->f``) or passed to a library function that dereferences that
 argument (``strcpy``, ``memcpy``, ``fprintf``'s stream, ``fgets``' buffer and stream, ...), on
@@ -24,6 +25,13 @@ from seccodegen.judge.dataflow.models import DEREF_ARGS
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 
 
+def _location(expr) -> str | None:
+    """A field that holds the pointer itself (``d->title`` in ``d->title[0]``, ``strcpy(d->title, s)``),
+    whose own NULL-ness is tracked; None for a plain variable (its name is the event's)."""
+    key = ast.path_key(expr) if expr is not None else None
+    return key if key and ("->" in key or "." in key) else None
+
+
 def _origin(state, var: str) -> str | None:
     return state.maybe_null.get(var)  # a copy q = p copies p's mark; a check of either clears both
 
@@ -38,11 +46,11 @@ class NullDeref:
         for ev in fn.events:
             uses: list[tuple[str, str]] = []
             if ev.kind == "deref" and ev.name:
-                uses.append((ev.name, "dereferenced"))
+                uses.append((_location(ev.obj) or ev.name, "dereferenced"))
             elif ev.kind == "call" and ev.name in DEREF_ARGS and ev.obj is None:
                 for pos in DEREF_ARGS[ev.name]:
                     if pos < len(ev.args):
-                        var = ast.base_var(ev.args[pos])
+                        var = _location(ev.args[pos]) or ast.base_var(ev.args[pos])
                         if var:
                             uses.append((var, f"passed to {ev.name}()"))
             elif ev.kind == "call" and ev.name in fn.deref_params and ev.obj is None:
