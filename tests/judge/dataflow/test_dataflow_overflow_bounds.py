@@ -125,6 +125,12 @@ def test_constant_checks_bound_an_operation_by_its_type(tmp_path: Path, code: st
         ("void clear(char *s, int i){ *(s + i) = 0; }", "CWE-787"),
         # a branch of a conditional is returned; its condition only rules out n == 0
         ("const char *tail(const char *s, size_t n){ return n > 0 ? s + n - 1 : \"\"; }", "CWE-125"),
+        # a check in the wrong direction: the offset is used where n >= len held
+        ("const char *tail(const char *s, size_t n){ if (n >= strlen(s)) return s + strlen(s) - n; return s; }",
+         "CWE-125"),
+        ("const char *tail(const char *s, size_t n){ if (n < strlen(s)) return s; return s + strlen(s) - n; }",
+         "CWE-125"),
+        ("int hist[11];\nint get(int i){ if (i < 0) return hist[i]; return 0; }", "CWE-125"),
         # comparing the offset pointer with its base for equality bounds nothing
         ("const char *tail(const char *s, size_t n){ const char *e = s + n - 1; if (e == s) return s; return e; }",
          "CWE-125"),
@@ -149,6 +155,9 @@ def test_std_array_increment_is_a_write(tmp_path: Path) -> None:
         "const char *tail(const char *s, size_t n){ size_t len = strlen(s); if (n >= len) return s; return s + len - n; }",
         "void zero(char *p, size_t n){ for (size_t i = 0; i < n; i++) *(p + i) = 0; }",
         "const char *tail(const char *s, size_t n){ size_t len = strlen(s); return n <= len ? s + len - n : s; }",
+        "const char *tail(const char *s, size_t n){ if (n > strlen(s)) return s; return s + strlen(s) - n; }",
+        "const char *tail(const char *s, size_t n){ if (strlen(s) >= n) return s + strlen(s) - n; return s; }",
+        "int get(const int *h, int i){ if (i < 0 || i > 10) return 0; return *(h + i); }",
         # a flag computed from the offset is a check of it
         "const char *tail(const char *s, size_t n){ size_t len = strlen(s); int ok = n <= len;"
         " if (!ok) return s; return s + len - n; }",

@@ -95,10 +95,41 @@ def _only_equality(toks: list[str], var: str) -> bool:
     return bool(at) and all((i and toks[i - 1] in eq) or (i + 1 < len(toks) and toks[i + 1] in eq) for i in at)
 
 
-def bound_sides(ev: Event, var: str, ignore: str = "") -> tuple[bool, bool]:
+RELATIONS = ("<", ">", "<=", ">=")
+COMPOUND = {"&&", "||", "!", "?", ",", "==", "!=", "="}
+SIGN_LIMITS = (["0"], ["1"], ["-", "1"], ["0u"], ["0U"])
+
+
+def _lone_comparison(toks: list[str], rel: set[str], truth: bool) -> tuple[bool, bool] | None:
+    """(lower, upper) that a condition of one comparison ``L op R`` that held (``truth``) or
+    failed proves for the variables ``rel`` standing on one side of it: ``n < len`` held, or
+    ``n >= len`` failed, bounds ``n`` above; ``n >= len`` held bounds it only below (a check in
+    the wrong direction), and ``n >= 0`` held is the lower check. None for anything compound
+    (``&&``, ``||``, ``!``, several comparisons), or when ``rel`` stands on both sides or neither."""
+    at = [i for i, t in enumerate(toks) if t in RELATIONS]
+    if len(at) != 1 or COMPOUND & set(toks):
+        return None
+    i = at[0]
+    left, right = toks[:i], toks[i + 1 :]
+    on_left, on_right = bool(rel & set(left)), bool(rel & set(right))
+    if on_left == on_right:
+        return None
+    less = toks[i] in ("<", "<=")
+    above = less == truth if on_left else less != truth  # var < other, or other > var, held
+    other = right if on_left else left
+    if other in SIGN_LIMITS:  # a sign check: var >= 0 / var > -1 held, or var < 0 failed
+        return (not above, False)
+    return (not above and other[:1] != ["-"], above)
+
+
+def bound_sides(ev: Event, var: str, ignore: str = "", directional: bool = False) -> tuple[bool, bool]:
     """(lower, upper): whether a relational check of ``var`` (or what it came from) against
     zero, and against anything else, protects ``ev`` (dominating condition or an earlier exit);
-    conditions that also read ``ignore`` (a loop's own ``i < n``) do not count."""
+    conditions that also read ``ignore`` (a loop's own ``i < n``) do not count. ``directional``:
+    a lone comparison counts only for the side it proves on the way to ``ev`` (an index's
+    checks: ``if (n >= len) return s + len - n;`` is a check in the wrong direction); otherwise
+    any comparison with something other than zero counts as the upper check (a value tested at
+    all before an arithmetic operation)."""
     st = ev.state
     rel = st.related(var)
     lower = upper = False
@@ -111,6 +142,10 @@ def bound_sides(ev: Event, var: str, ignore: str = "") -> tuple[bool, bool]:
             lower = upper = True  # a flag computed from var is tested: ok = i >= 0 && i < N
             continue
         if not g.vars & rel:
+            continue
+        sides = _lone_comparison(toks, rel, g.truth) if directional else None
+        if sides is not None:  # a lone `L op R`: which way it bounds is known
+            lower, upper = lower or sides[0], upper or sides[1]
             continue
         for i, t in enumerate(toks):
             if t not in ("<", ">", "<=", ">="):

@@ -212,7 +212,7 @@ class OutOfBounds:
         for var in sorted(ast.refs(index)):
             if not is_integer(_decl_ref(index, var)):
                 continue  # a pointer read through (*p as an index): its value is not what is checked
-            lower, upper = bound_sides(ev, var)
+            lower, upper = bound_sides(ev, var, directional=True)
             why = uncontrolled_var(var, ev, origins, params=params)
             if why:
                 if is_unsigned(_decl_ref(index, var)):
