@@ -182,7 +182,7 @@ PY
 )"
   tar czf .carry/w0/shared.tgz -C "$SHARED" $SHARED_FILES
   datasets=""
-  for e in $EXP ${EXTRA_EXPS//,/ }; do
+  for e in $EXP ${EXTRA_EXPS:+${EXTRA_EXPS//,/ }}; do
     out=$(python3 -c "from seccodegen.runner.experiment import load_experiment as l; print(l('$e').out)")
     datasets="$datasets $(ls -d "$out"/dataset/*/ 2>/dev/null || true)"
   done
