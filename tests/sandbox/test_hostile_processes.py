@@ -147,7 +147,10 @@ if all(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in pids):
 """
     limits = SandboxLimits(memory_mb=None, total_memory_mb=300, wall_seconds=30)  # no RLIMIT_AS, as for ASan
     res = run_sandboxed(py(code), limits=limits)
-    assert "ALL-HELD" not in res.stdout and res.stdout.count("HELD ") <= 2  # 300 MiB hold two at most
+    # 300 MiB hold two blocks at most under a cgroup; the RSS watchdog used without cgroups polls
+    # every 0.2 s, so on a loaded machine a third child can touch its block between two polls
+    # (docs/judge.md, "Sanitizer builds"): never all four, and the job is killed either way
+    assert "ALL-HELD" not in res.stdout and res.stdout.count("HELD ") <= 3
     assert res.memory_exceeded
 
 
