@@ -24,10 +24,10 @@ return value of the file's own function is not followed. A parameter passed stra
 
 from __future__ import annotations
 
-from seccodegen.judge.dataflow import Event, FunctionFacts, ast, guards_of
+from seccodegen.judge.dataflow import FunctionFacts
 from seccodegen.judge.dataflow.models import FORMAT_FUNCTIONS
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-from seccodegen.judge.dataflow.queries.sinks import unsafe_argument
+from seccodegen.judge.dataflow.queries.sinks import tested_for, unsafe_argument
 
 # the library's printf family as sinks: name -> format positions (the file's wrappers are added per file)
 LIBRARY_SINKS: dict[str, tuple[int, ...]] = {name: (pos,) for name, pos in FORMAT_FUNCTIONS.items()}
@@ -41,16 +41,6 @@ def _string_params(fn: FunctionFacts) -> set[str]:
         if ("char" in t and ("*" in t or "[" in t)) or "string" in t:
             out.add(p.spelling)
     return out
-
-
-def _percent_checked(ev: Event, arg) -> bool:
-    """Whether a check on the way tests the string for ``'%'`` (``*p == '%'``, ``strchr(s, '%')``):
-    the one character that makes text a format."""
-    for v in ({ast.base_var(arg)} - {None}) | ast.refs(arg):
-        for g in guards_of(ev, v):
-            if "'%'" in g.tokens or '"%"' in g.tokens:
-                return True
-    return False
 
 
 @QUERIES.register("tainted-format-string")
@@ -67,7 +57,7 @@ class TaintedFormatString:
                 if pos >= len(ev.args):
                     continue
                 why = unsafe_argument(fn, ev, ev.args[pos], ("allowlist",), param_counts=texts.__contains__)
-                if why and not _percent_checked(ev, ev.args[pos]):
+                if why and not tested_for(ev, ev.args[pos], "%"):
                     own = "" if ev.name in FORMAT_FUNCTIONS else ", which uses it as a printf format"
                     msg = f"{ev.name}() gets a format string built from {why}{own}: use \"%s\" and pass it as an argument"
                     hits.append(Hit(self.rule, ("CWE-134",), ev.line, ev.column, msg))

@@ -30,9 +30,9 @@ import re
 
 import clang.cindex as ci
 
-from seccodegen.judge.dataflow import Event, FunctionFacts, ast, guards_of, taint_of
-from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM, guard_matches
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.sinks import tested_for, unsafe_argument
 
 K = ci.CursorKind
 HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^<>]*>|<\s*[A-Za-z]+\b")
@@ -172,16 +172,9 @@ def _raw_source(fn: FunctionFacts, ev: Event, arg, escaped: set[str], escapes: E
     related = set().union(*(ev.state.related(v) for v in names)) if names else set()
     if (names | related) & escaped:
         return None
-    for v in names:
-        for g in guards_of(ev, v):
-            if "'<'" in g.tokens or '"<"' in g.tokens or guard_matches(g, "allowlist"):
-                return None
-    labels = taint_of(arg, ev.state)
-    external = sorted(lbl[len(EXTERNAL) :] for lbl in labels if lbl.startswith(EXTERNAL))
-    if external:
-        return f"input ({', '.join(external)})"
-    params = sorted(lbl[len(PARAM) :] for lbl in labels if lbl.startswith(PARAM))
-    return "parameter " + ", ".join(f"'{p}'" for p in params) if params else None
+    if tested_for(ev, arg, "<"):
+        return None
+    return unsafe_argument(fn, ev, arg, ("allowlist",), direct_params=True)
 
 
 def _to_stderr(ev: Event) -> bool:

@@ -1,4 +1,4 @@
-"""Shared logic of the taint-to-sink queries (path injection, command injection).
+"""Shared logic of the taint-to-sink queries (path injection, command injection, format strings, HTML).
 
 A sink argument is reported when (a) it may carry input data (``src:`` labels: argv, getenv,
 stdin, files, sockets), or (b) it carries a *parameter's* value and was built from it (copied,
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from seccodegen.judge.dataflow import Event, FunctionFacts, ast, guarded, taint_of
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast, guarded, guards_of, taint_of
 from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
 
 
@@ -42,16 +42,23 @@ def sanitized_by_call(fn: FunctionFacts, ev: Event, arg, calls: set[str]) -> boo
 
 
 def unsafe_argument(
-    fn: FunctionFacts, ev: Event, arg, guard_kinds: tuple[str, ...], param_counts: Callable[[str], bool] | None = None
+    fn: FunctionFacts,
+    ev: Event,
+    arg,
+    guard_kinds: tuple[str, ...],
+    param_counts: Callable[[str], bool] | None = None,
+    direct_params: bool = False,
 ) -> str | None:
     """Why ``arg`` of sink event ``ev`` is unsafe ("input" / "parameter 'x'"), or None.
-    ``param_counts``: which parameters may make it unsafe (default: all)."""
+    ``param_counts``: which parameters may make it unsafe (default: all); ``direct_params``: a
+    parameter passed through unchanged counts too (a sink whose harm is in the function itself,
+    such as printing it into HTML), not only one built into another value."""
     labels = taint_of(arg, ev.state)
     external = [lbl for lbl in labels if lbl.startswith(EXTERNAL)]
     params = [lbl[len(PARAM) :] for lbl in labels if lbl.startswith(PARAM)]
     params = [p for p in params if param_counts is None or param_counts(p)]
     direct = ast.var_name(arg)
-    built = direct not in fn.params if direct else ast.strip(arg) is not None
+    built = direct_params or (direct not in fn.params if direct else ast.strip(arg) is not None)
     if not external and not (params and built):
         return None
     variables = ({ast.base_var(arg)} - {None}) | ast.refs(arg)
@@ -61,3 +68,14 @@ def unsafe_argument(
     if external:
         return "input (" + ", ".join(sorted(lbl[len(EXTERNAL) :] for lbl in external)) + ")"
     return "parameter " + ", ".join(f"'{p}'" for p in sorted(params))
+
+
+def tested_for(ev: Event, arg, character: str) -> bool:
+    """Whether a check on the way to ``ev`` tests ``arg`` (its variable, or those it reads) for
+    ``character`` (``*p == '%'``, ``strchr(s, '<')``): the one character that makes text a
+    format, or markup."""
+    quoted = {f"'{character}'", f'"{character}"'}
+    for v in ({ast.base_var(arg)} - {None}) | ast.refs(arg):
+        if any(g.tokens & quoted for g in guards_of(ev, v)):
+            return True
+    return False
