@@ -17,6 +17,14 @@ count as changed), and only of the ``--scenario`` ids when given. Identical prog
 scenario run once. Samples the sandbox stopped at a time limit are reported; they may be the
 machine's load.
 
+With ``--analyzers a,b`` the static half is judged again instead: those analyzers run again on
+every valid sample with today's code (their findings and statuses replace the recorded ones, the
+other analyzers' stay) and ``secure_static`` and ``secure`` are decided again; the security tests'
+results are kept. This brings cells judged before an analyzer changed level with later ones:
+
+    python scripts/rejudge_security_tests.py docs/results/secure-tuning/samples/*.judged.jsonl.gz \
+        --analyzers seccodegen-checks,seccodegen-dataflow --reason "dataflow queries, round 5" --jobs 2
+
 What it writes: the input in place, the old one kept beside it once (``results.before-security-
 rejudge.jsonl``, or ``NAME.before-security-rejudge.jsonl[.gz]``); for a judge step, a ``rejudged``
 entry in its manifest.json (kind, scenarios, count, reason, git SHA) and the output counts, as
@@ -39,6 +47,8 @@ from typing import Any
 from seccodegen.errors import SeccodegenError
 from seccodegen.interrupt import stoppable_pool
 from seccodegen.judge.config import SECURE_RULES, default_jobs
+from seccodegen.judge.items import load_scenarios
+from seccodegen.judge.rerun import rerun_analyzers, with_rerun
 from seccodegen.judge.stage import combine_secure
 from seccodegen.progress import progress_bar
 from seccodegen.records import read_jsonl, write_jsonl
@@ -47,6 +57,7 @@ from seccodegen.scenarios.model import Scenario, load_suite
 from seccodegen.scenarios.testing import run_security_tests, security_spec_hash
 
 BACKUP_TAG = ".before-security-rejudge"
+ANALYZER_BACKUP_TAG = ".before-analyzer-rejudge"
 
 
 @dataclass(frozen=True)
@@ -152,16 +163,28 @@ def rejudge(records: list[dict[str, Any]], settings: Settings, only: set[str] | 
     return new, wanted, sum(v.timed_out for v in verdicts.values())
 
 
+def rejudge_static(records: list[dict[str, Any]], settings: Settings, analyzers: str, jobs: int,
+                   cache_dir: str | None) -> tuple[list[dict[str, Any]], set[str]]:
+    """(new records, ids judged again): ``analyzers`` run again on the valid records."""
+    todo = [i for i, r in enumerate(records) if r.get("valid") is True]
+    fresh = rerun_analyzers([records[i] for i in todo], analyzers, jobs, cache_dir)
+    scenarios = load_scenarios(settings.scenarios, needed=True)
+    new = list(records)
+    for i, again in zip(todo, fresh):
+        new[i] = with_rerun(records[i], again, scenarios, settings.secure_rule)
+    return new, {records[i]["id"] for i in todo}
+
+
 def _git_sha() -> str:
     return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
 
 
-def backup_path(path: Path) -> Path:
+def backup_path(path: Path, tag: str = BACKUP_TAG) -> Path:
     name = path.name
     for ext in (".jsonl.gz", ".jsonl"):
         if name.endswith(ext):
-            return path.with_name(name[: -len(ext)] + BACKUP_TAG + ext)
-    return path.with_name(name + BACKUP_TAG)
+            return path.with_name(name[: -len(ext)] + tag + ext)
+    return path.with_name(name + tag)
 
 
 def _step_settings(step: Path) -> tuple[dict, Settings]:
@@ -188,18 +211,22 @@ def process(target: Path, args: argparse.Namespace) -> str:
         settings = Settings(args.scenarios, args.secure_rule, args.allow_exec)
     records = read_jsonl(results_path)
     before = counts(records)
-    new, wanted, timed_out = rejudge(records, settings, only, args.jobs or default_jobs())
+    if args.analyzers:
+        new, wanted = rejudge_static(records, settings, args.analyzers, args.jobs or default_jobs(), args.cache_dir)
+        timed_out = 0
+    else:
+        new, wanted, timed_out = rejudge(records, settings, only, args.jobs or default_jobs())
     after = counts(new)
     if wanted:
-        backup = backup_path(results_path)
+        backup = backup_path(results_path, ANALYZER_BACKUP_TAG if args.analyzers else BACKUP_TAG)
         if not backup.exists():
             shutil.copyfile(results_path, backup)
         write_jsonl(results_path, new)
     if manifest is not None and wanted:
         scenarios = sorted({r["scenario_id"] for r in records if r["id"] in wanted})
         manifest.setdefault("rejudged", []).append({
-            "kind": "security_tests", "scenarios": scenarios, "records": len(wanted),
-            "reason": args.reason, "git_sha": _git_sha(),
+            "kind": f"analyzers: {args.analyzers}" if args.analyzers else "security_tests",
+            "scenarios": scenarios, "records": len(wanted), "reason": args.reason, "git_sha": _git_sha(),
         })  # fmt: skip
         manifest.setdefault("outputs", {}).update(
             exploited=after["exploited"],
@@ -234,6 +261,9 @@ def main() -> None:
     )
     ap.add_argument("--allow-exec", nargs="?", const=True, default=False,
                     help="judged files: run the samples in the sandbox ('unsafe': rlimits only)")  # fmt: skip
+    ap.add_argument("--analyzers", default="",
+                    help="judge these analyzers again (comma-separated) instead of the security tests")
+    ap.add_argument("--cache-dir", default=None, help="--analyzers: the judge's result cache")
     args = ap.parse_args()
     if args.allow_exec not in (True, False, "unsafe"):
         ap.error("--allow-exec takes no value or 'unsafe'")

@@ -38,7 +38,7 @@ def _records() -> list[dict]:
 
 def _args(**kw) -> argparse.Namespace:
     defaults = {"scenario": None, "jobs": 2, "scenarios": None, "secure_rule": "both", "allow_exec": True,
-                "reason": "security tests assert only the attack effect"}  # fmt: skip
+                "reason": "security tests assert only the attack effect", "analyzers": "", "cache_dir": None}  # fmt: skip
     return argparse.Namespace(**{**defaults, **kw})
 
 
@@ -93,3 +93,29 @@ def test_a_step_judged_without_allow_exec_is_refused(script, tmp_path: Path) -> 
     )
     with pytest.raises(SystemExit, match="judged without --allow-exec"):
         script("rejudge_security_tests").process(tmp_path, _args())
+
+
+def test_analyzers_mode_replaces_their_findings_and_decides_the_static_verdict_again(script, tmp_path: Path) -> None:
+    # recorded as an older judge left them: the vulnerable completion unflagged by seccodegen-dataflow,
+    # a stale finding of it on the secure variant, and another analyzer's finding kept as it is
+    variant, vulnerable = SCENARIO.completions.secure[0], SCENARIO.completions.vulnerable[0]
+    stale = {"tool": "seccodegen-dataflow", "rule": "old-rule", "cwe_ids": ["CWE-787"], "message": "old",
+             "file": "main.c", "line": 1, "column": 1, "severity": "warning"}  # fmt: skip
+    other = {**stale, "tool": "gcc-warnings", "rule": "-Wsomething", "cwe_ids": []}
+    records = [
+        {**_record(0, vulnerable, False), "analyzers": {"gcc-warnings": "ok"}, "findings": [other]},
+        {**_record(1, variant, False), "secure_static": False, "secure": False,
+         "analyzers": {"gcc-warnings": "ok", "seccodegen-dataflow": "ok"}, "findings": [stale, other]},
+        _record(2, vulnerable, False, valid=False),
+    ]  # fmt: skip
+    judged = tmp_path / "cell.judged.jsonl"
+    judged.write_text("".join(json.dumps(r) + "\n" for r in records))
+    line = script("rejudge_security_tests").process(judged, _args(analyzers="seccodegen-dataflow", cache_dir=None))
+    assert "2 samples judged again" in line and "secure among valid 1/2 (50.0%) -> 1/2" in line
+    new = read_jsonl(judged)
+    assert (new[0]["secure_static"], new[0]["secure"]) == (False, False)  # found today
+    assert any(f["tool"] == "seccodegen-dataflow" for f in new[0]["findings"]) and other in new[0]["findings"]
+    assert (new[1]["secure_static"], new[1]["secure"]) == (True, True)  # the stale finding is gone
+    assert stale not in new[1]["findings"] and new[1]["analyzers"]["seccodegen-dataflow"] == "ok"
+    assert new[2] == records[2]  # invalid: not analysed
+    assert read_jsonl(tmp_path / "cell.judged.before-analyzer-rejudge.jsonl") == records

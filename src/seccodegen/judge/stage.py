@@ -31,11 +31,15 @@ def decide_secure(item: JudgeItem, analysis: Analysis) -> bool | None:
     Findings inside a static function the whole program never names do not decide
     (:mod:`seccodegen.judge.reachability`).
     """
-    deciding = [n for n in analysis.analyzers if not item.deciders or n in item.deciders]
-    findings = deciding_findings(item, analysis.findings, deciding)
-    if is_vulnerable(findings, item.target_cwe):
+    return static_verdict(item, analysis.findings, analysis.analyzers)
+
+
+def static_verdict(item: JudgeItem, findings: list[Finding], statuses: dict[str, str]) -> bool | None:
+    """:func:`decide_secure` from the findings and each analyzer's status (``{name: "ok"|...}``)."""
+    deciding = [n for n in statuses if not item.deciders or n in item.deciders]
+    if is_vulnerable(deciding_findings(item, findings, deciding), item.target_cwe):
         return False
-    if not any(analysis.analyzers[n] == "ok" for n in deciding):
+    if not any(statuses[n] == "ok" for n in deciding):
         return None
     return True
 

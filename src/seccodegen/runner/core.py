@@ -75,15 +75,24 @@ def print_plan(plan: Plan, console: Console) -> None:
         console.print(f"note: {note}")
 
 
+RESTORED_MARK = "RESTORED.txt"  # written by scripts/published_samples.py restore
+
+
+def present(step: Step) -> bool:
+    """A finished step, or one whose published results were restored into its folder (no step ran
+    here, so it has no manifest: the report uses its results, a run would still run it)."""
+    return step.cached or (step.path / RESTORED_MARK).is_file()
+
+
 def unfinished_cells(plan: Plan) -> list[str]:
     """Labels of the grid's cells whose judged results (or HumanEval step) are not finished."""
     missing = []
     for cell in plan.cells:
         c = cell.coords
         label = cell_label(c)
-        if not cell.judge.cached:
+        if not present(cell.judge):
             missing.append(f"{label} (security samples)")
-        if cell.humaneval is not None and not cell.humaneval.cached and c["prompt_style"] == "baseline":
+        if cell.humaneval is not None and not present(cell.humaneval) and c["prompt_style"] == "baseline":
             missing.append(f"{label} (HumanEval-X)")
     return missing
 

@@ -1,0 +1,131 @@
+"""Publish an experiment's judged samples beside its report, or put published ones back in a run tree.
+
+A published result keeps its raw material: every finished cell's judged samples (the judge step's
+results.jsonl) and its HumanEval-X samples, gzipped, named after the step folder without its hash:
+
+    python scripts/published_samples.py publish configs/secure-tuning.yaml docs/results/secure-tuning/samples
+
+The other way, on a machine that has only the repository: the published files go back where the
+runner looks for them (the judge and HumanEval step folders of the experiment's `out`), so the
+report, its CSVs and plots, and scripts/pooled_secure_ratios.py work on them without running a step:
+
+    python scripts/published_samples.py restore configs/secure-tuning.yaml docs/results/secure-tuning/samples
+    seccodegen run configs/secure-tuning.yaml --report-only
+
+Restored folders carry no manifest (no step of theirs ran here) but a RESTORED.txt naming the
+file they came from; a step folder that already has results is left alone. HumanEval-X files
+published as completions only (not yet executed) give no pass@1 unless ``--execute
+--allow-exec`` compiles and runs them here, in the judge's sandbox, as the HumanEval step does
+(and ``publish`` then writes the executed samples back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import shutil
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from seccodegen.humaneval.core import summarise
+from seccodegen.humaneval.execute import execute_all
+from seccodegen.humaneval.tasks import assemble_program, load_tasks
+from seccodegen.progress import progress_bar
+from seccodegen.records import read_jsonl, write_jsonl
+from seccodegen.runner.core import RESTORED_MARK
+from seccodegen.runner.experiment import load_experiment
+from seccodegen.runner.plan import build_plan
+from seccodegen.sandbox import require_exec_allowed
+
+
+def published_name(step_dir: Path) -> str:
+    """The step folder's name without its trailing hash (``...-baseline-48d27b1e6028`` -> ``...-baseline``)."""
+    return step_dir.name.rsplit("-", 1)[0]
+
+
+def steps_of(plan) -> list[tuple[str, Path, str, str]]:
+    """(kind, step folder, published file name, data file) of every judge and HumanEval step of the
+    grid, each once."""
+    seen: set[Path] = set()
+    out = []
+    for cell in plan.cells:
+        for kind, step, suffix, data in (("judge", cell.judge, ".judged.jsonl.gz", "results.jsonl"),
+                                         ("humaneval", cell.humaneval, ".humaneval.jsonl.gz", "samples.jsonl")):
+            if step is None or step.path in seen:
+                continue
+            seen.add(step.path)
+            out.append((kind, step.path, published_name(step.path) + suffix, data))
+    return out
+
+
+def publish(plan, dest: Path) -> int:
+    dest.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for _kind, path, name, data in steps_of(plan):
+        if (path / data).is_file():
+            with open(path / data, "rb") as src, gzip.open(dest / name, "wb", compresslevel=9) as dst:
+                shutil.copyfileobj(src, dst)
+            n += 1
+            print(f"{path / data} -> {dest / name}")
+    return n
+
+
+def execute_completions(rows: list[dict], humaneval_data: str, jobs: int) -> None:
+    """Compile and run HumanEval-X completions in the sandbox; sets each row's status and detail."""
+    by_id = {t.task_id: t for t in load_tasks(humaneval_data)}
+    programs = [assemble_program(by_id[r["task_id"]], r["completion"]) for r in rows]
+    with progress_bar("humaneval execute", len(programs)) as advance:
+        for r, res in zip(rows, execute_all(programs, jobs=jobs or None, on_done=advance)):
+            r["status"], r["detail"] = res.status, res.detail
+
+
+def restore(plan, src: Path, execute: bool = False, jobs: int = 0) -> int:
+    n = 0
+    for kind, path, name, data in steps_of(plan):
+        published = src / name
+        if not published.is_file() or (path / data).is_file():
+            continue
+        rows = list(read_jsonl(published))
+        path.mkdir(parents=True, exist_ok=True)
+        if kind == "humaneval" and not all("status" in r for r in rows):
+            # completions published before they were executed: the step's first half only
+            write_jsonl(path / "completions.jsonl", rows)
+            if not execute:
+                print(f"{published}: completions only (not executed; --execute runs them), no pass@1 from it")
+                continue
+            execute_completions(rows, plan.experiment.humaneval.data, jobs)
+        write_jsonl(path / data, rows)
+        if kind == "humaneval":  # tasks.jsonl, what the results table reads: per task n and c
+            task_ids = list(dict.fromkeys(r["task_id"] for r in rows))
+            per_task, _summary = summarise([SimpleNamespace(task_id=t) for t in task_ids], rows, 0)
+            write_jsonl(path / "tasks.jsonl", per_task)
+        (path / RESTORED_MARK).write_text(f"restored from {published}; no step ran here\n", encoding="utf-8")
+        n += 1
+        print(f"{published} -> {path / data}")
+    return n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("action", choices=["publish", "restore"])
+    ap.add_argument("experiment", help="the experiment YAML")
+    ap.add_argument("folder", type=Path, help="where the published .judged.jsonl.gz / .humaneval.jsonl.gz files are")
+    ap.add_argument("--set", dest="overrides", action="append", default=[],
+                    help="experiment override KEY=VALUE (e.g. out=/tmp/st), as `seccodegen run --set`")
+    ap.add_argument("--execute", action="store_true",
+                    help="restore: compile and run HumanEval-X completions published without results")
+    ap.add_argument("--allow-exec", action="store_true", help="consent to run generated code (sandboxed)")
+    ap.add_argument("--jobs", type=int, default=0, help="--execute: parallel programs (0 = all cores)")
+    args = ap.parse_args()
+    if args.execute:
+        require_exec_allowed(args.allow_exec)
+    plan = build_plan(load_experiment(args.experiment, args.overrides))
+    if args.action == "restore" and not args.folder.is_dir():
+        sys.exit(f"{args.folder}: no such folder of published samples")
+    n = publish(plan, args.folder) if args.action == "publish" else restore(plan, args.folder, args.execute, args.jobs)
+    print(f"{args.action}: {n} files")
+
+
+if __name__ == "__main__":
+    main()
