@@ -35,6 +35,19 @@ def test_a_copy_of_a_literal_or_of_a_local_array_is_not_unbounded() -> None:
     assert rules('{ char tmp[8]; sprintf(tmp, "%s", name); }', ("name",)) == ["unbounded-copy"]
 
 
+def test_a_conversion_range_checked_at_both_ends_is_not_unvalidated() -> None:
+    rule = "unvalidated-number-parameter"
+    assert rules("{ return atoi(text); }", ("text",)) == [rule]
+    assert rules("{ int port = atoi(text); if (port <= 0) return -1; return port; }", ("text",)) == [rule]
+    # both ends: the conversion yields only values the check allows ("80abc" read as 80 is leniency)
+    assert rules("{ int port = atoi(text); if (port < 1 || port > 65535) return -1; return port; }", ("text",)) == []
+    two_checks = "{ long amount = atol(text); if (amount <= 0) return -1; if (*balance < amount) return -1; }"
+    assert rules(two_checks, ("text", "balance")) == []
+    # a member of the same name, or an arrow, is not the value
+    arrows = "{ long n = std::stol(s); if (p->n > 3 && q.n < 2) return 1; return n; }"
+    assert rules(arrows, ("s",)) == [rule]
+
+
 def test_comments_neither_guard_nor_split_statements(tmp_path: Path) -> None:
     source = tmp_path / "t.c"
     source.write_text(

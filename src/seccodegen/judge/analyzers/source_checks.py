@@ -27,7 +27,8 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
 * ``unchecked-index-parameter`` (129 -> 20): a parameter (or a local initialised from one)
   indexes an array and is never compared.
 * ``unvalidated-number-parameter`` (20): atoi/atol/atoll/atof of a parameter, or std::stoi/stol
-  of one without the position argument, outside ``main``: no conversion errors are checked.
+  of one without the position argument, outside ``main``: no conversion errors are checked, and
+  the value is not range-checked at both ends afterwards (compared fewer than twice).
 * ``unbounded-copy`` (787): strcpy/strcat/sprintf/vsprintf/gets writes into a buffer in a function
   that never measures anything (no strlen/strnlen/sizeof/size()/length()): nothing bounds the copy.
   A strcpy/strcat whose source is a string literal or a fixed-size array of the function is not
@@ -199,6 +200,25 @@ def _constant(name: str, body: str) -> bool:
     return bool(values) and all(INT_LITERAL.fullmatch(v) for v in values)
 
 
+def _assigned_name(statement: str) -> str | None:
+    """The variable a statement assigns (``long n = atol(s)``, ``n = std::stol(s)``), if any."""
+    m = re.match(r"\s*(?:[\w:<>]+\s+)*?(\w+)\s*=(?!=)", statement)
+    return m.group(1) if m else None
+
+
+def _range_checked(name: str | None, body: str) -> bool:
+    """``name`` is compared (``<``, ``<=``, ``>``, ``>=``) at least twice in ``body``: a range check
+    with two ends (``port < 1 || port > 65535``; ``amount <= 0`` then ``balance < amount``). A
+    conversion whose result is range-checked that way yields only values the check allows: a
+    lenient parse ("80abc" read as 80) is then no weakness that the program's use of the value shows."""
+    if not name:
+        return False
+    e = re.escape(name)
+    left = re.findall(rf"(?<![\w.>])(?<!->){e}\s*(?:<=|>=|<(?![<=])|>(?![>=]))", body)
+    right = re.findall(rf"(?:<=|>=|(?<![<\-])<|(?<![>\-])>)\s*{e}\b", body)
+    return len(left) + len(right) >= 2
+
+
 def _check_function(
     params: list[str], body: str, name: str = "", sets_permissions: bool = True
 ) -> list[tuple[int, str, str, str]]:
@@ -211,6 +231,8 @@ def _check_function(
                 if re.search(rf"\b(?:std::)?ato(?:i|l|ll|f)\s*\(\s*{re.escape(p)}\s*\)", st) or re.search(
                     rf"\bstd::sto(?:i|l|ll|ul|ull)\s*\(\s*{re.escape(p)}[^,;]*\)\s*;", st
                 ):
+                    if _range_checked(_assigned_name(st), body):
+                        continue
                     hits.append(
                         (
                             off,
