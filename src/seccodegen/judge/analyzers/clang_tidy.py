@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seccodegen.findings import Finding
-from seccodegen.judge.analyzers.base import ANALYZERS, AnalyzerCrash, resolve, run_tool, tool_version, which
+from seccodegen.judge.analyzers.base import (
+    ANALYZERS,
+    AnalyzerCrash,
+    files_hash,
+    resolve,
+    run_tool,
+    tool_version,
+    which,
+)
 from seccodegen.judge.cwe_map import map_rule
 
 CHECKS = ",".join([
@@ -40,6 +48,21 @@ LANG = {"c": "c", "cpp": "c++"}
 DIAG_RE = re.compile(
     r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>warning|error): (?P<msg>.*) \[(?P<rules>[^\]]+)\]$"
 )
+TAINTED_INDEX_RE = re.compile(r"out of bound access to '(\w+)' with tainted index")
+
+
+def own_length_index(message: str, source_line: str) -> bool:
+    """A tainted-index report on ``buf[strcspn(buf, "...")]`` or ``buf[strlen(buf)]``: the index is
+    the length of the string in ``buf`` itself, at most its terminating NUL, so the access stays
+    inside the array (``name[strcspn(name, "\n")] = 0`` after ``fgets(name, sizeof name, stdin)``).
+    The analyzer sees only that the index derives from input; ``buf[strlen(buf) - 1]`` is not
+    excused (it reads before the array when the string is empty)."""
+    m = TAINTED_INDEX_RE.search(message)
+    if not m:
+        return False
+    b = re.escape(m.group(1))
+    own_length = rf"\b{b}\s*\[\s*(?:strcspn\s*\(\s*{b}\s*,[^()\]]*|strlen\s*\(\s*{b}\s*)\)\s*\]"
+    return re.search(own_length, source_line) is not None
 
 
 @ANALYZERS.register("clang-tidy")
@@ -49,7 +72,9 @@ class ClangTidy:
     batch_size = 20
 
     def version(self) -> str:
-        return tool_version(("clang-tidy", "--version")) + " " + CHECKS + " cpp:shallow"
+        # this file's hash: its filter of the reports (own_length_index) changes what a run returns
+        tool = tool_version(("clang-tidy", "--version"))
+        return f"{tool} {CHECKS} cpp:shallow {files_hash([Path(__file__)])}"
 
     def available(self) -> bool:
         return which("clang-tidy") is not None
@@ -64,12 +89,15 @@ class ClangTidy:
         ]  # fmt: skip
         proc = run_tool(argv, timeout)
         out: dict[Path, list[Finding]] = {}
+        lines: dict[Path, list[str]] = {}  # each reported file's lines, read once
         for line in proc.stdout.splitlines():
             m = DIAG_RE.match(line)
             if not m or m.group("sev") != "warning":
                 continue  # compile errors are validity's business
             path = by_name.get(m.group("file"))
             if path is None:
+                continue
+            if own_length_index(m.group("msg"), _line(path, int(m.group("line")), lines)):
                 continue
             for rule in m.group("rules").split(","):
                 if rule.startswith("-W"):
@@ -88,3 +116,11 @@ class ClangTidy:
         if proc.returncode not in (0, 1) and not out:
             raise AnalyzerCrash(f"clang-tidy exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
         return out
+
+
+def _line(path: Path, number: int, cache: dict[Path, list[str]]) -> str:
+    """Line ``number`` (1-based) of ``path``, "" past its end."""
+    if path not in cache:
+        cache[path] = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    text = cache[path]
+    return text[number - 1] if 0 < number <= len(text) else ""
