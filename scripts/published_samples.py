@@ -28,10 +28,9 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from seccodegen.humaneval.core import summarise
-from seccodegen.humaneval.execute import execute_all
-from seccodegen.humaneval.tasks import assemble_program, load_tasks
-from seccodegen.progress import progress_bar
+from seccodegen.errors import InputError, SeccodegenError
+from seccodegen.humaneval.core import execute_rows, summarise
+from seccodegen.humaneval.tasks import load_tasks
 from seccodegen.records import read_jsonl, write_jsonl
 from seccodegen.runner.core import RESTORED_MARK
 from seccodegen.runner.experiment import load_experiment
@@ -71,15 +70,6 @@ def publish(plan, dest: Path) -> int:
     return n
 
 
-def execute_completions(rows: list[dict], humaneval_data: str, jobs: int) -> None:
-    """Compile and run HumanEval-X completions in the sandbox; sets each row's status and detail."""
-    by_id = {t.task_id: t for t in load_tasks(humaneval_data)}
-    programs = [assemble_program(by_id[r["task_id"]], r["completion"]) for r in rows]
-    with progress_bar("humaneval execute", len(programs)) as advance:
-        for r, res in zip(rows, execute_all(programs, jobs=jobs or None, on_done=advance)):
-            r["status"], r["detail"] = res.status, res.detail
-
-
 def restore(plan, src: Path, execute: bool = False, jobs: int = 0) -> int:
     n = 0
     for kind, path, name, data in steps_of(plan):
@@ -94,7 +84,9 @@ def restore(plan, src: Path, execute: bool = False, jobs: int = 0) -> int:
             if not execute:
                 print(f"{published}: completions only (not executed; --execute runs them), no pass@1 from it")
                 continue
-            execute_completions(rows, plan.experiment.humaneval.data, jobs)
+            if not plan.experiment.humaneval.data:
+                raise InputError(f"{published}: --execute needs the experiment's humaneval.data")
+            execute_rows(load_tasks(plan.experiment.humaneval.data), rows, jobs or None)
         write_jsonl(path / data, rows)
         if kind == "humaneval":  # tasks.jsonl, what the results table reads: per task n and c
             task_ids = list(dict.fromkeys(r["task_id"] for r in rows))
@@ -118,12 +110,15 @@ def main() -> None:
     ap.add_argument("--allow-exec", action="store_true", help="consent to run generated code (sandboxed)")
     ap.add_argument("--jobs", type=int, default=0, help="--execute: parallel programs (0 = all cores)")
     args = ap.parse_args()
-    if args.execute:
-        require_exec_allowed(args.allow_exec)
-    plan = build_plan(load_experiment(args.experiment, args.overrides))
     if args.action == "restore" and not args.folder.is_dir():
         sys.exit(f"{args.folder}: no such folder of published samples")
-    n = publish(plan, args.folder) if args.action == "publish" else restore(plan, args.folder, args.execute, args.jobs)
+    try:  # a bad experiment file, a damaged published file, no sandbox: one line, files restored so far kept
+        if args.execute:
+            require_exec_allowed(args.allow_exec)
+        plan = build_plan(load_experiment(args.experiment, args.overrides))
+        n = publish(plan, args.folder) if args.action == "publish" else restore(plan, args.folder, args.execute, args.jobs)
+    except SeccodegenError as exc:
+        sys.exit(f"error: {exc}")
     print(f"{args.action}: {n} files")
 
 

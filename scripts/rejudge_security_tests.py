@@ -18,7 +18,7 @@ scenario run once. Samples the sandbox stopped at a time limit are reported; the
 machine's load.
 
 With ``--analyzers a,b`` the static half is judged again instead: those analyzers run again on
-every valid sample with today's code (their findings and statuses replace the recorded ones, the
+every valid sample (of the ``--scenario`` ids, when given) with today's code (their findings and statuses replace the recorded ones, the
 other analyzers' stay) and ``secure_static`` and ``secure`` are decided again; the security tests'
 results are kept. This brings cells judged before an analyzer changed level with later ones:
 
@@ -163,10 +163,12 @@ def rejudge(records: list[dict[str, Any]], settings: Settings, only: set[str] | 
     return new, wanted, sum(v.timed_out for v in verdicts.values())
 
 
-def rejudge_static(records: list[dict[str, Any]], settings: Settings, analyzers: str, jobs: int,
-                   cache_dir: str | None) -> tuple[list[dict[str, Any]], set[str]]:
-    """(new records, ids judged again): ``analyzers`` run again on the valid records."""
-    todo = [i for i, r in enumerate(records) if r.get("valid") is True]
+def rejudge_static(records: list[dict[str, Any]], settings: Settings, only: set[str] | None, analyzers: str,
+                   jobs: int, cache_dir: str | None) -> tuple[list[dict[str, Any]], set[str]]:
+    """(new records, ids judged again): ``analyzers`` run again on the valid records (of the
+    ``only`` scenario ids when given)."""
+    todo = [i for i, r in enumerate(records)
+            if r.get("valid") is True and (only is None or r.get("scenario_id") in only)]  # fmt: skip
     fresh = rerun_analyzers([records[i] for i in todo], analyzers, jobs, cache_dir)
     scenarios = load_scenarios(settings.scenarios, needed=True)
     new = list(records)
@@ -212,7 +214,8 @@ def process(target: Path, args: argparse.Namespace) -> str:
     records = read_jsonl(results_path)
     before = counts(records)
     if args.analyzers:
-        new, wanted = rejudge_static(records, settings, args.analyzers, args.jobs or default_jobs(), args.cache_dir)
+        new, wanted = rejudge_static(records, settings, only, args.analyzers, args.jobs or default_jobs(),
+                                     args.cache_dir)
         timed_out = 0
     else:
         new, wanted, timed_out = rejudge(records, settings, only, args.jobs or default_jobs())

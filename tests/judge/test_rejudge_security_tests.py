@@ -119,3 +119,13 @@ def test_analyzers_mode_replaces_their_findings_and_decides_the_static_verdict_a
     assert stale not in new[1]["findings"] and new[1]["analyzers"]["seccodegen-dataflow"] == "ok"
     assert new[2] == records[2]  # invalid: not analysed
     assert read_jsonl(tmp_path / "cell.judged.before-analyzer-rejudge.jsonl") == records
+
+
+def test_analyzers_mode_keeps_to_the_scenarios_asked_for(script, tmp_path: Path) -> None:
+    judged = tmp_path / "cell.judged.jsonl"
+    records = [_record(0, SCENARIO.completions.vulnerable[0], False, analyzers={"gcc-warnings": "ok"})]
+    judged.write_text("".join(json.dumps(r) + "\n" for r in records))
+    line = script("rejudge_security_tests").process(
+        judged, _args(analyzers="seccodegen-dataflow", cache_dir=None, scenario=["c/cwe-125/month-abbrev"])
+    )
+    assert "0 samples judged again" in line and read_jsonl(judged) == records

@@ -7,6 +7,10 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
+from seccodegen.errors import InputError
+from seccodegen.humaneval.core import execute_rows
 from seccodegen.records import read_jsonl, write_jsonl
 from seccodegen.runner.core import run as run_grid
 from seccodegen.runner.core import unfinished_cells
@@ -79,3 +83,8 @@ def test_completions_published_before_execution_restore_as_the_first_half(script
     assert (cell.humaneval.path / "completions.jsonl").is_file()
     assert not (cell.humaneval.path / "tasks.jsonl").exists()
     assert any("HumanEval" in m for m in unfinished_cells(plan))
+
+
+def test_completions_of_other_tasks_are_a_one_line_error() -> None:
+    with pytest.raises(InputError, match="CPP/999"):
+        execute_rows([], [{"task_id": "CPP/999", "completion": "x"}], jobs=1)

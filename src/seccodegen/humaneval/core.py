@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seccodegen.artifacts import Artifact, open_artifact
+from seccodegen.errors import InputError
 from seccodegen.humaneval.config import HumanEvalConfig
 from seccodegen.humaneval.execute import Execution, execute_all
 from seccodegen.humaneval.tasks import (
@@ -87,6 +88,21 @@ def summarise(tasks: list[Task], rows: list[dict[str, Any]], n: int) -> tuple[li
     return per_task, summary
 
 
+def execute_rows(tasks: list[Task], rows: list[dict[str, Any]], jobs: int | None) -> None:
+    """Compile and run each completion row (``task_id``, ``completion``) in the sandbox and set its
+    ``status`` and ``detail``; a row of a task not in ``tasks`` is an :class:`InputError`."""
+    by_id = {t.task_id: t for t in tasks}
+    unknown = sorted({r["task_id"] for r in rows} - by_id.keys())
+    if unknown:
+        raise InputError(f"completions of tasks the HumanEval data lacks ({', '.join(unknown[:3])}): "
+                         "give the data they were generated from")  # fmt: skip
+    programs = [assemble_program(by_id[r["task_id"]], r["completion"]) for r in rows]
+    with progress_bar("humaneval execute", len(programs)) as advance:
+        results: list[Execution] = execute_all(programs, jobs=jobs, on_done=advance)
+    for r, res in zip(rows, results):
+        r["status"], r["detail"] = res.status, res.detail
+
+
 @dataclass
 class Generated:
     """A HumanEval artifact whose completions are on disk; :meth:`execute` runs them. The two halves
@@ -101,12 +117,7 @@ class Generated:
         """Compile and run every completion in the sandbox, then write pass@k and finish the artifact."""
         cfg, art = self.cfg, self.art
         rows = read_jsonl(art.file("completions.jsonl"))
-        by_id = {t.task_id: t for t in self.tasks}
-        programs = [assemble_program(by_id[r["task_id"]], r["completion"]) for r in rows]
-        with progress_bar("humaneval execute", len(programs)) as advance:
-            results: list[Execution] = execute_all(programs, jobs=cfg.jobs, on_done=advance)
-        for r, res in zip(rows, results):
-            r["status"], r["detail"] = res.status, res.detail
+        execute_rows(self.tasks, rows, cfg.jobs)
         write_jsonl(art.file("samples.jsonl"), rows)
         per_task, summary = summarise(self.tasks, rows, 1 if cfg.canonical else cfg.n)
         write_jsonl(art.file("tasks.jsonl"), per_task)

@@ -37,6 +37,8 @@ def rerun_analyzers(
     """``analyzers`` (comma-separated) run again on each of ``records`` (``seccodegen judge
     --analyzers ...`` into a temporary folder), in their order: files of several cells repeat ids,
     so each record travels under its position. Invalid records are not analysed (empty result)."""
+    if not records:  # nothing to judge (a cell with no valid sample): the judge refuses an empty file
+        return []
     tools = set(analyzers.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "samples.jsonl"

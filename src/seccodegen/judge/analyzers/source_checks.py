@@ -214,8 +214,8 @@ def _range_checked(name: str | None, body: str) -> bool:
     if not name:
         return False
     e = re.escape(name)
-    left = re.findall(rf"(?<![\w.>])(?<!->){e}\s*(?:<=|>=|<(?![<=])|>(?![>=]))", body)
-    right = re.findall(rf"(?:<=|>=|(?<![<\-])<|(?<![>\-])>)\s*{e}\b", body)
+    left = re.findall(rf"(?<![\w.>]){e}\s*(?:<=|>=|<(?![<=])|>(?![>=]))", body)  # not p->name, p.name
+    right = re.findall(rf"(?:<=|>=|(?<!<)<|(?<![>\-])>)\s*{e}\b", body)  # not a << name, p->name
     return len(left) + len(right) >= 2
 
 
