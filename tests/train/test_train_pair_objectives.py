@@ -75,6 +75,20 @@ def test_dpo_nll_weight_adds_the_fixed_sides_mean_cross_entropy_per_pair():
         PairObjectiveSettings(dpo_nll_weight=-1.0)
 
 
+def test_dpo_kl_weight_adds_each_sides_mean_kl_over_its_unchanged_tokens():
+    batch, scores = _dpo_batch_and_scores()
+    # changed flags per target token: fixed (True, False), vulnerable (True, False)
+    scores.kl = torch.tensor([5.0, 0.2, 7.0, 0.4])
+    plain = OBJECTIVES.get("dpo")(TrainConfig(pairs=PairObjectiveSettings(dpo_beta=0.5)))
+    kl = OBJECTIVES.get("dpo")(TrainConfig(pairs=PairObjectiveSettings(dpo_beta=0.5, dpo_kl_weight=3.0)))
+    assert kl.needs_kl and not plain.needs_kl and kl.needs_reference
+    diff = float(kl.loss_sum(scores, batch)) - float(plain.loss_sum(scores, batch))
+    assert diff == pytest.approx(3.0 * (0.2 + 0.4), rel=1e-6)  # the changed tokens' KL is free
+    scores.kl = torch.tensor([5.0, 0.2, 7.0, 0.4])
+    with pytest.raises(ValueError, match=">= 0"):
+        PairObjectiveSettings(dpo_kl_weight=-0.5)
+
+
 def test_pairs_stay_in_one_row_when_packed():
     examples = [
         Example([1] * n, [True] * n, group=g, side=s)
@@ -134,6 +148,39 @@ def test_a_few_steps_move_probability_from_vulnerable_to_fixed(
     assert after > before + 1.0, (before, after)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "finished" and manifest["outputs"]["steps"] == 8
+
+
+def _unchanged_kl(model_dir, adapter, tokenizer) -> float:
+    """Mean KL(base || tuned) per position of the vulnerable text, which the fix left unchanged."""
+    from seccodegen.models.loader import load_model
+
+    ids = torch.tensor([tokenizer(VULNERABLE)["input_ids"] + [tokenizer.eos_token_id]])
+    dists = []
+    for a in (None, adapter):
+        model = load_model(str(model_dir), adapter=str(a) if a else None, dtype="float32").eval()
+        with torch.no_grad():
+            dists.append(model(input_ids=ids).logits[0, :-1].log_softmax(-1))
+    base, tuned = dists
+    return float((base.exp() * (base - tuned)).sum(-1).mean())
+
+
+def test_dpo_kl_term_keeps_the_unchanged_code_closer_to_the_base_model(
+    tiny_model_dir, tiny_tokenizer, tmp_path
+):
+    data = tmp_path / "pair.jsonl"
+    data.write_text(json.dumps({"text": FIXED, "before": VULNERABLE, "changed_lines": [1]}) + "\n")
+    outs = {}
+    for name, weight in (("plain", 0.0), ("kl", 5.0)):
+        cfg = TrainConfig(
+            model=str(tiny_model_dir), data=str(data), out=str(tmp_path / name), method="lora",
+            objective="dpo", max_seq_len=64, batch_size=1, epochs=8, lr=2e-2, schedule="constant",
+            save_every=0, lora=LoraSettings(dropout=0.0), pairs=PairObjectiveSettings(dpo_kl_weight=weight),
+        )
+        outs[name] = run(cfg)
+    plain, kl = (_unchanged_kl(tiny_model_dir, outs[n], tiny_tokenizer) for n in ("plain", "kl"))
+    assert kl < 0.5 * plain, (plain, kl)
+    before = _margin(tiny_model_dir, None, tiny_tokenizer)
+    assert _margin(tiny_model_dir, outs["kl"], tiny_tokenizer) > before + 1.0  # still learns the fix
 
 
 def test_pair_objectives_need_an_adapter_method(tiny_model_dir, dataset_dir, tmp_path):

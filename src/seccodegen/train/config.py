@@ -68,8 +68,18 @@ class PairObjectiveSettings:
         },
     )
 
+    dpo_kl_weight: float = field(
+        default=0.0,
+        metadata={
+            "help": "dpo: weight of KL(base || model) summed over each side's unchanged tokens, added "
+            "per pair (SVEN's KL term, token-level as in TDPO; compare with dpo_beta); keeps the code "
+            "around a fix as the base model writes it while the margin learns the fix"
+        },
+    )
+
     def __post_init__(self) -> None:
-        if min(self.unlikelihood_weight, self.kl_weight, self.dpo_nll_weight) < 0 or self.dpo_beta <= 0:
+        weights = (self.unlikelihood_weight, self.kl_weight, self.dpo_nll_weight, self.dpo_kl_weight)
+        if min(weights) < 0 or self.dpo_beta <= 0:
             raise ValueError("pairs weights must be >= 0 and dpo_beta > 0")
 
 

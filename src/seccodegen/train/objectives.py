@@ -213,19 +213,35 @@ def _mean_nll_per_example(scores: Scores, n: int) -> torch.Tensor:
     return nll / count.clamp(min=1)
 
 
+def _unchanged_kl(scores: Scores, n: int) -> torch.Tensor:
+    """Each of the batch's ``n`` examples' KL(base || model) summed over its unchanged target tokens."""
+    return _sum_per_example(scores.kl * (~scores.changed).to(scores.kl.dtype), scores, n)
+
+
 @OBJECTIVES.register("dpo")
 class DirectPreference(Objective):
     """-log sigmoid(beta * [(log pi(fixed) - log ref(fixed)) - (log pi(vuln) - log ref(vuln))]),
-    plus ``pairs.dpo_nll_weight`` x the fixed side's mean token cross-entropy per pair (RPO).
+    plus ``pairs.dpo_nll_weight`` x the fixed side's mean token cross-entropy per pair (RPO),
+    plus ``pairs.dpo_kl_weight`` x each side's KL(base || model) summed over its unchanged tokens.
 
     Plain DPO only widens the margin, and usually does so by lowering both sides' likelihood
     ("likelihood displacement"): the fixed code itself becomes less likely and the model drifts
     to longer, less well-formed answers. The NLL term anchors the fixed side (RPO: Pang et al.,
     "Iterative Reasoning Preference Optimization", 2024, weight 1 with length-normalised NLL).
+    The KL term anchors the model's whole next-token distribution to the base model's where the
+    fix changed nothing, so the tuned model keeps writing the surrounding code (output, names,
+    error handling) as before and only the fix's own tokens move: SVEN's KL term on unchanged
+    tokens ("to preserve functional correctness", He & Vechev 2023), a per-token KL as in TDPO
+    (Zeng et al. 2024). Summed over the tokens like the margin itself (nats per side), so the
+    weight compares with ``dpo_beta``: TDPO's per-token KL enters with beta's order of magnitude.
     """
 
     needs_reference = True
     keeps_groups_together = True
+
+    @property
+    def needs_kl(self) -> bool:  # type: ignore[override]
+        return bool(self.cfg is not None and self.cfg.pairs.dpo_kl_weight > 0)
 
     def examples(self, record: dict[str, Any], group: int, tokenizer: Any) -> list[Example]:
         return pair_examples(record, group, tokenizer, self.frame(record, tokenizer))
@@ -251,6 +267,9 @@ class DirectPreference(Objective):
             loss = loss - F.logsigmoid(self.cfg.pairs.dpo_beta * (c - r)).sum()
             if rpo:
                 loss = loss + rpo * mean_nll[fixed].sum()
+            if self.needs_kl and scores.kl is not None:
+                sides = fixed + [rejected[g] for g in groups]
+                loss = loss + self.cfg.pairs.dpo_kl_weight * _unchanged_kl(scores, n)[sides].sum()
         if mix:
             loss = loss + mean_nll[mix].sum()
         return loss
