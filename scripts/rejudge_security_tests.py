@@ -52,6 +52,7 @@ from seccodegen.judge.rerun import rerun_analyzers, with_rerun
 from seccodegen.judge.stage import combine_secure
 from seccodegen.progress import progress_bar
 from seccodegen.records import read_jsonl, write_jsonl
+from seccodegen.runner.core import RESTORED_MARK
 from seccodegen.sandbox import require_exec_allowed
 from seccodegen.scenarios.model import Scenario, load_suite
 from seccodegen.scenarios.testing import run_security_tests, security_spec_hash
@@ -205,7 +206,14 @@ def _step_settings(step: Path) -> tuple[dict, Settings]:
 
 def process(target: Path, args: argparse.Namespace) -> str:
     only = set(args.scenario) if args.scenario else None
-    if target.is_dir():
+    if target.is_dir() and not (target / "manifest.json").is_file():
+        if not (target / RESTORED_MARK).is_file() or not (target / "results.jsonl").is_file():
+            raise SeccodegenError(f"{target}: not a judge step folder (no manifest.json)")
+        # put back from published samples (scripts/published_samples.py restore): no manifest,
+        # so it is judged again like a judged file, with the flags' settings
+        manifest, results_path = None, target / "results.jsonl"
+        settings = Settings(args.scenarios, args.secure_rule, args.allow_exec)
+    elif target.is_dir():
         manifest, settings = _step_settings(target)
         results_path = target / "results.jsonl"
     else:

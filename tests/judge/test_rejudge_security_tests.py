@@ -86,6 +86,19 @@ def test_a_judge_step_uses_its_settings_and_records_the_rejudge(script, tmp_path
     assert written["outputs"]["exploited"] == 1 and (step / "results.before-security-rejudge.jsonl").exists()
 
 
+def test_a_restored_step_is_judged_again_with_the_flags_settings(script, tmp_path: Path) -> None:
+    # put back from published samples: results.jsonl and RESTORED.txt, no manifest
+    step = tmp_path / "restored"
+    step.mkdir()
+    (step / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _records()[:2]))
+    rejudge = script("rejudge_security_tests")
+    with pytest.raises(rejudge.SeccodegenError, match="not a judge step folder"):
+        rejudge.process(step, _args())
+    (step / "RESTORED.txt").write_text("restored from ...\n")
+    assert "exploited 2 -> 1" in rejudge.process(step, _args())
+    assert not (step / "manifest.json").exists() and (step / "results.before-security-rejudge.jsonl").exists()
+
+
 def test_a_step_judged_without_allow_exec_is_refused(script, tmp_path: Path) -> None:
     (tmp_path / "results.jsonl").write_text("")
     (tmp_path / "manifest.json").write_text(
