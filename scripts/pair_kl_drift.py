@@ -49,8 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", required=True, help="pair records (.jsonl with text, before, changed_lines)")
     ap.add_argument("--languages", default="c,cpp", help="comma-separated record languages to use")
     ap.add_argument("--n", type=int, default=16, help="pairs to score")
-    ap.add_argument("--every", type=int, default=7, help="take every k-th matching pair (spread over the file)")
-    ap.add_argument("--chat", action="store_true", help="pairs framed by the chat template, as trained with it")
+    ap.add_argument(
+        "--every", type=int, default=7, help="take every k-th matching pair (spread over the file)"
+    )
+    ap.add_argument(
+        "--chat", action="store_true", help="pairs framed by the chat template, as trained with it"
+    )
+    ap.add_argument(
+        "--max-tokens",
+        type=int,
+        default=1024,
+        help="skip pairs with a side longer than this (training windows them at max_seq_len)",
+    )
     args = ap.parse_args(argv)
 
     from seccodegen.errors import InputError
@@ -76,9 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     totals: dict[str, dict[str, float]] = {}
     margins = []
     print(f"command: python scripts/pair_kl_drift.py {' '.join(argv if argv is not None else sys.argv[1:])}")
+    scored = 0
     for g, rec in enumerate(rows):
         ratios = {}
-        for ex in pair_examples(rec, g, tok, record_frame(tok, rec, cfg.chat_template)):
+        sides = pair_examples(rec, g, tok, record_frame(tok, rec, cfg.chat_template))
+        if not sides or max(len(ex.ids) for ex in sides) > args.max_tokens:
+            continue
+        scored += 1
+        for ex in sides:
             d = side_drift(model, ex.ids, ex.targets, ex.changed or [False] * len(ex.ids))
             ratios[ex.side] = d.pop("log_ratio")
             acc = totals.setdefault(ex.side, dict.fromkeys(d, 0.0))
@@ -86,15 +101,21 @@ def main(argv: list[str] | None = None) -> int:
                 acc[k] += v
         if {"fixed", "vulnerable"} <= ratios.keys():
             margins.append(ratios["fixed"] - ratios["vulnerable"])
-    print(f"pairs: {len(rows)} ({args.languages}) from {args.data}")
+    print(
+        f"pairs: {scored} of {len(rows)} ({args.languages}, sides of at most {args.max_tokens} tokens) from {args.data}"
+    )
     print("side        KL/unchanged token  KL/changed token  unchanged tokens  changed tokens")
     for side, t in totals.items():
         per_u = t["kl_unchanged"] / max(t["n_unchanged"], 1)
         per_c = t["kl_changed"] / max(t["n_changed"], 1)
-        print(f"{side:<11} {per_u:18.3f}  {per_c:16.3f}  {int(t['n_unchanged']):16d}  {int(t['n_changed']):14d}")
+        print(
+            f"{side:<11} {per_u:18.3f}  {per_c:16.3f}  {int(t['n_unchanged']):16d}  {int(t['n_changed']):14d}"
+        )
     if margins:
         m = sorted(margins)
-        print(f"DPO margin (tuned over base, nats): median {m[len(m) // 2]:.1f}, min {m[0]:.1f}, max {m[-1]:.1f}")
+        print(
+            f"DPO margin (tuned over base, nats): median {m[len(m) // 2]:.1f}, min {m[0]:.1f}, max {m[-1]:.1f}"
+        )
     return 0
 
 
