@@ -105,3 +105,25 @@ def test_cli_rerun_of_finished_work_is_a_no_op_with_a_message(tmp_path):
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "nothing to do" in again.stderr and "--force" in again.stderr
     assert (tmp_path / "ds" / "manifest.json").read_text() == before
+
+
+@pytest.mark.skipif(subprocess.run(["git", "--version"], capture_output=True).returncode != 0, reason="no git")
+def test_git_dirty_says_whether_tracked_files_differ_from_head(tmp_path):
+    from seccodegen.artifacts import git_dirty, git_sha
+
+    repo = tmp_path / "repo"
+    pkg = repo / "pkg"
+    pkg.mkdir(parents=True)
+    (pkg / "a.py").write_text("x = 1\n")
+    (repo / "notes.md").write_text("outside the package\n")
+    env = ["-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), *env, "add", "."], check=True)
+    subprocess.run(["git", "-C", str(repo), *env, "commit", "-qm", "one"], check=True)
+    assert git_dirty(pkg) is False and len(git_sha(pkg)) == 40
+    (repo / "notes.md").write_text("changed outside the package\n")
+    (pkg / "new.py").write_text("untracked\n")
+    assert git_dirty(pkg) is False  # only the package's tracked files count
+    (pkg / "a.py").write_text("x = 2\n")
+    assert git_dirty(pkg) is True
+    assert git_dirty(tmp_path / "elsewhere") is None  # not a checkout (no such folder either)

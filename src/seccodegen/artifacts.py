@@ -85,6 +85,21 @@ def git_sha(start: Path | None = None) -> str | None:
     return sha if out.returncode == 0 and len(sha) == 40 else None
 
 
+def git_dirty(start: Path | None = None) -> bool | None:
+    """Whether the package's own source files differ from the checkout's HEAD (tracked files
+    only), so a manifest's ``git_sha`` alone does not name the code that ran; None outside a
+    git checkout. A copy of a repository whose ``.git`` lags its files shows up here too."""
+    here = start or Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no", "--", "."],
+            capture_output=True, text=True, timeout=10,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
+
+
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -151,6 +166,7 @@ class Artifact:
             "package": "seccodegen",
             "package_version": __version__,
             "git_sha": git_sha(),
+            "git_dirty": git_dirty(),
             "inputs": self.inputs,
             "started": self.started,
             "finished": now_iso() if status == "finished" else None,
