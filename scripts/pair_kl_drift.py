@@ -15,7 +15,6 @@ penalises). Runs on CPU (float32) in a few minutes for a 0.5B model and 16 pairs
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -65,16 +64,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from seccodegen.errors import InputError
     from seccodegen.models.loader import load_model, load_tokenizer
+    from seccodegen.records import read_jsonl
     from seccodegen.train.chat import record_frame
-    from seccodegen.train.config import TrainConfig
     from seccodegen.train.objectives import pair_examples
 
     try:
         if not Path(args.adapter, "adapter_config.json").is_file():
             raise InputError(f"{args.adapter}: not a peft adapter folder (no adapter_config.json)")
         langs = set(args.languages.split(","))
-        rows = [json.loads(line) for line in Path(args.data).read_text().splitlines() if line.strip()]
-        rows = [r for r in rows if r.get("language") in langs and r.get("before")][:: args.every][: args.n]
+        rows = [r for r in read_jsonl(args.data) if r.get("language") in langs and r.get("before")][:: args.every][: args.n]
         if not rows:
             raise InputError(f"{args.data}: no pair records in languages {sorted(langs)}")
         tok = load_tokenizer(args.model)
@@ -82,14 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    cfg = TrainConfig(chat_template=args.chat)
     totals: dict[str, dict[str, float]] = {}
     margins = []
     print(f"command: python scripts/pair_kl_drift.py {' '.join(argv if argv is not None else sys.argv[1:])}")
     scored = 0
     for g, rec in enumerate(rows):
         ratios = {}
-        sides = pair_examples(rec, g, tok, record_frame(tok, rec, cfg.chat_template))
+        sides = pair_examples(rec, g, tok, record_frame(tok, rec, args.chat))
         if not sides or max(len(ex.ids) for ex in sides) > args.max_tokens:
             continue
         scored += 1

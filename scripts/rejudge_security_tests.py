@@ -38,12 +38,12 @@ import argparse
 import hashlib
 import json
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seccodegen.artifacts import code_provenance
 from seccodegen.errors import SeccodegenError
 from seccodegen.interrupt import stoppable_pool
 from seccodegen.judge.config import SECURE_RULES, default_jobs
@@ -178,10 +178,6 @@ def rejudge_static(records: list[dict[str, Any]], settings: Settings, only: set[
     return new, {records[i]["id"] for i in todo}
 
 
-def _git_sha() -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-
-
 def backup_path(path: Path, tag: str = BACKUP_TAG) -> Path:
     name = path.name
     for ext in (".jsonl.gz", ".jsonl"):
@@ -237,7 +233,7 @@ def process(target: Path, args: argparse.Namespace) -> str:
         scenarios = sorted({r["scenario_id"] for r in records if r["id"] in wanted})
         manifest.setdefault("rejudged", []).append({
             "kind": f"analyzers: {args.analyzers}" if args.analyzers else "security_tests",
-            "scenarios": scenarios, "records": len(wanted), "reason": args.reason, "git_sha": _git_sha(),
+            "scenarios": scenarios, "records": len(wanted), "reason": args.reason, "git_sha": code_provenance()[0],
         })  # fmt: skip
         manifest.setdefault("outputs", {}).update(
             exploited=after["exploited"],

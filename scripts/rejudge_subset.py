@@ -18,11 +18,11 @@ import argparse
 import dataclasses
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from seccodegen.artifacts import code_provenance
 from seccodegen.judge.config import JudgeConfig
 from seccodegen.judge.stage import run as judge
 
@@ -61,7 +61,7 @@ def rejudge(step: Path, cwe: str | None, scenario_prefix: str | None, reason: st
         shutil.copyfile(results_path, backup)
     merged = [new.get(r["id"], r) for r in results]
     results_path.write_text("".join(json.dumps(r) + "\n" for r in merged))
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    sha = code_provenance()[0]
     manifest.setdefault("rejudged", []).append(
         {"cwe": cwe, "scenario_prefix": scenario_prefix, "records": len(wanted), "reason": reason, "git_sha": sha}
     )

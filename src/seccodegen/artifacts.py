@@ -18,6 +18,7 @@ The manifest records the writing process (``pid``, ``pid_start``, ``host``) to t
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -100,6 +101,13 @@ def git_dirty(start: Path | None = None) -> bool | None:
     return bool(out.stdout.strip()) if out.returncode == 0 else None
 
 
+@functools.lru_cache(maxsize=1)
+def code_provenance() -> tuple[str | None, bool | None]:
+    """(git_sha, git_dirty) of the running package, looked up once per process: the code a process
+    runs is the code it imported, so every manifest it writes names the same commit."""
+    return git_sha(), git_dirty()
+
+
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -165,8 +173,8 @@ class Artifact:
             "config_hash": self.config_hash,
             "package": "seccodegen",
             "package_version": __version__,
-            "git_sha": git_sha(),
-            "git_dirty": git_dirty(),
+            "git_sha": code_provenance()[0],
+            "git_dirty": code_provenance()[1],
             "inputs": self.inputs,
             "started": self.started,
             "finished": now_iso() if status == "finished" else None,

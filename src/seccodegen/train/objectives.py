@@ -267,7 +267,7 @@ class DirectPreference(Objective):
             loss = loss - F.logsigmoid(self.cfg.pairs.dpo_beta * (c - r)).sum()
             if rpo:
                 loss = loss + rpo * mean_nll[fixed].sum()
-            if self.needs_kl and scores.kl is not None:
+            if self.needs_kl:  # the loop passes scores.kl whenever needs_kl is set
                 sides = fixed + [rejected[g] for g in groups]
                 loss = loss + self.cfg.pairs.dpo_kl_weight * _unchanged_kl(scores, n)[sides].sum()
         if mix:
