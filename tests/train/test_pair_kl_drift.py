@@ -41,3 +41,15 @@ def test_a_folder_without_an_adapter_is_a_one_line_error(script, tiny_model_dir,
     args = ["--model", str(tiny_model_dir), "--adapter", str(tmp_path), "--data", str(data)]
     assert script("pair_kl_drift").main(args) == 2
     assert "not a peft adapter folder" in capsys.readouterr().err
+
+
+def test_a_malformed_pair_line_is_a_one_line_error(script, tiny_model_dir, tmp_path, capsys):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    data = tmp_path / "pairs.jsonl"
+    data.write_text('{"text": "a", "before": "b", "language": "c"}\n{"text": \n')
+    args = ["--model", str(tiny_model_dir), "--adapter", str(adapter), "--data", str(data)]
+    assert script("pair_kl_drift").main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{data}:2:" in err and len(err.strip().splitlines()) == 1
