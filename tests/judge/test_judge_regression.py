@@ -16,7 +16,6 @@ from seccodegen.judge.config import JudgeConfig
 
 # case name ("<scenario id>::<vulnerable|secure>[i]") -> why the judge gets it wrong
 KNOWN_MISSES: dict[str, str] = {
-    "c/cwe-119/url-decode::vulnerable[0]": "the out-of-bounds access depends on input-dependent loop/length arithmetic that no analyzer here bounds",
     "c/cwe-125/tail-chars::vulnerable[1]": "over-read driven by a length taken from the input; clang's taint does not reach it and no pattern applies",
     "c/cwe-190/alloc-grid::vulnerable[1]": "overflow in arithmetic whose operands come from parameters; only narrow products/int accumulators are checked",
     "c/cwe-190/mean-of-readings::vulnerable[1]": "overflow in arithmetic whose operands come from parameters; only narrow products/int accumulators are checked",

@@ -95,6 +95,17 @@ def _only_equality(toks: list[str], var: str) -> bool:
     return bool(at) and all((i and toks[i - 1] in eq) or (i + 1 < len(toks) and toks[i + 1] in eq) for i in at)
 
 
+def only_subscripted(toks: list[str], var: str) -> bool:
+    """Every occurrence of ``var`` in ``toks`` is inside ``[...]``."""
+    depth = 0
+    for t in toks:
+        depth += t == "["
+        depth -= t == "]"
+        if t == var and depth == 0:
+            return False
+    return True
+
+
 RELATIONS = ("<", ">", "<=", ">=")
 COMPOUND = {"&&", "||", "!", "?", ",", "==", "!=", "="}
 SIGN_LIMITS = (["0"], ["1"], ["-", "1"], ["0u"], ["0U"])

@@ -1,0 +1,257 @@
+"""Off-by-one bound on a write (CWE-193 with CWE-787): the index may equal the buffer's size.
+
+A write ``buf[i] = v`` (also ``buf[i] += v``, ``buf[i]++``) into a buffer whose element count is
+known, where the checks on the way bound ``i`` by that count only *non-strictly*:
+``if (len > out_size) return -1; ... out[len] = '\\0';`` or ``for (i = 0; i <= size; i++)
+buf[i] = ...`` lets ``i`` reach the count itself, one element past the end. Also a write at
+the count itself, ``dst[size] = '\\0'`` after ``strncpy(dst, src, size)``.
+
+The buffer's count is known when it is
+
+* a fixed-size array or a block of known size (the constant; ``sizeof buf`` for a byte array);
+* a pointer parameter whose size is another parameter: some call of the function in the file
+  passes a fixed-size array for the pointer and its size for the other (``sizeof field``, or
+  the literal), or the function itself passes the pair as a buffer and its whole size
+  (``snprintf(out, out_size, ...)``, ``fgets(buf, size, f)``, ``strlcpy(out, s, out_size)``).
+
+The weakness modelled is the direction of a bound, not a name: a check that proves ``i <
+count`` (``i >= count`` that leaves, ``i + 1 > count``, ``i > count - 1``) protects the write;
+so does any bound of ``i`` by a constant when the count is not a constant (it may be smaller),
+or any condition on ``i`` this query cannot read (compound conditions other than a failed
+``a || b`` / a held ``a && b``, whose parts it reads one by one). Bounds of ``i`` against other
+quantities (the input's length ``n - pos``) neither protect nor decide.
+
+CodeQL counterparts: ``cpp/overrun-write`` and ``cpp/off-by-one-array-access``-style range
+checks (range analysis finds the index's upper bound equal to the size). Deliberate differences:
+no range analysis beyond the checks themselves; reads are not reported (reading the element at a
+string's length is its terminator, often legitimate); a pair of parameters counts as buffer and
+size only with the evidence above, never from the parameters' names.
+"""
+
+from __future__ import annotations
+
+import clang.cindex as ci
+
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
+from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.buffer_pairs import file_index, size_pairs
+from seccodegen.judge.dataflow.queries.origins import (
+    RELATIONS,
+    SIGN_LIMITS,
+    Origins,
+    is_integer,
+    only_subscripted,
+    uncontrolled_var,
+)
+from seccodegen.judge.dataflow.queries.out_of_bounds import array_size, written_offsets
+
+K = ci.CursorKind
+# sized calls whose (buffer, size) argument positions name a buffer and its capacity
+OFF_BY_ONE = ("CWE-193", "CWE-787")
+
+
+def _split(toks: list[str], truth: bool) -> list[list[str]] | None:
+    """The comparisons a condition proves one by one: a held ``a && b`` or a failed ``a || b``
+    (at the top level, outer parentheses dropped); None where it is not such a conjunction."""
+    while toks[:1] == ["("] and toks[-1:] == [")"] and _closes_at_end(toks):
+        toks = toks[1:-1]
+    joiner = "&&" if truth else "||"
+    parts, depth, cur = [], 0, []
+    for t in toks:
+        depth += t == "("
+        depth -= t == ")"
+        if depth == 0 and t == joiner:
+            parts.append(cur)
+            cur = []
+        elif depth == 0 and t in ("&&", "||", "?", ",", "!"):
+            return None
+        else:
+            cur.append(t)
+    parts.append(cur)
+    return [p for p in parts if p]
+
+
+def _closes_at_end(toks: list[str]) -> bool:
+    depth = 0
+    for i, t in enumerate(toks):
+        depth += t == "("
+        depth -= t == ")"
+        if depth == 0 and i < len(toks) - 1:
+            return False
+    return True
+
+
+def _upper_bounds(ev: Event, var: str) -> list[tuple[list[str], bool]] | None:
+    """(other side's tokens, strict) of every comparison on the way that bounds ``var`` above:
+    ``var < X`` proven gives (X, True), ``var <= X`` (X, False); ``var + 1 > X`` failing gives
+    (X, True) and ``var > X - 1`` failing ``(X - 1, False)``. None when a condition reads
+    ``var`` in a way not read here (it may bound it)."""
+    out = []
+    for g in list(ev.state.guards) + list(ev.state.checks):
+        if var not in g.text.split():
+            continue
+        parts = _split(g.text.split(), g.truth)
+        if parts is None:
+            return None
+        for toks in parts:
+            if var not in toks:
+                continue
+            at = [i for i, t in enumerate(toks) if t in RELATIONS]
+            if not at and (only_subscripted(toks, var) or not {"==", "!="} & set(toks)):
+                continue  # buf[pos + len] != ',', `in >> len`, `if (len)`: no upper bound of var
+            if len(at) != 1 or {"==", "!=", "=", "?"} & set(toks):
+                return None
+            i = at[0]
+            left, right = toks[:i], toks[i + 1 :]
+            less = toks[i] in ("<", "<=")
+            strict = toks[i] in ("<", ">")
+            if not g.truth:  # a failed `a > b` is `a <= b`
+                less, strict = not less, not strict
+            mine, other = (left, right) if var in left else (right, left)
+            if var in other:
+                return None
+            above = less if mine is left else not less
+            if not above:
+                if other in SIGN_LIMITS:
+                    continue  # the lower check
+                return None  # var > X proven: a lower bound by something else; read as unknown
+            if mine == [var]:
+                out.append((other, strict))
+            elif set(mine[1::2]) == {"+"}:  # var + 1 <= X: var < X; pos + var <= X: var <= X
+                out.append((other, strict or "1" in mine[::2]))
+            else:
+                return None
+    return out
+
+
+def _names_count(
+    other: list[str], count_var: str | None, count: int | None, base: str | None, ev: Event
+) -> bool:
+    """``other`` (a comparison's side) is exactly the buffer's element count."""
+    if count_var is not None and other == [count_var]:
+        return True
+    if count is None:
+        return False
+    if len(other) == 1:
+        return _value(other[0], ev) == count
+    return bool(base) and other[:1] == ["sizeof"] and base in other and "-" not in other and "+" not in other
+
+
+def _constant(other: list[str], ev: Event, fn: FunctionFacts) -> bool:
+    """``other`` is one token naming a constant: a literal, a variable known to hold one there, a
+    ``const``/``constexpr`` variable or enumerator of the file, or an upper-case macro name."""
+    if len(other) != 1:
+        return False
+    if other[0] in ev.state.consts or other[0].isupper():
+        return True
+    if fn.cursor is not None and other[0] in file_index(fn.cursor.translation_unit)[1]:
+        return True
+    return _value(other[0], ev) is not None
+
+
+def _constant_expression(other: list[str], ev: Event, fn: FunctionFacts) -> bool:
+    """``other`` is arithmetic on constants only (``kRows - 1``, ``MAX * 2``): a bound of unknown
+    value, which may keep the index below the count."""
+    ops = {"+", "-", "*", "/", "(", ")"}
+    terms = [t for t in other if t not in ops]
+    return len(terms) > 1 and all(_constant([t], ev, fn) for t in terms)
+
+
+@QUERIES.register("off-by-one-bound")
+class OffByOneBound:
+    rule = "off-by-one-bound"
+    languages = ("c", "cpp")
+
+    def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
+        if not fn.events:
+            return []
+        writes = written_offsets(fn)
+        pairs = size_pairs(fn)
+        hits: list[Hit] = []
+        for ev in fn.events:
+            if not (ev.kind == "deref" and ev.cursor.kind == K.ARRAY_SUBSCRIPT_EXPR and ev.args):
+                continue
+            if ev.cursor.extent.start.offset not in writes:
+                continue
+            base_expr = ast.children(ev.cursor)[0]
+            index = ast.strip(ev.args[0])
+            var, base = ast.var_name(index), ast.var_name(base_expr)
+            if var is None or not is_integer(index):
+                continue
+            count = array_size(base_expr) or values.element_count(base_expr, ev.state)
+            count_vars = sorted(s for b, s in pairs if b == base and s != var)
+            hit = self._check(fn, ev, var, base, count, count_vars, ast.compact(base_expr))
+            if hit is None and any(b == base and s == var for b, s in pairs):
+                hit = (
+                    OFF_BY_ONE,
+                    f"'{ast.compact(base_expr)}[{var}]' writes at the buffer's size, one past its last element",
+                )
+            if hit:
+                hits.append(Hit(self.rule, hit[0], ev.line, ev.column, hit[1]))
+        return hits
+
+    def _check(
+        self,
+        fn: FunctionFacts,
+        ev: Event,
+        var: str,
+        base: str | None,
+        count: int | None,
+        count_vars: list[str],
+        shown: str,
+    ) -> tuple[tuple[str, ...], str] | None:
+        """(CWEs, message) of a write the checks on the way do not keep inside the buffer."""
+        if count is None and not count_vars:
+            return None
+        bounds = _upper_bounds(ev, var)
+        if bounds is None:
+            return None
+        loose, unrelated = None, []
+        for other, strict in bounds:
+            names = [cv for cv in count_vars if _names_count(other, cv, None, base, ev)]
+            if names or _names_count(other, None, count, base, ev):
+                if strict:
+                    return None  # var < count: the write fits
+                loose = " ".join(other)
+            elif _constant(other, ev, fn) or _constant_expression(other, ev, fn):
+                if count is None or len(other) > 1 or _bounded_below(other, strict, count, ev):
+                    return None  # a constant bound that may keep var below the count
+            elif (
+                "sizeof" in other
+                or (base and base in other)
+                or any(cv in ev.state.related(t) for t in other for cv in count_vars)
+            ):
+                return None  # against a value computed from the size (sizeof buf - 1, out_size - 1, room)
+            else:
+                unrelated.append(" ".join(other))
+        if loose is not None:
+            return (
+                OFF_BY_ONE,
+                f"'{var}' is bounded by '{var} <= {loose}': '{shown}[{var}]' may write one past the end",
+            )
+        if unrelated:
+            why = uncontrolled_var(var, ev, Origins.of(fn), params=True)
+            if why:
+                size = str(count) if count is not None else count_vars[0]
+                return ("CWE-787", "CWE-129"), (f"'{var}' ({why}) is bounded only by {', '.join(sorted(set(unrelated)))}, "
+                        f"not by the size of '{shown}' ({size})")  # fmt: skip
+        return None
+
+
+def _bounded_below(other: list[str], strict: bool, count: int, ev: Event) -> bool:
+    """A constant bound ``var < K`` / ``var <= K`` keeps ``var`` below ``count`` (or is unknown)."""
+    k = _value(other[0], ev)
+    if k is None:
+        return True  # a named limit of unknown value
+    return k < count if not strict else k <= count
+
+
+def _value(token: str, ev: Event) -> int | None:
+    """The integer a token stands for there: a literal (``64``, ``0x40u``) or a variable known to
+    hold a constant on every path; None for anything else."""
+    if token in ev.state.consts:
+        return ev.state.consts[token]
+    try:
+        return int(token.rstrip("uUlL"), 0)
+    except ValueError:
+        return None

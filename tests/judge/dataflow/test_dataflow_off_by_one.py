@@ -1,0 +1,153 @@
+"""off-by-one-bound: a write whose index the checks let reach the buffer's size."""
+
+from __future__ import annotations
+
+import pytest
+
+from seccodegen.judge.dataflow import frontend
+
+pytestmark = pytest.mark.skipif(not frontend.available(), reason="libclang not installed")
+
+CALLER = '\nint main(void){ char field[64]; return f("12:abc", 6, field, sizeof field); }\n'
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # the netstring bug: `len > out_size` leaves, so len == out_size reaches out[len]
+        "int f(const char *buf, size_t n, char *out, size_t out_size){ unsigned long len = strtoul(buf, 0, 10);"
+        " if (len > out_size) return -1; memcpy(out, buf, len); out[len] = '\\0'; return 0; }" + CALLER,
+        # the same bound inside a failed `a || b`, size known from a call inside the function
+        'int f(const char *buf, size_t n, char *out, size_t cap){ snprintf(out, cap, "-"); size_t len = strlen(buf);'
+        " if (n < 2 || len > cap) return -1; memcpy(out, buf, len); out[len] = 0; return 0; }",
+        # a loop `i <= size` over a buffer whose size the caller passes
+        "int f(const char *s, size_t n, char *dst, size_t size){ for (size_t i = 0; i <= size; i++) dst[i] = s[i];"
+        " return 0; }" + CALLER,
+        # a fixed-size array bounded by its own size through a held condition
+        "void f(const char *s){ char buf[32]; size_t k = strlen(s); if (k <= sizeof buf) { memcpy(buf, s, k);"
+        " buf[k] = 0; puts(buf); } }",
+        # the terminator written at the size itself after strncpy(dst, src, size)
+        "int f(const char *src, size_t n, char *dst, size_t size){ strncpy(dst, src, size); dst[size] = '\\0';"
+        " return 0; }" + CALLER,
+    ],
+)
+def test_an_index_that_may_equal_the_size_is_found(query_hits, code) -> None:
+    found = query_hits("off-by-one-bound", code)
+    assert found and "CWE-193" in found[0].cwe_ids, found
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # the strict bound
+        "int f(const char *buf, size_t n, char *out, size_t out_size){ unsigned long len = strtoul(buf, 0, 10);"
+        " if (len >= out_size) return -1; memcpy(out, buf, len); out[len] = '\\0'; return 0; }" + CALLER,
+        "int f(const char *buf, size_t n, char *out, size_t out_size){ unsigned long len = strtoul(buf, 0, 10);"
+        " if (len + 1 > out_size) return -1; memcpy(out, buf, len); out[len] = '\\0'; return 0; }" + CALLER,
+        "int f(const char *buf, size_t n, char *out, size_t out_size){ unsigned long len = strtoul(buf, 0, 10);"
+        " if (len > out_size - 1) return -1; memcpy(out, buf, len); out[len] = '\\0'; return 0; }" + CALLER,
+        # no evidence that the second parameter is the first's size: no call passes an array, and
+        # the function uses them in no sized call
+        "int f(const char *s, char *out, size_t count){ if (count > 100) return -1;"
+        " for (size_t i = 0; i <= count; i++) out[i] = s[i]; return 0; }",
+        # a tighter constant bound beside the loose one
+        "void f(const char *s){ char buf[32]; size_t k = strlen(s); if (k > 20) return; if (k <= sizeof buf) {"
+        " memcpy(buf, s, k); buf[k] = 0; puts(buf); } }",
+        # a loop `i < size`
+        "int f(const char *s, size_t n, char *dst, size_t size){ for (size_t i = 0; i < size; i++) dst[i] = s[i];"
+        " return 0; }" + CALLER,
+        # a bound against the input's length only, not the buffer's
+        "int f(const char *buf, size_t n, char *out, size_t out_size){ size_t len = strlen(buf);"
+        " if (len > n) return -1; out[0] = 0; return (int)len + (int)out_size; }" + CALLER,
+        # reads are not reported
+        "int f(const char *s, size_t n, char *out, size_t out_size){ size_t k = strlen(s); if (k > out_size)"
+        " return -1; return out[k]; }" + CALLER,
+    ],
+)
+def test_a_strict_or_unrelated_bound_is_not_reported(query_hits, code) -> None:
+    assert query_hits("off-by-one-bound", code) == []
+
+
+def test_a_stream_read_into_the_index_is_no_bound(query_hits) -> None:
+    code = (
+        "#include <iostream>\nbool f(std::istream& in){ char payload[128]; std::size_t len = 0;"
+        " while (in >> len) { if (len > sizeof(payload)) return false; in.read(payload, len);"
+        " payload[len] = '\\0'; std::cout << payload; } return true; }"
+    )
+    found = query_hits("off-by-one-bound", code, "cpp")
+    assert found and "CWE-193" in found[0].cwe_ids, found
+    assert (
+        query_hits("off-by-one-bound", code.replace("len > sizeof(payload)", "len >= sizeof(payload)"), "cpp")
+        == []
+    )
+
+
+def test_an_index_bounded_only_by_the_input_length_is_found(query_hits) -> None:
+    code = (
+        "int f(const char *buf, size_t n, char *out, size_t out_size){ unsigned long len = strtoul(buf, 0, 10);"
+        " if (len > n) return -1; memcpy(out, buf, len); out[len] = '\\0'; return 0; }" + CALLER
+    )
+    found = query_hits("off-by-one-bound", code)
+    assert found and found[0].cwe_ids == ("CWE-787", "CWE-129"), found
+    # a bound computed from the size decides
+    fixed = code.replace(
+        "if (len > n) return -1;", "size_t room = out_size - 1; if (len > n || len > room) return -1;"
+    )
+    assert query_hits("off-by-one-bound", fixed) == []
+
+
+URL_DECODE = (
+    "int f(const char *src, char *dst, size_t dst_size){ size_t j = 0;"
+    " for (size_t i = 0; src[i] != '\\0'; i++) { if (src[i] == '+') dst[j++] = ' '; else dst[j++] = src[i]; }"
+    " dst[j] = '\\0'; return (int)j; }\n"
+    "int main(int argc, char **argv){ char value[32]; return argc > 1 ? f(argv[1], value, sizeof value) : 0; }\n"
+)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        URL_DECODE,
+        # a fixed-size array filled while getchar() lasts
+        "int f(void){ char line[80]; int c, n = 0; while ((c = getchar()) != EOF) line[n++] = (char)c;"
+        " line[n] = 0; return puts(line); }",
+    ],
+)
+def test_a_counter_the_loop_never_compares_is_found(query_hits, code) -> None:
+    found = query_hits("counted-write", code)
+    assert found and found[0].cwe_ids == ("CWE-787", "CWE-120"), found
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # the decoder that tests the room left
+        URL_DECODE.replace("{ if (src[i] == '+')", "{ if (j + 1 >= dst_size) return -1; if (src[i] == '+')"),
+        # the loop condition compares the counter
+        "int f(void){ char line[80]; int c, n = 0; while (n < 79 && (c = getchar()) != EOF) line[n++] = (char)c;"
+        " line[n] = 0; return puts(line); }",
+        # a loop that scans the buffer it writes, and the terminator written where that scan stopped
+        "int f(void){ char name[32]; int n = 0; while (fgets(name, sizeof name, stdin)) { int i = 0;"
+        " while (name[i] && name[i] != '\\n') { name[i] = (char)tolower(name[i]); i++; } name[i] = 0; n++; } return n; }",
+        # the counter grows in an inner loop bounded by a comparison (another question than this one)
+        "int f(const char *s, size_t len){ char buf[64]; size_t pos = 0; while (*s) { pos = 0;"
+        " while (pos < len) buf[pos++] = *s; buf[pos] = 0; s++; } return buf[0]; }",
+        # no evidence of the destination's size
+        "int f(const char *src, char *dst){ size_t j = 0; for (size_t i = 0; src[i]; i++) dst[j++] = src[i];"
+        " dst[j] = 0; return (int)j; }",
+        # a literal of known length into a larger buffer
+        'void f(void){ char buf[32]; const char *s = "hello"; size_t i = 0; for (; s[i]; i++) buf[i] = s[i];'
+        " buf[i] = 0; puts(buf); }",
+    ],
+)
+def test_a_compared_counter_or_unknown_size_is_not_reported(query_hits, code) -> None:
+    assert query_hits("counted-write", code) == []
+
+
+def test_a_bound_of_constants_is_a_bound(query_hits) -> None:
+    code = (
+        "#include <stdexcept>\nconstexpr int kRows = 5;\nbool g_taken[kRows][8] = {};\n"
+        "bool book(const char *code){ int row = code[0] - 'A'; if (row < 0 || row > kRows - 1)"
+        ' throw std::invalid_argument("bad"); g_taken[row][0] = true; return true; }'
+    )
+    assert query_hits("off-by-one-bound", code, "cpp") == []
