@@ -20,12 +20,9 @@ SIZED_PAIRS = {"snprintf": (0, 1), "vsnprintf": (0, 1), "fgets": (0, 1), "strlcp
                "strlcat": (0, 2)}  # fmt: skip
 
 
-def _capacity_of_argument(arg, size_arg) -> bool:
-    """At a call site: ``arg`` is a fixed-size array and ``size_arg`` is its size in elements
-    (``sizeof field`` of a byte array, ``sizeof a / sizeof a[0]``, or the literal count)."""
-    n = array_size(arg)
-    if n is None:
-        return False
+def _capacity_of_argument(arg, n: int, size_arg) -> bool:
+    """At a call site: ``size_arg`` is the size in elements of ``arg``, a fixed-size array of
+    ``n`` (``sizeof field`` of a byte array, ``sizeof a / sizeof a[0]``, or the literal count)."""
     c = ast.strip(size_arg)
     if c is None:
         return False
@@ -67,8 +64,11 @@ def _pairs_from_callers(fn: FunctionFacts) -> set[tuple[str, str]]:
     for call in callers.get(fn.name, []):
         args = ast.call_args(call)
         for i, arg in enumerate(args[: len(params)]):
+            n = array_size(arg)
+            if n is None:
+                continue
             for j, size_arg in enumerate(args[: len(params)]):
-                if i != j and _capacity_of_argument(arg, size_arg):
+                if i != j and _capacity_of_argument(arg, n, size_arg):
                     out.add((params[i], params[j]))
     return out
 

@@ -51,10 +51,11 @@ def _condition(loop):
     return kids[-1] if kids else None
 
 
-def _increments(loop, var: str) -> bool:
+def _increments(loop, var: str, parents: dict) -> bool:
     """The loop (its body or its increment) increases ``var`` (``var++``, ``++var``, ``var += k``),
-    and every loop inside it that does so stops on the data alone (its condition compares
-    nothing: ``while (pos < len) payload[pos++] = ...`` is bounded by ``len``, another question)."""
+    and every loop between such an increment and ``loop`` (``loop`` included) stops on the data
+    alone (its condition compares nothing: ``while (pos < len) payload[pos++] = ...`` is bounded
+    by ``len``, another question)."""
     found = False
     for n in loop.walk_preorder():
         grows = False
@@ -65,11 +66,15 @@ def _increments(loop, var: str) -> bool:
         if not grows:
             continue
         found = True
-        for inner in loop.walk_preorder():
-            if inner.kind in LOOPS and ast.within(n, inner):
-                cond = _condition(inner)
+        up = n
+        while up is not None:
+            if up.kind in LOOPS:
+                cond = _condition(up)
                 if cond is not None and set(RELATIONS) & set(ast.tokens(cond)):
                     return False
+            if up == loop:
+                break
+            up = parents.get(up)
     return found
 
 
@@ -147,7 +152,7 @@ class CountedWrite:
             if any(not only_subscripted(g.text.split(), var) for g in read):
                 continue  # a condition reads the index: a bound of some kind
             loop = _enclosing_loop(ev.cursor, parents)
-            if loop is None or not _increments(loop, var) or _source_fits(ev, count):
+            if loop is None or not _increments(loop, var, parents) or _source_fits(ev, count):
                 continue
             if _scans_itself(fn, ev, loop, base_expr, var):
                 continue

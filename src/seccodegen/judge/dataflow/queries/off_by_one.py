@@ -43,10 +43,9 @@ from seccodegen.judge.dataflow.queries.origins import (
     only_subscripted,
     uncontrolled_var,
 )
-from seccodegen.judge.dataflow.queries.out_of_bounds import array_size, written_offsets
+from seccodegen.judge.dataflow.queries.out_of_bounds import array_size, token_value, written_offsets
 
 K = ci.CursorKind
-# sized calls whose (buffer, size) argument positions name a buffer and its capacity
 OFF_BY_ONE = ("CWE-193", "CWE-787")
 
 
@@ -124,16 +123,13 @@ def _upper_bounds(ev: Event, var: str) -> list[tuple[list[str], bool]] | None:
     return out
 
 
-def _names_count(
-    other: list[str], count_var: str | None, count: int | None, base: str | None, ev: Event
-) -> bool:
-    """``other`` (a comparison's side) is exactly the buffer's element count."""
-    if count_var is not None and other == [count_var]:
-        return True
+def _names_count(other: list[str], count: int | None, base: str | None, ev: Event) -> bool:
+    """``other`` (a comparison's side) is exactly the constant element count ``count``: the
+    number, a variable holding it, or ``sizeof base``."""
     if count is None:
         return False
     if len(other) == 1:
-        return _value(other[0], ev) == count
+        return token_value(other[0], ev) == count
     return bool(base) and other[:1] == ["sizeof"] and base in other and "-" not in other and "+" not in other
 
 
@@ -146,7 +142,7 @@ def _constant(other: list[str], ev: Event, fn: FunctionFacts) -> bool:
         return True
     if fn.cursor is not None and other[0] in file_index(fn.cursor.translation_unit)[1]:
         return True
-    return _value(other[0], ev) is not None
+    return token_value(other[0], ev) is not None
 
 
 def _constant_expression(other: list[str], ev: Event, fn: FunctionFacts) -> bool:
@@ -180,12 +176,10 @@ class OffByOneBound:
                 continue
             count = array_size(base_expr) or values.element_count(base_expr, ev.state)
             count_vars = sorted(s for b, s in pairs if b == base and s != var)
-            hit = self._check(fn, ev, var, base, count, count_vars, ast.compact(base_expr))
+            shown = ast.compact(base_expr)
+            hit = self._check(fn, ev, var, base, count, count_vars, shown)
             if hit is None and any(b == base and s == var for b, s in pairs):
-                hit = (
-                    OFF_BY_ONE,
-                    f"'{ast.compact(base_expr)}[{var}]' writes at the buffer's size, one past its last element",
-                )
+                hit = OFF_BY_ONE, f"'{shown}[{var}]' writes at the buffer's size, one past its last element"
             if hit:
                 hits.append(Hit(self.rule, hit[0], ev.line, ev.column, hit[1]))
         return hits
@@ -208,8 +202,7 @@ class OffByOneBound:
             return None
         loose, unrelated = None, []
         for other, strict in bounds:
-            names = [cv for cv in count_vars if _names_count(other, cv, None, base, ev)]
-            if names or _names_count(other, None, count, base, ev):
+            if (len(other) == 1 and other[0] in count_vars) or _names_count(other, count, base, ev):
                 if strict:
                     return None  # var < count: the write fits
                 loose = " ".join(other)
@@ -240,18 +233,7 @@ class OffByOneBound:
 
 def _bounded_below(other: list[str], strict: bool, count: int, ev: Event) -> bool:
     """A constant bound ``var < K`` / ``var <= K`` keeps ``var`` below ``count`` (or is unknown)."""
-    k = _value(other[0], ev)
+    k = token_value(other[0], ev)
     if k is None:
         return True  # a named limit of unknown value
     return k < count if not strict else k <= count
-
-
-def _value(token: str, ev: Event) -> int | None:
-    """The integer a token stands for there: a literal (``64``, ``0x40u``) or a variable known to
-    hold a constant on every path; None for anything else."""
-    if token in ev.state.consts:
-        return ev.state.consts[token]
-    try:
-        return int(token.rstrip("uUlL"), 0)
-    except ValueError:
-        return None

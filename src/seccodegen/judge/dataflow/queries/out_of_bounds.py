@@ -109,8 +109,8 @@ def _int_literal(text: str) -> int | None:
         return None
 
 
-def _bound(token: str, ev: Event) -> int | None:
-    """A loop bound written as one token: a literal, or a variable holding a known constant there."""
+def token_value(token: str, ev: Event) -> int | None:
+    """A bound written as one token: a literal, or a variable holding a known constant there."""
     lit = _int_literal(token)
     return lit if lit is not None else ev.state.consts.get(token)
 
@@ -229,12 +229,12 @@ class OutOfBounds:
                     continue
                 toks = g.text.split()
                 if "<=" in toks and toks.index("<=") + 1 < len(toks):
-                    limit = _bound(toks[toks.index("<=") + 1], ev)
+                    limit = token_value(toks[toks.index("<=") + 1], ev)
                     if limit is not None and limit >= size:
                         cwe = ("CWE-193",) if limit == size else ()
                         return self._hit(ev, cwe + cwes[1:], f"'{var} <= {limit}' runs past a {size}-element array")
                 if g.loop and ast.var_name(index) == var and toks[-2:-1] == ["<"] and toks[-3:-2] == [var]:
-                    limit = _bound(toks[-1], ev)  # for (i = 0; i < n; i++) a[i] with n known
+                    limit = token_value(toks[-1], ev)  # for (i = 0; i < n; i++) a[i] with n known
                     if limit is not None and limit > size:
                         return self._hit(ev, cwes[1:], f"'{var} < {limit}' runs past a {size}-element array")
                 # a loop-style bound "var < other" / "var <= other" with an integer variable
