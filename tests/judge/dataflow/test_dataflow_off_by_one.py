@@ -29,6 +29,11 @@ CALLER = '\nint main(void){ char field[64]; return f("12:abc", 6, field, sizeof 
         # the terminator written at the size itself after strncpy(dst, src, size)
         "int f(const char *src, size_t n, char *dst, size_t size){ strncpy(dst, src, size); dst[size] = '\\0';"
         " return 0; }" + CALLER,
+        # the terminator written where a copy loop `i < size && ...` stopped: i may equal size
+        "int f(const char *s, size_t n, char *dst, size_t size){ size_t i; for (i = 0; i < size && s[i]; i++)"
+        " dst[i] = s[i]; dst[i] = '\\0'; return (int)i; }" + CALLER,
+        "void f(const char *s){ char buf[16]; int i = 0; while (s[i] && i < 16) { buf[i] = s[i]; i++; }"
+        " buf[i] = 0; puts(buf); }",
     ],
 )
 def test_an_index_that_may_equal_the_size_is_found(query_hits, code) -> None:
@@ -59,6 +64,18 @@ def test_an_index_that_may_equal_the_size_is_found(query_hits, code) -> None:
         # a bound against the input's length only, not the buffer's
         "int f(const char *buf, size_t n, char *out, size_t out_size){ size_t len = strlen(buf);"
         " if (len > n) return -1; out[0] = 0; return (int)len + (int)out_size; }" + CALLER,
+        # a copy loop that stops one short of the size, or a check of where it stopped, or a new value
+        "int f(const char *s, size_t n, char *dst, size_t size){ size_t i; for (i = 0; i + 1 < size && s[i]; i++)"
+        " dst[i] = s[i]; dst[i] = '\\0'; return (int)i; }" + CALLER,
+        "void f(const char *s){ char buf[16]; int i; for (i = 0; i < 15 && s[i]; i++) buf[i] = s[i]; buf[i] = 0;"
+        " puts(buf); }",
+        "void f(const char *s){ char buf[16]; int i; for (i = 0; i < 16 && s[i]; i++) buf[i] = s[i];"
+        " if (i >= 16) return; buf[i] = 0; puts(buf); }",
+        "void f(const char *s){ char buf[16]; int i; for (i = 0; i < 16 && s[i]; i++) buf[i] = s[i]; i = 15;"
+        " buf[i] = 0; puts(buf); }",
+        # the loop breaks on a test of the index before its condition can fail
+        "void f(const char *s){ char buf[16]; int i; for (i = 0; i < 16 && s[i]; i++) { if (i == 15) break;"
+        " buf[i] = s[i]; } buf[i] = 0; puts(buf); }",
         # reads are not reported
         "int f(const char *s, size_t n, char *out, size_t out_size){ size_t k = strlen(s); if (k > out_size)"
         " return -1; return out[k]; }" + CALLER,
@@ -108,6 +125,16 @@ URL_DECODE = (
     "code",
     [
         URL_DECODE,
+        # a loop bounded by the source's length only, not by the room in the destination
+        URL_DECODE.replace("for (size_t i = 0; src[i] != '\\0'; i++)", "for (size_t i = 0; i < strlen(src); i++)"),
+        URL_DECODE.replace("for (size_t i = 0; src[i] != '\\0'; i++)",
+                           "size_t n = strlen(src); for (size_t i = 0; i < n; i++)"),
+        # a pointer parameter walked while the data lasts, never compared with its size
+        URL_DECODE.replace("size_t j = 0;", "char *out = dst;").replace("dst[j++]", "*out++")
+        .replace("dst[j] = '\\0'; return (int)j;", "*out = '\\0'; return (int)(out - dst);"),
+        # a bound on a count the loop never changes does not end it
+        URL_DECODE.replace("for (size_t i = 0; src[i] != '\\0'; i++)",
+                           "size_t len = 0; for (size_t i = 0; src[i] != '\\0' && len < dst_size - 1; i++)"),
         # a fixed-size array filled while getchar() lasts
         "int f(void){ char line[80]; int c, n = 0; while ((c = getchar()) != EOF) line[n++] = (char)c;"
         " line[n] = 0; return puts(line); }",
@@ -135,6 +162,19 @@ def test_a_counter_the_loop_never_compares_is_found(query_hits, code) -> None:
         # no evidence of the destination's size
         "int f(const char *src, char *dst){ size_t j = 0; for (size_t i = 0; src[i]; i++) dst[j++] = src[i];"
         " dst[j] = 0; return (int)j; }",
+        # the source's length checked against the room first, or a loop bounded by a constant
+        URL_DECODE.replace("for (size_t i = 0; src[i] != '\\0'; i++)",
+                           "size_t n = strlen(src); if (n >= dst_size) return -1; for (size_t i = 0; i < n; i++)"),
+        "int f(const char *s){ char buf[64]; int j = 0; for (int i = 0; i < 8 && s[i]; i++) { buf[j++] = s[i];"
+        " buf[j++] = ' '; } buf[j] = 0; return puts(buf); }",
+        # the count checked at the end of every pass, or the room counted down
+        URL_DECODE.replace("else dst[j++] = src[i]; }", "else dst[j++] = src[i]; if (j >= dst_size) return -1; }"),
+        URL_DECODE.replace("size_t j = 0;", "char *out = dst; size_t len = 0;").replace("dst[j++]", "*out++")
+        .replace("else *out++ = src[i]; }", "else *out++ = src[i]; if (++len >= dst_size) return -1; }")
+        .replace("dst[j] = '\\0'; return (int)j;", "*out = '\\0'; return (int)len;"),
+        URL_DECODE.replace("size_t j = 0;", "char *out = dst;").replace("dst[j++]", "*out++")
+        .replace("src[i] != '\\0'; i++", "src[i] != '\\0' && dst_size-- > 1; i++")
+        .replace("dst[j] = '\\0'; return (int)j;", "*out = '\\0'; return (int)(out - dst);"),
         # a literal of known length into a larger buffer
         'void f(void){ char buf[32]; const char *s = "hello"; size_t i = 0; for (; s[i]; i++) buf[i] = s[i];'
         " buf[i] = 0; puts(buf); }",

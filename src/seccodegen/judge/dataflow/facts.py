@@ -53,11 +53,16 @@ class State:
     # (var -> line of the call)
     borrows: dict[str, str] = field(default_factory=dict)
     invalid: dict[str, int] = field(default_factory=dict)
+    # loops this path left because their condition failed: (the condition, as the guard that
+    # held inside the loop; the variables the loop assigns), until one of those variables gets a
+    # new value (``for (i = 0; i < n; i++) ...`` leaves with ``i == n``)
+    left: frozenset[tuple[Guard, frozenset[str]]] = frozenset()
 
     def copy(self) -> State:
         return State(dict(self.taint), dict(self.derived), dict(self.alias), dict(self.maybe_null),
                      dict(self.freed), self.guards, self.checks, dict(self.consts), dict(self.sizes),
-                     dict(self.strlens), dict(self.nonzero), dict(self.borrows), dict(self.invalid))  # fmt: skip
+                     dict(self.strlens), dict(self.nonzero), dict(self.borrows), dict(self.invalid),
+                     self.left)  # fmt: skip
 
     def aliases(self, var: str) -> frozenset[str]:
         """``var`` and every variable that may point to the same memory."""
@@ -107,6 +112,7 @@ def merge(states: list[State | None]) -> State | None:
         common = set(s.guards)
         out.guards = tuple(g for g in out.guards if g in common)
         out.checks = out.checks | s.checks
+        out.left = out.left | s.left  # a may-fact: some path left the loop that way
         for m in ("consts", "sizes", "strlens", "nonzero"):  # must-facts: equal on every path
             mine, theirs = getattr(out, m), getattr(s, m)
             for var in [v for v in mine if theirs.get(v) != mine[v]]:

@@ -61,6 +61,8 @@ class Interp(StatementWalker):
             del st.maybe_null[k]  # and the fields of what it pointed to
         self.forget_freed(st, var)
         values.killed(st, var)
+        if st.left:
+            st.left = frozenset(x for x in st.left if var not in x[1])
 
     def forget_freed(self, st: State, key: str) -> None:
         """Location ``key`` (``p``, ``p->f``, ``*pp``) gets a new value: it and what hangs off it are not freed."""

@@ -153,9 +153,11 @@ class StatementWalker:
                 cur = self.expr(cond, cur)
                 if cur is None:
                     break
-                exits.append(self.refine(cur.copy(), cond, False))
+                left = self.refine(cur.copy(), cond, False)
                 guards = cur.guards
                 cur = self.refine(cur.copy(), cond, True, loop=True)
+                left.left = left.left | {(cur.guards[-1], frozenset(writes[0]))}  # the condition as it held
+                exits.append(left)
             else:
                 guards = cur.guards
             self.loops.append({"break": [], "continue": []})

@@ -4,7 +4,10 @@ A write ``buf[i] = v`` (also ``buf[i] += v``, ``buf[i]++``) into a buffer whose 
 known, where the checks on the way bound ``i`` by that count only *non-strictly*:
 ``if (len > out_size) return -1; ... out[len] = '\\0';`` or ``for (i = 0; i <= size; i++)
 buf[i] = ...`` lets ``i`` reach the count itself, one element past the end. Also a write at
-the count itself, ``dst[size] = '\\0'`` after ``strncpy(dst, src, size)``.
+the count itself, ``dst[size] = '\\0'`` after ``strncpy(dst, src, size)``, and a write after a
+loop that assigned ``i`` and held ``i < count`` as a part of its condition, with no check of
+``i`` since: the loop may have ended because that part failed (``for (i = 0; i < size &&
+src[i]; i++) dst[i] = src[i]; dst[i] = '\\0';`` on a source of ``size`` bytes or more).
 
 The buffer's count is known when it is
 
@@ -200,6 +203,9 @@ class OffByOneBound:
         bounds = _upper_bounds(ev, var)
         if bounds is None:
             return None
+        if not bounds and (cond := _left_at_count(ev, var, base, count, count_vars)):
+            return OFF_BY_ONE, (f"'{var}' may leave the loop on '{cond}' equal to the buffer's size: "
+                                f"'{shown}[{var}]' then writes one past the end")  # fmt: skip
         loose, unrelated = None, []
         for other, strict in bounds:
             if (len(other) == 1 and other[0] in count_vars) or _names_count(other, count, base, ev):
@@ -229,6 +235,24 @@ class OffByOneBound:
                 return ("CWE-787", "CWE-129"), (f"'{var}' ({why}) is bounded only by {', '.join(sorted(set(unrelated)))}, "
                         f"not by the size of '{shown}' ({size})")  # fmt: skip
         return None
+
+
+def _left_at_count(ev: Event, var: str, base: str | None, count: int | None, count_vars: list[str]) -> str | None:
+    """The condition of a loop this path left, which held ``var < count`` as one of its ``&&``
+    parts while the loop assigned ``var``: on leaving it ``var`` may equal the count (the loop
+    ``for (i = 0; i < size && src[i]; i++)`` ends with ``i == size`` on a long input)."""
+    for guard, assigned in sorted(ev.state.left, key=lambda x: x[0].line):
+        if var not in assigned:
+            continue
+        for toks in _split(guard.text.split(), True) or []:
+            at = [i for i, t in enumerate(toks) if t in RELATIONS]
+            if len(at) != 1:
+                continue
+            left, op, right = toks[: at[0]], toks[at[0]], toks[at[0] + 1 :]
+            other = right if (op, left) == ("<", [var]) else left if (op, right) == (">", [var]) else None
+            if other and ((len(other) == 1 and other[0] in count_vars) or _names_count(other, count, base, ev)):
+                return guard.text
+    return None
 
 
 def _bounded_below(other: list[str], strict: bool, count: int, ev: Event) -> bool:
