@@ -121,6 +121,14 @@ URL_DECODE = (
 )
 
 
+JOIN_TAGS = (
+    "int f(char out[64], int count, char **tags){ int len = 0; for (int i = 0; i < count; i++) {"
+    " if (len > 0) out[len++] = ','; size_t n = strlen(tags[i]); memcpy(out + len, tags[i], n); len += n; }"
+    " out[len] = 0; return len; }\n"
+    "int main(int argc, char **argv){ char joined[64]; return f(joined, argc - 1, argv + 1); }\n"
+)
+
+
 @pytest.mark.parametrize(
     "code",
     [
@@ -135,6 +143,8 @@ URL_DECODE = (
         # a bound on a count the loop never changes does not end it
         URL_DECODE.replace("for (size_t i = 0; src[i] != '\\0'; i++)",
                            "size_t len = 0; for (size_t i = 0; src[i] != '\\0' && len < dst_size - 1; i++)"),
+        # a separator written after a test of whether anything was written yet (`len > 0` is no bound)
+        JOIN_TAGS,
         # a fixed-size array filled while getchar() lasts
         "int f(void){ char line[80]; int c, n = 0; while ((c = getchar()) != EOF) line[n++] = (char)c;"
         " line[n] = 0; return puts(line); }",
@@ -175,6 +185,8 @@ def test_a_counter_the_loop_never_compares_is_found(query_hits, code) -> None:
         URL_DECODE.replace("size_t j = 0;", "char *out = dst;").replace("dst[j++]", "*out++")
         .replace("src[i] != '\\0'; i++", "src[i] != '\\0' && dst_size-- > 1; i++")
         .replace("dst[j] = '\\0'; return (int)j;", "*out = '\\0'; return (int)(out - dst);"),
+        # the same join with the room checked before each tag is copied
+        JOIN_TAGS.replace("size_t n = strlen(tags[i]);", "size_t n = strlen(tags[i]); if (len + n + 2 > 64) return -1;"),
         # a literal of known length into a larger buffer
         'void f(void){ char buf[32]; const char *s = "hello"; size_t i = 0; for (; s[i]; i++) buf[i] = s[i];'
         " buf[i] = 0; puts(buf); }",

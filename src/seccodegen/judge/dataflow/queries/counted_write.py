@@ -7,7 +7,8 @@ an ``n`` no check on the way compares), a write ``buf[j] = v`` / ``buf[j++] =
 v`` goes into a buffer whose element count is known (a fixed-size array, a block of known size,
 or a pointer parameter with its size parameter: :mod:`.buffer_pairs`) at an index ``j`` that the
 loop increases (``j++``, ``++j``, ``j += k``) and that no condition on the way reads, except as a
-subscript of another buffer (``src[i]``): a decoder or copy loop that fills ``dst`` for as long as
+subscript of another buffer (``src[i]``) or in a test against zero (``if (len > 0) out[len++] =
+',';``, the separator before all but the first item): a decoder or copy loop that fills ``dst`` for as long as
 the source lasts, e.g. a URL decoder given ``dst`` and ``dst_size`` that never tests ``j <
 dst_size - 1``. The same through a pointer: ``*out++ = c`` where ``out`` is the sized parameter
 or was set from it. A check that any pass of the loop sees counts for the whole loop (``if (j >=
@@ -82,17 +83,36 @@ def _increments(loop, var: str, parents: dict, bounds_index) -> bool:
     return found
 
 
+def _only_nonzero_tests(toks: list[str], var: str) -> bool:
+    """Every part of a condition that reads ``var`` tests it against zero only (``len > 0``,
+    ``len != 0``, ``!len``, ``if (len)``): a test of whether anything was written yet (the
+    separator before all but the first item), not a bound."""
+    for part in _and_parts([t for t in toks if t not in ("(", ")")]):
+        for sub in " ".join(part).split(" || "):
+            words = sub.split()
+            if var not in words:
+                continue
+            if words in ([var], ["!", var]):
+                continue
+            if len(words) == 3 and words[1] in ("!=", "==") and set(words) - {var} - {words[1]} <= {"0"}:
+                continue
+            if words in ([var, ">", "0"], [var, ">=", "1"], ["0", "<", var], ["1", "<=", var]):
+                continue
+            return False
+    return True
+
+
 def _counts_room(ev: Event, var: str, sizes: list[str], assigned: set[str]) -> bool:
-    """A condition on the way reads the index other than as a subscript (a bound of some kind), or
-    reads the buffer's size, or a value computed from it, together with a variable the loop
-    assigns: a count kept beside a pointer (``if (len >= dst_size) return -1;``) or the room
-    left (``while (*src && size_left--)``, ``if (size_left == 0)``)."""
+    """A condition on the way reads the index other than as a subscript or a test against zero (a
+    bound of some kind), or reads the buffer's size, or a value computed from it, together with a
+    variable the loop assigns: a count kept beside a pointer (``if (len >= dst_size) return
+    -1;``) or the room left (``while (*src && size_left--)``, ``if (size_left == 0)``)."""
     room = set(sizes) | {v for v in assigned if ev.state.related(v) & set(sizes)}
     for g in list(ev.state.guards) + list(ev.state.checks):
         if g.loop:
             continue  # the loops' own conditions are read by _may_bound
         toks = g.text.split()
-        if var in toks and not only_subscripted(toks, var):
+        if var in toks and not only_subscripted(toks, var) and not _only_nonzero_tests(toks, var):
             return True
         read = g.vars | set(toks)
         if read & room and (read & assigned or not set(sizes) >= read & room):
