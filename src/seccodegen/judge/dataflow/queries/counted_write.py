@@ -27,6 +27,8 @@ test count through that test (a condition that reads the index).
 
 from __future__ import annotations
 
+import functools
+
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
@@ -130,7 +132,7 @@ def _room_checked(ev: Event, sizes: list[str]) -> bool:
 
 
 def _may_bound(
-    fn: FunctionFacts, ev: Event, toks: list[str], var: str, limits: frozenset, assigned: set[str]
+    fn: FunctionFacts, ev: Event, toks: list[str], *, var: str, limits: frozenset, assigned: set[str]
 ) -> bool:
     """A loop condition (its tokens) may bound the write index ``var``: it compares something
     (a loop that stops on the data alone does not), and what it compares is the index or a value
@@ -142,7 +144,7 @@ def _may_bound(
     on every iteration once true on the first)."""
     parts = _and_parts(toks)
     if len(parts) > 1:
-        return any(_may_bound(fn, ev, part, var, limits, assigned) for part in parts)
+        return any(_may_bound(fn, ev, part, var=var, limits=limits, assigned=assigned) for part in parts)
     names = {t for t in toks if t.isidentifier()}
     st = ev.state
     if any(n in limits or limits & st.related(n) for n in names & assigned):
@@ -226,7 +228,6 @@ class CountedWrite:
         pairs = size_pairs(fn)
         parents = ast.parents(fn.cursor)
         hits: list[Hit] = []
-        seen: set[int] = set()
         targets = [
             (ev, t)
             for ev in fn.events
@@ -238,21 +239,19 @@ class CountedWrite:
         }
         # a test that any pass of the loop walk saw on the way to the write (the second pass sees
         # the `if (j >= size) return -1;` at the end of the body) bounds it on every pass
-        checked = {
+        done = {  # write sites already reported, or bounded
             ev.cursor.extent.start.offset
             for ev, (var, _, _, sizes, _) in targets
             if _counts_room(ev, var, sizes, assigned[id(ev)])
         }
         for ev, (var, base_expr, count, sizes, shown) in targets:
-            if ev.cursor.extent.start.offset in seen | checked or _room_checked(ev, sizes):
-                continue
-            limits = frozenset(sizes) | {ast.var_name(base_expr) or var}
             loop = loop_of[id(ev)]
-            if loop is None:
+            if loop is None or ev.cursor.extent.start.offset in done or _room_checked(ev, sizes):
                 continue
-
-            def bounds_index(toks: list[str], ev=ev, var=var, limits=limits, loop=loop) -> bool:
-                return _may_bound(fn, ev, toks, var, limits, assigned[id(ev)])
+            limits = frozenset(sizes) | {ast.var_name(base_expr) if base_expr is not None else var}
+            bounds_index = functools.partial(
+                _may_bound, fn, ev, var=var, limits=limits, assigned=assigned[id(ev)]
+            )
 
             loops = [g for g in ev.state.guards if g.loop]
             if not loops or any(bounds_index(g.text.split()) for g in loops):
@@ -261,7 +260,7 @@ class CountedWrite:
                 continue
             if base_expr is not None and _scans_itself(fn, ev, loop, base_expr, var):
                 continue
-            seen.add(ev.cursor.extent.start.offset)
+            done.add(ev.cursor.extent.start.offset)
             size = str(count) if count is not None else f"'{sizes[0]}'"
             hits.append(Hit(self.rule, ("CWE-787", "CWE-120"), ev.line, ev.column,
                             f"'{shown}' in a loop bounded only by the data: '{var}' grows"
