@@ -3,19 +3,20 @@
 
 Fires where, inside a loop that stops on the data's content (``src[i] != '\\0'``, ``*p``, ``(c =
 getchar()) != EOF``) or on the source's length (``i < strlen(src)``, ``p < end``, ``i < n`` for
-an ``n`` no check on the way compares), a write ``buf[j] = v`` / ``buf[j++] =
-v`` goes into a buffer whose element count is known (a fixed-size array, a block of known size,
-or a pointer parameter with its size parameter: :mod:`.buffer_pairs`) at an index ``j`` that the
-loop increases (``j++``, ``++j``, ``j += k``) and that no condition on the way reads, except as a
+an ``n`` no check on the way compares), a write ``buf[j] = v`` / ``buf[j++] = v`` goes into a
+buffer whose element count is known (a fixed-size array, a block of known size, or a pointer
+parameter with its size parameter: :mod:`.buffer_pairs`) at an index ``j`` that the loop
+increases (``j++``, ``++j``, ``j += k``) and that no condition on the way reads, except as a
 subscript of another buffer (``src[i]``) or in a test against zero (``if (len > 0) out[len++] =
-',';``, the separator before all but the first item): a decoder or copy loop that fills ``dst`` for as long as
-the source lasts, e.g. a URL decoder given ``dst`` and ``dst_size`` that never tests ``j <
-dst_size - 1``. The same through a pointer: ``*out++ = c`` where ``out`` is the sized parameter
-or was set from it. A check that any pass of the loop sees counts for the whole loop (``if (j >=
-dst_size) return -1;`` at the end of the body), as does any test of the size against a variable
-the loop assigns (a count kept beside the pointer, the room left counted down). A source whose length is known to fit (a string literal copied into a larger
-buffer) is not reported, nor a loop that scans the written buffer itself at the index
-(``name[i] = tolower(name[i])`` while ``name[i]`` is not the NUL: the index stays in the string).
+',';``, the separator before all but the first item): a decoder or copy loop that fills ``dst``
+for as long as the source lasts, e.g. a URL decoder given ``dst`` and ``dst_size`` that never
+tests ``j < dst_size - 1``. The same through a pointer: ``*out++ = c`` where ``out`` is the sized
+parameter or was set from it. A check that any pass of the loop sees counts for the whole loop
+(``if (j >= dst_size) return -1;`` at the end of the body), as does any test of the size against
+a variable the loop assigns (a count kept beside the pointer, the room left counted down). A
+source whose length is known to fit (a string literal copied into a larger buffer) is not
+reported, nor a loop that scans the written buffer itself at the index (``name[i] =
+tolower(name[i])`` while ``name[i]`` is not the NUL: the index stays in the string).
 
 CodeQL counterparts: ``cpp/unbounded-write`` and ``cpp/overflow-destination`` (range analysis
 finds no upper bound of the loop-carried index). Deliberate differences: a loop condition that
@@ -234,9 +235,8 @@ class CountedWrite:
             if ev.loop_depth and ev.kind == "deref" and (t := self._target(ev, writes, pairs))
         ]
         loop_of = {id(ev): _enclosing_loop(ev.cursor, parents) for ev, _ in targets}
-        assigned = {
-            k: values.loop_writes(loop)[0] if loop is not None else set() for k, loop in loop_of.items()
-        }
+        by_loop = {loop.hash: values.loop_writes(loop)[0] for loop in loop_of.values() if loop is not None}
+        assigned = {k: by_loop[loop.hash] if loop is not None else set() for k, loop in loop_of.items()}
         # a test that any pass of the loop walk saw on the way to the write (the second pass sees
         # the `if (j >= size) return -1;` at the end of the body) bounds it on every pass
         done = {  # write sites already reported, or bounded
