@@ -261,3 +261,42 @@ def test_std_copy_of_a_whole_input_string_into_a_fixed_array(tmp_path: Path, bod
 def test_pointer_offsets_stored_or_copied_into(tmp_path: Path, code: str, found: bool) -> None:
     out = hits(tmp_path, "out-of-bounds", code, "c")
     assert bool(out) == found, out
+
+
+@pytest.mark.parametrize(
+    ("code", "where"),
+    [
+        # the copy's size is the length of a parameter string, stored in a variable first
+        ("void f(const char *a){ char buf[64]; size_t n = strlen(a); memcpy(buf, a, n); buf[63] = 0; puts(buf); }",
+         "memcpy"),
+        # a test against zero is no bound
+        ("void f(const char *a){ char buf[64]; size_t n = strlen(a); if (n > 0) { memcpy(buf, a, n + 1); puts(buf); } }",
+         "memcpy"),
+        ("void f(const char *a){ char out[32]; size_t n = strlen(a); for (size_t i = 0; i < n; i++) out[i] = a[i];"
+         " puts(out); }", "loop"),
+        ("void f(const char *a){ char out[32]; size_t n = strlen(a); strncpy(out, a, 31); out[n] = 0; puts(out); }",
+         "index"),
+    ],
+)
+def test_a_parameter_string_length_not_checked_against_a_fixed_array_is_found(query_hits, code, where) -> None:
+    found = query_hits("out-of-bounds", code)
+    assert any("the length of" in h.message for h in found), (where, found)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "void f(const char *a){ char buf[64]; size_t n = strlen(a); if (n >= sizeof buf) return; memcpy(buf, a, n + 1); }",
+        "void f(const char *a){ char buf[64]; size_t n = strlen(a); n = n < sizeof buf ? n : sizeof buf - 1;"
+        " memcpy(buf, a, n); buf[n] = 0; }",
+        "void f(const char *a){ char out[32]; size_t n = strlen(a);"
+        " for (size_t i = 0; i < n && i < sizeof out - 1; i++) out[i] = a[i]; }",
+        # the length of the array's own contents always fits it
+        "void f(void){ char buf[64]; if (!fgets(buf, sizeof buf, stdin)) return; size_t n = strlen(buf);"
+        " if (n > 0 && buf[n - 1] == '\\n') buf[n - 1] = 0; buf[n] = 0; }",
+        # a source array no larger than the destination
+        "void f(void){ char a[16], b[32]; if (!fgets(a, sizeof a, stdin)) return; size_t n = strlen(a); memcpy(b, a, n + 1); }",
+    ],
+)
+def test_a_checked_or_fitting_string_length_is_not_reported(query_hits, code) -> None:
+    assert [h for h in query_hits("out-of-bounds", code) if "the length of" in h.message] == []

@@ -21,6 +21,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     invalidated_reference,
     null_deref,
     off_by_one,
+    offset_before_check,
     out_of_bounds,
     overflow_buffer,
     path_injection,

@@ -11,7 +11,11 @@ Four patterns (five with std::copy), each on a buffer access the core saw (``a[i
   ``wcscat`` of a string from input or a parameter into a fixed-size array, with no length check
   of that string; or a ``memcpy``/``memmove``/``strncpy``/``strncat``/``memset``/``fgets``/
   ``read`` into a fixed-size array whose size argument comes from input or a parameter and is
-  not compared with anything.
+  not compared with anything. A length of a parameter's or the input's string counts as such a
+  size (``n = strlen(s)``, ``s.size()``; a test of it against zero is no bound), and so as an
+  index into, or the bound of a loop over, a fixed-size array; not the length of that array's
+  own contents, nor of an array no larger than it, nor a length clamped where it is computed
+  (``?:``, ``min``, ``%``).
 * ``off-by-one``: a fixed-size array of N elements indexed by the literal N, or by a loop index
   bounded by ``i <= N`` (the terminating NUL written one past the end).
 * ``pointer-offset``: ``p + k`` / ``p - k`` with ``k`` from input or a parameter, checked as an
@@ -38,6 +42,8 @@ to gcc's ``-Wstringop-overflow`` and the ``overflow-buffer`` query, which evalua
 
 from __future__ import annotations
 
+import re
+
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
@@ -62,6 +68,10 @@ DEST = {"read": 1, "recv": 1, "copy": 2}  # destination argument position where 
 # calls that write through a destination argument: name -> its position (strcpy(p + k, s))
 COPY_DEST = {"strcpy": 0, "strncpy": 0, "strcat": 0, "strncat": 0, "memcpy": 0, "memmove": 0, "memset": 0,
              "sprintf": 0, "snprintf": 0, "stpcpy": 0}  # fmt: skip
+# lengths of a string (strnlen is bounded by its second argument, so it is not here)
+STRING_LENGTHS = {"strlen", "wcslen", "size", "length"}
+# an assigned value limited where it is computed: a conditional, a min(), a remainder, a mask
+CLAMPED = re.compile(r"\?|\bmin\b|\bMIN\b|%|&(?!&)|\bsizeof\b")
 # member reads of a C++ stream into a buffer: in.read(buf, n), in.getline(buf, n), ...: size position
 STREAM_SIZED = {"read": 1, "readsome": 1, "get": 1, "getline": 1}
 
@@ -89,6 +99,36 @@ def array_size(expr) -> int | None:
     """Number of elements of the fixed-size array ``expr`` names (``buf``, ``s.buf``), else None."""
     t = array_type(expr)
     return t.get_array_size() if t is not None else None
+
+
+def string_length_of(
+    var: str, ev: Event, origins: Origins, fn: FunctionFacts, dest: str | None, size: int
+) -> str | None:
+    """Why ``var`` is the length of an attacker-sized string that need not fit ``dest`` (an array
+    of ``size`` elements): ``n = strlen(s)`` (or ``s.size()``) of a parameter or input ``s``, with
+    ``s`` not ``dest`` itself (``len = strlen(buf)`` of a buffer's own contents always fits it) and
+    not an array no larger than ``dest``; None for anything else, or when ``var`` was clamped where
+    it was assigned (``n = len < sizeof buf ? len : sizeof buf - 1``, ``MIN(...)``, ``% N``)."""
+    if not origins.related_calls(ev, var) & STRING_LENGTHS:
+        return None
+    rel = ev.state.related(var)
+    if dest in rel or any(CLAMPED.search(t) for v in rel for t in origins.texts.get(v, [])):
+        return None
+    for v in sorted(rel - {var}):
+        why = uncontrolled_var(v, ev, origins, params=True) if _string_var(fn, v, size) else None
+        if why:
+            return f"the length of {why}" if why.startswith("parameter") else f"the length of '{v}', {why}"
+    return None
+
+
+def _string_var(fn: FunctionFacts, name: str, size: int) -> bool:
+    """``name`` is a pointer or a string object (not an integer, and not an array of at most
+    ``size`` elements, whose contents fit a destination of ``size``)."""
+    decl = _decl_ref(fn.cursor, name) if fn.cursor is not None else None
+    if decl is None or is_integer(decl):
+        return False
+    own = array_size(decl)
+    return own is None or own > size
 
 
 def _stream_read(ev: Event) -> bool:
@@ -224,6 +264,9 @@ class OutOfBounds:
                 continue
             if size is None:
                 continue
+            length = string_length_of(var, ev, origins, fn, ast.base_var(base), size) if base is not None else None
+            if length and not (bound_sides(ev, var)[1] or clamped(fn, ev, var)):
+                return self._hit(ev, cwes[1:], f"index '{var}' is {length}, not checked against the {size}-element array")
             for g in list(ev.state.guards):  # loop index bounded by an unchecked input or off by one
                 if var not in g.vars:
                     continue
@@ -238,12 +281,14 @@ class OutOfBounds:
                     if limit is not None and limit > size:
                         return self._hit(ev, cwes[1:], f"'{var} < {limit}' runs past a {size}-element array")
                 # a loop-style bound "var < other" / "var <= other" with an integer variable
-                pairs = zip(toks, toks[1:], toks[2:])
-                bounds = {c for a, op, c in pairs if a == var and op in ("<", "<=") and c in g.vars}
+                limits = [c for a, op, c in zip(toks, toks[1:], toks[2:]) if a == var and op in ("<", "<=")]
+                bounds = {c for c in limits if c in g.vars}
                 for other in sorted(bounds - {var}):
                     if fn.cursor is None or not is_integer(_decl_ref(fn.cursor, other)):
                         continue
                     reason = uncontrolled_var(other, ev, origins, params=True)
+                    if reason is None and len(limits) == 1:  # i < len alone, len = strlen(s)
+                        reason = string_length_of(other, ev, origins, fn, ast.base_var(base), size)
                     if reason and not (bound_sides(ev, other, ignore=var)[1] or clamped(fn, ev, other)):
                         return self._hit(
                             ev, cwes[1:], f"loop over a {size}-element array bounded by '{other}', {reason}"
@@ -314,8 +359,9 @@ class OutOfBounds:
         pos = sized[ev.name]
         if pos >= len(ev.args):
             return None
+        dest = ast.base_var(ev.args[dest_pos])
         for var in sorted(ast.refs(ev.args[pos])):
-            why = uncontrolled_var(var, ev, origins, params=True)
+            why = uncontrolled_var(var, ev, origins, params=True) or string_length_of(var, ev, origins, fn, dest, size)
             if why and not (bound_sides(ev, var)[1] or clamped(fn, ev, var)):
                 return self._hit(ev, ("CWE-787", "CWE-805"),
                                  f"{ev.name}() size '{var}' ({why}) not checked against the {size}-element destination")  # fmt: skip
