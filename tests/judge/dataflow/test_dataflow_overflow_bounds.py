@@ -166,3 +166,16 @@ def test_std_array_increment_is_a_write(tmp_path: Path) -> None:
 )
 def test_checked_or_passed_on_pointer_offsets_are_not(tmp_path: Path, code: str) -> None:
     assert hits(tmp_path, "out-of-bounds", "int count(const int *p);\n" + code) == []
+
+
+def test_a_loop_bound_on_the_index_that_picked_the_input_is_no_check_of_its_value(query_hits) -> None:
+    code = (
+        "int main(int argc, char **argv){ for (int i = 1; i < argc; i++) { int v = atoi(argv[i]);"
+        " printf(\"%d\\n\", v * 1000); } return 0; }"
+    )
+    assert [h.line for h in query_hits("integer-overflow", code)], "argv[i] chose the value; i < argc bounds i only"
+    checked = (
+        "int main(int argc, char **argv){ for (int i = 1; i < argc; i++) { int v = atoi(argv[i]);"
+        " if (v > 1000 || v < -1000) continue; printf(\"%d\\n\", v * 1000); } return 0; }"
+    )
+    assert query_hits("integer-overflow", checked) == []

@@ -11,7 +11,9 @@ Fires on an integer ``+``, ``*``, ``<<``, ``+=``, ``*=``, ``<<=`` or ``++`` whos
   an array index, a loop condition, or an accumulation (``+=``/``*=``) inside a loop;
 
 and no relational check of that operand (``if (n > SIZE_MAX / size)``, ``if (x < INT_MAX)``,
-``__builtin_mul_overflow``) dominates the operation or left the function before it.
+``__builtin_mul_overflow``) dominates the operation or left the function before it. A check of
+a variable the operand was read through only as a subscript is not a check of it: the loop's
+``i < argc`` says nothing of ``v = atoi(argv[i])``.
 
 CodeQL counterparts: ``cpp/tainted-arithmetic`` (user input in arithmetic),
 ``cpp/uncontrolled-arithmetic`` (``rand()``), ``cpp/arithmetic-with-extreme-values`` and
@@ -258,7 +260,7 @@ class IntegerOverflow:
             return Hit(self.rule, cwes, loc.line, loc.column,
                        f"'{ast.text(node)[:60]}' may overflow: '{var}' is {why}, and the checks on the way "
                        f"allow a result up to {bound}, past the type's {limit}")  # fmt: skip
-        if any(bound_sides(ev, v)[1] or clamped(fn, ev, v) for v in bad):
+        if any(bound_sides(ev, v, selectors=origins.selectors(ev, v))[1] or clamped(fn, ev, v) for v in bad):
             acc = _unchecked_accumulator(fn, ev, node, op) if any(direct.values()) else None
             if acc is None:
                 return None

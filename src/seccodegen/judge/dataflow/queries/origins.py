@@ -83,6 +83,19 @@ class Origins:
             out |= self.calls.get(v, set())
         return out
 
+    def selectors(self, ev: Event, var: str) -> frozenset[str]:
+        """Variables ``var``'s value was built from only as a subscript (``i`` in ``v =
+        atoi(argv[i])``): they chose which value was read, so a check of them (the loop's
+        ``i < argc``) says nothing of how large the value is."""
+        rel = ev.state.related(var)
+        texts = [t.split() for v in rel for t in self.texts.get(v, [])]
+        out = set()
+        for v in rel - {var}:
+            where = [toks for toks in texts if v in toks]
+            if where and all(only_subscripted(toks, v) for toks in where):
+                out.add(v)
+        return frozenset(out)
+
     def extreme(self, ev: Event, var: str) -> bool:
         return any(EXTREME_RE.search(t) for v in ev.state.related(var) for t in self.texts.get(v, []))
 
@@ -133,16 +146,19 @@ def _lone_comparison(toks: list[str], rel: set[str], truth: bool) -> tuple[bool,
     return (not above and other[:1] != ["-"], above)
 
 
-def bound_sides(ev: Event, var: str, ignore: str = "", directional: bool = False) -> tuple[bool, bool]:
+def bound_sides(
+    ev: Event, var: str, ignore: str = "", directional: bool = False, selectors: frozenset[str] = frozenset()
+) -> tuple[bool, bool]:
     """(lower, upper): whether a relational check of ``var`` (or what it came from) against
     zero, and against anything else, protects ``ev`` (dominating condition or an earlier exit);
     conditions that also read ``ignore`` (a loop's own ``i < n``) do not count. ``directional``:
     a lone comparison counts only for the side it proves on the way to ``ev`` (an index's
     checks: ``if (n >= len) return s + len - n;`` is a check in the wrong direction); otherwise
     any comparison with something other than zero counts as the upper check (a value tested at
-    all before an arithmetic operation)."""
+    all before an arithmetic operation). ``selectors`` (:meth:`Origins.selectors`) are left out of
+    what ``var`` came from."""
     st = ev.state
-    rel = st.related(var)
+    rel = st.related(var) - selectors
     lower = upper = False
     for g in list(st.guards) + list(st.checks):
         if ignore in g.vars:
