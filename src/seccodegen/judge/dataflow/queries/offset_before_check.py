@@ -67,13 +67,6 @@ def _reads(left) -> list[tuple[object, str]]:
     return out
 
 
-def _contains(outer, inner) -> bool:
-    return (
-        outer.extent.start.offset <= inner.extent.start.offset
-        and inner.extent.end.offset <= outer.extent.end.offset
-    )
-
-
 @QUERIES.register("offset-use-before-range-check")
 class OffsetUseBeforeRangeCheck:
     rule = "offset-use-before-range-check"
@@ -82,21 +75,18 @@ class OffsetUseBeforeRangeCheck:
     def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
         if fn.cursor is None:
             return []
-        ands = [
-            n for n in fn.cursor.walk_preorder()
-            if n.kind == K.BINARY_OPERATOR and ast.binary_op(n) == "&&" and len(ast.children(n)) == 2
+        ands = [  # (left, right) operands of every && in the function
+            kids for n in fn.cursor.walk_preorder()
+            if n.kind == K.BINARY_OPERATOR and ast.binary_op(n) == "&&" and len(kids := ast.children(n)) == 2
         ]  # fmt: skip
         hits: list[Hit] = []
         seen: set[int] = set()
-        for node in ands:
-            left, right = ast.children(node)
+        for left, right in ands:
             for access, var in _reads(left):
                 if access.extent.start.offset in seen or not _range_checked(right, var):
                     continue
                 guarded = any(  # i < n && a[i] ... : an earlier term of an enclosing && checks i
-                    _contains(ast.children(outer)[1], access) and _range_checked(ast.children(outer)[0], var)
-                    for outer in ands
-                    if _contains(outer, access)
+                    ast.within(access, later) and _range_checked(earlier, var) for earlier, later in ands
                 )
                 if guarded:
                     continue

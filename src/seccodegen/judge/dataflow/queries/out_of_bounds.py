@@ -264,7 +264,8 @@ class OutOfBounds:
                 continue
             if size is None:
                 continue
-            length = string_length_of(var, ev, origins, fn, ast.base_var(base), size) if base is not None else None
+            dest = ast.base_var(base) if base is not None else None
+            length = string_length_of(var, ev, origins, fn, dest, size) if base is not None else None
             if length and not (bound_sides(ev, var)[1] or clamped(fn, ev, var)):
                 return self._hit(ev, cwes[1:], f"index '{var}' is {length}, not checked against the {size}-element array")
             for g in list(ev.state.guards):  # loop index bounded by an unchecked input or off by one
@@ -288,7 +289,7 @@ class OutOfBounds:
                         continue
                     reason = uncontrolled_var(other, ev, origins, params=True)
                     if reason is None and len(limits) == 1:  # i < len alone, len = strlen(s)
-                        reason = string_length_of(other, ev, origins, fn, ast.base_var(base), size)
+                        reason = string_length_of(other, ev, origins, fn, dest, size)
                     if reason and not (bound_sides(ev, other, ignore=var)[1] or clamped(fn, ev, other)):
                         return self._hit(
                             ev, cwes[1:], f"loop over a {size}-element array bounded by '{other}', {reason}"
