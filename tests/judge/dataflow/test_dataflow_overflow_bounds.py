@@ -179,3 +179,21 @@ def test_a_loop_bound_on_the_index_that_picked_the_input_is_no_check_of_its_valu
         " if (v > 1000 || v < -1000) continue; printf(\"%d\\n\", v * 1000); } return 0; }"
     )
     assert query_hits("integer-overflow", checked) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "check"),
+    [
+        # an index read from argv[i]: the loop's i < argc bounds i, not the index
+        ("out-of-bounds", "int k = atoi(argv[i]); if (k < 0) continue; counts[k]++;", "k >= 10"),
+        # an allocation sized by argv[i]: the lower check alone leaves its size open
+        ("uncontrolled-allocation-size", "int n = atoi(argv[i]); if (n <= 0) continue; char *p = malloc(n);"
+         " if (!p) return 1; p[0] = 0; free(p);", "n > 4096"),
+    ],
+)  # fmt: skip
+def test_the_subscript_that_picked_an_input_is_no_bound_on_it(query_hits, query: str, body: str, check: str) -> None:
+    head = "int main(int argc, char **argv){ int counts[10] = {0}; for (int i = 1; i < argc; i++) { "
+    tail = " } return counts[0]; }"
+    assert [h.line for h in query_hits(query, head + body + tail)], "i < argc bounds i only"
+    bounded = body.replace("continue;", f"continue; if ({check}) continue;", 1)
+    assert query_hits(query, head + bounded + tail) == []

@@ -94,7 +94,8 @@ class UncontrolledAllocationSize:
             calls = origins.related_calls(ev, var)
             if calls & CLAMPS or (calls & BYTE_COUNTS and not calls - BYTE_COUNTS):
                 continue
-            if bound_sides(ev, var)[1] or clamped(fn, ev, var):
+            # the loop's i < argc is no bound on atoi(argv[i]): Origins.selectors
+            if bound_sides(ev, var, selectors=origins.selectors(ev, var))[1] or clamped(fn, ev, var):
                 continue
             loc = size.location
             return Hit(self.rule, ("CWE-789", "CWE-1284"), loc.line, loc.column,

@@ -252,7 +252,8 @@ class OutOfBounds:
         for var in sorted(ast.refs(index)):
             if not is_integer(_decl_ref(index, var)):
                 continue  # a pointer read through (*p as an index): its value is not what is checked
-            lower, upper = bound_sides(ev, var, directional=True)
+            # a subscript that only chose which input was read (i in atoi(argv[i])) is no check of it
+            lower, upper = bound_sides(ev, var, directional=True, selectors=origins.selectors(ev, var))
             why = uncontrolled_var(var, ev, origins, params=params)
             if why:
                 if is_unsigned(_decl_ref(index, var)):
@@ -363,7 +364,8 @@ class OutOfBounds:
         dest = ast.base_var(ev.args[dest_pos])
         for var in sorted(ast.refs(ev.args[pos])):
             why = uncontrolled_var(var, ev, origins, params=True) or string_length_of(var, ev, origins, fn, dest, size)
-            if why and not (bound_sides(ev, var)[1] or clamped(fn, ev, var)):
+            checked = bound_sides(ev, var, selectors=origins.selectors(ev, var))[1]
+            if why and not (checked or clamped(fn, ev, var)):
                 return self._hit(ev, ("CWE-787", "CWE-805"),
                                  f"{ev.name}() size '{var}' ({why}) not checked against the {size}-element destination")  # fmt: skip
         return None
