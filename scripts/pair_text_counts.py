@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import re
 import sys
 from pathlib import Path
+
+from seccodegen.errors import InputError
+from seccodegen.records import iter_jsonl
 
 
 def added_and_removed(before: str, after: str) -> tuple[list[str], list[str]]:
@@ -48,21 +50,11 @@ def count(rows: list[dict], patterns: dict[str, re.Pattern]) -> dict[str, dict[s
 
 def read_pairs(path: Path, languages: set[str]) -> list[dict]:
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SystemExit(
-                f"{path}:{number}: not a JSON line ({exc.msg}); pass a dataset's train.jsonl"
-            ) from None
-        if (
-            not isinstance(row, dict)
-            or not isinstance(row.get("before"), str)
-            or not isinstance(row.get("text"), str)
-        ):
-            raise SystemExit(f"{path}:{number}: not a pair record (needs 'before' and 'text' strings)")
+    for number, row in enumerate(iter_jsonl(path), 1):
+        if not isinstance(row.get("before"), str) or not isinstance(row.get("text"), str):
+            raise InputError(
+                f"{path}: record {number} is not a pair record (needs 'before' and 'text' strings)"
+            )
         if not languages or row.get("language") in languages:
             rows.append(row)
     return rows
@@ -95,7 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     if not patterns:
         print("error: give at least one --pattern NAME=REGEX", file=sys.stderr)
         return 2
-    rows = read_pairs(args.data, {x for x in args.languages.split(",") if x})
+    try:
+        rows = read_pairs(args.data, {x for x in args.languages.split(",") if x})
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"pairs: {len(rows)}")
     print("| pattern | fixed side | vulnerable side | added by the fix |\n|---|---|---|---|")
     for name, c in count(rows, patterns).items():
