@@ -156,3 +156,18 @@ def test_speed_options_do_not_change_the_result(make_cfg):
     b = load_file(other / "adapter_model.safetensors")
     assert all(torch.allclose(a[k], b[k], atol=2e-5) for k in a)  # float32 rounding, weights ~0.1
     assert any(float(v.abs().max()) > 0 for k, v in a.items() if "lora_B" in k)  # it did train
+
+
+def test_training_and_loading_an_adapter_warn_of_nothing_a_user_cannot_fix(make_cfg, tiny_model_dir):
+    """transformers 5.x deprecates gradient checkpointing's names, which peft still reads: the run
+    uses the new names and silences peft's read, so a user's log shows no FutureWarning of ours."""
+    import warnings
+
+    from seccodegen.models.loader import load_model
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        out = run(make_cfg("ckpt", method="lora", max_steps=1, gradient_checkpointing=True))
+        load_model(str(tiny_model_dir), adapter=str(out))
+    checkpointing = [str(w.message) for w in seen if "checkpointing" in str(w.message)]
+    assert checkpointing == []

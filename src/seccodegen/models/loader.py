@@ -29,6 +29,7 @@ from typing import Any
 
 from seccodegen.errors import ModelLoadError
 from seccodegen.inputs.gguf_file import check_gguf
+from seccodegen.models.peft_compat import quiet_peft_deprecation
 from seccodegen.models.specs import BUILTIN_SMOLLM2, BUILTIN_TINY
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -217,7 +218,8 @@ def load_model(
 
         if not (Path(adapter) / "adapter_config.json").is_file():
             raise ModelLoadError(f"adapter folder {adapter} has no adapter_config.json")
-        model = PeftModel.from_pretrained(model, adapter)
+        with quiet_peft_deprecation():
+            model = PeftModel.from_pretrained(model, adapter)
     if device:
         model = model.to(device)
     return model

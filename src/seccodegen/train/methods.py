@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seccodegen.errors import SeccodegenError
+from seccodegen.models.peft_compat import quiet_peft_deprecation
 from seccodegen.registry import Registry
 
 
@@ -103,10 +104,15 @@ def _lora_config(model: Any, cfg: Any, use_dora: bool) -> Any:
     )
 
 
-def _wrap_lora(model: Any, cfg: Any, use_dora: bool = False) -> Any:
+def _peft_model(model: Any, peft_config: Any) -> Any:
     from peft import get_peft_model
 
-    return get_peft_model(model, _lora_config(model, cfg, use_dora))
+    with quiet_peft_deprecation():
+        return get_peft_model(model, peft_config)
+
+
+def _wrap_lora(model: Any, cfg: Any, use_dora: bool = False) -> Any:
+    return _peft_model(model, _lora_config(model, cfg, use_dora))
 
 
 def _wrap_qlora(model: Any, cfg: Any) -> Any:
@@ -117,13 +123,13 @@ def _wrap_qlora(model: Any, cfg: Any) -> Any:
 
 
 def _wrap_ia3(model: Any, cfg: Any) -> Any:
-    from peft import IA3Config, get_peft_model
+    from peft import IA3Config
 
     kwargs: dict[str, Any] = {"task_type": "CAUSAL_LM"}
     if cfg.ia3.target_modules:
         kwargs["target_modules"] = list(cfg.ia3.target_modules)
         kwargs["feedforward_modules"] = list(cfg.ia3.feedforward_modules)
-    return get_peft_model(model, IA3Config(**kwargs))
+    return _peft_model(model, IA3Config(**kwargs))
 
 
 def _check_qlora(cfg: Any) -> None:

@@ -15,6 +15,7 @@ import torch
 
 from seccodegen.errors import ModelLoadError
 from seccodegen.models.loader import load_model, resolve_model_dir
+from seccodegen.models.peft_compat import enable_activation_checkpointing
 from seccodegen.train.distributed import ProcessLayout, is_fsdp, unwrap
 from seccodegen.train.methods import Method
 
@@ -59,7 +60,7 @@ def load_trainable_model(cfg: Any, method: Method, layout: ProcessLayout) -> Any
     if method.quantization is None:
         model.to(layout.device)
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        enable_activation_checkpointing(model)
     model.train()
     return model
 
