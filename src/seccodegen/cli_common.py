@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from typer.core import TyperCommand
 
@@ -39,3 +41,14 @@ def exec_consent(value: str | None) -> bool | str:
     if value in ("yes", "unsafe"):
         return True if value == "yes" else "unsafe"
     raise ConfigError(f"--allow-exec takes no value or '=unsafe', got {value!r}")
+
+
+def echo_report(report: Path) -> None:
+    """Print where report.html is, then its headline numbers (report/summary.py)."""
+    from seccodegen.report.summary import summary_lines
+
+    typer.echo(f"report: {report}")
+    lines = summary_lines(report)
+    if lines:
+        typer.echo("")
+        typer.echo("\n".join(lines))

@@ -25,6 +25,7 @@ def test_report_cli_smoke_and_refuses_overwrite(tmp_path):
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     assert (tmp_path / "r" / "report.md").is_file() and (tmp_path / "r" / "manifest.json").is_file()
+    assert "valid = compiles" in res.output and "secure&correct" in res.output  # the headline lines
     again = runner.invoke(app, args)
     assert again.exit_code != 0
     assert runner.invoke(app, [*args, "--force"]).exit_code == 0

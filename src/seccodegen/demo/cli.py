@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from seccodegen.cli_common import FORCE_OPTION, ExecConsentCommand, allow_exec_option, exec_consent
+from seccodegen.cli_common import (
+    FORCE_OPTION,
+    ExecConsentCommand,
+    allow_exec_option,
+    echo_report,
+    exec_consent,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,4 +24,4 @@ def register(app: typer.Typer) -> None:
         from seccodegen.demo.core import run
 
         outcome = run(out=out, allow_exec=exec_consent(allow_exec), force=force)
-        typer.echo(f"report: {outcome.report}")
+        echo_report(outcome.report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from seccodegen.cli_common import FORCE_OPTION
+from seccodegen.cli_common import FORCE_OPTION, echo_report
 from seccodegen.config_flags import LoadConfig, StageOptions, flag, stage_command
 from seccodegen.report.config import ReportConfig
 
@@ -24,4 +24,4 @@ def register(app: typer.Typer) -> None:
         """Build the study's tables (valid, secure, secure&correct, pass@1), per-CWE plots and Fisher tests."""
         from seccodegen.report.core import run
 
-        typer.echo(f"report: {run(load(results=results), force=force)}")
+        echo_report(run(load(results=results), force=force))

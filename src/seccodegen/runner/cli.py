@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from seccodegen.cli_common import FORCE_OPTION, set_option
+from seccodegen.cli_common import FORCE_OPTION, echo_report, set_option
 from seccodegen.config_flags import STAGE_OPTIONS, StageOptions
 from seccodegen.runner.experiment import Experiment
 
@@ -59,4 +59,4 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"waiting: {len(outcome.waiting)} steps (their inputs are not finished yet)")
         if outcome.report:
             typer.echo(f"results: {outcome.results}")
-            typer.echo(f"report: {outcome.report}")
+            echo_report(outcome.report)
