@@ -75,3 +75,15 @@ def test_html_built_up_over_several_statements() -> None:
     assert rules('{ std::string h = "<p>"; h += escape_html(name); return h; }', ("name",)) == []
     # a string without tags is not HTML
     assert rules('{ std::string s = "Hello"; s += name; return s; }', ("name",)) == []
+
+
+def test_a_path_counts_as_built_from_a_parameter_only_where_it_reaches_the_file_call() -> None:
+    rule = "path-from-input"
+    # the file name is fixed; the parameter is only written into the file
+    logged = '{ FILE *f = fopen("/tmp/app.log", "a"); if (!f) return; fprintf(f, "%s\\n", msg); fclose(f); }'
+    assert rule not in rules(logged, ("msg",))
+    assert rule in rules('{ FILE *f = fopen(path, "r"); fclose(f); }', ("path",))
+    joined = '{ char full[256]; snprintf(full, sizeof full, "%s/%s", dir, name); return open(full, 0); }'
+    assert rule in rules(joined, ("dir", "name"))
+    other = '{ char note[64]; snprintf(note, sizeof note, "%s", name); return open("/etc/x", 0); }'
+    assert rule not in rules(other, ("name",))  # the parameter went into a buffer the call does not use

@@ -15,8 +15,10 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
 * ``shell-command-from-input`` (78): system/popen runs a command string built in the function
   from a non-literal, and the function has no character validation (isalnum/strspn/...).
 * ``path-from-input`` (22): a file API (fopen/open/unlink/ifstream/fs::remove, ...) gets a path
-  built from a parameter, and the function never inspects that parameter for ``/`` or ``..``
-  (strchr/strstr/find, realpath/canonical, filename()/basename).
+  built from a parameter (the parameter is an argument of the call, was written into a buffer the
+  call uses by sprintf/snprintf/strcat/strcpy, or is joined with ``+``/``/``; a parameter only
+  printed into the opened file is not), and the function never inspects that parameter for ``/``
+  or ``..`` (strchr/strstr/find, realpath/canonical, filename()/basename).
 * ``world-writable-permissions`` (732): mode 0666/0777-like (others may write), S_IWOTH/S_IRWXO,
   ``umask(0)``, ``fs::perms::all``/``others_write``.
 * ``default-permission-creation`` (732): a file or directory created with the default mode
@@ -178,6 +180,19 @@ def _bounded_sources(statement: str, body: str) -> bool:
     return all(lit or re.search(rf"\b(?:char|wchar_t)\s+[^;]*\b{name}\s*\[\s*\w", body) for lit, name in copies)
 
 
+def _path_built_from(param: str, statement: str, body: str) -> bool:
+    """Parameter ``param`` reaches the file call ``statement``: it is an argument, or it was written
+    into a buffer the call uses (``snprintf(full, ..., dir, name); fopen(full, ...)``), or joined
+    with ``+``/``/``. A parameter only printed elsewhere (``fprintf(f, "%s", msg)``) is not."""
+    p = re.escape(param)
+    if re.search(rf"\b{p}\b", statement):
+        return True
+    for m in re.finditer(rf"\b(?:sn?printf|strn?cat|strn?cpy)\s*\(\s*(\w+)[^;]*\b{p}\b", body):
+        if re.search(rf"\b{re.escape(m.group(1))}\b", statement):
+            return True
+    return re.search(rf"[/+]\s*\(?\s*{p}\b", body) is not None
+
+
 def _appends_value_to(statement: str, html_vars: set[str]) -> bool:
     """``statement`` appends a non-literal value to one of ``html_vars`` (``html += "Hi " + name``,
     ``out << name``, ``html.append(name)``); numbers through ``to_string`` do not count."""
@@ -290,11 +305,7 @@ def _check_function(
                 )
         if FILE_API.search(st):
             for p in params:
-                uses = re.search(rf"\b{re.escape(p)}\b", st) or re.search(
-                    rf"(?:s?n?printf|strn?cat|strn?cpy)\s*\([^;]*\b{re.escape(p)}\b|[/+]\s*\(?\s*{re.escape(p)}\b",
-                    body,
-                )
-                if uses and not re.search(PATH_CHECK.format(p=re.escape(p)), body):
+                if _path_built_from(p, st, body) and not re.search(PATH_CHECK.format(p=re.escape(p)), body):
                     hits.append(
                         (
                             off,
