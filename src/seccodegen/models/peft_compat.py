@@ -27,8 +27,9 @@ def quiet_peft_deprecation() -> Iterator[None]:
 
 
 def enable_activation_checkpointing(model: Any) -> None:
-    """Recompute activations in the backward pass (non-reentrant): transformers >= 5's
-    ``activation_checkpointing_enable``, else the older ``gradient_checkpointing_enable``."""
+    """Recompute activations in the backward pass (non-reentrant): ``activation_checkpointing_enable``
+    where transformers has it (it is absent from 5.17, present in 5.25), else the older
+    ``gradient_checkpointing_enable``."""
     enable = getattr(model, "activation_checkpointing_enable", None)
     if enable is not None:
         enable(activation_checkpointing_kwargs={"use_reentrant": False})

@@ -364,8 +364,7 @@ class OutOfBounds:
         dest = ast.base_var(ev.args[dest_pos])
         for var in sorted(ast.refs(ev.args[pos])):
             why = uncontrolled_var(var, ev, origins, params=True) or string_length_of(var, ev, origins, fn, dest, size)
-            checked = bound_sides(ev, var, selectors=origins.selectors(ev, var))[1]
-            if why and not (checked or clamped(fn, ev, var)):
+            if why and not (bound_sides(ev, var, selectors=origins.selectors(ev, var))[1] or clamped(fn, ev, var)):
                 return self._hit(ev, ("CWE-787", "CWE-805"),
                                  f"{ev.name}() size '{var}' ({why}) not checked against the {size}-element destination")  # fmt: skip
         return None
