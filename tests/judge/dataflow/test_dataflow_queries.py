@@ -192,3 +192,27 @@ def test_an_allocation_stored_in_a_field_may_be_null(tmp_path, body):
 def test_a_checked_or_replaced_field_is_not(tmp_path, body):
     good = rules(tmp_path, HDR + FIELDS + f"int f(struct doc *d, const char *s) {{ {body} return 0; }}")
     assert not any(r == "null-deref" for r, _ in good), body
+
+
+def test_realpath_counts_only_with_a_test_of_the_resolved_path(query_hits) -> None:
+    """``../../etc/passwd`` resolves fine: realpath() and a NULL test of its result are no check;
+    realpath() and a prefix comparison are (CodeQL's path-injection reports both)."""
+    head = (
+        "FILE *open_upload(const char *name) { char path[4096], real[4096];"
+        ' snprintf(path, sizeof path, "/srv/files/%s", name);'
+    )
+    null_only = head + ' if (realpath(path, real) == NULL) return NULL; return fopen(real, "r"); }'
+    assert [h.rule for h in query_hits("path-injection", null_only)] == ["path-injection"]
+    returned = (
+        "FILE *open_upload(const char *name) { char path[4096];"
+        ' snprintf(path, sizeof path, "/srv/files/%s", name); char *r = realpath(path, NULL);'
+        ' if (!r) return NULL; FILE *f = fopen(r, "r"); free(r); return f; }'
+    )
+    assert [h.rule for h in query_hits("path-injection", returned)] == ["path-injection"]
+    prefix = (
+        head + " if (realpath(path, real) == NULL) return NULL;"
+        ' if (strncmp(real, "/srv/files/", 11) != 0) return NULL; return fopen(real, "r"); }'
+    )
+    assert query_hits("path-injection", prefix) == []
+    both = head + ' if (!realpath(path, real) || strncmp(real, "/srv/files/", 11)) return NULL; return fopen(real, "r"); }'
+    assert query_hits("path-injection", both) == []

@@ -201,6 +201,7 @@ PATH_CALLS = {
     "has_parent_path", "filename", "basename", "lexically_normal", "starts_with", "compare", "isalnum",
     "isalpha", "regex_match", "regex_search", "contains", "find_last_of",
 }  # fmt: skip
+CANONICALIZERS = {"realpath", "canonical", "weakly_canonical", "canonicalize_file_name"}
 ALLOW_CALLS = {
     "strcmp", "strncmp", "strcasecmp", "isalnum", "isalpha", "isdigit", "isxdigit", "islower", "isupper",
     "strspn", "strcspn", "strpbrk", "strchr", "find_first_not_of", "find_first_of", "regex_match",
@@ -220,7 +221,9 @@ def guard_matches(g: Guard, kind: str) -> bool:
     if kind == "null":
         return bool(toks & {"NULL", "nullptr", "!", "==", "!="}) or len(g.vars) == 1
     if kind == "path":  # a lone '/' or '.' test (absolute path, leading dot) does not stop "a/../.."
-        return bool(names & PATH_CALLS) or '".."' in toks or guard_matches(g, "allowlist")
+        # realpath()/canonical() in a condition is only its NULL test: "../../etc/passwd" resolves
+        # fine; what tests the resolved path is path-injection's business
+        return bool(names & (PATH_CALLS - CANONICALIZERS)) or '".."' in toks or guard_matches(g, "allowlist")
     if kind == "allowlist":  # a known-good test, or a character range (c >= 'a' && c <= 'z')
         return bool(names & ALLOW_CALLS) or bool(toks & RELATIONAL) and any(t.startswith("'") for t in toks)
     raise ValueError(f"unknown guard kind {kind!r}")

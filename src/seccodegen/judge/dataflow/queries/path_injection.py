@@ -6,7 +6,8 @@ construction and ``.open()``, ``std::filesystem::remove``/``remove_all``/``copy_
 the parameter rule: :mod:`.sinks`. Accepted checks (guards that dominate the call, or earlier
 checks that leave on failure) on the name or anything the path was built from: ``strstr(name,
 "..")``, ``strchr(name, '/')``, comparisons with ``'/'``/``'.'``, ``realpath``/``canonical``
-followed by a prefix comparison (``strncmp``), ``find("..")``, allow-lists (``strcmp``,
+followed by a test of the result other than its NULL test (a prefix comparison ``strncmp``, a
+character test ``real[0] != '/'``), ``find("..")``, allow-lists (``strcmp``,
 ``isalnum``...); a name reduced by ``basename()``/``.filename()`` is safe.
 
 CodeQL counterpart: ``cpp/path-injection`` (sinks ``fopen``, ``open``, ``opendir``, ``mkdir``,
@@ -19,7 +20,8 @@ as a parameter).
 
 from __future__ import annotations
 
-from seccodegen.judge.dataflow import FunctionFacts
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast
+from seccodegen.judge.dataflow.facts import CANONICALIZERS, guards_of
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.sinks import arg_positions, sanitized_by_call, unsafe_argument
 
@@ -30,7 +32,6 @@ SINKS: dict[str, tuple[int, ...]] = {
     "remove_all": (0,), "copy_file": (0, 1),
 }  # fmt: skip
 SANITIZING_CALLS = {"basename", "filename", "__xpg_basename"}
-CANONICALIZERS = {"realpath", "canonical", "weakly_canonical", "canonicalize_file_name"}
 
 
 @QUERIES.register("path-injection")
@@ -45,10 +46,7 @@ class PathInjection:
                 arg = ev.args[pos]
                 why = unsafe_argument(fn, ev, arg, ("path", "allowlist"))
                 # realpath()/canonical() then any test of the result: a prefix or parent comparison
-                resolved = (
-                    sanitized_by_call(fn, ev, arg, CANONICALIZERS)
-                    and unsafe_argument(fn, ev, arg, ("any",)) is None
-                )
+                resolved = _canonicalized(fn, ev, arg) and _resolved_path_tested(ev, arg)
                 if why and not resolved and not sanitized_by_call(fn, ev, arg, SANITIZING_CALLS):
                     msg = (
                         f"{ev.name}() opens a path built from {why} without rejecting '..' or absolute paths"
@@ -56,3 +54,36 @@ class PathInjection:
                     hits.append(Hit(self.rule, ("CWE-22",), ev.line, ev.column, msg))
                     break
         return hits
+
+
+RELATIONS = {"<", ">", "<=", ">="}
+
+
+def _canonicalized(fn: FunctionFacts, ev: Event, arg) -> bool:
+    """The path was resolved first: assigned from ``realpath``/``canonical`` (:func:`sanitized_by_call`),
+    or a buffer ``realpath(path, real)`` filled before the call."""
+    if sanitized_by_call(fn, ev, arg, CANONICALIZERS):
+        return True
+    names = set()
+    for v in ({ast.base_var(arg)} - {None}) | ast.refs(arg):
+        names |= ev.state.related(v)
+    for prior in fn.events:
+        if prior is ev:
+            break
+        if prior.kind == "call" and prior.name in CANONICALIZERS and len(prior.args) > 1:
+            if ast.base_var(prior.args[1]) in names:
+                return True
+    return False
+
+
+def _resolved_path_tested(ev: Event, arg) -> bool:
+    """A check of the resolved path other than the canonicalizer's own NULL test: a call besides
+    ``realpath`` (``strncmp(real, BASE, n)``, ``starts_with``), a string or character literal
+    (``real[0] != '/'``) or a relational comparison. ``if (realpath(p, real) == NULL)`` and
+    ``if (!r)`` only say the path exists: ``../../etc/passwd`` resolves fine."""
+    for v in ({ast.base_var(arg)} - {None}) | ast.refs(arg):
+        for g in guards_of(ev, v):
+            literal = any(t[:1] in ("'", '"') or t[:2] in ('L"', "u8") for t in g.tokens)
+            if g.calls - CANONICALIZERS or literal or g.tokens & RELATIONS:
+                return True
+    return False
