@@ -41,9 +41,13 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _stop_and_time(proc: subprocess.Popen, sig: int, min_children: int) -> tuple[float, list[int], str]:
+def _stop_and_time(
+    proc: subprocess.Popen, sig: int, min_children: int, ready: Path | None = None
+) -> tuple[float, list[int], str]:
+    """Signal ``proc`` once it has ``min_children`` descendants (and ``ready`` exists: a child can
+    run before the work starts, e.g. a tool's --version probe on a cold cache)."""
     deadline = time.monotonic() + 120
-    while len(descendants(proc.pid)) < min_children:
+    while len(descendants(proc.pid)) < min_children or (ready is not None and not ready.exists()):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
         time.sleep(0.05)
     children = descendants(proc.pid)
@@ -75,7 +79,8 @@ def test_ctrl_c_in_judge_stops_within_2s_and_keeps_the_cache(tmp_path):
            "--cache-dir", str(tmp_path / "cache"), "--jobs", "2"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
-    seconds, children, err = _stop_and_time(proc, signal.SIGINT, min_children=1)  # a compiler runs
+    # a compiler runs, inside the judge step (its manifest is written)
+    seconds, children, err = _stop_and_time(proc, signal.SIGINT, min_children=1, ready=tmp_path / "out" / "manifest.json")
     assert proc.returncode == 130 and seconds < 2.0, (seconds, err[-2000:])
     assert err.strip().splitlines()[-1] == RESUME_LINE
     time.sleep(0.2)
