@@ -47,8 +47,9 @@ def summary_lines(report: Path, limit: int = MAX_LINES) -> list[str]:
     ]  # fmt: skip
     shown = rows[:limit]
     widths = [max(len(x) for x in col) for col in zip(COLUMNS, *shown)]
-    lines = ["  ".join(x.ljust(w) for x, w in zip(row, widths)).rstrip() for row in [COLUMNS, *shown]]
-    lines.insert(0, CAPTION)
+    lines = [CAPTION] + [
+        "  ".join(x.ljust(w) for x, w in zip(row, widths)).rstrip() for row in [COLUMNS, *shown]
+    ]
     if len(rows) > limit:
         lines.append(f"... {len(rows) - limit} more lines in {path}")
     return lines

@@ -20,10 +20,15 @@ as a parameter).
 
 from __future__ import annotations
 
-from seccodegen.judge.dataflow import Event, FunctionFacts, ast
-from seccodegen.judge.dataflow.facts import CANONICALIZERS, guards_of
+from seccodegen.judge.dataflow import Event, FunctionFacts
+from seccodegen.judge.dataflow.facts import CANONICALIZERS, RELATIONAL, guards_of
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-from seccodegen.judge.dataflow.queries.sinks import arg_positions, sanitized_by_call, unsafe_argument
+from seccodegen.judge.dataflow.queries.sinks import (
+    arg_positions,
+    arg_variables,
+    sanitized_by_call,
+    unsafe_argument,
+)
 
 SINKS: dict[str, tuple[int, ...]] = {
     "fopen": (0,), "freopen": (0,), "open": (0,), "openat": (1,), "creat": (0,), "opendir": (0,),
@@ -45,8 +50,10 @@ class PathInjection:
             for pos in arg_positions(SINKS[ev.name], len(ev.args)):
                 arg = ev.args[pos]
                 why = unsafe_argument(fn, ev, arg, ("path", "allowlist"))
-                # realpath()/canonical() then any test of the result: a prefix or parent comparison
-                resolved = _canonicalized(fn, ev, arg) and _resolved_path_tested(ev, arg)
+                # realpath()/canonical() (returned, or into a buffer), then a test of the resolved path
+                resolved = sanitized_by_call(
+                    fn, ev, arg, CANONICALIZERS, out_arg=1
+                ) and _resolved_path_tested(ev, arg)
                 if why and not resolved and not sanitized_by_call(fn, ev, arg, SANITIZING_CALLS):
                     msg = (
                         f"{ev.name}() opens a path built from {why} without rejecting '..' or absolute paths"
@@ -56,34 +63,14 @@ class PathInjection:
         return hits
 
 
-RELATIONS = {"<", ">", "<=", ">="}
-
-
-def _canonicalized(fn: FunctionFacts, ev: Event, arg) -> bool:
-    """The path was resolved first: assigned from ``realpath``/``canonical`` (:func:`sanitized_by_call`),
-    or a buffer ``realpath(path, real)`` filled before the call."""
-    if sanitized_by_call(fn, ev, arg, CANONICALIZERS):
-        return True
-    names = set()
-    for v in ({ast.base_var(arg)} - {None}) | ast.refs(arg):
-        names |= ev.state.related(v)
-    for prior in fn.events:
-        if prior is ev:
-            break
-        if prior.kind == "call" and prior.name in CANONICALIZERS and len(prior.args) > 1:
-            if ast.base_var(prior.args[1]) in names:
-                return True
-    return False
-
-
 def _resolved_path_tested(ev: Event, arg) -> bool:
     """A check of the resolved path other than the canonicalizer's own NULL test: a call besides
     ``realpath`` (``strncmp(real, BASE, n)``, ``starts_with``), a string or character literal
     (``real[0] != '/'``) or a relational comparison. ``if (realpath(p, real) == NULL)`` and
     ``if (!r)`` only say the path exists: ``../../etc/passwd`` resolves fine."""
-    for v in ({ast.base_var(arg)} - {None}) | ast.refs(arg):
+    for v in arg_variables(arg):
         for g in guards_of(ev, v):
             literal = any(t[:1] in ("'", '"') or t[:2] in ('L"', "u8") for t in g.tokens)
-            if g.calls - CANONICALIZERS or literal or g.tokens & RELATIONS:
+            if g.calls - CANONICALIZERS or literal or g.tokens & RELATIONAL:
                 return True
     return False

@@ -25,18 +25,29 @@ def arg_positions(spec: tuple[int | str, ...], n: int) -> list[int]:
     return out
 
 
-def sanitized_by_call(fn: FunctionFacts, ev: Event, arg, calls: set[str]) -> bool:
-    """The argument is computed by, or from a variable assigned from, one of ``calls`` (basename...)."""
+def arg_variables(arg) -> set[str]:
+    """The variables a sink argument names: its base (``buf`` of ``buf + n``, ``d`` of ``d->path``)
+    and every variable it reads."""
+    return ({ast.base_var(arg)} - {None}) | ast.refs(arg)
+
+
+def sanitized_by_call(fn: FunctionFacts, ev: Event, arg, calls: set[str], out_arg: int | None = None) -> bool:
+    """The argument is computed by, or from a variable assigned from, one of ``calls`` (basename...);
+    with ``out_arg``, also when such a call filled a buffer the argument reads through that argument
+    position before ``ev`` (``realpath(path, real)``, ``out_arg=1``)."""
     if ast.calls_in(arg) & calls:
         return True
     related = set()
-    for v in ast.refs(arg) | ({ast.base_var(arg)} - {None}):
+    for v in arg_variables(arg):
         related |= ev.state.related(v)
     for prior in fn.events:
         if prior is ev:
             break
         if prior.kind == "assign" and prior.name in related and prior.args:
             if ast.calls_in(prior.args[0]) & calls:
+                return True
+        if out_arg is not None and prior.kind == "call" and prior.name in calls and len(prior.args) > out_arg:
+            if ast.base_var(prior.args[out_arg]) in related:
                 return True
     return False
 
@@ -61,8 +72,7 @@ def unsafe_argument(
     built = direct_params or (direct not in fn.params if direct else ast.strip(arg) is not None)
     if not external and not (params and built):
         return None
-    variables = ({ast.base_var(arg)} - {None}) | ast.refs(arg)
-    for v in variables:
+    for v in arg_variables(arg):
         if any(guarded(ev, v, kind) for kind in guard_kinds):
             return None
     if external:
@@ -75,7 +85,7 @@ def tested_for(ev: Event, arg, character: str) -> bool:
     ``character`` (``*p == '%'``, ``strchr(s, '<')``): the one character that makes text a
     format, or markup."""
     quoted = {f"'{character}'", f'"{character}"'}
-    for v in ({ast.base_var(arg)} - {None}) | ast.refs(arg):
+    for v in arg_variables(arg):
         if any(g.tokens & quoted for g in guards_of(ev, v)):
             return True
     return False
