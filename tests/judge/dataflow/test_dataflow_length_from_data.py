@@ -61,3 +61,27 @@ def test_a_length_the_data_claims_is_found(query_hits, language, code) -> None:
 )
 def test_a_length_checked_against_the_data_is_not_reported(query_hits, language, code) -> None:
     assert query_hits("length-from-data", code, language) == []
+
+
+# a position the loop advances, and a (pointer, count) constructor
+ADVANCED = FIELDS.replace("READ", "std::string s; for (std::size_t i = 0; i < len; ++i) { s += (char)msg[pos]; ++pos; }"
+                          " out.push_back(s);").replace("pos += len;", "")
+POINTER_COUNT = FIELDS.replace(
+    "READ", "out.push_back(std::string(reinterpret_cast<const char*>(&msg[pos]), len));")
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        (ADVANCED.replace("CHECK", ""), True),
+        (POINTER_COUNT.replace("CHECK", ""), True),
+        (ADVANCED.replace("CHECK", "if (len > msg.size() - pos) break;"), False),
+        (POINTER_COUNT.replace("CHECK", "if (pos + len > msg.size()) break;"), False),
+        # the loop reads the same checked element len times: the position does not move
+        (FIELDS.replace("CHECK", "").replace(
+            "READ", "std::string s; for (std::size_t i = 0; i < len; ++i) s += (char)msg[pos - 1]; out.push_back(s);"),
+         False),
+    ],
+)
+def test_reads_that_step_through_the_claimed_length(query_hits, code: str, found: bool) -> None:
+    assert bool(query_hits("length-from-data", code, "cpp")) is found

@@ -300,3 +300,23 @@ def test_a_parameter_string_length_not_checked_against_a_fixed_array_is_found(qu
 )
 def test_a_checked_or_fitting_string_length_is_not_reported(query_hits, code) -> None:
     assert [h for h in query_hits("out-of-bounds", code) if "the length of" in h.message] == []
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        ("bool f(std::istream& in){ char word[128]; while (in >> word) std::cout << word << '\\n'; return true; }", True),
+        # a field width bounds the extraction (C++17 writes the whole word without it)
+        ("bool f(std::istream& in){ char word[128]; while (in >> std::setw(sizeof word) >> word) std::cout << word;"
+         " return true; }", False),
+        ("bool f(std::istream& in){ char word[128]; in.width(sizeof word); in >> word; std::cout << word; return true; }",
+         False),
+        # a std::string grows as needed
+        ("bool f(std::istream& in){ std::string word; while (in >> word) std::cout << word; return true; }", False),
+    ],
+)
+def test_stream_extraction_into_a_char_array(query_hits, code: str, found: bool) -> None:
+    code = "#include <iomanip>\n#include <iostream>\n" + code
+    hits = query_hits("out-of-bounds", code, "cpp")
+    assert bool(hits) is found, hits
+    assert not hits or "CWE-120" in hits[0].cwe_ids

@@ -25,6 +25,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     out_of_bounds,
     overflow_buffer,
     path_injection,
+    sized_copy,
     strncat_size,
     unsigned_wrap,
     unterminated_copy,

@@ -6,7 +6,8 @@ size in a header) carry their own lengths. The weakness is to trust them: a leng
 from the buffer ``buf`` (an element ``buf[pos]``/``msg[pos]``, or a number parsed from it with
 ``strtoul(buf + pos, ...)``/``atoi``/``std::stoul``) and then used as the extent of a read from
 ``buf`` (``memcpy(out, buf + pos, len)``, ``std::string(msg.begin() + pos, msg.begin() + pos +
-len)``, ``msg[pos + i]`` for ``i < len``), where no check on the way compares ``len`` with the
+len)``, ``msg[pos + i]`` for ``i < len`` or ``msg[pos++]`` in such a loop, ``std::string(&msg[pos],
+len)``), where no check on the way compares ``len`` with the
 data's size (``len > n - pos``, ``pos + len > msg.size()``). A message that claims more bytes
 than it has makes the program read past the end of its buffer. A check of ``len`` against the
 *destination* (``len >= out_size``) is not a check against the data and does not count.
@@ -34,6 +35,9 @@ K = ci.CursorKind
 PARSERS = {"strtoul", "strtol", "strtoull", "strtoll", "atoi", "atol", "atoll", "stoi", "stoul", "stol", "stoull"}
 # (source position, count position); not strncpy/strncat: they stop at the source's NUL
 SIZED_READS = {"memcpy": (1, 2), "memmove": (1, 2), "memcmp": (1, 2), "fwrite": (0, 1)}
+# C++ (pointer, count) reads: std::string(p, n), s.append(p, n), s.assign(p, n), out.write(p, n)
+POINTER_COUNT_READS = {"basic_string", "append", "assign", "write"}
+STEPS = {"++", "--", "+=", "-="}
 
 
 def _element_of(expr) -> str | None:
@@ -60,7 +64,7 @@ def _element_of(expr) -> str | None:
     return None
 
 
-def _lengths(fn: FunctionFacts) -> dict[str, str]:
+def data_lengths(fn: FunctionFacts) -> dict[str, str]:
     """Variables assigned a length read from a buffer: ``{len: buf}``."""
     out: dict[str, str] = {}
     for ev in fn.events:
@@ -102,12 +106,18 @@ def _guarded(ev: Event, length_vars: set[str], buf: str, sizes: set[str]) -> boo
     return False
 
 
-def _loop_vars(ev: Event, length_vars: set[str]) -> set[str]:
-    """Variables of an enclosing loop's condition that compares them with the length
-    (``i`` of ``for (i = 0; i < len; ++i)``)."""
-    return {
-        v for g in ev.state.guards if g.loop and g.truth and _words(g) & length_vars for v in g.vars & _words(g)
-    } - length_vars
+def _loop_vars(fn: FunctionFacts, ev: Event, length_vars: set[str]) -> set[str]:
+    """Variables that step once per pass of an enclosing loop whose condition compares with the
+    length: the loop's own counter (``i`` of ``for (i = 0; i < len; ++i)``) and a position the
+    body advances (``msg[pos]; ++pos;`` inside that loop)."""
+    loops = [g for g in ev.state.guards if g.loop and g.truth and _words(g) & length_vars]
+    out = {v for g in loops for v in g.vars & _words(g)}
+    for other in fn.events:
+        if other.kind == "arith" and other.name in STEPS and other.args and other.args[0] is not None:
+            v = ast.var_name(other.args[0])
+            if v and any(g in other.state.guards for g in loops):
+                out.add(v)
+    return out - length_vars
 
 
 def _words(g) -> set[str]:
@@ -125,7 +135,7 @@ class LengthFromData:
     languages = ("c", "cpp")
 
     def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
-        lengths = _lengths(fn)
+        lengths = data_lengths(fn)
         if not lengths:
             return []
         hits: list[Hit] = []
@@ -142,7 +152,7 @@ class LengthFromData:
             if not sizes and f"{buf} . size" not in body and f"{buf} . length" not in body:
                 continue
             for ev in fn.events:
-                extent = self._read_extent(ev, buf, derived)
+                extent = self._read_extent(fn, ev, buf, derived)
                 if extent is None or _guarded(ev, derived, buf, sizes):
                     continue
                 reported.add(length)
@@ -167,13 +177,17 @@ class LengthFromData:
         return out
 
     @staticmethod
-    def _read_extent(ev: Event, buf: str, derived: set[str]) -> str | None:
+    def _read_extent(fn: FunctionFacts, ev: Event, buf: str, derived: set[str]) -> str | None:
         """How ``ev`` reads ``buf`` over an extent given by the length, described; else None."""
         if ev.kind == "call" and ev.name in SIZED_READS and ev.obj is None:
             src, count = SIZED_READS[ev.name]
             if len(ev.args) > max(src, count) and ev.args[src] is not None:
                 if ast.base_var(ev.args[src]) == buf and _mentions(ev.args[count], derived):
                     return f"the {ev.name}() from it"
+        if ev.kind == "call" and ev.name in POINTER_COUNT_READS and len(ev.args) >= 2 and ev.args[0] is not None:
+            # std::string(reinterpret_cast<const char*>(&msg[pos]), len)
+            if ast.base_var(ev.args[0]) == buf and _mentions(ev.args[1], derived):
+                return f"the ({ast.compact(ev.args[0])[:30]}, {ast.compact(ev.args[1])[:20]}) range in {ev.name}()"
         if ev.kind == "call" and ev.name not in SIZED_READS:
             # an iterator or pointer range into buf that ends length elements on:
             # std::string(msg.begin() + pos, msg.begin() + pos + len), std::copy(b + p, b + p + len, out)
@@ -188,10 +202,10 @@ class LengthFromData:
             index = ev.args[0]
             if _mentions(index, derived):
                 return f"the read '{ast.compact(ev.cursor)[:30]}'"
-            if _mentions(index, _loop_vars(ev, derived)):
+            if _mentions(index, _loop_vars(fn, ev, derived)):
                 return f"the loop reading '{ast.compact(ev.cursor)[:30]}'"
         if ev.kind == "call" and ev.name == "operator[]" and len(ev.args) == 2 and ast.base_var(ev.args[0]) == buf:
             index = ev.args[1]
-            if _mentions(index, derived | _loop_vars(ev, derived)):
+            if _mentions(index, derived | _loop_vars(fn, ev, derived)):
                 return f"the loop reading '{ast.compact(ev.cursor)[:30]}'"
         return None

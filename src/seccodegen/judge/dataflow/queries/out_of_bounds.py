@@ -7,7 +7,8 @@ Four patterns (five with std::copy), each on a buffer access the core saw (``a[i
   check dominating the access (or an earlier check that left the function); or a loop index
   into a fixed-size array is bounded only by such a value (``for (i = 0; i < len; i++)
   buf[i] = ...`` with ``len`` from the input and never compared with anything itself).
-* ``unbounded-write``: ``gets``; or ``strcpy``/``strcat``/``sprintf``/``vsprintf``/``wcscpy``/
+* ``unbounded-write``: ``gets``, or a C++ stream's ``in >> buf`` into a fixed-size ``char``
+  array with no field width (``std::setw``) before C++20; or ``strcpy``/``strcat``/``sprintf``/``vsprintf``/``wcscpy``/
   ``wcscat`` of a string from input or a parameter into a fixed-size array, with no length check
   of that string; or a ``memcpy``/``memmove``/``strncpy``/``strncat``/``memset``/``fgets``/
   ``read`` into a fixed-size array whose size argument comes from input or a parameter and is
@@ -68,6 +69,7 @@ DEST = {"read": 1, "recv": 1, "copy": 2}  # destination argument position where 
 # calls that write through a destination argument: name -> its position (strcpy(p + k, s))
 COPY_DEST = {"strcpy": 0, "strncpy": 0, "strcat": 0, "strncat": 0, "memcpy": 0, "memmove": 0, "memset": 0,
              "sprintf": 0, "snprintf": 0, "stpcpy": 0}  # fmt: skip
+CHAR_KINDS = {ci.TypeKind.CHAR_S, ci.TypeKind.CHAR_U, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR}
 # lengths of a string (strnlen is bounded by its second argument, so it is not here)
 STRING_LENGTHS = {"strlen", "wcslen", "size", "length"}
 # an assigned value limited where it is computed: a conditional, a min(), a remainder, a mask
@@ -99,6 +101,17 @@ def array_size(expr) -> int | None:
     """Number of elements of the fixed-size array ``expr`` names (``buf``, ``s.buf``), else None."""
     t = array_type(expr)
     return t.get_array_size() if t is not None else None
+
+
+def _unbounded_extraction(fn: FunctionFacts, target) -> bool:
+    """``in >> buf`` with ``buf`` a fixed-size char array and no field width set in the function
+    (``std::setw(n)``, ``in.width(n)``): before C++20 (the scenarios build as C++17) the
+    extraction writes the whole word, like ``gets``; C++20 bounds it by the array's size."""
+    t = array_type(target)
+    if t is None or t.element_type.get_canonical().kind not in CHAR_KINDS:
+        return False
+    body = ast.text(fn.cursor) if fn.cursor is not None else ""
+    return "setw" not in body and ". width (" not in body and "-> width (" not in body
 
 
 def string_length_of(
@@ -336,6 +349,10 @@ class OutOfBounds:
     def _copy(self, fn: FunctionFacts, ev: Event, origins: Origins) -> Hit | None:
         if ev.name in ("gets", "_getws"):
             return self._hit(ev, ("CWE-787", "CWE-242"), "gets() cannot bound its write")
+        if ev.name == "operator>>" and len(ev.args) == 2 and _unbounded_extraction(fn, ev.args[1]):
+            return self._hit(ev, ("CWE-787", "CWE-120", "CWE-242"),
+                             f"'>>' into the {array_size(ev.args[1])}-byte array '{ast.compact(ev.args[1])}' "
+                             "reads a whole word, however long, with no std::setw")  # fmt: skip
         member = ev.obj is not None  # a stream's read(buf, n) (see _stream_read)
         dest_pos = 0 if member else DEST.get(ev.name, 0)
         sized = STREAM_SIZED if member else SIZED_COPIES
