@@ -4,6 +4,9 @@ The report compares every cell with the pretrained model's plain-prompt row; a r
 through the chat template is better compared with the pretrained model sampled the same way.
 
     python scripts/pooled_secure_ratios.py runs/secure-tuning/results.parquet --reference base-chat
+
+``--pool NAME=a,b`` adds a row that pools the samples of cells ``a`` and ``b`` (two training seeds
+of one recipe, say) and tests the pool against the reference the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ def main() -> None:
     ap.add_argument("--reference", default="base", help="method (or recipe) name to test against")
     ap.add_argument("--languages", default="c,cpp")
     ap.add_argument("--model", default="", help="only this model's cells (the grid's model name); default: all")
+    ap.add_argument("--pool", action="append", default=[], metavar="NAME=A,B",
+                    help="also a row NAME pooling the samples of cells A and B (repeatable)")  # fmt: skip
     args = ap.parse_args()
     df = pd.read_parquet(args.results)
     if args.model:
@@ -38,6 +43,12 @@ def main() -> None:
         rows[method] = (len(g), len(valid), len(decided), secure, both)
     if args.reference not in rows:
         raise SystemExit(f"--reference {args.reference}: not among the cells {sorted(rows)}")
+    for spec in args.pool:
+        name, _, members = spec.partition("=")
+        cells = [m for m in members.split(",") if m]
+        if not name or not cells or set(cells) - set(rows):
+            raise SystemExit(f"--pool {spec}: expected NAME=A,B with cells among {sorted(rows)}")
+        rows[name] = tuple(sum(rows[c][i] for c in cells) for i in range(5))
     ref = rows[args.reference]
     for method, (n, v, d, s, sc) in rows.items():
         p1 = fisher_exact([[s, d - s], [ref[3], ref[2] - ref[3]]])[1] if method != args.reference else None
