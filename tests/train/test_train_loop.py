@@ -52,6 +52,7 @@ def test_saved_adapter_reloads_with_identical_logits(make_cfg, tiny_tokenizer):
     from peft import PeftModel
 
     from seccodegen.models.loader import load_model
+    from seccodegen.models.peft_compat import quiet_peft_deprecation
     from seccodegen.train.config import resolve
     from seccodegen.train.data import Example, collate, tokenize_with_mask
     from seccodegen.train.distributed import init_layout
@@ -76,7 +77,8 @@ def test_saved_adapter_reloads_with_identical_logits(make_cfg, tiny_tokenizer):
     model.eval()
     with torch.no_grad():
         trained = model(input_ids=batch.input_ids).logits
-        reloaded = PeftModel.from_pretrained(load_model(cfg.model, dtype="float32"), out).eval()
+        with quiet_peft_deprecation():  # peft's own read of a deprecated transformers name
+            reloaded = PeftModel.from_pretrained(load_model(cfg.model, dtype="float32"), out).eval()
         again = reloaded(input_ids=batch.input_ids).logits
         base = load_model(cfg.model, dtype="float32")(input_ids=batch.input_ids).logits
         via_loader = load_model(str(out), dtype="float32")(input_ids=batch.input_ids).logits
