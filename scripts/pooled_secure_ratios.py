@@ -48,7 +48,7 @@ def main() -> None:
         cells = [m for m in members.split(",") if m]
         if not name or not cells or set(cells) - set(rows):
             raise SystemExit(f"--pool {spec}: expected NAME=A,B with cells among {sorted(rows)}")
-        rows[name] = tuple(sum(rows[c][i] for c in cells) for i in range(5))
+        rows[name] = tuple(map(sum, zip(*(rows[c] for c in cells))))  # (samples, valid, decided, ...)
     ref = rows[args.reference]
     for method, (n, v, d, s, sc) in rows.items():
         p1 = fisher_exact([[s, d - s], [ref[3], ref[2] - ref[3]]])[1] if method != args.reference else None

@@ -7,10 +7,10 @@ from the buffer ``buf`` (an element ``buf[pos]``/``msg[pos]``, or a number parse
 ``strtoul(buf + pos, ...)``/``atoi``/``std::stoul``) and then used as the extent of a read from
 ``buf`` (``memcpy(out, buf + pos, len)``, ``std::string(msg.begin() + pos, msg.begin() + pos +
 len)``, ``msg[pos + i]`` for ``i < len`` or ``msg[pos++]`` in such a loop, ``std::string(&msg[pos],
-len)``), where no check on the way compares ``len`` with the
-data's size (``len > n - pos``, ``pos + len > msg.size()``). A message that claims more bytes
-than it has makes the program read past the end of its buffer. A check of ``len`` against the
-*destination* (``len >= out_size``) is not a check against the data and does not count.
+len)``), where no check on the way compares ``len`` with the data's size (``len > n - pos``,
+``pos + len > msg.size()``). A message that claims more bytes than it has makes the program read
+past the end of its buffer. A check of ``len`` against the *destination* (``len >= out_size``)
+is not a check against the data and does not count.
 
 The data's size is ``buf.size()``/``length()`` for a container and, for a pointer, the integer
 variables a condition compares with the read position (``pos < n``) or ``strlen(buf)``; a
@@ -106,17 +106,23 @@ def _guarded(ev: Event, length_vars: set[str], buf: str, sizes: set[str]) -> boo
     return False
 
 
-def _loop_vars(fn: FunctionFacts, ev: Event, length_vars: set[str]) -> set[str]:
+def _steps(fn: FunctionFacts) -> list[tuple[str, tuple]]:
+    """(variable, guards on the way) of every ``++``/``--``/``+=``/``-=`` of a plain variable."""
+    out = []
+    for ev in fn.events:
+        if ev.kind == "arith" and ev.name in STEPS and ev.args and ev.args[0] is not None:
+            if v := ast.var_name(ev.args[0]):
+                out.append((v, ev.state.guards))
+    return out
+
+
+def _loop_vars(ev: Event, length_vars: set[str], steps: list[tuple[str, tuple]]) -> set[str]:
     """Variables that step once per pass of an enclosing loop whose condition compares with the
     length: the loop's own counter (``i`` of ``for (i = 0; i < len; ++i)``) and a position the
-    body advances (``msg[pos]; ++pos;`` inside that loop)."""
+    body advances (``msg[pos]; ++pos;`` inside that loop; ``steps``: :func:`_steps`)."""
     loops = [g for g in ev.state.guards if g.loop and g.truth and _words(g) & length_vars]
     out = {v for g in loops for v in g.vars & _words(g)}
-    for other in fn.events:
-        if other.kind == "arith" and other.name in STEPS and other.args and other.args[0] is not None:
-            v = ast.var_name(other.args[0])
-            if v and any(g in other.state.guards for g in loops):
-                out.add(v)
+    out |= {v for v, guards in steps if any(g in guards for g in loops)}
     return out - length_vars
 
 
@@ -138,6 +144,7 @@ class LengthFromData:
         lengths = data_lengths(fn)
         if not lengths:
             return []
+        steps = _steps(fn)  # once per function: every read's loop variables are looked up in it
         hits: list[Hit] = []
         reported: set[str] = set()
         body = ast.text(fn.cursor)  # once per function: tokens joined with spaces
@@ -152,7 +159,7 @@ class LengthFromData:
             if not sizes and f"{buf} . size" not in body and f"{buf} . length" not in body:
                 continue
             for ev in fn.events:
-                extent = self._read_extent(fn, ev, buf, derived)
+                extent = self._read_extent(ev, buf, derived, steps)
                 if extent is None or _guarded(ev, derived, buf, sizes):
                     continue
                 reported.add(length)
@@ -177,7 +184,7 @@ class LengthFromData:
         return out
 
     @staticmethod
-    def _read_extent(fn: FunctionFacts, ev: Event, buf: str, derived: set[str]) -> str | None:
+    def _read_extent(ev: Event, buf: str, derived: set[str], steps: list[tuple[str, tuple]]) -> str | None:
         """How ``ev`` reads ``buf`` over an extent given by the length, described; else None."""
         if ev.kind == "call" and ev.name in SIZED_READS and ev.obj is None:
             src, count = SIZED_READS[ev.name]
@@ -202,10 +209,10 @@ class LengthFromData:
             index = ev.args[0]
             if _mentions(index, derived):
                 return f"the read '{ast.compact(ev.cursor)[:30]}'"
-            if _mentions(index, _loop_vars(fn, ev, derived)):
+            if _mentions(index, _loop_vars(ev, derived, steps)):
                 return f"the loop reading '{ast.compact(ev.cursor)[:30]}'"
         if ev.kind == "call" and ev.name == "operator[]" and len(ev.args) == 2 and ast.base_var(ev.args[0]) == buf:
             index = ev.args[1]
-            if _mentions(index, derived | _loop_vars(fn, ev, derived)):
+            if _mentions(index, derived | _loop_vars(ev, derived, steps)):
                 return f"the loop reading '{ast.compact(ev.cursor)[:30]}'"
         return None

@@ -30,8 +30,8 @@ from seccodegen.judge.dataflow.queries.buffer_pairs import size_pairs
 from seccodegen.judge.dataflow.queries.data_length import data_lengths
 from seccodegen.judge.dataflow.queries.origins import Origins, clamped, uncontrolled_var
 
-# copy calls: name -> (destination position, count position)
-COPIES = {"memcpy": (0, 2), "memmove": (0, 2), "strncpy": (0, 2), "memset": (0, 2)}
+# copy calls whose arguments are (destination, source or fill byte, count)
+COPIES = ("memcpy", "memmove", "strncpy", "memset")
 
 
 def _from_size(ev: Event, names: set[str], size: str) -> bool:
@@ -56,31 +56,30 @@ class CopyPastSizeParameter:
     languages = ("c", "cpp")
 
     def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
-        pairs = dict(size_pairs(fn)) if fn.events else {}
-        if not pairs:
+        sizes: dict[str, list[str]] = {}  # buffer -> its size parameters (sorted: a stable message)
+        for buf, size in sorted(size_pairs(fn)) if fn.events else ():
+            sizes.setdefault(buf, []).append(size)
+        if not sizes:
             return []
         origins = Origins.of(fn)
         lengths = data_lengths(fn)
         hits: list[Hit] = []
         for ev in fn.calls(*COPIES):
-            dest_pos, count_pos = COPIES[ev.name]
-            if ev.obj is not None or len(ev.args) <= count_pos or ev.args[dest_pos] is None:
+            if ev.obj is not None or len(ev.args) < 3 or ev.args[0] is None or ev.args[2] is None:
                 continue
-            dest = ast.base_var(ev.args[dest_pos])
-            size = pairs.get(dest)
-            count = ev.args[count_pos]
-            if size is None or count is None:
-                continue
-            names = ast.refs(count)
-            if _from_size(ev, names, size):
+            dest = ast.base_var(ev.args[0])
+            dest_sizes = sizes.get(dest, [])
+            names = ast.refs(ev.args[2])
+            if not dest_sizes or any(_from_size(ev, names, size) for size in dest_sizes):
                 continue
             for var in sorted(names):
                 why = uncontrolled_var(var, ev, origins, params=True)
                 if var in lengths:
                     why = f"a length read from '{lengths[var]}' itself"
-                if why and not _checked_against(ev, var, size) and not clamped(fn, ev, var):
+                checked = any(_checked_against(ev, var, size) for size in dest_sizes)
+                if why and not checked and not clamped(fn, ev, var):
                     hits.append(Hit(self.rule, ("CWE-787", "CWE-120", "CWE-805"), ev.line, ev.column,
                                     f"{ev.name}() into '{dest}' of '{var}' bytes ({why}), never compared "
-                                    f"with its size '{size}'"))  # fmt: skip
+                                    f"with its size '{dest_sizes[0]}'"))  # fmt: skip
                     break
         return hits
