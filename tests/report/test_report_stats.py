@@ -49,3 +49,20 @@ def test_humaneval_table_counts_significant_tasks():
     assert table.loc["base", "pass@1"] == 1.0
     assert math.isclose(table.loc["lora", "pass@1"], 2 / 3)
     assert table.loc["lora", "tasks p<0.05 vs base"] == 1
+
+
+def test_humaneval_table_tests_against_the_untuned_run_when_no_base_row():
+    # a grid whose pretrained model is sampled only through a recipe (base-chat): its one
+    # HumanEval run carries that recipe's name, and the tuned rows are tested against it
+    rows = []
+    for t in range(3):
+        rows.append(dict(model="m", method="base-chat", granularity="-", task_id=t, n=10, c=10))
+        rows.append(dict(model="m", method="lora", granularity="function", task_id=t, n=10, c=0 if t == 0 else 10))
+    table = humaneval_table(pd.DataFrame(rows)).set_index("method")
+    assert table.loc["lora", "tasks p<0.05 vs base"] == 1
+    assert table.loc["lora", "p vs base"] < 0.05
+    assert pd.isna(table.loc["base-chat", "p vs base"])
+    # two untuned runs and no base: no reference to pick
+    rows += [dict(model="m", method="base-other", granularity="-", task_id=t, n=10, c=5) for t in range(3)]
+    table = humaneval_table(pd.DataFrame(rows)).set_index("method")
+    assert pd.isna(table.loc["lora", "p vs base"])

@@ -192,6 +192,19 @@ def size_table(df: pd.DataFrame) -> pd.DataFrame:
     return ratio_rows(tuned, ["model", "method", "granularity", "dataset_size", "language"])
 
 
+def _humaneval_reference(df: pd.DataFrame, model: str) -> pd.DataFrame:
+    """The pretrained model's HumanEval rows: method ``base``, or else the model's one untuned
+    method (granularity "-"). A grid's pretrained recipes (``base-chat`` ...) share one HumanEval
+    run, named after the first of them, so a model sampled only through such a recipe has no
+    ``base`` row; empty when neither exists or several untuned methods do."""
+    mine = df[df["model"] == model]
+    base = mine[mine["method"] == BASE_METHOD]
+    if not base.empty:
+        return base
+    untuned = mine[mine["granularity"] == "-"]
+    return untuned if untuned["method"].nunique() == 1 else untuned.iloc[0:0]
+
+
 def humaneval_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Table 8 layout from per-task rows (coords, task_id, n, c): pass@1 and Fisher vs base.
 
@@ -214,20 +227,19 @@ def humaneval_table(runs: pd.DataFrame) -> pd.DataFrame:
         row["passed samples"] = f"{int(group['c'].sum())}/{int(group['n'].sum())}"
         row["p vs base"] = None
         row["tasks p<0.05 vs base"] = None
-        if row["method"] != BASE_METHOD:
-            base = df[(df["model"] == row["model"]) & (df["method"] == BASE_METHOD)]
-            if not base.empty:
-                # all samples pooled: passed/failed against the base model's (the study's Table 8 test)
-                row["p vs base"] = round(
-                    fisher_exact(int(group["c"].sum()), int(group["n"].sum()), int(base["c"].sum()), int(base["n"].sum())),
-                    4,
+        base = _humaneval_reference(df, row["model"])
+        if not base.empty and row["method"] != base["method"].iloc[0]:
+            # all samples pooled: passed/failed against the base model's (the study's Table 8 test)
+            row["p vs base"] = round(
+                fisher_exact(int(group["c"].sum()), int(group["n"].sum()), int(base["c"].sum()), int(base["n"].sum())),
+                4,
+            )
+            merged = group.merge(base[["task_id", "n", "c"]], on="task_id", suffixes=("", "_base"))
+            row["tasks p<0.05 vs base"] = int(
+                sum(
+                    fisher_exact(int(r.c), int(r.n), int(r.c_base), int(r.n_base)) < 0.05
+                    for r in merged.itertuples()
                 )
-                merged = group.merge(base[["task_id", "n", "c"]], on="task_id", suffixes=("", "_base"))
-                row["tasks p<0.05 vs base"] = int(
-                    sum(
-                        fisher_exact(int(r.c), int(r.n), int(r.c_base), int(r.n_base)) < 0.05
-                        for r in merged.itertuples()
-                    )
-                )
+            )
         rows.append(row)
     return pd.DataFrame(rows)
