@@ -210,7 +210,8 @@ def humaneval_table(runs: pd.DataFrame) -> pd.DataFrame:
 
     ``p vs base`` is Fisher's exact test on all samples pooled (passed/failed) against the same
     model's base run; ``tasks p<0.05 vs base`` counts tasks whose own pass rate differs from the
-    base run's at p < 0.05 (Fisher exact on correct/incorrect samples of that task).
+    base run's at p < 0.05 (Fisher exact on correct/incorrect samples of that task). The base
+    run is the model's ``base`` row, or its one untuned row (:func:`_humaneval_reference`).
     """
     if runs.empty:
         return pd.DataFrame()
