@@ -9,6 +9,7 @@ point a query may care about (a call, a dereference, an assignment, a return) wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from seccodegen.judge.dataflow import ast
 from seccodegen.judge.dataflow.models import INPUT_STREAMS, NO_PROPAGATION, SOURCE_RETURNS
@@ -156,6 +157,12 @@ class FunctionFacts:
 
     def calls(self, *names: str) -> list[Event]:
         return [e for e in self.events if e.kind == "call" and (not names or e.name in names)]
+
+    @cached_property
+    def body_text(self) -> str:
+        """The function's source tokens joined by single spaces (``buf . size``), made once and
+        shared by the queries that search the whole body; empty without a cursor."""
+        return ast.text(self.cursor) if self.cursor is not None else ""
 
 
 def taint_of(expr, state: State) -> frozenset[str]:

@@ -147,7 +147,7 @@ class LengthFromData:
         steps = _steps(fn)  # once per function: every read's loop variables are looked up in it
         hits: list[Hit] = []
         reported: set[str] = set()
-        body = ast.text(fn.cursor)  # once per function: tokens joined with spaces
+        body = fn.body_text
         for length, buf in lengths.items():
             if length in reported:
                 continue

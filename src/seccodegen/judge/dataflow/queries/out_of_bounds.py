@@ -110,7 +110,7 @@ def _unbounded_extraction(fn: FunctionFacts, target) -> bool:
     t = array_type(target)
     if t is None or t.element_type.get_canonical().kind not in CHAR_KINDS:
         return False
-    body = ast.text(fn.cursor) if fn.cursor is not None else ""
+    body = fn.body_text
     return "setw" not in body and ". width (" not in body and "-> width (" not in body
 
 
