@@ -6,7 +6,9 @@
 (d)  HF generate at that batch with its static KV cache (``cache_implementation="static"``), whose
      decode step transformers compiles itself (torch.compile, inductor, CUDA graphs);
 (c)  ours: ``HFEngine`` (prefix-shared static KV, one CUDA graph replay per decode step);
-(c0) ours without CUDA graphs.
+(c0) ours without CUDA graphs;
+(c1) ours with CUDA graphs and without the fused decode kernels (liger-kernel's RMSNorm, RoPE,
+     SiLU*up; sample/fused_kernels.py): what (c) was before them.
 
 A CodeLlama-7B-shaped Llama with random bf16 weights (speed does not depend on the values),
 built directly on the GPU (meta init, ``to_empty``, ``normal_``). Random 60-token prompts
@@ -28,7 +30,7 @@ import json
 import time
 import traceback
 
-ROWS = ("a", "b", "b'", "c", "c0", "d")
+ROWS = ("a", "b", "b'", "c", "c0", "c1", "d")
 HF_ROWS = ("a", "b", "b'", "d")
 
 
@@ -262,10 +264,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     rows_cap = 8  # (c)'s rows per batch: sized from free memory just before it runs
 
-    def row_ours(key: str, graphs):  # prefix-shared static KV decode; on a GPU one graph replay per step
+    def row_ours(key: str, graphs, fused=None):  # prefix-shared static KV; on a GPU one graph replay per step
         nonlocal rows_cap
         engine.close()
-        engine.cuda_graphs = graphs
+        engine.cuda_graphs, engine.fused_kernels = graphs, fused
         while True:
             try:
                 sync(device)
@@ -281,6 +283,7 @@ def main(argv: list[str] | None = None) -> dict:
                 reset_peak(device)
         assert all(len(ids) == args.new_tokens for per in out for ids, _ in per), "a sequence stopped early"
         what = "CUDA graphs" if graphs is None and device == "cuda" else "no CUDA graphs"
+        what += f", {engine.decode_kernels}"
         record(key, f"ours (hf backend, {what}, up to {rows_cap} rows per batch)", seconds)
 
     def row_d():  # static cache + transformers' own compile of the decode step, at the largest batch
@@ -303,11 +306,12 @@ def main(argv: list[str] | None = None) -> dict:
     attempt("b", row_b)
     attempt("b'", row_b_max)
     reset_peak(device)  # return the HF rows' cached blocks first: ours sizes its batch from free memory
-    if {"c", "c0"} & set(only):
+    if {"c", "c0", "c1"} & set(only):
         rows_cap = engine.rows_per_batch(args.new_tokens)
     attempt("c", lambda: row_ours("c", None))
     if device == "cuda":
         attempt("c0", lambda: row_ours("c0", False))
+        attempt("c1", lambda: row_ours("c1", None, fused=False))
     engine.close()
     attempt("d", row_d)  # last: compiled graphs hold memory that ours would otherwise not get
     if args.profile:

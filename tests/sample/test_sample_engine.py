@@ -176,6 +176,7 @@ def test_gpu_samples_are_byte_identical_to_eager_mode(tiny_model_dir: Path) -> N
     float sums differ in the last bits, so sampled texts part after a few tokens."""
     import torch
 
+    from seccodegen.sample import fused_kernels
     from seccodegen.sample.hf_engine import HFEngine
 
     if not torch.cuda.is_available():
@@ -186,3 +187,5 @@ def test_gpu_samples_are_byte_identical_to_eager_mode(tiny_model_dir: Path) -> N
     ours = graphed.generate(PROMPTS, 6, 0.8, 0.9, 24, seed=7)
     assert graphed._decoder.cuda_graphs  # the graph path really ran
     assert eager.generate(PROMPTS, 6, 0.8, 0.9, 24, seed=7) == ours
+    if fused_kernels.liger_available():  # both paths ran the fused decode kernels
+        assert graphed.decode_kernels == eager.decode_kernels == fused_kernels.LigerDecodeKernels.name

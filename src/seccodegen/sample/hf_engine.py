@@ -5,7 +5,8 @@ same sample count are packed into balanced batches of at most ``max_batch`` rows
 GPU: what 75% of free memory holds), prompts of similar length together (less left padding).
 Llama-family models run on :class:`PrefixSharedDecoder` (prompt prefilled once per group and
 its KV shared by the group's samples, static KV buffers, one CUDA graph replay per step on a
-GPU); any other model runs through its own HF forward with a KV cache. LoRA / IA3 adapters are
+GPU, the decode step's RMSNorm, RoPE and SiLU*up as liger-kernel's fused kernels where it is
+installed: sample/fused_kernels.py); any other model runs through its own HF forward with a KV cache. LoRA / IA3 adapters are
 merged into the weights first. Every sample has its own random stream (``sample_seed``), so a
 sample does not depend on the batch it ran in. Throughput: docs/performance.md, "Sample".
 """
@@ -48,6 +49,7 @@ class HFEngine:
         ignore_eos: bool = False,
         prefix_sharing: bool = True,
         cuda_graphs: bool | None = None,
+        fused_kernels: bool | None = None,
     ) -> None:
         from seccodegen.sample import prefix_decoder
         from seccodegen.sample.hf_loading import eos_token_ids
@@ -58,6 +60,7 @@ class HFEngine:
         self.eos_ids = frozenset() if ignore_eos else frozenset(eos_token_ids(lm, tokenizer))
         self.use_prefix_decoder = prefix_sharing and prefix_decoder.supports(lm)
         self.cuda_graphs = cuda_graphs
+        self.fused_kernels = fused_kernels  # None: liger-kernel's when on a GPU and installed
         self._decoder: Any = None  # kept across batches: same-shape batches reuse buffers + graphs
         self._rows_cap: dict[int, int] = {}
 
@@ -96,8 +99,15 @@ class HFEngine:
         if not self.use_prefix_decoder:
             return HFForwardStepper(self.lm)
         if self._decoder is None:
-            self._decoder = PrefixSharedDecoder(self.lm, cuda_graphs=self.cuda_graphs)
+            self._decoder = PrefixSharedDecoder(
+                self.lm, cuda_graphs=self.cuda_graphs, fused_kernels=self.fused_kernels
+            )
         return self._decoder
+
+    @property
+    def decode_kernels(self) -> str | None:
+        """What the last decode step ran its RMSNorm/RoPE/MLP with (None: no prefix decoder yet)."""
+        return self._decoder.kernels.name if self._decoder is not None else None
 
     def close(self) -> None:
         """Free the decode buffers (the model stays loaded)."""

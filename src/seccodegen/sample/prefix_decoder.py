@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from seccodegen.sample.fused_kernels import MODEL_MODULES, decode_kernels
+
 SUPPORTED_MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3")
 WINDOW = 16  # own-token window granularity of a CUDA graph (steps served by one graph)
 
@@ -40,18 +42,6 @@ def supports(model: Any) -> bool:
     needed = ("embed_tokens", "layers", "norm", "rotary_emb")
     rope_ok = hasattr(getattr(core, "rotary_emb", None), "inv_freq")
     return all(hasattr(core, name) for name in needed) and hasattr(model, "lm_head") and rope_ok
-
-
-def _rotate_half(x):
-    import torch
-
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
-def _apply_rope(x, cos, sin):
-    """``x``: ``[B, H, S, D]``; ``cos``/``sin``: ``[B, S, D]``."""
-    return x * cos.unsqueeze(1) + _rotate_half(x) * sin.unsqueeze(1)
 
 
 @dataclass
@@ -76,7 +66,9 @@ class _Cache:
 class PrefixSharedDecoder:
     """Prefill prompts once, then decode ``n`` rows per prompt; returns next-token logits."""
 
-    def __init__(self, model: Any, cuda_graphs: bool | None = None) -> None:
+    def __init__(
+        self, model: Any, cuda_graphs: bool | None = None, fused_kernels: bool | None = None
+    ) -> None:
         if not supports(model):
             raise ValueError(f"model type {getattr(model.config, 'model_type', '?')!r} is not Llama-family")
         cfg = model.config
@@ -94,6 +86,8 @@ class PrefixSharedDecoder:
         self.scale = getattr(self.layers[0].self_attn, "scaling", self.head_dim**-0.5)
         device = self.lm_head.weight.device
         self.cuda_graphs = device.type == "cuda" if cuda_graphs is None else cuda_graphs
+        # the decode step's RMSNorm, RoPE and SiLU*up as fused kernels (GPU; None: the model's own)
+        self.kernels = decode_kernels(model, fused_kernels) or MODEL_MODULES
         self.cache: _Cache | None = None
         self._graphs: dict[int, tuple[Any, Any]] = {}  # window -> (CUDAGraph, logits it writes)
         self._pool = None
@@ -109,15 +103,14 @@ class PrefixSharedDecoder:
         scaling = getattr(self.rotary, "attention_scaling", 1.0)
         return (emb.cos() * scaling).to(x.dtype), (emb.sin() * scaling).to(x.dtype)
 
-    def _qkv(self, attn: Any, h, cos, sin):
+    def _qkv(self, attn: Any, h, cos, sin, kernels: Any = MODEL_MODULES):
         b, s, _ = h.shape
         q = attn.q_proj(h).view(b, s, self.n_heads, self.head_dim)
         k = attn.k_proj(h).view(b, s, self.n_kv, self.head_dim)
         v = attn.v_proj(h).view(b, s, self.n_kv, self.head_dim).transpose(1, 2)
         if hasattr(attn, "q_norm"):  # Qwen3: per-head RMSNorm before RoPE
             q, k = attn.q_norm(q), attn.k_norm(k)
-        q = _apply_rope(q.transpose(1, 2), cos, sin)
-        k = _apply_rope(k.transpose(1, 2), cos, sin)
+        q, k = kernels.rope(q.transpose(1, 2), k.transpose(1, 2), cos, sin)
         return q, k, v
 
     # -- prefill ------------------------------------------------------------------------------
@@ -230,14 +223,15 @@ class PrefixSharedDecoder:
         if masked:  # positions written later than t are stale or empty: mask them
             pos = torch.arange(window, device=x.device)
             own_bias = torch.zeros(window, device=x.device).masked_fill_(pos > c.t, float("-inf"))
+        kn = self.kernels
         for li, layer in enumerate(self.layers):
             attn = layer.self_attn
-            q, k, v = self._qkv(attn, layer.input_layernorm(x), cos, sin)
+            q, k, v = self._qkv(attn, kn.rms_norm(layer.input_layernorm, x), cos, sin, kn)
             c.own_k[li].index_copy_(2, c.t, k)
             c.own_v[li].index_copy_(2, c.t, v)
             x = x + attn.o_proj(self._attend(q, li, window, own_bias).view(b, 1, -1))
-            x = x + layer.mlp(layer.post_attention_layernorm(x))
-        return self.lm_head(self.norm(x[:, 0]))
+            x = x + kn.mlp(layer.mlp, kn.rms_norm(layer.post_attention_layernorm, x))
+        return self.lm_head(kn.rms_norm(self.norm, x[:, 0]))
 
     def step(self, tokens):
         """Feed one token per row (``[B]`` long); return next-token logits ``[B, V]``."""

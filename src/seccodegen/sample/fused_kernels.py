@@ -1,0 +1,125 @@
+"""Fused GPU kernels for the prefix decoder's decode step (liger-kernel's Triton kernels).
+
+A decode step at ~1,000-2,000 rows is bound by the weight matrix multiplies, but the
+elementwise work between them is not free: HF's RMSNorm is six kernels over the rows'
+hidden states (to float32, square, mean, rsqrt, multiply, back to bf16, times the weight),
+RoPE five per tensor (two products, a half-rotation through ``cat``, a negation, a sum), and
+the MLP's SiLU-times-up two. Each reads and writes every row's activations. liger-kernel
+(https://github.com/linkedin/Liger-Kernel, a small pure-Python package of Triton kernels)
+does each of the three in one kernel with the same arithmetic as HF's modules (RMSNorm's
+"llama" casting mode: the inverse RMS in float32, the product cast back before the weight).
+We use it instead of writing our own kernels; where it is missing (CPU, no Triton, not
+installed) the decoder runs the model's own modules, and the results do not change beyond
+the last bits of bf16 rounding.
+
+Used for the decode step only: the prefill runs once per prompt and keeps the model's own
+modules, and the CUDA-graph and eager decode paths share one step body, so they stay
+byte-identical to each other.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+
+def liger_available() -> bool:
+    return (
+        importlib.util.find_spec("liger_kernel") is not None
+        and importlib.util.find_spec("triton") is not None
+    )
+
+
+class ModelModules:
+    """The same three operations done by the model's own modules (and HF's RoPE arithmetic)."""
+
+    name = "the model's own modules"
+
+    def rms_norm(self, norm: Any, x):
+        return norm(x)
+
+    def rope(self, q, k, cos, sin):
+        """``q``/``k``: ``[B, H, S, D]``; ``cos``/``sin``: ``[B, S, D]``."""
+        return _apply_rope(q, cos, sin), _apply_rope(k, cos, sin)
+
+    def mlp(self, mlp: Any, x):
+        return mlp(x)
+
+
+MODEL_MODULES = ModelModules()
+
+
+def _rotate_half(x):
+    import torch
+
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def _apply_rope(x, cos, sin):
+    return x * cos.unsqueeze(1) + _rotate_half(x) * sin.unsqueeze(1)
+
+
+class LigerDecodeKernels:
+    """RMSNorm, RoPE and SiLU-times-up for a Llama-family model's decode step."""
+
+    name = "fused kernels (liger-kernel)"
+
+    def __init__(self) -> None:
+        from liger_kernel.ops.rms_norm import LigerRMSNormFunction
+        from liger_kernel.ops.rope import LigerRopeFunction
+        from liger_kernel.ops.swiglu import LigerSiLUMulFunction
+
+        self._rms, self._rope, self._silu_mul = LigerRMSNormFunction, LigerRopeFunction, LigerSiLUMulFunction
+
+    def rms_norm(self, norm: Any, x):
+        # offset 0 (Llama/Qwen/Mistral norms multiply by the weight itself); in_place concerns
+        # only the backward pass, which decoding never runs
+        return self._rms.apply(x, norm.weight, norm.variance_epsilon, 0.0, "llama", False)
+
+    def rope(self, q, k, cos, sin):
+        """``q``/``k``: ``[B, H, S, D]`` views of the projections; rotated in place, returned."""
+        return self._rope.apply(q, k, cos, sin)
+
+    def mlp(self, mlp: Any, x):
+        return mlp.down_proj(self._silu_mul.apply(mlp.gate_proj(x), mlp.up_proj(x)))
+
+
+def _on_gpu(model: Any) -> bool:
+    return model.lm_head.weight.device.type == "cuda"
+
+
+def _fusable(model: Any) -> str | None:
+    """Why the model's decode step cannot use the fused kernels, or None if it can."""
+    cfg, core = model.config, model.model
+    if getattr(cfg, "hidden_act", None) != "silu":
+        return f"activation {getattr(cfg, 'hidden_act', None)!r} is not silu"
+    layer = core.layers[0]
+    norms = (layer.input_layernorm, layer.post_attention_layernorm, core.norm)
+    if not all(hasattr(n, "variance_epsilon") and hasattr(n, "weight") for n in norms):
+        return "its RMSNorm modules are not the Llama layout (weight, variance_epsilon)"
+    if not all(hasattr(layer.mlp, p) for p in ("gate_proj", "up_proj", "down_proj")):
+        return "its MLP is not gate/up/down projections"
+    return None
+
+
+def decode_kernels(model: Any, wanted: bool | None) -> LigerDecodeKernels | None:
+    """The fused kernels for ``model``'s decode step, or None for the model's own modules.
+
+    ``wanted``: None = use them when the model is on a GPU, liger-kernel is installed and the
+    model's layout fits; False = never; True = required (a clear error if they cannot be used).
+    """
+    if wanted is False:
+        return None
+    reason = None
+    if not _on_gpu(model):
+        reason = "the model is not on a GPU"
+    elif not liger_available():
+        reason = "liger-kernel (and Triton) are not installed: pip install liger-kernel"
+    else:
+        reason = _fusable(model)
+    if reason is None:
+        return LigerDecodeKernels()
+    if wanted:
+        raise ValueError(f"fused decode kernels requested, but {reason}")
+    return None

@@ -1,0 +1,79 @@
+"""The decode step's fused kernels: when they are chosen, and that they compute what the model's
+own modules compute (GPU)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from seccodegen.sample import fused_kernels
+from seccodegen.sample.fused_kernels import MODEL_MODULES, decode_kernels
+from seccodegen.sample.prefix_decoder import PrefixSharedDecoder
+
+
+def _model(hidden_act: str = "silu") -> LlamaForCausalLM:
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=300, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                      hidden_act=hidden_act)  # fmt: skip
+    return LlamaForCausalLM(cfg).eval()
+
+
+def test_on_cpu_the_decoder_uses_the_models_own_modules() -> None:
+    model = _model()
+    assert decode_kernels(model, None) is None
+    assert PrefixSharedDecoder(model, cuda_graphs=False).kernels is MODEL_MODULES
+
+
+def test_required_fused_kernels_that_cannot_run_are_a_one_line_error() -> None:
+    with pytest.raises(ValueError, match="fused decode kernels requested, but the model is not on a GPU"):
+        PrefixSharedDecoder(_model(), cuda_graphs=False, fused_kernels=True)
+
+
+def test_a_model_whose_layout_does_not_fit_keeps_its_own_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _model(hidden_act="gelu")
+    assert fused_kernels._fusable(model) == "activation 'gelu' is not silu"
+    assert fused_kernels._fusable(_model()) is None
+    # as if on a GPU with liger-kernel installed: the layout still decides
+    monkeypatch.setattr(fused_kernels, "liger_available", lambda: True)
+    monkeypatch.setattr(fused_kernels, "_on_gpu", lambda m: True)
+    assert decode_kernels(model, None) is None
+    with pytest.raises(ValueError, match="activation 'gelu' is not silu"):
+        decode_kernels(model, True)
+    monkeypatch.setattr(fused_kernels, "liger_available", lambda: False)
+    with pytest.raises(ValueError, match="pip install liger-kernel"):
+        decode_kernels(_model(), True)
+
+
+def test_model_modules_rope_is_hf_rope() -> None:
+    from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+
+    gen = torch.Generator().manual_seed(1)
+    q, k = torch.randn(3, 4, 2, 16, generator=gen), torch.randn(3, 2, 2, 16, generator=gen)
+    cos, sin = torch.randn(3, 2, 16, generator=gen), torch.randn(3, 2, 16, generator=gen)
+    for ours, theirs in zip(MODEL_MODULES.rope(q, k, cos, sin), apply_rotary_pos_emb(q, k, cos, sin)):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+
+
+@pytest.mark.gpu
+def test_fused_decode_steps_match_the_models_modules_on_gpu() -> None:
+    """liger-kernel's RMSNorm, RoPE and SiLU*up give the model's own modules' logits (bf16
+    rounding aside), through prefill and 20 decode steps with CUDA graphs."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    if not fused_kernels.liger_available():
+        pytest.skip("liger-kernel is not installed")
+    model = _model().cuda().to(torch.bfloat16)
+    plain = PrefixSharedDecoder(model, cuda_graphs=True, fused_kernels=False)
+    fused = PrefixSharedDecoder(model, cuda_graphs=True, fused_kernels=True)
+    assert fused.kernels is not MODEL_MODULES
+    ids = torch.tensor([[0, 5, 6, 7], [8, 9, 10, 11]]).cuda()
+    mask = torch.tensor([[0, 1, 1, 1], [1, 1, 1, 1]]).cuda()
+    gen = torch.Generator().manual_seed(3)
+    with torch.inference_mode():
+        a, b = plain.prefill(ids, mask, 3, 24), fused.prefill(ids, mask, 3, 24)
+        for _ in range(20):
+            torch.testing.assert_close(a.float(), b.float(), rtol=0.02, atol=0.02)
+            tokens = torch.randint(0, 300, (6,), generator=gen).cuda()
+            a, b = plain.step(tokens), fused.step(tokens)
