@@ -6,7 +6,10 @@ through the chat template is better compared with the pretrained model sampled t
     python scripts/pooled_secure_ratios.py runs/secure-tuning/results.parquet --reference base-chat
 
 ``--pool NAME=a,b`` adds a row that pools the samples of cells ``a`` and ``b`` (two training seeds
-of one recipe, say) and tests the pool against the reference the same way.
+of one recipe, say) and tests the pool against the reference the same way. ``--cell NAME=FILE``
+adds a cell from a judged results file outside the grid (``seccodegen judge``'s results.jsonl,
+or a published ``*.judged.jsonl.gz``), e.g. earlier samples judged again with this judge; it can
+also be the reference.
 """
 
 from __future__ import annotations
@@ -25,12 +28,15 @@ def main() -> None:
     ap.add_argument("--model", default="", help="only this model's cells (the grid's model name); default: all")
     ap.add_argument("--pool", action="append", default=[], metavar="NAME=A,B",
                     help="also a row NAME pooling the samples of cells A and B (repeatable)")  # fmt: skip
+    ap.add_argument("--cell", action="append", default=[], metavar="NAME=FILE",
+                    help="also a cell NAME read from a judged results JSONL (.gz too) (repeatable)")  # fmt: skip
     args = ap.parse_args()
     df = pd.read_parquet(args.results)
     if args.model:
         if args.model not in set(df["model"]):
             raise SystemExit(f"--model {args.model}: not in the results' models {sorted(set(df['model']))}")
         df = df[df["model"] == args.model]
+    df = pd.concat([df] + [_judged_file(spec) for spec in args.cell], ignore_index=True)
     df = df[df["language"].isin(args.languages.split(","))]
     rows = {}
     print("| method | samples | valid | secure / decided valid | secure & correct / all | p secure | p secure&correct |")
@@ -55,6 +61,22 @@ def main() -> None:
         p2 = fisher_exact([[sc, n - sc], [ref[4], ref[0] - ref[4]]])[1] if method != args.reference else None
         fmt = lambda p: "" if p is None else f"{p:.2g}"  # noqa: E731
         print(f"| {method} | {n} | {v} ({v / n:.1%}) | {s}/{d} ({s / d:.1%}) | {sc} ({sc / n:.1%}) | {fmt(p1)} | {fmt(p2)} |")
+
+
+def _judged_file(spec: str) -> pd.DataFrame:
+    """Rows of a judged results JSONL as one cell named by ``--cell NAME=FILE``."""
+    name, _, path = spec.partition("=")
+    if not name or not path:
+        raise SystemExit(f"--cell {spec}: expected NAME=FILE (a judged results .jsonl or .jsonl.gz)")
+    try:
+        rows = pd.read_json(path, lines=True, compression="infer")
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--cell {spec}: cannot read {path} as judged JSONL ({exc})") from None
+    missing = {"language", "valid", "secure", "correct"} - set(rows.columns)
+    if missing:
+        raise SystemExit(f"--cell {spec}: {path} lacks {sorted(missing)}; pass a judged results file")
+    rows = rows[["language", "valid", "secure", "correct"]].astype(object)
+    return rows.assign(method=name)
 
 
 if __name__ == "__main__":
