@@ -77,3 +77,43 @@ def test_fused_decode_steps_match_the_models_modules_on_gpu() -> None:
             torch.testing.assert_close(a.float(), b.float(), rtol=0.02, atol=0.02)
             tokens = torch.randint(0, 300, (6,), generator=gen).cuda()
             a, b = plain.step(tokens), fused.step(tokens)
+
+
+class _BrokenKernels:
+    name = "broken"
+
+    def rms_norm(self, norm, x):
+        raise RuntimeError("Triton: no kernel image for this GPU\nmore detail")
+
+    def rope(self, q, k, cos, sin):  # pragma: no cover - never reached
+        return q, k
+
+    def mlp(self, mlp, x):  # pragma: no cover
+        return mlp(x)
+
+
+class _WrongKernels(_BrokenKernels):
+    def rms_norm(self, norm, x):
+        return norm(x) + 1.0
+
+    def mlp(self, mlp, x):
+        return mlp(x)
+
+
+def test_kernels_that_fail_on_this_gpu_fall_back_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fused_kernels, "liger_available", lambda: True)
+    monkeypatch.setattr(fused_kernels, "_on_gpu", lambda m: True)
+    model = _model()
+    monkeypatch.setattr(fused_kernels, "LigerDecodeKernels", _BrokenKernels)
+    with pytest.warns(RuntimeWarning, match=r"they fail on this GPU \(RuntimeError: Triton: no kernel image"):
+        assert decode_kernels(model, None) is None
+    with pytest.raises(ValueError, match="fused decode kernels requested, but they fail on this GPU"):
+        decode_kernels(model, True)
+    monkeypatch.setattr(fused_kernels, "LigerDecodeKernels", _WrongKernels)
+    with pytest.warns(RuntimeWarning, match="their result differs from the model's modules"):
+        assert decode_kernels(model, None) is None
+
+
+def test_kernels_that_agree_with_the_model_pass_the_self_check() -> None:
+    # the model's own modules as "fused" kernels: the check runs every op and finds no difference
+    assert fused_kernels._self_check(_model(), MODEL_MODULES) is None

@@ -10,7 +10,9 @@ does each of the three in one kernel with the same arithmetic as HF's modules (R
 "llama" casting mode: the inverse RMS in float32, the product cast back before the weight).
 We use it instead of writing our own kernels; where it is missing (CPU, no Triton, not
 installed) the decoder runs the model's own modules, and the results do not change beyond
-the last bits of bf16 rounding.
+the last bits of bf16 rounding. Before first use each kernel runs once on a few rows and is
+compared with the model's module: one that fails or disagrees on this GPU is not used (a
+warning says why) instead of failing mid-run.
 
 Used for the decode step only: the prefill runs once per prompt and keeps the model's own
 modules, and the CUDA-graph and eager decode paths share one step body, so they stay
@@ -20,6 +22,7 @@ byte-identical to each other.
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from typing import Any
 
 
@@ -118,8 +121,44 @@ def decode_kernels(model: Any, wanted: bool | None) -> LigerDecodeKernels | None
         reason = "liger-kernel (and Triton) are not installed: pip install liger-kernel"
     else:
         reason = _fusable(model)
+    kernels = None
     if reason is None:
-        return LigerDecodeKernels()
+        kernels = LigerDecodeKernels()
+        reason = _self_check(model, kernels)
+    if reason is None:
+        return kernels
     if wanted:
         raise ValueError(f"fused decode kernels requested, but {reason}")
+    if kernels is not None:  # installed but broken on this GPU: say so once, decode without them
+        warnings.warn(f"fused decode kernels not used: {reason}", RuntimeWarning, stacklevel=2)
+    return None
+
+
+def _self_check(model: Any, kernels: Any) -> str | None:
+    """Run each fused kernel once on a few rows of the model's own shapes and compare it with
+    the model's modules: a Triton/driver failure or a wrong result becomes a reason, not a crash
+    in the middle of sampling. Milliseconds; the Triton kernels compile here (cached on disk)."""
+    import torch
+
+    core, layer = model.model, model.model.layers[0]
+    weight = model.lm_head.weight
+    gen = torch.Generator(device=weight.device).manual_seed(0)
+    try:
+        with torch.no_grad():
+            x = torch.randn(2, 1, weight.shape[1], generator=gen, device=weight.device).to(weight.dtype)
+            pairs = [(kernels.rms_norm(core.norm, x), core.norm(x)),
+                     (kernels.mlp(layer.mlp, x), layer.mlp(x))]  # fmt: skip
+            heads, dim = 2, 2 * 8
+            q = torch.randn(2, 1, heads, dim, generator=gen, device=weight.device).to(weight.dtype)
+            # RoPE's cos/sin repeat their first half (liger-kernel reads only that half)
+            angles = torch.rand(2, 1, dim // 2, generator=gen, device=weight.device).repeat(1, 1, 2)
+            cos, sin = angles.cos().to(weight.dtype), angles.sin().to(weight.dtype)
+            want = MODEL_MODULES.rope(q.transpose(1, 2), q.transpose(1, 2), cos, sin)
+            got = kernels.rope(q.clone().transpose(1, 2), q.clone().transpose(1, 2), cos, sin)
+            pairs += list(zip(got, want))
+            for ours, theirs in pairs:
+                if not torch.allclose(ours.float(), theirs.float(), rtol=0.05, atol=0.05):
+                    return "their result differs from the model's modules on this GPU"
+    except Exception as exc:  # noqa: BLE001  (any failure of a third-party kernel: fall back)
+        return f"they fail on this GPU ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     return None
