@@ -7,6 +7,7 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
+from seccodegen.errors import ModelLoadError
 from seccodegen.sample import fused_kernels
 from seccodegen.sample.fused_kernels import MODEL_MODULES, decode_kernels
 from seccodegen.sample.prefix_decoder import PrefixSharedDecoder
@@ -27,7 +28,10 @@ def test_on_cpu_the_decoder_uses_the_models_own_modules() -> None:
 
 
 def test_required_fused_kernels_that_cannot_run_are_a_one_line_error() -> None:
-    with pytest.raises(ValueError, match="fused decode kernels requested, but the model is not on a GPU"):
+    with pytest.raises(
+        ModelLoadError,
+        match=r"fused decode kernels requested \(fused_kernels: true\), but the model is not on a GPU",
+    ):
         PrefixSharedDecoder(_model(), cuda_graphs=False, fused_kernels=True)
 
 
@@ -39,10 +43,10 @@ def test_a_model_whose_layout_does_not_fit_keeps_its_own_modules(monkeypatch: py
     monkeypatch.setattr(fused_kernels, "liger_available", lambda: True)
     monkeypatch.setattr(fused_kernels, "_on_gpu", lambda m: True)
     assert decode_kernels(model, None) is None
-    with pytest.raises(ValueError, match="activation 'gelu' is not silu"):
+    with pytest.raises(ModelLoadError, match="activation 'gelu' is not silu"):
         decode_kernels(model, True)
     monkeypatch.setattr(fused_kernels, "liger_available", lambda: False)
-    with pytest.raises(ValueError, match="pip install liger-kernel"):
+    with pytest.raises(ModelLoadError, match="pip install liger-kernel"):
         decode_kernels(_model(), True)
 
 
@@ -107,7 +111,7 @@ def test_kernels_that_fail_on_this_gpu_fall_back_with_a_warning(monkeypatch: pyt
     monkeypatch.setattr(fused_kernels, "LigerDecodeKernels", _BrokenKernels)
     with pytest.warns(RuntimeWarning, match=r"they fail on this GPU \(RuntimeError: Triton: no kernel image"):
         assert decode_kernels(model, None) is None
-    with pytest.raises(ValueError, match="fused decode kernels requested, but they fail on this GPU"):
+    with pytest.raises(ModelLoadError, match="but they fail on this GPU"):
         decode_kernels(model, True)
     monkeypatch.setattr(fused_kernels, "LigerDecodeKernels", _WrongKernels)
     with pytest.warns(RuntimeWarning, match="their result differs from the model's modules"):
@@ -117,3 +121,13 @@ def test_kernels_that_fail_on_this_gpu_fall_back_with_a_warning(monkeypatch: pyt
 def test_kernels_that_agree_with_the_model_pass_the_self_check() -> None:
     # the model's own modules as "fused" kernels: the check runs every op and finds no difference
     assert fused_kernels._self_check(_model(), MODEL_MODULES) is None
+
+
+def test_sample_config_requiring_fused_kernels_on_cpu_is_a_one_line_error(tiny_model_dir, tmp_path) -> None:
+    from seccodegen.sample import stage
+    from seccodegen.sample.config import SampleConfig
+
+    cfg = SampleConfig(model=str(tiny_model_dir), out=str(tmp_path / "s"), device="cpu", n=1,
+                       max_new_tokens=2, scenario_ids=("c/cwe-787/join-tags",), fused_kernels=True)  # fmt: skip
+    with pytest.raises(ModelLoadError, match=r"\(fused_kernels: true\), but the model is not on a GPU"):
+        stage.run(cfg)

@@ -50,6 +50,14 @@ class SampleConfig:
     device: str | None = field(
         default=None, metadata={"help": "cpu | cuda | cuda:1; null = cuda if present."}
     )
+    fused_kernels: bool | None = field(
+        default=None,
+        metadata={
+            "help": "hf backend on a GPU: the decode step's RMSNorm, RoPE and SiLU*up as liger-kernel's "
+            "fused kernels (faster; last-bit rounding differs). null = when installed and they pass "
+            "their check, false = never (to repeat samples made without them), true = required."
+        },
+    )
     out: str = field(default="", metadata={"help": "output directory (samples.jsonl + manifest.json)."})
 
     def __post_init__(self) -> None:

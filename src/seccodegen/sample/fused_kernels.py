@@ -25,6 +25,8 @@ import importlib.util
 import warnings
 from typing import Any
 
+from seccodegen.errors import ModelLoadError
+
 
 def liger_available() -> bool:
     return (
@@ -128,7 +130,7 @@ def decode_kernels(model: Any, wanted: bool | None) -> LigerDecodeKernels | None
     if reason is None:
         return kernels
     if wanted:
-        raise ValueError(f"fused decode kernels requested, but {reason}")
+        raise ModelLoadError(f"fused decode kernels requested (fused_kernels: true), but {reason}")
     if kernels is not None:  # installed but broken on this GPU: say so once, decode without them
         warnings.warn(f"fused decode kernels not used: {reason}", RuntimeWarning, stacklevel=2)
     return None

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from seccodegen.errors import ModelLoadError
 from seccodegen.sample.engine import ENGINES, Completion, StopCheck, cut_at_stop
 from seccodegen.sample.sampler import derive_seed
 
@@ -61,6 +62,13 @@ class HFEngine:
         self.use_prefix_decoder = prefix_sharing and prefix_decoder.supports(lm)
         self.cuda_graphs = cuda_graphs
         self.fused_kernels = fused_kernels  # None: liger-kernel's when on a GPU and installed
+        if fused_kernels:  # required: say now why they cannot run, not at the first batch
+            if not self.use_prefix_decoder:
+                raise ModelLoadError(
+                    "fused decode kernels (fused_kernels: true) need a Llama-family model on the "
+                    "prefix decoder; set fused_kernels to null or false"
+                )
+            prefix_decoder.decode_kernels(lm, True)
         self._decoder: Any = None  # kept across batches: same-shape batches reuse buffers + graphs
         self._rows_cap: dict[int, int] = {}
 

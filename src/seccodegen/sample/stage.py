@@ -187,6 +187,7 @@ def run(
                 config.dtype,
                 config.device,
                 max_batch=config.batch_size,
+                fused_kernels=config.fused_kernels,
             )
         rows = _batch_rows(config, engine)
         units = plan_units(config, scenarios, getattr(engine, "tokenizer", None), min(config.n, rows))
