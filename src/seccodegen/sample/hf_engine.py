@@ -6,8 +6,8 @@ GPU: what 75% of free memory holds), prompts of similar length together (less le
 Llama-family models run on :class:`PrefixSharedDecoder` (prompt prefilled once per group and
 its KV shared by the group's samples, static KV buffers, one CUDA graph replay per step on a
 GPU, the decode step's RMSNorm, RoPE and SiLU*up as liger-kernel's fused kernels where it is
-installed: sample/fused_kernels.py); any other model runs through its own HF forward with a KV cache. LoRA / IA3 adapters are
-merged into the weights first. Every sample has its own random stream (``sample_seed``), so a
+installed: sample/fused_kernels.py); any other model runs through its own HF forward with a KV
+cache. LoRA / IA3 adapters are merged into the weights first. Every sample has its own random stream (``sample_seed``), so a
 sample does not depend on the batch it ran in. Throughput: docs/performance.md, "Sample".
 """
 
@@ -53,6 +53,7 @@ class HFEngine:
         fused_kernels: bool | None = None,
     ) -> None:
         from seccodegen.sample import prefix_decoder
+        from seccodegen.sample.fused_kernels import decode_kernels
         from seccodegen.sample.hf_loading import eos_token_ids
 
         self.lm, self.tokenizer, self.device = lm, tokenizer, device
@@ -68,7 +69,7 @@ class HFEngine:
                     "fused decode kernels (fused_kernels: true) need a Llama-family model on the "
                     "prefix decoder; set fused_kernels to null or false"
                 )
-            prefix_decoder.decode_kernels(lm, True)
+            decode_kernels(lm, True)
         self._decoder: Any = None  # kept across batches: same-shape batches reuse buffers + graphs
         self._rows_cap: dict[int, int] = {}
 
