@@ -14,13 +14,17 @@ def _rows(method: str, valid: int, secure: int, correct: int, n: int) -> list[di
              "secure": i < secure if i < valid else None, "correct": i < correct} for i in range(n)]  # fmt: skip
 
 
-def test_a_pool_of_two_seeds_sums_their_samples(script, tmp_path, capsys, monkeypatch) -> None:
-    df = pd.DataFrame(_rows("base", 10, 5, 10, 10) + _rows("s1", 8, 6, 8, 10) + _rows("s2", 6, 6, 3, 10))
+def _run(script, monkeypatch, tmp_path, rows: list[dict], *args: str) -> None:
+    """The script's main() on ``rows`` written as results.parquet, with ``args`` after its path."""
     path = tmp_path / "results.parquet"
-    df.to_parquet(path)
-    monkeypatch.setattr(sys, "argv", ["pooled_secure_ratios.py", str(path), "--reference", "base",
-                                      "--pool", "both=s1,s2"])  # fmt: skip
+    pd.DataFrame(rows).to_parquet(path)
+    monkeypatch.setattr(sys, "argv", ["pooled_secure_ratios.py", str(path), *args])
     script("pooled_secure_ratios").main()
+
+
+def test_a_pool_of_two_seeds_sums_their_samples(script, tmp_path, capsys, monkeypatch) -> None:
+    rows = _rows("base", 10, 5, 10, 10) + _rows("s1", 8, 6, 8, 10) + _rows("s2", 6, 6, 3, 10)
+    _run(script, monkeypatch, tmp_path, rows, "--reference", "base", "--pool", "both=s1,s2")
     out = capsys.readouterr().out
     # 20 samples, 14 valid, 12 of them secure, 6 + 3 secure and correct
     assert "| both | 20 | 14 (70.0%) | 12/14 (85.7%) | 9 (45.0%) |" in out
@@ -28,34 +32,29 @@ def test_a_pool_of_two_seeds_sums_their_samples(script, tmp_path, capsys, monkey
 
 
 def test_a_pool_of_an_unknown_cell_is_a_one_line_error(script, tmp_path, monkeypatch) -> None:
-    path = tmp_path / "results.parquet"
-    pd.DataFrame(_rows("base", 2, 1, 2, 2)).to_parquet(path)
-    monkeypatch.setattr(sys, "argv", ["pooled_secure_ratios.py", str(path), "--pool", "both=s1,s9"])
     with pytest.raises(SystemExit, match="--pool both=s1,s9: expected NAME=A,B with cells among"):
-        script("pooled_secure_ratios").main()
+        _run(script, monkeypatch, tmp_path, _rows("base", 2, 1, 2, 2), "--pool", "both=s1,s9")
 
 
-def test_a_judged_file_joins_as_a_cell_and_can_be_the_reference(script, tmp_path, capsys, monkeypatch) -> None:
-    path = tmp_path / "results.parquet"
-    pd.DataFrame(_rows("tuned", 8, 6, 8, 10)).to_parquet(path)
+def test_a_judged_file_joins_as_a_cell_and_can_be_the_reference(
+    script, tmp_path, capsys, monkeypatch
+) -> None:
     judged = tmp_path / "old.judged.jsonl.gz"
     # a judged file carries other fields too (and no model/method); a C++ row counts, a Python row not
     extra = [{"language": "python", "valid": True, "secure": True, "correct": True, "id": "p"}]
     cpp = [dict(r, language="cpp", id=str(i)) for i, r in enumerate(_rows("x", 10, 5, 10, 10))]
     pd.DataFrame(cpp + extra).drop(columns=["model", "method"]).to_json(judged, orient="records", lines=True)
-    monkeypatch.setattr(sys, "argv", ["pooled_secure_ratios.py", str(path), "--model", "m",
-                                      "--reference", "old", "--cell", f"old={judged}"])  # fmt: skip
-    script("pooled_secure_ratios").main()
+    _run(script, monkeypatch, tmp_path, _rows("tuned", 8, 6, 8, 10),
+         "--model", "m", "--reference", "old", "--cell", f"old={judged}")  # fmt: skip
     out = capsys.readouterr().out
     assert "| old | 10 | 10 (100.0%) | 5/10 (50.0%) | 5 (50.0%) |  |  |" in out
     assert "| tuned | 10 | 8 (80.0%) | 6/8 (75.0%) | 6 (60.0%) | 0.37 |" in out
 
 
 def test_a_cell_file_that_is_not_judged_is_a_one_line_error(script, tmp_path, monkeypatch) -> None:
-    path = tmp_path / "results.parquet"
-    pd.DataFrame(_rows("base", 2, 1, 2, 2)).to_parquet(path)
     samples = tmp_path / "samples.jsonl"
     samples.write_text('{"language": "c", "completion": "x"}\n')
-    monkeypatch.setattr(sys, "argv", ["pooled_secure_ratios.py", str(path), "--cell", f"old={samples}"])
-    with pytest.raises(SystemExit, match="lacks \\['correct', 'secure', 'valid'\\]; pass a judged results file"):
-        script("pooled_secure_ratios").main()
+    with pytest.raises(
+        SystemExit, match="lacks \\['correct', 'secure', 'valid'\\]; pass a judged results file"
+    ):
+        _run(script, monkeypatch, tmp_path, _rows("base", 2, 1, 2, 2), "--cell", f"old={samples}")
