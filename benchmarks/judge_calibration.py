@@ -4,6 +4,8 @@
     python benchmarks/judge_calibration.py --juliet ../shared/data/juliet --write-docs  # also update docs/judge.md
     python benchmarks/judge_calibration.py --allow-exec ...   # + the scenarios' security tests
     python benchmarks/judge_calibration.py --pairs ../shared/data/vulnfix --no-scenarios --write-docs
+    python benchmarks/judge_calibration.py --pairs benchmarks/data/weakness_pairs.jsonl --no-scenarios \
+        --pairs-title "Hand-written weakness pairs" --list-wrong   # printed only: see docs/judge.md
 
 Juliet: each test case file is split into its bad() half (must be judged vulnerable to the
 file's CWE) and its good*() half (must be judged secure). Scenarios: every vulnerable completion
@@ -22,6 +24,7 @@ from pathlib import Path
 
 BEGIN, END = "<!-- calibration:begin -->", "<!-- calibration:end -->"
 PAIRS_BEGIN, PAIRS_END = "<!-- calibration-pairs:begin -->", "<!-- calibration-pairs:end -->"
+SVEN_TITLE = "SVEN/SafeCoder C/C++ function pairs"  # the table between the pairs markers
 DOC = Path(__file__).resolve().parents[1] / "docs" / "judge.md"
 
 
@@ -32,6 +35,9 @@ def main() -> None:
     )
     ap.add_argument("--scenarios", default=None, help="scenario suite dir (default: built-in)")
     ap.add_argument("--no-scenarios", action="store_true", help="skip the scenario completions")
+    ap.add_argument("--pairs-title", default=SVEN_TITLE,
+                    help="heading of the --pairs table (for a pair file of your own)")  # fmt: skip
+    ap.add_argument("--list-wrong", action="store_true", help="list the --pairs table's wrong verdicts too")
     ap.add_argument(
         "--pairs", type=Path, default=None, help="dir (or .jsonl) of SVEN/SafeCoder before/after-fix pairs"
     )
@@ -68,6 +74,9 @@ def main() -> None:
     from seccodegen.judge.config import JudgeConfig
     from seccodegen.judge.engine import selected_analyzers
 
+    if args.write_docs and args.pairs and args.pairs_title != SVEN_TITLE:
+        sys.exit("error: --write-docs replaces docs/judge.md's SVEN/SafeCoder pairs table; "
+                 "leave it out for a pair file of your own (--pairs-title)")  # fmt: skip
     try:  # read the pairs first: a bad file stops the run before any judging
         pairs = pair_cases(args.pairs) if args.pairs else []
     except InputError as exc:
@@ -117,7 +126,7 @@ def main() -> None:
             pairs_parts = [
                 parts[0],
                 "",
-                "### SVEN/SafeCoder C/C++ function pairs (before the fix vs after it)",
+                f"### {args.pairs_title} (before the fix vs after it)",
                 "",
                 metrics_table(outs, tools),
                 "",
@@ -125,6 +134,8 @@ def main() -> None:
                 f"(judged {len(pairs)} functions in {seconds:.0f} s with jobs={cfg.n_jobs})",
                 "",
             ]
+            if args.list_wrong:
+                pairs_parts += ["Wrong verdicts:", ""] + [f"- {m}" for m in misses(outs)] + [""]
     text = "\n".join(parts) if args.juliet or not args.no_scenarios else ""
     pairs_text = "\n".join(pairs_parts)
     print(text + pairs_text)

@@ -26,6 +26,16 @@ def test_a_product_of_constants_or_behind_a_limit_check_is_not_flagged() -> None
     )
     assert rules(guarded) == []  # any *_MAX limit is an overflow guard, not only INT_MAX & co.
     assert rules("{ int n = rows * cols; }", ("rows", "cols")) == ["narrow-size-multiplication"]
+    # every factor compared with a literal small enough that the product fits an int
+    bounded = "{ int items = atoi(s); if (items < 0 || items > 1000000) return 1; int bytes = items * 16; }"
+    assert rules(bounded, ("s",)) == []
+    too_large = "{ int items = atoi(s); if (items < 0 || items > 1000000000) return 1; int bytes = items * 16; }"
+    assert rules(too_large, ("s",)) == ["narrow-size-multiplication"]
+    lower_only = "{ int items = atoi(s); if (items < 0) return 1; int bytes = items * 16; }"  # 0 bounds nothing above
+    assert "narrow-size-multiplication" in rules(lower_only, ("s",))
+    pixels = "{ int w, h; std::cin >> w >> h; %s int *p = new int[w * h]; }"
+    assert rules(pixels % "if (w <= 0 || h <= 0 || w > 10000 || h > 10000) return 1;") == []
+    assert rules(pixels % "") == ["narrow-size-multiplication"]
 
 
 def test_a_copy_of_a_literal_or_of_a_local_array_is_not_unbounded() -> None:
@@ -86,4 +96,14 @@ def test_a_path_counts_as_built_from_a_parameter_only_where_it_reaches_the_file_
     joined = '{ char full[256]; snprintf(full, sizeof full, "%s/%s", dir, name); return open(full, 0); }'
     assert rule in rules(joined, ("dir", "name"))
     other = '{ char note[64]; snprintf(note, sizeof note, "%s", name); return open("/etc/x", 0); }'
+    # each character tested against an allow-list (through a pointer walking the name): no '/' or '.'
+    allowed = (
+        "{ char p[256]; for (const char *c = name; *c; c++) if (!isalnum((unsigned char)*c)) return -1;"
+        ' snprintf(p, sizeof p, "/data/%s.txt", name); return open(p, 0); }'
+    )
+    assert rule not in rules(allowed, ("name",))
+    # a base folder and a name joined: checking the name is what the function owes its callers
+    zipped = '{ char out[512]; %s snprintf(out, sizeof out, "%%s/%%s", dir, name); return open(out, 0); }'
+    assert rule not in rules(zipped % 'if (strstr(name, "..")) return -1;', ("dir", "name"))
+    assert rule in rules(zipped % "", ("dir", "name"))
     assert rule not in rules(other, ("name",))  # the parameter went into a buffer the call does not use

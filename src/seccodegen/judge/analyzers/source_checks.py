@@ -18,7 +18,9 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
   built from a parameter (the parameter is an argument of the call, was written into a buffer the
   call uses by sprintf/snprintf/strcat/strcpy, or is joined with ``+``/``/``; a parameter only
   printed into the opened file is not), and the function never inspects that parameter for ``/``
-  or ``..`` (strchr/strstr/find, realpath/canonical, filename()/basename).
+  or ``..`` (strchr/strstr/find, realpath/canonical, filename()/basename) nor tests characters
+  against an allow-list (isalnum/isalpha/isdigit, ``c >= 'a'`` ranges), which rejects both. Of a
+  path joined from several parameters (a base folder and a name), one checked is enough.
 * ``world-writable-permissions`` (732): mode 0666/0777-like (others may write), S_IWOTH/S_IRWXO,
   ``umask(0)``, ``fs::perms::all``/``others_write``.
 * ``default-permission-creation`` (732): a file or directory created with the default mode
@@ -38,7 +40,8 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
 * ``narrow-size-multiplication`` (190): ``int``/``unsigned`` variable or allocation size is a
   product of non-constants (a variable only ever assigned integer literals, or an ALL-CAPS macro,
   is a constant), without size_t arithmetic or an overflow guard (a ``*_MAX`` limit, a division,
-  ``__builtin_*_overflow``) in the function.
+  ``__builtin_*_overflow``) in the function, unless every factor is compared with a literal
+  (``w > 10000``) and the product of those literals fits an ``int``.
 * ``int-accumulator`` (190): an ``int`` accumulator ``+=`` in a loop, without an overflow guard.
 """
 
@@ -76,7 +79,8 @@ FILE_API = re.compile(
 PATH_CHECK = (
     r"(?:strchr|strrchr|strstr|strpbrk|strcspn|strspn)\s*\(\s*{p}\b|\b{p}\s*(?:\.|->)\s*(?:find|rfind|find_first_of|"
     r"find_first_not_of|filename|has_parent_path|is_absolute|lexically_normal)\b|realpath|canonical|basename|"
-    r"\b{p}\s*\[\s*0\s*\]\s*==\s*'\.'|" + ALLOWLIST_LOOP.replace("{", "{{").replace("}", "}}")
+    r"\b{p}\s*\[\s*0\s*\]\s*==\s*'\.'|\b(?:isalnum|isalpha|isdigit)\s*\(|"
+    + ALLOWLIST_LOOP.replace("{", "{{").replace("}", "}}")
 )
 WORLD_WRITABLE = re.compile(
     r"\b(?:open|creat|mkdir|chmod|fchmod|mkfifo|permissions)\s*\([^;]*?"
@@ -215,6 +219,35 @@ def _constant(name: str, body: str) -> bool:
     return bool(values) and all(INT_LITERAL.fullmatch(v) for v in values)
 
 
+def _literal_bound(name: str, body: str) -> int | None:
+    """The largest decimal literal above 1 that ``name`` is compared with (``<``, ``<=``, ``>``,
+    ``>=``, either side) in ``body``; None when there is none. A size checked against a literal
+    (``items > 1000000``) is taken to be limited to it; 0 and 1 are lower ends (``n < 0``)."""
+    e = re.escape(name)
+    found = re.findall(rf"(?<![\w.>]){e}\s*(?:<=|>=|<(?![<=])|>(?![>=]))\s*(\d+)[uUlL]*\b", body)
+    found += re.findall(rf"\b(\d+)[uUlL]*\s*(?:<=|>=|(?<!<)<|(?<![>\-])>)\s*{e}\b", body)
+    bounds = [int(v) for v in found if int(v) > 1]
+    return max(bounds) if bounds else None
+
+
+def _product_fits_int(product: str, body: str) -> bool:
+    """Every factor of ``product`` (a ``*`` chain of names and integer literals) is a literal or
+    a name compared with a literal, and the product of those bounds fits a 32-bit int."""
+    total = 1
+    for factor in re.split(r"\*", product):
+        factor = factor.strip().strip("()").strip()
+        if re.fullmatch(r"\d+[uUlL]*", factor):
+            bound = int(factor.rstrip("uUlL"))
+        elif re.fullmatch(r"[A-Za-z_]\w*", factor):
+            bound = _literal_bound(factor, body)
+            if bound is None:
+                return False
+        else:
+            return False
+        total *= bound
+    return total < 2**31
+
+
 def _assigned_name(statement: str) -> str | None:
     """The variable a statement assigns (``long n = atol(s)``, ``n = std::stol(s)``), if any."""
     m = re.match(r"\s*(?:[\w:<>]+\s+)*?(\w+)\s*=(?!=)", statement)
@@ -304,17 +337,19 @@ def _check_function(
                     (off, "shell-command-from-input", "CWE-78", "a shell command is built from a value")
                 )
         if FILE_API.search(st):
-            for p in params:
-                if _path_built_from(p, st, body) and not re.search(PATH_CHECK.format(p=re.escape(p)), body):
-                    hits.append(
-                        (
-                            off,
-                            "path-from-input",
-                            "CWE-22",
-                            f"file path built from parameter '{p}' without checking it",
-                        )
+            # a path joined from several parameters (a base folder and a name) is checked when
+            # one of them is: the one the function inspects is the one it expects from outside
+            built = [p for p in params if _path_built_from(p, st, body)]
+            checked = [p for p in built if re.search(PATH_CHECK.format(p=re.escape(p)), body)]
+            if built and not checked:
+                hits.append(
+                    (
+                        off,
+                        "path-from-input",
+                        "CWE-22",
+                        f"file path built from parameter '{built[0]}' without checking it",
                     )
-                    break
+                )
         if UNBOUNDED_COPY.search(st) and not MEASURES.search(body) and not _bounded_sources(st, body):
             hits.append(
                 (
@@ -356,11 +391,13 @@ def _check_function(
             if (
                 m2
                 and not all(_constant(v, body) for v in re.findall(r"\b[A-Za-z_]\w*\b", m2.group(2)))
+                and not _product_fits_int(m2.group(2), body)
                 or (
                     expr
                     and re.search(r"[A-Za-z_)]\s*\*\s*[A-Za-z_(]", expr)
                     and "size_t" not in expr
                     and "sizeof" not in expr
+                    and not _product_fits_int(expr, body)
                 )
             ):
                 hits.append(

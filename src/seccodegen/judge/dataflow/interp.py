@@ -31,6 +31,31 @@ ARITH_OPS = {"+", "-", "*", "/", "%", "<<"}  # operators recorded as "arith" eve
 MAX_NODES = 20000  # statements+expressions walked per function (x2 for loops); beyond: stop early
 
 
+
+# input calls whose result is a count (bytes, items), not the buffer they fill: n = read(fd, buf, k)
+COUNT_RESULTS = {name for name in SOURCE_OUT_ARGS if name not in ("fgets", "fgetws", "gets", "gets_s")}
+
+
+def _value_sources(value) -> set[str]:
+    """The variables an assigned value is computed from. The buffers an input call fills are not
+    among them when it returns a count (``n = read(fd, buf, 63)``: ``n`` is no function of what
+    ``buf`` holds, so a check of ``n`` says nothing of a number parsed from ``buf`` later)."""
+    if value is None:
+        return set()
+    v = ast.strip(value)
+    name = ast.call_name(v) if v is not None and v.kind == K.CALL_EXPR else None
+    if name not in COUNT_RESULTS:
+        return ast.refs(value)
+    args = ast.call_args(v)
+    filled: set[int] = set()
+    for pos in SOURCE_OUT_ARGS[name]:
+        filled |= set(range(int(pos[1:]), len(args))) if isinstance(pos, str) else {pos}
+    out: set[str] = set()
+    for k, a in enumerate(args):
+        if k not in filled:
+            out |= ast.refs(a)
+    return out
+
 class Interp(StatementWalker):
     def __init__(self, no_return=frozenset(), null_returning=frozenset(), param_frees=None) -> None:
         self.param_frees: dict[str, tuple[int, ...]] = param_frees or {}
@@ -82,7 +107,7 @@ class Interp(StatementWalker):
     def assign(self, st: State, target, value, c) -> None:
         """``target = value`` (``value`` None: unknown)."""
         labels = taint_of(value, st) if value is not None else frozenset()
-        srcs = ast.refs(value) if value is not None else set()
+        srcs = _value_sources(value)
         for s in list(srcs):
             srcs |= st.derived.get(s, frozenset())
         t = ast.strip(target)

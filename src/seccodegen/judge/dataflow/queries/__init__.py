@@ -23,6 +23,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     off_by_one,
     offset_before_check,
     out_of_bounds,
+    over_read,
     overflow_buffer,
     path_injection,
     sized_copy,

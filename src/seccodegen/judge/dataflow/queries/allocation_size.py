@@ -1,4 +1,4 @@
-"""Memory allocated with a size the input chose, with no upper bound (CWE-789, CWE-1284).
+"""Memory allocated with a size the input chose, with no upper bound (CWE-789, CWE-1284, CWE-190).
 
 Fires where a count or size read from the input (``scanf``, ``atoi``/``strtol``/``std::stoi`` of
 read text, ``in >> n``, argv, getenv) reaches an allocation: ``malloc``/``calloc``/``realloc``/
@@ -10,7 +10,8 @@ try to) that much before it has received anything: memory exhaustion, or ``std::
 ending the process; a negative count converted to ``size_t`` does the same.
 
 CodeQL counterpart: ``cpp/uncontrolled-allocation-size`` (CWE-190, CWE-789), whose sanitizer is
-likewise an upper-bound check. Deliberate differences: the C++ containers' sizing calls are
+likewise an upper-bound check; like it, a finding counts for CWE-190 too (a size the input
+chose is the tainted arithmetic a CWE-190 sample is judged on, overflowing or not). Deliberate differences: the C++ containers' sizing calls are
 sinks too; byte counts returned by ``read``/``recv``/``fread`` (bounded by the buffer they
 filled) and lengths of existing memory (``strlen``, ``size()``) are not sources; parameters are
 not sources (a function that allocates what its caller asks is the caller's business).
@@ -98,7 +99,7 @@ class UncontrolledAllocationSize:
             if bound_sides(ev, var, selectors=origins.selectors(ev, var))[1] or clamped(fn, ev, var):
                 continue
             loc = size.location
-            return Hit(self.rule, ("CWE-789", "CWE-1284"), loc.line, loc.column,
+            return Hit(self.rule, ("CWE-789", "CWE-1284", "CWE-190"), loc.line, loc.column,
                        f"allocation sized by '{ast.text(size)[:50]}': '{var}' is {why}, "
                        "with no upper bound checked")  # fmt: skip
         return None

@@ -39,6 +39,7 @@ from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.origins import (
     LENGTH_CALLS,
+    RANDOM_CALLS,
     Origins,
     bound_sides,
     clamped,
@@ -204,6 +205,21 @@ def _unchecked_accumulator(fn: FunctionFacts, ev: Event, node, op: str) -> str |
     return None if clamped(fn, ev, acc) else acc
 
 
+def _random_operands(node) -> list[str]:
+    """Generators called as an operand itself (``rand() * 100``, ``(int)random() + 1000``): a
+    value up to ``RAND_MAX`` with nothing to check. An operand that only contains the call
+    (``rand() % 100 + 1``) is bounded by what surrounds it."""
+    out = []
+    for kid in ast.children(node):
+        c = ast.strip(kid)
+        while c is not None and c.kind in (K.CSTYLE_CAST_EXPR, K.PAREN_EXPR, K.UNEXPOSED_EXPR):
+            kids = ast.children(c)
+            c = ast.strip(kids[-1]) if kids else None
+        if c is not None and c.kind == K.CALL_EXPR and ast.call_name(c) in RANDOM_CALLS:
+            out.append(ast.call_name(c))
+    return out
+
+
 @QUERIES.register("integer-overflow")
 class IntegerOverflow:
     rule = "integer-overflow"
@@ -238,6 +254,8 @@ class IntegerOverflow:
             {v for kid in ast.children(node) if not ast.calls_in(kid) & LENGTH_CALLS for v in ast.refs(kid)}
         )  # a length of existing memory (strlen(s) + 1) cannot overflow in practice
         direct = {v: uncontrolled_var(v, ev, origins, params=False) for v in operands}
+        if op in ("+", "*", "+=", "*="):  # not shifts: RAND32()-style macros build a value from rand() << k
+            direct.update({f"{name}()": "a random value" for name in _random_operands(node)})
         bad = {v: why for v, why in direct.items() if why}
         sink = None  # computed once: it scans the function's later events
         if not bad:

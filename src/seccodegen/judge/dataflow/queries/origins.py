@@ -17,7 +17,7 @@ from pathlib import Path
 
 import clang.cindex as ci
 
-from seccodegen.judge.dataflow import Event, FunctionFacts, ast
+from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
 
 RANDOM_CALLS = {"rand", "random", "lrand48", "mrand48", "nrand48", "jrand48", "rand_r", "arc4random"}
@@ -209,6 +209,59 @@ def uncontrolled_var(var: str, ev: Event, origins: Origins, params: bool) -> str
             sorted(f"'{lbl[len(PARAM) :]}'" for lbl in labels if lbl.startswith(PARAM))
         )
     return None
+
+
+# calls that return how many bytes (or items) they stored, at most their size argument (position)
+READ_COUNTS = {"read": 2, "pread": 2, "recv": 2, "recvfrom": 2, "fread": 2, "readlink": 2}
+
+
+def _assigned_values(fn: FunctionFacts, var: str) -> list[tuple[object, Event]] | None:
+    """Every value the function assigns to ``var`` with the event that assigns it; None when
+    ``var`` is also changed by ``++``/``--``."""
+    out = []
+    for ev in fn.events:
+        if ev.kind == "arith" and ev.name in ("++", "--") and ev.args and ast.base_var(ev.args[0]) == var:
+            return None
+        if ev.kind == "assign" and ev.name == var:
+            out.append((ast.strip(ev.args[0]) if ev.args else None, ev))
+    return out
+
+
+def read_count_bound(fn: FunctionFacts, var: str) -> int | None:
+    """The most ``var`` can hold when every value the function gives it is the count a read
+    returned (``n = read(fd, buf, sizeof buf - 1)``: at most 63) with a constant size argument;
+    None when any assignment is something else, or ``var`` is changed by ``++``/``--``. Such a
+    count is input, but bounded by the read: what an index needs then is its value's range
+    (-1 on error for ``read``/``recv``), not a check against the array."""
+    bound = None
+    for call, ev in _assigned_values(fn, var) or [(None, None)]:
+        name = ast.call_name(call) if call is not None and call.kind == ci.CursorKind.CALL_EXPR else None
+        args = ast.call_args(call) if name in READ_COUNTS else []
+        if len(args) <= READ_COUNTS.get(name or "", 99):
+            return None
+        value = values.const_value(args[READ_COUNTS[name]], ev.state)
+        if value is None:
+            return None
+        bound = max(bound or 0, value)
+    return bound
+
+
+def remainder_bound(fn: FunctionFacts, var: str) -> tuple[int, bool] | None:
+    """(K, never negative) when every value the function gives ``var`` is a remainder by the
+    constant K (``r = rand() % 100``): below K in magnitude, and never negative where the
+    dividend is a generator's result or unsigned; None otherwise."""
+    bound, nonneg = 0, True
+    for value, ev in _assigned_values(fn, var) or [(None, None)]:
+        kids = ast.children(value) if value is not None and value.kind == ci.CursorKind.BINARY_OPERATOR else []
+        if len(kids) != 2 or ast.binary_op(value) != "%":
+            return None
+        k = values.const_value(kids[1], ev.state)
+        if k is None or k <= 0:
+            return None
+        left = ast.strip(kids[0])
+        random = left is not None and left.kind == ci.CursorKind.CALL_EXPR and ast.call_name(left) in RANDOM_CALLS
+        bound, nonneg = max(bound, k), nonneg and (random or is_unsigned(value))
+    return bound, nonneg
 
 
 def clamped(fn: FunctionFacts, ev: Event, var: str) -> bool:

@@ -55,6 +55,8 @@ from seccodegen.judge.dataflow.queries.origins import (
     clamped,
     is_integer,
     is_unsigned,
+    read_count_bound,
+    remainder_bound,
     uncontrolled_var,
 )
 
@@ -268,7 +270,17 @@ class OutOfBounds:
             # a subscript that only chose which input was read (i in atoi(argv[i])) is no check of it
             lower, upper = bound_sides(ev, var, directional=True, selectors=origins.selectors(ev, var))
             why = uncontrolled_var(var, ev, origins, params=params)
+            direct = why and size is not None and ast.var_name(index) == var
+            count = read_count_bound(fn, var) if direct else None
+            if count is not None and count >= size:  # read(fd, buf, sizeof buf); buf[n] = '\0'
+                cwe = ("CWE-193",) if count == size else ()
+                msg = f"'{var}' counts up to {count} bytes read, past a {size}-element array"
+                return self._hit(ev, cwe + cwes[1:], msg)
             if why:
+                upper = upper or count is not None  # a count of at most size - 1 bytes read
+                rem = remainder_bound(fn, var) if direct else None  # r = rand() % N: 0..N-1
+                if rem is not None:
+                    lower, upper = lower or rem[1], upper or rem[0] <= size
                 if is_unsigned(_decl_ref(index, var)):
                     lower = True
                 upper = upper or clamped(fn, ev, var)

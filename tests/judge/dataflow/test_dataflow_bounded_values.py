@@ -1,0 +1,117 @@
+"""Values bounded where they are made: a count returned by read()/recv()/fread() (by the read's
+size argument), a remainder by a constant (``rand() % N``); and a generator's value used in
+arithmetic directly (``rand() * 100``), bounded by nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from seccodegen.judge.dataflow import frontend
+
+pytestmark = pytest.mark.skipif(not frontend.available(), reason="libclang not installed")
+
+UNISTD = "#include <unistd.h>\n#include <sys/socket.h>\n"
+
+
+@pytest.mark.parametrize(
+    "read_call, check",
+    [
+        ("read(0, buf, sizeof(buf) - 1)", "if (n < 0) return 1;"),
+        ("read(0, buf, 63)", "if (n <= 0) return 1;"),
+        ("recv(fd, buf, sizeof buf - 1, 0)", "if (n < 0) return 1;"),
+        ("fread(buf, 1, sizeof(buf) - 1, stdin)", ""),  # size_t: never negative
+    ],
+)
+def test_a_count_of_at_most_size_minus_one_terminates_in_bounds(
+    query_hits, read_call: str, check: str
+) -> None:
+    n_type = "size_t" if read_call.startswith("fread") else "ssize_t"
+    code = UNISTD + (
+        f"int main(void) {{ int fd = 0; char buf[64]; {n_type} n = {read_call}; {check}\n"
+        "    buf[n] = '\\0'; puts(buf); return fd; }"
+    )
+    assert query_hits("out-of-bounds", code) == []
+
+
+def test_a_count_that_can_fill_the_buffer_writes_one_past_it(query_hits) -> None:
+    code = UNISTD + (
+        "int main(void) { char buf[64]; ssize_t n = read(0, buf, sizeof(buf)); if (n < 0) return 1;\n"
+        "    buf[n] = '\\0'; puts(buf); return 0; }"
+    )
+    (hit,) = query_hits("out-of-bounds", code)
+    assert "CWE-193" in hit.cwe_ids and "64 bytes read, past a 64-element array" in hit.message
+
+
+def test_the_error_return_still_needs_its_check(query_hits) -> None:
+    code = UNISTD + (
+        "int main(void) { char buf[64]; ssize_t n = read(0, buf, sizeof(buf) - 1);\n"
+        "    buf[n] = '\\0'; puts(buf); return 0; }"
+    )
+    (hit,) = query_hits("out-of-bounds", code)
+    assert "no lower bound check" in hit.message
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "n = n * 2;",  # a value computed from the count
+        "n++;",  # changed after the read
+        "n = read(0, buf, len);",  # a size the walk cannot evaluate
+    ],
+)
+def test_counts_the_walk_cannot_bound_stay_unchecked_input(query_hits, other: str) -> None:
+    code = UNISTD + (
+        "int main(int argc, char **argv) { char buf[64]; int len = atoi(argv[1]);\n"
+        f"    ssize_t n = read(0, buf, sizeof(buf) - 1); {other} if (n < 0) return 1;\n"
+        "    buf[n] = '\\0'; puts(buf); return len; }"
+    )
+    messages = [h.message for h in query_hits("out-of-bounds", code)]
+    assert any(
+        m.startswith("index 'n' is input (") and m.endswith("with no upper bound check") for m in messages
+    )
+
+
+def test_a_check_of_the_count_is_no_check_of_a_number_parsed_from_the_buffer(query_hits) -> None:
+    # the count is no function of the buffer's contents: ``n < 0`` bounds nothing parsed from it
+    code = UNISTD + (
+        "int main(void) { char buf[64]; int table[10] = {0};\n"
+        "    ssize_t n = read(0, buf, sizeof(buf) - 1); if (n < 0) return 1; buf[n] = '\\0';\n"
+        "    int k = atoi(buf); table[k] = 1; return table[0]; }"
+    )
+    (hit,) = query_hits("out-of-bounds", code)
+    assert "index 'k' is input (read), with no lower and upper bound check" in hit.message
+
+
+@pytest.mark.parametrize(
+    "value, found",
+    [
+        ("rand() % 16", None),  # 0..15: in bounds
+        ("(unsigned)atoi(argv[1]) % 16", None),  # unsigned: never negative
+        ("rand() % 17", "upper"),  # 16 can be reached
+        ("atoi(argv[1]) % 16", "lower"),  # a negative dividend leaves a negative remainder
+    ],
+)
+def test_a_remainder_by_the_size_is_an_index_in_bounds(query_hits, value: str, found: str | None) -> None:
+    code = f"int main(int argc, char **argv) {{ int table[16] = {{0}}; int r = {value}; table[r] = 1; return table[0]; }}"
+    messages = [h.message for h in query_hits("out-of-bounds", code)]
+    if found is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and f"no {found} bound check" in messages[0]
+
+
+@pytest.mark.parametrize(
+    "expr, found",
+    [
+        ("rand() * 100", True),  # CodeQL's cpp/uncontrolled-arithmetic
+        ("(int)random() + 1000", True),
+        ("rand() % 100 + 1", False),  # bounded by the remainder first
+        ("(long long)rand() * 100", False),  # computed in a type wide enough
+        ("rand() / 2 + 7", False),
+        ("(long long)rand() << 8", False),  # shifts: RAND32()-style macros build values this way
+    ],
+)
+def test_a_generator_called_as_an_operand_is_a_random_value(query_hits, expr: str, found: bool) -> None:
+    code = f'int main(void) {{ long long v = {expr}; printf("%lld", v); return 0; }}'
+    hits = query_hits("integer-overflow", code)
+    assert bool(hits) == found, hits
