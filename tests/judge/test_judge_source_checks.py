@@ -102,8 +102,9 @@ def test_a_path_counts_as_built_from_a_parameter_only_where_it_reaches_the_file_
         ' snprintf(p, sizeof p, "/data/%s.txt", name); return open(p, 0); }'
     )
     assert rule not in rules(allowed, ("name",))
-    # a base folder and a name joined: checking the name is what the function owes its callers
+    # a base folder and a name joined: every parameter in the path must be inspected (a lenient
+    # inspection of one, such as finding its last '/', would otherwise excuse the other)
     zipped = '{ char out[512]; %s snprintf(out, sizeof out, "%%s/%%s", dir, name); return open(out, 0); }'
-    assert rule not in rules(zipped % 'if (strstr(name, "..")) return -1;', ("dir", "name"))
-    assert rule in rules(zipped % "", ("dir", "name"))
+    assert rule in rules(zipped % 'if (strstr(name, "..")) return -1;', ("dir", "name"))
+    assert rule not in rules(zipped % 'if (strstr(name, "..") || strstr(dir, "..")) return -1;', ("dir", "name"))
     assert rule not in rules(other, ("name",))  # the parameter went into a buffer the call does not use

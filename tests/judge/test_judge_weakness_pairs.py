@@ -29,6 +29,7 @@ KNOWN_WRONG: dict[str, str] = {
     "realloc_stale:before": "a pointer into the block realloc() moved: realloc invalidating the old pointer is not modelled",
     "struct_field_free:before": "a field freed by a helper that receives the struct by address: frees more than one call deep",
     "unique_ptr_get:before": "a raw pointer from a unique_ptr that went out of scope: smart-pointer lifetimes are not modelled",
+    "zip_entry:after": "seccodegen-checks' path-from-input wants every parameter joined into a path inspected, the destination folder's too (one lenient inspection must not excuse another parameter)",
     "cpp_new_nothrow:before": "new (std::nothrow) is not a NULL source",
     "getenv_deref:before": LOOKUP,
     "strchr_deref:before": LOOKUP,
@@ -41,7 +42,7 @@ KNOWN_WRONG: dict[str, str] = {
 
 def test_own_analyzers_on_the_weakness_pairs(tmp_path: Path) -> None:
     cases = pair_cases(PAIRS)
-    assert len(cases) == 2 * 92
+    assert len(cases) == 2 * 111
     cfg = JudgeConfig(cache_dir=str(tmp_path / "cache"), analyzers=("seccodegen-dataflow", "seccodegen-checks"))
     wrong, fixed = [], []
     for o in judge_cases(cases, cfg):

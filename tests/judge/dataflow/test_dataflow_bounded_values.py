@@ -42,15 +42,6 @@ def test_a_count_that_can_fill_the_buffer_writes_one_past_it(query_hits) -> None
     assert "CWE-193" in hit.cwe_ids and "64 bytes read, past a 64-element array" in hit.message
 
 
-def test_the_error_return_still_needs_its_check(query_hits) -> None:
-    code = UNISTD + (
-        "int main(void) { char buf[64]; ssize_t n = read(0, buf, sizeof(buf) - 1);\n"
-        "    buf[n] = '\\0'; puts(buf); return 0; }"
-    )
-    (hit,) = query_hits("out-of-bounds", code)
-    assert "no lower bound check" in hit.message
-
-
 @pytest.mark.parametrize(
     "other",
     [
@@ -71,15 +62,28 @@ def test_counts_the_walk_cannot_bound_stay_unchecked_input(query_hits, other: st
     )
 
 
-def test_a_check_of_the_count_is_no_check_of_a_number_parsed_from_the_buffer(query_hits) -> None:
-    # the count is no function of the buffer's contents: ``n < 0`` bounds nothing parsed from it
-    code = UNISTD + (
-        "int main(void) { char buf[64]; int table[10] = {0};\n"
-        "    ssize_t n = read(0, buf, sizeof(buf) - 1); if (n < 0) return 1; buf[n] = '\\0';\n"
-        "    int k = atoi(buf); table[k] = 1; return table[0]; }"
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        # read() returns -1 on error: buf[-1] without the check of the error return
+        (
+            "ssize_t n = read(0, buf, sizeof(buf) - 1); buf[n] = '\\0';",
+            "index 'n' is input (read), with no lower bound check",
+        ),
+        # the count is no function of the buffer's contents: ``n < 0`` bounds nothing parsed from it
+        (
+            "ssize_t n = read(0, buf, sizeof(buf) - 1); if (n < 0) return 1; buf[n] = '\\0'; int k = atoi(buf); table[k] = 1;",
+            "index 'k' is input (read), with no lower and upper bound check",
+        ),
+    ],
+)
+def test_what_a_read_count_does_not_bound(query_hits, body: str, message: str) -> None:
+    code = (
+        UNISTD
+        + f"int main(void) {{ char buf[64]; int table[10] = {{0}};\n    {body}\n    return table[0]; }}"
     )
     (hit,) = query_hits("out-of-bounds", code)
-    assert "index 'k' is input (read), with no lower and upper bound check" in hit.message
+    assert hit.message == message
 
 
 @pytest.mark.parametrize(
@@ -115,3 +119,31 @@ def test_a_generator_called_as_an_operand_is_a_random_value(query_hits, expr: st
     code = f'int main(void) {{ long long v = {expr}; printf("%lld", v); return 0; }}'
     hits = query_hits("integer-overflow", code)
     assert bool(hits) == found, hits
+
+
+@pytest.mark.parametrize(
+    "expr, found",
+    [
+        ("(size_t)times * len", False),  # a length of memory that exists times an int: below 2^63
+        ("strlen(s) * times", False),
+        ("times * (int)len", True),  # in 32 bits
+        ("(size_t)times * (size_t)times", False),  # two 32-bit values in an unsigned 64-bit type
+    ],
+)
+def test_a_length_times_an_int_in_64_bits_cannot_overflow(query_hits, expr: str, found: bool) -> None:
+    code = (
+        "char *repeat(const char *s, int times) { if (times < 0) return NULL; size_t len = strlen(s);\n"
+        f'    long long r = {expr}; printf("%lld", r); return NULL; }}\n'
+        "int main(int argc, char **argv) { repeat(argv[1], atoi(argv[2])); return 0; }"
+    )
+    assert bool(query_hits("integer-overflow", code)) == found
+
+
+def test_a_length_times_an_int_truncated_to_32_bits_is_reported(query_hits) -> None:
+    code = (
+        "char *repeat(const char *s, int times) { unsigned int len = strlen(s) * times;\n"
+        '    printf("%u", len); return NULL; }\n'
+        "int main(int argc, char **argv) { repeat(argv[1], atoi(argv[2])); return 0; }"
+    )
+    (hit,) = query_hits("integer-overflow", code)
+    assert "'times' is input (argv)" in hit.message

@@ -153,3 +153,45 @@ int main(int argc, char **argv) { int n = atoi(argv[1]); int r = rand(); int a =
     from seccodegen.judge.dataflow import taint_of
 
     assert "rand:rand" in taint_of(inc.args[0], inc.state)
+
+
+def test_a_parameter_that_a_call_passes_input_to_carries_it(tmp_path):
+    code = HDR + """
+int next_id(int current) { return current + 1; }
+int scale(int v) { return next_id(v) * 2; }
+int fixed(int v) { return v + 1; }
+int main(int argc, char **argv) { int id = atoi(argv[1]); printf("%d %d", scale(id), fixed(3)); return 0; }"""
+    fns = {f.name: f for f in facts(tmp_path, code)}
+    # main -> scale(id) -> next_id(v): two calls deep, labelled with where the input came from
+    (add,) = [e for e in fns["next_id"].events if e.kind == "arith"]
+    assert add.state.taint["current"] == frozenset({"param:current", "src:argv"})
+    assert tainted(add.args[0], add.state)
+    (plus,) = [e for e in fns["fixed"].events if e.kind == "arith"]
+    assert not tainted(plus.args[0], plus.state)  # only ever called with a constant
+
+
+def test_memory_handed_over_by_a_pointer_to_numbers_is_the_callers_to_bound(tmp_path):
+    code = HDR + """
+int mean(const int *v, int n) { int m = 0; for (int i = 0; i < n; i++) m += v[i] / n; return m; }
+void show(const char *s) { printf(s); }
+int main(void) { int v[8]; int n = 0; char line[64];
+  while (n < 8 && scanf("%d", &v[n]) == 1) n++;
+  if (!fgets(line, sizeof line, stdin)) return 1;
+  show(line); return mean(v, n); }"""
+    fns = {f.name: f for f in facts(tmp_path, code)}
+    (call,) = fns["show"].calls("printf")
+    assert tainted(call.args[0], call.state)  # a character string: the input itself
+    # int *: the readings main stored, as the parameter they always were (param:v only)
+    assert all(e.state.taint.get("v") == frozenset({"param:v"}) for e in fns["mean"].events)
+
+
+def test_input_passed_to_a_helper_is_reported_there(tmp_path):
+    from seccodegen.judge.dataflow.queries import run_queries
+
+    path = tmp_path / "t.c"
+    helper = "int next_id(int current) { return current + 1; }\n"
+    path.write_text(HDR + helper + 'int main(int argc, char **argv) { printf("%d", next_id(atoi(argv[1]))); return 0; }')
+    (hit,) = run_queries(path, "c", ["-std=gnu17"], ["integer-overflow"])
+    assert "input (argv)" in hit.message and hit.line == 4
+    path.write_text(HDR + helper)  # no caller in the file: a parameter counts only at a sink
+    assert run_queries(path, "c", ["-std=gnu17"], ["integer-overflow"]) == []

@@ -19,8 +19,8 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
   call uses by sprintf/snprintf/strcat/strcpy, or is joined with ``+``/``/``; a parameter only
   printed into the opened file is not), and the function never inspects that parameter for ``/``
   or ``..`` (strchr/strstr/find, realpath/canonical, filename()/basename) nor tests characters
-  against an allow-list (isalnum/isalpha/isdigit, ``c >= 'a'`` ranges), which rejects both. Of a
-  path joined from several parameters (a base folder and a name), one checked is enough.
+  against an allow-list (isalnum/isalpha/isdigit, ``c >= 'a'`` ranges), which rejects both. Every
+  parameter joined into the path must be inspected, a base folder's too.
 * ``world-writable-permissions`` (732): mode 0666/0777-like (others may write), S_IWOTH/S_IRWXO,
   ``umask(0)``, ``fs::perms::all``/``others_write``.
 * ``default-permission-creation`` (732): a file or directory created with the default mode
@@ -337,19 +337,17 @@ def _check_function(
                     (off, "shell-command-from-input", "CWE-78", "a shell command is built from a value")
                 )
         if FILE_API.search(st):
-            # a path joined from several parameters (a base folder and a name) is checked when
-            # one of them is: the one the function inspects is the one it expects from outside
-            built = [p for p in params if _path_built_from(p, st, body)]
-            checked = [p for p in built if re.search(PATH_CHECK.format(p=re.escape(p)), body)]
-            if built and not checked:
-                hits.append(
-                    (
-                        off,
-                        "path-from-input",
-                        "CWE-22",
-                        f"file path built from parameter '{built[0]}' without checking it",
+            for p in params:
+                if _path_built_from(p, st, body) and not re.search(PATH_CHECK.format(p=re.escape(p)), body):
+                    hits.append(
+                        (
+                            off,
+                            "path-from-input",
+                            "CWE-22",
+                            f"file path built from parameter '{p}' without checking it",
+                        )
                     )
-                )
+                    break
         if UNBOUNDED_COPY.search(st) and not MEASURES.search(body) and not _bounded_sources(st, body):
             hits.append(
                 (

@@ -34,9 +34,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import clang.cindex as ci
+
 from seccodegen.judge.dataflow import frontend
 from seccodegen.judge.dataflow.ast import base_var, call_args, refs
 from seccodegen.judge.dataflow.facts import (
+    EXTERNAL,
     Event,
     FunctionFacts,
     Guard,
@@ -51,6 +54,56 @@ __all__ = [
     "Event", "FunctionFacts", "Guard", "State", "analyze_translation_unit", "base_var", "call_args",
     "guarded", "guards_of", "refs", "taint_of", "tainted",
 ]  # fmt: skip
+
+
+CHAR_KINDS = {ci.TypeKind.CHAR_S, ci.TypeKind.CHAR_U, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR, ci.TypeKind.WCHAR}
+SCALAR_KINDS = {
+    ci.TypeKind.BOOL, ci.TypeKind.CHAR_S, ci.TypeKind.CHAR_U, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR,
+    ci.TypeKind.SHORT, ci.TypeKind.USHORT, ci.TypeKind.INT, ci.TypeKind.UINT, ci.TypeKind.LONG,
+    ci.TypeKind.ULONG, ci.TypeKind.LONGLONG, ci.TypeKind.ULONGLONG, ci.TypeKind.FLOAT,
+    ci.TypeKind.DOUBLE, ci.TypeKind.LONGDOUBLE, ci.TypeKind.ENUM,
+}  # fmt: skip
+MAX_INPUT_ROUNDS = 3  # a helper of a helper of a helper of main: deeper chains are not followed
+
+
+def input_params(facts: list[FunctionFacts], inputs: dict[str, dict[str, frozenset[str]]]) -> set[str]:
+    """Add to ``inputs`` (function -> parameter -> ``src:`` labels) the parameters of the file's
+    own functions that some call in ``facts`` passes input to; return the functions that gained."""
+    own = {f.name: _value_params(f) for f in facts if f.name != "main" and f.cursor is not None}
+    gained: set[str] = set()
+    for f in facts if own else ():  # calls() with no names would be every call
+        for ev in f.calls(*own):
+            if ev.obj is not None:
+                continue
+            for name, arg in zip(own[ev.name], ev.args):
+                if name is None:
+                    continue
+                labels = frozenset(lbl for lbl in taint_of(arg, ev.state) if lbl.startswith(EXTERNAL))
+                have = inputs.setdefault(ev.name, {}).get(name, frozenset())
+                if labels - have:
+                    inputs[ev.name][name] = have | labels
+                    gained.add(ev.name)
+    return gained
+
+
+def _value_params(f: FunctionFacts) -> list[str | None]:
+    """``f``'s parameter names where the parameter holds a value a caller's input can be: a
+    number, a character string (``char *``, a ``char`` array, ``std::string``); None for the others.
+    A pointer to numbers or structs hands over memory whose contents the caller bounds (a
+    running mean of the readings ``main`` stored, ``mean += v[i] / n``, is not input arithmetic)."""
+    out: list[str | None] = []
+    for p in f.cursor.get_arguments():
+        t = p.type.get_canonical()
+        if t.kind in (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE):
+            t = t.get_pointee().get_canonical()
+        if t.kind == ci.TypeKind.POINTER:
+            ok = t.get_pointee().get_canonical().kind in CHAR_KINDS
+        elif t.kind in (ci.TypeKind.CONSTANTARRAY, ci.TypeKind.INCOMPLETEARRAY):
+            ok = t.element_type.get_canonical().kind in CHAR_KINDS
+        else:
+            ok = t.kind in SCALAR_KINDS or "basic_string" in t.spelling
+        out.append(p.spelling if ok and p.spelling else None)
+    return out
 
 
 def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[str] = ()) -> list[FunctionFacts]:
@@ -72,11 +125,13 @@ def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[st
     param_frees = {fn.spelling: pos for fn in fns if (pos := freed_params(fn))}
     wrappers = format_params(fns)
 
+    inputs: dict[str, dict[str, frozenset[str]]] = {}  # function -> parameter -> input labels
+
     def walk(fn) -> FunctionFacts:
         params = tuple(p.spelling for p in fn.get_arguments() if p.spelling)
         argv = params[1:] if fn.spelling == "main" else ()
         plain = params if fn.spelling != "main" else ()
-        events = walk_function(fn, plain, argv, no_return, null_returning, param_frees)
+        events = walk_function(fn, plain, argv, no_return, null_returning, param_frees, inputs.get(fn.spelling))
         return FunctionFacts(fn.spelling, params, str(path), fn.location.line, events, fn, wrappers)
 
     out = [walk(fn) for fn in fns]
@@ -86,6 +141,13 @@ def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[st
     if more:
         null_returning |= more
         out = [walk(fn) if {e.name for e in f.calls()} & more else f for fn, f in zip(fns, out)]
+    # parameters a call in the file passes input to carry it (main reads argv, a helper adds to
+    # it): walked again until no parameter gains a label, at most MAX_INPUT_ROUNDS times
+    for _ in range(MAX_INPUT_ROUNDS):
+        gained = input_params(out, inputs)
+        if not gained:
+            break
+        out = [walk(fn) if f.name in gained else f for fn, f in zip(fns, out)]
     derefs = deref_params(out)
     for f in out:
         f.deref_params = derefs

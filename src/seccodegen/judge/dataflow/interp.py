@@ -389,15 +389,17 @@ def walk_function(
     no_return: frozenset[str] = frozenset(),
     null_returning: frozenset[str] = frozenset(),
     param_frees: dict[str, tuple[int, ...]] | None = None,
+    param_inputs: dict[str, frozenset[str]] | None = None,
 ) -> list[Event]:
     """Events of function definition ``fn``; parameters are tainted ``param:<name>``, the names in
     ``argv_names`` (main's argv/envp) ``src:argv``; calls to ``no_return`` (the file's own fatal-error
     helpers) end a path like ``exit``; results of ``null_returning`` (the file's own functions with
     a ``return NULL;``) may be NULL like ``malloc``'s; ``param_frees`` (function -> argument positions)
-    are the file's own functions that free an argument."""
+    are the file's own functions that free an argument; ``param_inputs`` (parameter -> ``src:``
+    labels) are the parameters a call in the file passes input to."""
     st = State()
     for p in param_names:
-        st.taint[p] = frozenset({f"param:{p}"})
+        st.taint[p] = frozenset({f"param:{p}"}) | (param_inputs or {}).get(p, frozenset())
     for p in argv_names:
         st.taint[p] = frozenset({"src:argv"})
     body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)

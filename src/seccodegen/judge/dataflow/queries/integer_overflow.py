@@ -205,6 +205,38 @@ def _unchecked_accumulator(fn: FunctionFacts, ev: Event, node, op: str) -> str |
     return None if clamped(fn, ev, acc) else acc
 
 
+def _length_times_int(node, op: str, ev: Event, origins: Origins, parents: dict) -> bool:
+    """``len * times`` in 64 bits where one factor is the length of memory that exists
+    (``strlen(s)``, ``s.size()``, a variable only ever assigned such lengths; below 2^32 in
+    practice) and the other a value of at most 32 bits (an ``int``): the product stays below 2^63
+    (``(size_t)times * strlen(s)``, then compared with a limit), unless it is then converted to
+    a narrower type (``unsigned len = s.size() * times`` truncates)."""
+    kids = ast.children(node)
+    if op != "*" or len(kids) != 2 or (node.type.get_canonical().get_size() or 0) < 8:
+        return False
+    up = parents.get(node)
+    while up is not None and up.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.CXX_STATIC_CAST_EXPR):
+        if 0 < (up.type.get_canonical().get_size() or 0) < 8:
+            return False
+        up = parents.get(up)
+    if up is not None and up.kind == K.VAR_DECL and 0 < (up.type.get_canonical().get_size() or 0) < 8:
+        return False
+
+    def length(kid) -> bool:
+        c = ast.strip(kid)
+        while c is not None and c.kind in (K.CSTYLE_CAST_EXPR, K.PAREN_EXPR, K.UNEXPOSED_EXPR):
+            c = ast.strip(ast.children(c)[-1]) if ast.children(c) else None
+        if c is None:
+            return False
+        if c.kind == K.CALL_EXPR:
+            return ast.call_name(c) in LENGTH_CALLS
+        v = ast.var_name(c) if c.kind == K.DECL_REF_EXPR else None
+        return bool(v and origins.calls.get(v)) and origins.calls[v] <= LENGTH_CALLS
+
+    a, b = kids
+    return length(a) and value_bits(b) <= 32 or length(b) and value_bits(a) <= 32
+
+
 def _random_operands(node) -> list[str]:
     """Generators called as an operand itself (``rand() * 100``, ``(int)random() + 1000``): a
     value up to ``RAND_MAX`` with nothing to check. An operand that only contains the call
@@ -248,7 +280,7 @@ class IntegerOverflow:
     def _check(
         self, fn, node, op: str, ev: Event, origins: Origins, parents: dict, macros: dict[str, int]
     ) -> Hit | None:
-        if cannot_overflow(node, op):
+        if cannot_overflow(node, op) or _length_times_int(node, op, ev, origins, parents):
             return None
         operands = sorted(
             {v for kid in ast.children(node) if not ast.calls_in(kid) & LENGTH_CALLS for v in ast.refs(kid)}
