@@ -170,7 +170,8 @@ def run_captured(
             if over:
                 memory_exceeded = True
                 kill()
-        for key, _ in sel.select(timeout=min(watch_period, max(0.0, deadline - now))):
+        wait = max(0.0, deadline - now)
+        for key, _ in sel.select(timeout=min(watch_period, wait) if rss_limit is not None else wait):
             fd = key.fd
             try:
                 chunk = os.read(fd, 1 << 16)

@@ -219,13 +219,19 @@ def _constant(name: str, body: str) -> bool:
     return bool(values) and all(INT_LITERAL.fullmatch(v) for v in values)
 
 
+# ``name`` on the left of a relational operator (not p->name, p.name, not name <<) / on its right
+# (not a << name, p->name); {e} is the escaped name
+COMPARED_LEFT = r"(?<![\w.>]){e}\s*(?:<=|>=|<(?![<=])|>(?![>=]))"
+COMPARED_RIGHT = r"(?:<=|>=|(?<!<)<|(?<![>\-])>)\s*{e}\b"
+
+
 def _literal_bound(name: str, body: str) -> int | None:
     """The largest decimal literal above 1 that ``name`` is compared with (``<``, ``<=``, ``>``,
     ``>=``, either side) in ``body``; None when there is none. A size checked against a literal
     (``items > 1000000``) is taken to be limited to it; 0 and 1 are lower ends (``n < 0``)."""
     e = re.escape(name)
-    found = re.findall(rf"(?<![\w.>]){e}\s*(?:<=|>=|<(?![<=])|>(?![>=]))\s*(\d+)[uUlL]*\b", body)
-    found += re.findall(rf"\b(\d+)[uUlL]*\s*(?:<=|>=|(?<!<)<|(?<![>\-])>)\s*{e}\b", body)
+    found = re.findall(COMPARED_LEFT.format(e=e) + r"\s*(\d+)[uUlL]*\b", body)
+    found += re.findall(r"\b(\d+)[uUlL]*\s*" + COMPARED_RIGHT.format(e=e), body)
     bounds = [int(v) for v in found if int(v) > 1]
     return max(bounds) if bounds else None
 
@@ -262,8 +268,8 @@ def _range_checked(name: str | None, body: str) -> bool:
     if not name:
         return False
     e = re.escape(name)
-    left = re.findall(rf"(?<![\w.>]){e}\s*(?:<=|>=|<(?![<=])|>(?![>=]))", body)  # not p->name, p.name
-    right = re.findall(rf"(?:<=|>=|(?<!<)<|(?<![>\-])>)\s*{e}\b", body)  # not a << name, p->name
+    left = re.findall(COMPARED_LEFT.format(e=e), body)
+    right = re.findall(COMPARED_RIGHT.format(e=e), body)
     return len(left) + len(right) >= 2
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import clang.cindex as ci
 
-from seccodegen.judge.dataflow import frontend
+from seccodegen.judge.dataflow import ast, frontend
 from seccodegen.judge.dataflow.ast import base_var, call_args, refs
 from seccodegen.judge.dataflow.facts import (
     EXTERNAL,
@@ -56,20 +56,21 @@ __all__ = [
 ]  # fmt: skip
 
 
-CHAR_KINDS = {ci.TypeKind.CHAR_S, ci.TypeKind.CHAR_U, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR, ci.TypeKind.WCHAR}
-SCALAR_KINDS = {
-    ci.TypeKind.BOOL, ci.TypeKind.CHAR_S, ci.TypeKind.CHAR_U, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR,
-    ci.TypeKind.SHORT, ci.TypeKind.USHORT, ci.TypeKind.INT, ci.TypeKind.UINT, ci.TypeKind.LONG,
-    ci.TypeKind.ULONG, ci.TypeKind.LONGLONG, ci.TypeKind.ULONGLONG, ci.TypeKind.FLOAT,
-    ci.TypeKind.DOUBLE, ci.TypeKind.LONGDOUBLE, ci.TypeKind.ENUM,
+STRING_ELEMENT_KINDS = ast.CHAR_KINDS | {ci.TypeKind.WCHAR}  # char *, wchar_t *: a string's elements
+NUMBER_KINDS = ast.INTEGER_KINDS | {
+    ci.TypeKind.BOOL, ci.TypeKind.FLOAT, ci.TypeKind.DOUBLE, ci.TypeKind.LONGDOUBLE, ci.TypeKind.ENUM,
 }  # fmt: skip
 MAX_INPUT_ROUNDS = 3  # a helper of a helper of a helper of main: deeper chains are not followed
 
 
-def input_params(facts: list[FunctionFacts], inputs: dict[str, dict[str, frozenset[str]]]) -> set[str]:
+def input_params(
+    facts: list[FunctionFacts],
+    own: dict[str, list[str | None]],
+    inputs: dict[str, dict[str, frozenset[str]]],
+) -> set[str]:
     """Add to ``inputs`` (function -> parameter -> ``src:`` labels) the parameters of the file's
-    own functions that some call in ``facts`` passes input to; return the functions that gained."""
-    own = {f.name: _value_params(f) for f in facts if f.name != "main" and f.cursor is not None}
+    own functions (``own``: function -> :func:`value_params`) that some call in ``facts`` passes
+    input to; return the functions that gained."""
     gained: set[str] = set()
     for f in facts if own else ():  # calls() with no names would be every call
         for ev in f.calls(*own):
@@ -86,22 +87,22 @@ def input_params(facts: list[FunctionFacts], inputs: dict[str, dict[str, frozens
     return gained
 
 
-def _value_params(f: FunctionFacts) -> list[str | None]:
-    """``f``'s parameter names where the parameter holds a value a caller's input can be: a
+def value_params(fn) -> list[str | None]:
+    """Function definition ``fn``'s parameter names where the parameter holds a value a caller's input can be: a
     number, a character string (``char *``, a ``char`` array, ``std::string``); None for the others.
     A pointer to numbers or structs hands over memory whose contents the caller bounds (a
     running mean of the readings ``main`` stored, ``mean += v[i] / n``, is not input arithmetic)."""
     out: list[str | None] = []
-    for p in f.cursor.get_arguments():
+    for p in fn.get_arguments():
         t = p.type.get_canonical()
         if t.kind in (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE):
             t = t.get_pointee().get_canonical()
         if t.kind == ci.TypeKind.POINTER:
-            ok = t.get_pointee().get_canonical().kind in CHAR_KINDS
+            ok = t.get_pointee().get_canonical().kind in STRING_ELEMENT_KINDS
         elif t.kind in (ci.TypeKind.CONSTANTARRAY, ci.TypeKind.INCOMPLETEARRAY):
-            ok = t.element_type.get_canonical().kind in CHAR_KINDS
+            ok = t.element_type.get_canonical().kind in STRING_ELEMENT_KINDS
         else:
-            ok = t.kind in SCALAR_KINDS or "basic_string" in t.spelling
+            ok = t.kind in NUMBER_KINDS or "basic_string" in t.spelling
         out.append(p.spelling if ok and p.spelling else None)
     return out
 
@@ -143,8 +144,9 @@ def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[st
         out = [walk(fn) if {e.name for e in f.calls()} & more else f for fn, f in zip(fns, out)]
     # parameters a call in the file passes input to carry it (main reads argv, a helper adds to
     # it): walked again until no parameter gains a label, at most MAX_INPUT_ROUNDS times
+    own = {fn.spelling: value_params(fn) for fn in fns if fn.spelling != "main"}
     for _ in range(MAX_INPUT_ROUNDS):
-        gained = input_params(out, inputs)
+        gained = input_params(out, own, inputs)
         if not gained:
             break
         out = [walk(fn) if f.name in gained else f for fn, f in zip(fns, out)]

@@ -18,6 +18,11 @@ WRAPPERS = {
     K.CXX_REINTERPRET_CAST_EXPR, K.CXX_FUNCTIONAL_CAST_EXPR,
 }  # fmt: skip
 VAR_KINDS = {K.VAR_DECL, K.PARM_DECL}
+T = ci.TypeKind
+CHAR_KINDS = {T.CHAR_S, T.CHAR_U, T.SCHAR, T.UCHAR}  # narrow characters: the element of a C string
+INTEGER_KINDS = CHAR_KINDS | {
+    T.SHORT, T.USHORT, T.INT, T.UINT, T.LONG, T.ULONG, T.LONGLONG, T.ULONGLONG, T.INT128, T.UINT128,
+}  # fmt: skip
 NULL_TEXT = {"NULL", "0", "nullptr", "__null", "((void*)0)", "(void*)0", "0L"}
 
 

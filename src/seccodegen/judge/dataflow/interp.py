@@ -30,8 +30,6 @@ K = ast.K
 ARITH_OPS = {"+", "-", "*", "/", "%", "<<"}  # operators recorded as "arith" events (overflow sites)
 MAX_NODES = 20000  # statements+expressions walked per function (x2 for loops); beyond: stop early
 
-
-
 # input calls whose result is a count (bytes, items), not the buffer they fill: n = read(fd, buf, k)
 COUNT_RESULTS = {name for name in SOURCE_OUT_ARGS if name not in ("fgets", "fgetws", "gets", "gets_s")}
 
@@ -55,6 +53,7 @@ def _value_sources(value) -> set[str]:
         if k not in filled:
             out |= ast.refs(a)
     return out
+
 
 class Interp(StatementWalker):
     def __init__(self, no_return=frozenset(), null_returning=frozenset(), param_frees=None) -> None:

@@ -223,9 +223,7 @@ def _length_times_int(node, op: str, ev: Event, origins: Origins, parents: dict)
         return False
 
     def length(kid) -> bool:
-        c = ast.strip(kid)
-        while c is not None and c.kind in (K.CSTYLE_CAST_EXPR, K.PAREN_EXPR, K.UNEXPOSED_EXPR):
-            c = ast.strip(ast.children(c)[-1]) if ast.children(c) else None
+        c = ast.strip(kid)  # also through explicit casts: (size_t)len
         if c is None:
             return False
         if c.kind == K.CALL_EXPR:
@@ -243,10 +241,7 @@ def _random_operands(node) -> list[str]:
     (``rand() % 100 + 1``) is bounded by what surrounds it."""
     out = []
     for kid in ast.children(node):
-        c = ast.strip(kid)
-        while c is not None and c.kind in (K.CSTYLE_CAST_EXPR, K.PAREN_EXPR, K.UNEXPOSED_EXPR):
-            kids = ast.children(c)
-            c = ast.strip(kids[-1]) if kids else None
+        c = ast.strip(kid)  # also through explicit casts: (int)random()
         if c is not None and c.kind == K.CALL_EXPR and ast.call_name(c) in RANDOM_CALLS:
             out.append(ast.call_name(c))
     return out

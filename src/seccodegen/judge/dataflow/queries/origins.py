@@ -23,11 +23,7 @@ from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
 RANDOM_CALLS = {"rand", "random", "lrand48", "mrand48", "nrand48", "jrand48", "rand_r", "arc4random"}
 LENGTH_CALLS = {"strlen", "strnlen", "wcslen", "size", "length", "sizeof", "count", "ftell"}
 EXTREME_RE = re.compile(r"\b(?:[A-Z]*_MAX|0x7[fF]{3,}\w*|0x[fF]{4,}\w*|\d{9,}\w*)\b")
-INTEGER_KINDS = {
-    ci.TypeKind.CHAR_S, ci.TypeKind.CHAR_U, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR, ci.TypeKind.SHORT,
-    ci.TypeKind.USHORT, ci.TypeKind.INT, ci.TypeKind.UINT, ci.TypeKind.LONG, ci.TypeKind.ULONG,
-    ci.TypeKind.LONGLONG, ci.TypeKind.ULONGLONG, ci.TypeKind.INT128, ci.TypeKind.UINT128,
-}  # fmt: skip
+INTEGER_KINDS = ast.INTEGER_KINDS
 UNSIGNED_KINDS = {
     ci.TypeKind.UCHAR, ci.TypeKind.USHORT, ci.TypeKind.UINT, ci.TypeKind.ULONG, ci.TypeKind.ULONGLONG,
     ci.TypeKind.UINT128, ci.TypeKind.CHAR_U, ci.TypeKind.BOOL,
@@ -233,16 +229,18 @@ def read_count_bound(fn: FunctionFacts, var: str) -> int | None:
     None when any assignment is something else, or ``var`` is changed by ``++``/``--``. Such a
     count is input, but bounded by the read: what an index needs then is its value's range
     (-1 on error for ``read``/``recv``), not a check against the array."""
-    bound = None
-    for call, ev in _assigned_values(fn, var) or [(None, None)]:
+    assigned = _assigned_values(fn, var)
+    if not assigned:
+        return None
+    bound = 0
+    for call, ev in assigned:
         name = ast.call_name(call) if call is not None and call.kind == ci.CursorKind.CALL_EXPR else None
-        args = ast.call_args(call) if name in READ_COUNTS else []
-        if len(args) <= READ_COUNTS.get(name or "", 99):
+        if name not in READ_COUNTS or len(args := ast.call_args(call)) <= READ_COUNTS[name]:
             return None
         value = values.const_value(args[READ_COUNTS[name]], ev.state)
         if value is None:
             return None
-        bound = max(bound or 0, value)
+        bound = max(bound, value)
     return bound
 
 
@@ -250,8 +248,11 @@ def remainder_bound(fn: FunctionFacts, var: str) -> tuple[int, bool] | None:
     """(K, never negative) when every value the function gives ``var`` is a remainder by the
     constant K (``r = rand() % 100``): below K in magnitude, and never negative where the
     dividend is a generator's result or unsigned; None otherwise."""
+    assigned = _assigned_values(fn, var)
+    if not assigned:
+        return None
     bound, nonneg = 0, True
-    for value, ev in _assigned_values(fn, var) or [(None, None)]:
+    for value, ev in assigned:
         kids = ast.children(value) if value is not None and value.kind == ci.CursorKind.BINARY_OPERATOR else []
         if len(kids) != 2 or ast.binary_op(value) != "%":
             return None

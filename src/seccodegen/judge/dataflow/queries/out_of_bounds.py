@@ -71,7 +71,7 @@ DEST = {"read": 1, "recv": 1, "copy": 2}  # destination argument position where 
 # calls that write through a destination argument: name -> its position (strcpy(p + k, s))
 COPY_DEST = {"strcpy": 0, "strncpy": 0, "strcat": 0, "strncat": 0, "memcpy": 0, "memmove": 0, "memset": 0,
              "sprintf": 0, "snprintf": 0, "stpcpy": 0}  # fmt: skip
-CHAR_KINDS = {ci.TypeKind.CHAR_S, ci.TypeKind.CHAR_U, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR}
+CHAR_KINDS = ast.CHAR_KINDS
 # lengths of a string (strnlen is bounded by its second argument, so it is not here)
 STRING_LENGTHS = {"strlen", "wcslen", "size", "length"}
 # an assigned value limited where it is computed: a conditional, a min(), a remainder, a mask
