@@ -31,6 +31,7 @@ import os
 import tempfile
 import time
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from typing import Any
 
 LIGER_KERNELS = ("rope", "rms_norm", "swiglu", "fused_linear_cross_entropy")
@@ -157,7 +158,9 @@ def flattening_collator(batch_tokens: list, positions: list):
     return collate
 
 
-def run_hf_trainer(args, method, model, samples, device, sync, padding_free=False, liger=False) -> dict:
+def run_hf_trainer(
+    args, method, model, samples, device, sync, padding_free=False, liger=False, compile_model=False
+) -> dict:
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     from seccodegen.train.methods import METHODS
@@ -183,7 +186,7 @@ def run_hf_trainer(args, method, model, samples, device, sync, padding_free=Fals
             output_dir=tmp, per_device_train_batch_size=args.batch, learning_rate=cfg.lr,
             max_steps=args.warmup + args.steps, bf16=not args.tiny, use_cpu=args.tiny, save_strategy="no",
             report_to=[], logging_steps=10**9, disable_tqdm=True, remove_unused_columns=False, seed=args.seed,
-            use_liger_kernel=liger, liger_kernel_config=liger_config,
+            use_liger_kernel=liger, liger_kernel_config=liger_config, torch_compile=compile_model,
         )  # fmt: skip
         trainer = Trainer(
             model=model, args=targs, train_dataset=rows, data_collator=collate, callbacks=[Clock()]
@@ -197,14 +200,16 @@ def run_hf_trainer(args, method, model, samples, device, sync, padding_free=Fals
     }
 
 
-def run_ours(args, method, model, samples, device, sync, packing: bool = True) -> dict:
+def run_ours(
+    args, method, model, samples, device, sync, packing: bool = True, compile_layers: bool = False
+) -> dict:
     from seccodegen.train.data import Example, build_packed_set
     from seccodegen.train.distributed import init_layout
     from seccodegen.train.loop import fit
     from seccodegen.train.methods import METHODS
     from seccodegen.train.objectives import OBJECTIVES
 
-    cfg = train_config(args, method)
+    cfg = replace(train_config(args, method), compile_layers=compile_layers)
     model = METHODS.get(method).wrap(model, cfg)
     model.train()
     train_set = build_packed_set(

@@ -50,3 +50,15 @@ def test_resume_after_kill_on_cuda(make_cfg):
     worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
     print(f"max |straight - resumed| on CUDA: {worst:.3g}")
     assert worst < 1e-3  # GPU attention backward may reorder float sums; CPU runs are bit-exact
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_compiled_layers_on_cuda_train_like_eager_ones(make_cfg, method):
+    """Inductor's fused kernels reorder float sums: the losses agree to bf16 precision, not bit for bit."""
+    common = {"method": method, "max_steps": 4, "lr": 1e-3 if method == "full" else 1e-2}
+    eager = run(make_cfg(f"{method}-eager", **common))
+    torch._dynamo.reset()
+    comp = run(make_cfg(f"{method}-compiled", compile_layers=True, **common))
+    losses = [[json.loads(x)["loss"] for x in (o / "train_log.jsonl").read_text().splitlines()] for o in (eager, comp)]
+    print(f"{method} losses eager {losses[0]} compiled {losses[1]}")
+    assert losses[1] == pytest.approx(losses[0], rel=2e-2)

@@ -173,3 +173,41 @@ def test_training_and_loading_an_adapter_warn_of_nothing_a_user_cannot_fix(make_
         load_model(str(tiny_model_dir), adapter=str(out))
     checkpointing = [str(w.message) for w in seen if "checkpointing" in str(w.message)]
     assert checkpointing == []
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_compiled_layers_train_like_eager_ones_and_export_the_same_keys(
+    make_cfg, dataset_dir, method, monkeypatch
+):
+    from seccodegen.train import model_setup
+
+    compiled: list[int] = []
+    real = model_setup.compile_decoder_layers
+    monkeypatch.setattr(model_setup, "COMPILE_OPTIONS", {"backend": "aot_eager"})  # no C compile on CPU
+
+    def compile_and_count(model):
+        count = real(model)
+        compiled.append(sum(getattr(x, "_compiled_call_impl", None) is not None for x in model.modules()))
+        return count
+
+    monkeypatch.setattr("seccodegen.train.loop.compile_decoder_layers", compile_and_count)
+    data = str(dataset_dir / "block" / "train.jsonl")
+    eager = run(make_cfg(f"{method}-eager", method=method, data=data, max_steps=3))
+    torch._dynamo.reset()
+    comp = run(make_cfg(f"{method}-compiled", method=method, data=data, max_steps=3, compile_layers=True))
+    assert compiled == [2]  # both decoder layers of the tiny model, compiled in place
+    eager_loss = [r["loss"] for r in _log(eager)]
+    comp_loss = [r["loss"] for r in _log(comp)]
+    assert comp_loss == pytest.approx(eager_loss, rel=1e-4)
+    weights = "model.safetensors" if method == "full" else "adapter_model.safetensors"
+    a, b = load_file(eager / weights), load_file(comp / weights)
+    assert a.keys() == b.keys()  # in-place compile leaves no _orig_mod prefix in the saved names
+    assert all(torch.allclose(a[k], b[k], atol=1e-4) for k in a)
+
+
+def test_compile_layers_names_the_model_without_a_decoder_layer_list():
+    from seccodegen.errors import ModelLoadError
+    from seccodegen.train.model_setup import compile_decoder_layers
+
+    with pytest.raises(ModelLoadError, match="compile_layers"):
+        compile_decoder_layers(torch.nn.Linear(2, 2))

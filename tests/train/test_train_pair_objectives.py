@@ -183,6 +183,28 @@ def test_dpo_kl_term_keeps_the_unchanged_code_closer_to_the_base_model(
     assert _margin(tiny_model_dir, outs["kl"], tiny_tokenizer) > before + 1.0  # still learns the fix
 
 
+def test_dpo_with_kl_trains_the_same_with_compiled_layers(tiny_model_dir, tmp_path, monkeypatch):
+    """The reference pass switches the adapter off inside the compiled layers (another graph)."""
+    from seccodegen.train import model_setup
+
+    monkeypatch.setattr(model_setup, "COMPILE_OPTIONS", {"backend": "aot_eager"})  # no C compile on CPU
+    data = tmp_path / "pair.jsonl"
+    data.write_text(json.dumps({"text": FIXED, "before": VULNERABLE, "changed_lines": [1]}) + "\n")
+    losses = []
+    for compiled in (False, True):
+        torch._dynamo.reset()
+        cfg = TrainConfig(
+            model=str(tiny_model_dir), data=str(data), out=str(tmp_path / f"c{compiled}"), method="lora",
+            objective="dpo", max_seq_len=64, batch_size=1, epochs=3, lr=2e-2, schedule="constant",
+            save_every=0, log_every=1, lora=LoraSettings(dropout=0.0),
+            pairs=PairObjectiveSettings(dpo_kl_weight=1.0), compile_layers=compiled,
+        )  # fmt: skip
+        out = run(cfg)
+        losses.append([json.loads(x)["loss"] for x in (out / "train_log.jsonl").read_text().splitlines()])
+    assert len(losses[0]) == 3 and losses[0][-1] != losses[0][0]  # it trained
+    assert losses[1] == pytest.approx(losses[0], rel=1e-4)
+
+
 def test_pair_objectives_need_an_adapter_method(tiny_model_dir, dataset_dir, tmp_path):
     with pytest.raises(ConfigError, match="adapter method"):
         run(

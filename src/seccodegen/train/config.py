@@ -168,6 +168,13 @@ class TrainConfig:
     gradient_checkpointing: bool = field(
         default=False, metadata={"help": "recompute activations in backward"}
     )
+    compile_layers: bool = field(
+        default=False,
+        metadata={
+            "help": "torch.compile each decoder layer (regional compilation: norms, RoPE, SwiGLU and "
+            "residual adds fused); the first steps pay the compile time, tens of seconds on a GPU"
+        },
+    )
     eval_every: int = field(
         default=0, metadata={"help": "validation loss every N steps (0: only at the end)"}
     )

@@ -46,7 +46,12 @@ from seccodegen.train.distributed import (
 )
 from seccodegen.train.methods import METHODS, Method
 from seccodegen.train.mixing import mix_examples
-from seccodegen.train.model_setup import count_parameters, export_trained, load_trainable_model
+from seccodegen.train.model_setup import (
+    compile_decoder_layers,
+    count_parameters,
+    export_trained,
+    load_trainable_model,
+)
 from seccodegen.train.objectives import OBJECTIVES, Objective, Scores
 from seccodegen.train.scoring import TargetLogprobs
 
@@ -235,6 +240,8 @@ def fit(
     ``on_step(step, tokens)`` runs after each optimizer step with this process's real tokens.
     Returns the process-wrapped scorer (for export) and a summary.
     """
+    if cfg.compile_layers:
+        compile_decoder_layers(model)
     module = wrap_for_processes(
         TargetLogprobs(model, cfg.chunked_ce, cfg.ce_chunk_tokens), layout, full=not method.is_adapter
     )

@@ -65,6 +65,31 @@ def load_trainable_model(cfg: Any, method: Method, layout: ProcessLayout) -> Any
     return model
 
 
+# keyword arguments of every layer's torch.compile; tests swap in a CPU-friendly backend
+COMPILE_OPTIONS: dict[str, Any] = {}
+
+
+def compile_decoder_layers(model: torch.nn.Module) -> int:
+    """Compile each decoder layer in place (``nn.Module.compile``: regional compilation, as
+    torchtitan does); returns how many. One graph serves every layer of the same shape, so the compile
+    time is that of one layer, and the attention mask and rotary tables built outside the layers stay
+    eager. Shapes vary with the batch's longest row: the second width seen makes the graphs dynamic."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        layers = base.get_decoder().layers
+    except AttributeError:
+        raise ModelLoadError(
+            f"compile_layers: {type(base).__name__} has no decoder layer list (get_decoder().layers); "
+            "--set compile_layers=false"
+        ) from None
+    # graphs per layer code: train/eval, adapter on/off (the reference pass of dpo), grad/no-grad,
+    # static/dynamic widths; past the limit (8 by default) torch silently runs the layer eagerly
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
+    for layer in layers:
+        layer.compile(**COMPILE_OPTIONS)
+    return len(layers)
+
+
 def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return trainable, sum(p.numel() for p in model.parameters())
