@@ -74,6 +74,19 @@ class Interp(StatementWalker):
                                  self.iteration, len(self.loops)))  # fmt: skip
 
     # ---- state updates ------------------------------------------------------------------------
+
+    def null_source(self, value) -> str | None:
+        """What may make ``value`` NULL: a call that may return NULL (``malloc``, ``fopen``, the
+        file's own such functions), or ``new (std::nothrow)``, which returns NULL where plain
+        ``new`` throws; None for anything else."""
+        v = ast.strip(value) if value is not None else None
+        if v is None:
+            return None
+        if v.kind == K.CALL_EXPR and ast.call_name(v) in self.may_return_null:
+            return ast.call_name(v)
+        if v.kind == K.CXX_NEW_EXPR and "nothrow" in ast.tokens(v):
+            return "new (std::nothrow)"
+        return None
     def kill(self, st: State, var: str) -> None:
         """``var`` gets a new value: forget its taint, aliases, NULL-ness and freed-ness."""
         for v in st.alias.pop(var, frozenset()):
@@ -118,9 +131,9 @@ class Interp(StatementWalker):
                 for m in st.alias.pop(key, frozenset()):
                     if m in st.alias:
                         st.alias[m] = st.alias[m] - {key}
-                v = ast.strip(value) if value is not None else None
-                if v is not None and v.kind == K.CALL_EXPR and ast.call_name(v) in self.may_return_null:
-                    st.maybe_null[key] = ast.call_name(v)  # d->title = malloc(n): the field may be NULL
+                source = self.null_source(value)
+                if source:
+                    st.maybe_null[key] = source  # d->title = malloc(n): the field may be NULL
                 else:
                     st.maybe_null.pop(key, None)
             base = ast.base_var(target)
@@ -140,8 +153,8 @@ class Interp(StatementWalker):
         if v is None:
             return
         values.assigned(st, name, t, value)
-        if v.kind == K.CALL_EXPR and ast.call_name(v) in self.may_return_null:
-            st.maybe_null[name] = ast.call_name(v)
+        if source := self.null_source(value):
+            st.maybe_null[name] = source
         elif ast.is_null_literal(value) and ast.is_pointer(t):
             st.maybe_null[name] = "NULL"
         elif ast.is_pointer(t):

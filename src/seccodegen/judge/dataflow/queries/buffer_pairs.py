@@ -26,12 +26,24 @@ def _capacity_of_argument(arg, n: int, size_arg) -> bool:
     c = ast.strip(size_arg)
     if c is None:
         return False
+    toks = ast.tokens(c)
+    name = ast.var_name(arg)
+    if "sizeof" in toks and not (name and name in toks) and not _sizeof_type_only(c):
+        return False  # the size of another variable, equal in value or not: (pkt, n, out, sizeof out)
     v = values.evaluate(c)
     if isinstance(v, int) and v == n:
         return True
-    toks = ast.tokens(c)
-    name = ast.var_name(arg)
     return bool(name) and "sizeof" in toks and name in toks and v is None and "-" not in toks
+
+
+def _sizeof_type_only(c) -> bool:
+    """Every ``sizeof`` in ``c`` is of a type (``16 * sizeof(int)``), none of a variable."""
+    return not any(
+        x.kind == K.DECL_REF_EXPR
+        for k in c.walk_preorder()
+        if k.kind == K.CXX_UNARY_EXPR
+        for x in k.walk_preorder()
+    )
 
 
 def file_index(tu) -> tuple[dict[str, list], frozenset[str]]:

@@ -11,7 +11,8 @@ subscript of another buffer (``src[i]``) or in a test against zero (``if (len > 
 ',';``, the separator before all but the first item): a decoder or copy loop that fills ``dst``
 for as long as the source lasts, e.g. a URL decoder given ``dst`` and ``dst_size`` that never
 tests ``j < dst_size - 1``. The same through a pointer: ``*out++ = c`` where ``out`` is the sized
-parameter or was set from it. A check that any pass of the loop sees counts for the whole loop
+parameter or was set from it, or points into a fixed-size array or a block of known size (``char
+*dst = field; while (*src && *src != ',') *dst++ = *src++;``). A check that any pass of the loop sees counts for the whole loop
 (``if (j >= dst_size) return -1;`` at the end of the body), as does any test of the size against
 a variable the loop assigns (a count kept beside the pointer, the room left counted down). A
 source whose length is known to fit (a string literal copied into a larger buffer) is not
@@ -217,6 +218,21 @@ def _scans_itself(fn: FunctionFacts, ev: Event, loop, base_expr, var: str) -> bo
     )
 
 
+def _array_pointers(fn: FunctionFacts) -> dict[str, int]:
+    """Local pointers whose every assignment is a fixed-size array (``char *dst = field;``): the
+    smallest such array's element count."""
+    sizes: dict[str, list] = {}
+    for ev in fn.events:
+        if ev.kind != "assign" or not ev.name or not ev.args or ev.name in fn.params:
+            continue
+        kids = ast.children(ev.cursor)
+        lhs = ast.strip(kids[0]) if kids and ev.cursor.kind != K.VAR_DECL else None
+        if ev.cursor.kind == K.VAR_DECL or (lhs is not None and lhs.kind == K.DECL_REF_EXPR):
+            # the pointer itself, not a write through it (`*dst = c` is an assignment named dst too)
+            sizes.setdefault(ev.name, []).append(array_size(ev.args[0]) if ev.args[0] is not None else None)
+    return {v: min(ns) for v, ns in sizes.items() if ns and None not in ns}
+
+
 @QUERIES.register("counted-write")
 class CountedWrite:
     rule = "counted-write"
@@ -227,12 +243,13 @@ class CountedWrite:
             return []
         writes = written_offsets(fn)
         pairs = size_pairs(fn)
+        blocks = _array_pointers(fn)
         parents = ast.parents(fn.cursor)
         hits: list[Hit] = []
         targets = [
             (ev, t)
             for ev in fn.events
-            if ev.loop_depth and ev.kind == "deref" and (t := self._target(ev, writes, pairs))
+            if ev.loop_depth and ev.kind == "deref" and (t := self._target(ev, writes, pairs, blocks))
         ]
         loop_of = {id(ev): _enclosing_loop(ev.cursor, parents) for ev, _ in targets}
         by_loop = {loop.hash: values.loop_writes(loop)[0] for loop in loop_of.values() if loop is not None}
@@ -268,7 +285,7 @@ class CountedWrite:
         return hits
 
     @staticmethod
-    def _target(ev: Event, writes: set[int], pairs: set[tuple[str, str]]):
+    def _target(ev: Event, writes: set[int], pairs: set[tuple[str, str]], blocks: dict[str, int]):
         """(index or pointer variable, buffer expression or None, element count, size variables,
         text) of a write ``buf[j] = v`` into a buffer of known size, or of a write ``*p = v`` /
         ``*p++ = v`` through a pointer parameter ``p`` (or a local pointer set from one) whose
@@ -291,7 +308,9 @@ class CountedWrite:
                 return None
             buffers = {pointer} | {v for v in ev.state.related(pointer) if v != pointer}
             sizes = sorted(s for b, s in pairs if b in buffers and s != pointer)
-            if not sizes:
+            # or a pointer only ever set to fixed-size arrays (`char *dst = field;`)
+            count = None if sizes else blocks.get(pointer)
+            if not sizes and count is None:
                 return None
-            return pointer, None, None, sizes, f"*{pointer}"
+            return pointer, None, count, sizes, f"*{pointer}"
         return None

@@ -13,8 +13,10 @@ past the end of its buffer. A check of ``len`` against the *destination* (``len 
 is not a check against the data and does not count.
 
 The data's size is ``buf.size()``/``length()`` for a container and, for a pointer, the integer
-variables a condition compares with the read position (``pos < n``) or ``strlen(buf)``; a
-pointer whose size the function never tests is not reported.
+variables a condition compares with the read position (``pos < n``), ``strlen(buf)``, the
+integer parameter passed right after the pointer (``payload(const unsigned char *pkt, size_t
+n)``) or the size a call in the file pairs with it (buffer_pairs.py); a pointer whose size the
+function neither tests nor receives is not reported.
 
 CodeQL counterpart: none exactly (its taint sources are the program's inputs, not a buffer
 parameter's contents); the effect is what ``cpp/overflow-buffer`` and ``cpp/overrun-write``
@@ -30,6 +32,7 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.buffer_pairs import size_pairs
 
 K = ci.CursorKind
 PARSERS = {"strtoul", "strtol", "strtoull", "strtoll", "atoi", "atol", "atoll", "stoi", "stoul", "stol", "stoull"}
@@ -77,11 +80,27 @@ def data_lengths(fn: FunctionFacts) -> dict[str, str]:
     return out
 
 
+def _size_parameter(fn: FunctionFacts, buf: str) -> str | None:
+    """The integer parameter right after the pointer parameter ``buf`` (``(const unsigned char
+    *pkt, size_t n)``): the C way to pass a buffer with its length."""
+    if fn.cursor is None:
+        return None
+    params = list(fn.cursor.get_arguments())
+    for first, second in zip(params, params[1:]):
+        if first.spelling == buf and first.type.get_canonical().kind in (ci.TypeKind.POINTER, ci.TypeKind.INCOMPLETEARRAY):
+            if second.type.get_canonical().kind in ast.INTEGER_KINDS - ast.CHAR_KINDS:
+                return second.spelling
+    return None
+
+
 def _size_names(fn: FunctionFacts, buf: str, pos_vars: set[str]) -> set[str]:
     """Names that stand for ``buf``'s size in a condition: the variables a read position is
-    compared with (``pos < n``, ``n > pos + 1``); ``size``/``length``/``strlen`` calls are
-    told by the guard's text."""
-    out: set[str] = set()
+    compared with (``pos < n``, ``n > pos + 1``), the integer parameter passed right after it,
+    and the size its (buffer, size) pairs give it (buffer_pairs.py); ``size``/``length``/
+    ``strlen`` calls are told by the guard's text."""
+    out: set[str] = {size for b, size in size_pairs(fn) if b == buf}
+    if size := _size_parameter(fn, buf):
+        out.add(size)
     for ev in fn.events:
         for g in ev.state.guards + tuple(ev.state.checks):
             for p in pos_vars & _words(g):

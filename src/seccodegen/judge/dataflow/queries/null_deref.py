@@ -14,7 +14,7 @@ reports few unchecked ``malloc`` results, the study's labels do. A pointer passe
 program's own functions counts as dereferenced where that function dereferences the parameter
 with no NULL check of it first (:func:`~seccodegen.judge.dataflow.summaries.deref_params`, to a
 fixpoint through further own functions). Deliberate differences: ``new``
-never returns NULL, and ``getenv``/``strchr``-style lookups are not sources here (their NULL is
+never returns NULL (``new (std::nothrow)`` may, and is a source), and ``getenv``/``strchr``-style lookups are not sources here (their NULL is
 usually checked by the surrounding logic, and reporting them costs precision).
 """
 
@@ -70,7 +70,7 @@ class NullDeref:
                         continue
                     cwes, what = ("CWE-476",), "is NULL"
                 else:
-                    cwes, what = ("CWE-476", "CWE-690"), f"may be NULL (result of {origin}())"
+                    cwes, what = ("CWE-476", "CWE-690"), f"may be NULL (result of {origin}{'' if ' ' in origin else '()'})"
                 hits.append(Hit(self.rule, cwes, ev.line, ev.column, f"'{var}' {what} when {how} unchecked"))
                 break
         return hits
