@@ -357,6 +357,44 @@ def nonnull_when(cond, truth: bool) -> set[str]:
 
 
 def _field_key(c) -> str | None:
-    """``d->title`` / ``s.buf``: the path key of a field read (None for anything else)."""
+    """``d->title`` / ``s.buf`` / ``m[i]``: the key of a field or element read whose NULL-ness is
+    tracked (None for anything else)."""
     c = strip(c)
+    if c is not None and c.kind == K.ARRAY_SUBSCRIPT_EXPR:
+        return element_key(c)
     return path_key(c) if c is not None and c.kind == K.MEMBER_REF_EXPR else None
+
+
+def element_key(c) -> str | None:
+    """``path_key``, or for an element at a plain variable index ``m[i]`` (the row a loop just
+    allocated), ``"m[i]"``: a key for NULL-ness only, which a new value of ``i`` drops."""
+    key = path_key(c)
+    if key is not None:
+        return key
+    c = strip(c)
+    kids = children(c) if c is not None and c.kind == K.ARRAY_SUBSCRIPT_EXPR else []
+    if len(kids) != 2 or strip(kids[1]) is None or strip(kids[1]).kind != K.DECL_REF_EXPR:
+        return None
+    inner = path_key(kids[0])
+    return f"{inner}[{var_name(kids[1])}]" if inner else None
+
+
+def array_type(expr):
+    """The (canonical) fixed-size array type of what ``expr`` names (``buf``, ``s.buf``), else None."""
+    c = strip(expr)
+    if c is None:
+        return None
+    t = c.type.get_canonical()
+    if t.kind == T.CONSTANTARRAY:
+        return t
+    if c.kind == K.DECL_REF_EXPR and c.referenced is not None:
+        t = c.referenced.type.get_canonical()
+        if t.kind == T.CONSTANTARRAY:
+            return t
+    return None
+
+
+def array_size(expr) -> int | None:
+    """Number of elements of the fixed-size array ``expr`` names (``buf``, ``s.buf``), else None."""
+    t = array_type(expr)
+    return t.get_array_size() if t is not None else None

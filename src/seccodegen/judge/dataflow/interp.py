@@ -87,6 +87,7 @@ class Interp(StatementWalker):
         if v.kind == K.CXX_NEW_EXPR and "nothrow" in ast.tokens(v):
             return "new (std::nothrow)"
         return None
+
     def kill(self, st: State, var: str) -> None:
         """``var`` gets a new value: forget its taint, aliases, NULL-ness and freed-ness."""
         for v in st.alias.pop(var, frozenset()):
@@ -94,8 +95,8 @@ class Interp(StatementWalker):
                 st.alias[v] = st.alias[v] - {var}
         st.taint.pop(var, None)
         st.derived.pop(var, None)
-        for k in [k for k in st.maybe_null if k == var or k.startswith((var + "->", var + "."))]:
-            del st.maybe_null[k]  # and the fields of what it pointed to
+        for k in [k for k in st.maybe_null if k == var or k.startswith((var + "->", var + ".")) or k.endswith(f"[{var}]")]:
+            del st.maybe_null[k]  # and the fields of what it pointed to, and m[var]: another element now
         self.forget_freed(st, var)
         values.killed(st, var)
         if st.left:
@@ -131,6 +132,8 @@ class Interp(StatementWalker):
                 for m in st.alias.pop(key, frozenset()):
                     if m in st.alias:
                         st.alias[m] = st.alias[m] - {key}
+            key = key or ast.element_key(target)  # m[i] = calloc(...): tracked for NULL-ness only
+            if key:
                 source = self.null_source(value)
                 if source:
                     st.maybe_null[key] = source  # d->title = malloc(n): the field may be NULL
@@ -302,6 +305,8 @@ class Interp(StatementWalker):
         (a pointer moved by ``p++`` no longer points to the start of its block)."""
         if ast.var_name(target):
             values.killed(st, base)
+            for k in [k for k in st.maybe_null if k.endswith(f"[{base}]")]:
+                del st.maybe_null[k]  # i++: m[i] is another element now
         else:
             values.forget(st, base)
 

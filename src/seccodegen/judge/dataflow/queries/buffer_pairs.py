@@ -12,7 +12,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import FunctionFacts, ast, values
-from seccodegen.judge.dataflow.queries.out_of_bounds import array_size
+from seccodegen.judge.dataflow.ast import array_size
 
 K = ci.CursorKind
 # (a copy's count, memcpy(out, s, len), says only that len bytes fit, not that len is the size)
@@ -94,6 +94,22 @@ def _pairs_from_calls(fn: FunctionFacts) -> set[tuple[str, str]]:
             buf, size = ast.var_name(ev.args[b]), ast.var_name(ev.args[s])
             if buf and size:
                 out.add((buf, size))
+    return out
+
+
+def caller_array_sizes(fn: FunctionFacts) -> dict[str, int]:
+    """Pointer parameters that every call of ``fn`` in the file fills with a fixed-size array
+    (``reverse(argv[1], out)`` with ``char out[16]``): the smallest such array's element count.
+    A function the file never calls, or calls once with something else there, gives nothing."""
+    if fn.cursor is None:
+        return {}
+    calls = file_index(fn.cursor.translation_unit)[0].get(fn.name, [])
+    params = list(fn.params)
+    out: dict[str, int] = {}
+    for i, param in enumerate(params):
+        sizes = [array_size(args[i]) if i < len(args := ast.call_args(call)) else None for call in calls]
+        if sizes and None not in sizes:
+            out[param] = min(sizes)
     return out
 
 

@@ -11,8 +11,9 @@ subscript of another buffer (``src[i]``) or in a test against zero (``if (len > 
 ',';``, the separator before all but the first item): a decoder or copy loop that fills ``dst``
 for as long as the source lasts, e.g. a URL decoder given ``dst`` and ``dst_size`` that never
 tests ``j < dst_size - 1``. The same through a pointer: ``*out++ = c`` where ``out`` is the sized
-parameter or was set from it, or points into a fixed-size array or a block of known size (``char
-*dst = field; while (*src && *src != ',') *dst++ = *src++;``). A check that any pass of the loop sees counts for the whole loop
+parameter or was set from it, or points into a fixed-size array (``char *dst = field; while
+(*src && *src != ',') *dst++ = *src++;``), and a pointer parameter that every call in the file
+fills with a fixed-size array (``reverse(argv[1], out)`` with ``char out[16]``). A check that any pass of the loop sees counts for the whole loop
 (``if (j >= dst_size) return -1;`` at the end of the body), as does any test of the size against
 a variable the loop assigns (a count kept beside the pointer, the room left counted down). A
 source whose length is known to fit (a string literal copied into a larger buffer) is not
@@ -34,10 +35,11 @@ import functools
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
+from seccodegen.judge.dataflow.ast import array_size
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-from seccodegen.judge.dataflow.queries.buffer_pairs import file_index, size_pairs
+from seccodegen.judge.dataflow.queries.buffer_pairs import caller_array_sizes, file_index, size_pairs
 from seccodegen.judge.dataflow.queries.origins import RELATIONS, is_integer, only_subscripted
-from seccodegen.judge.dataflow.queries.out_of_bounds import array_size, written_offsets
+from seccodegen.judge.dataflow.queries.out_of_bounds import written_offsets
 
 K = ci.CursorKind
 LOOPS = (K.FOR_STMT, K.WHILE_STMT, K.DO_STMT)
@@ -243,7 +245,7 @@ class CountedWrite:
             return []
         writes = written_offsets(fn)
         pairs = size_pairs(fn)
-        blocks = _array_pointers(fn)
+        blocks = {**caller_array_sizes(fn), **_array_pointers(fn)}
         parents = ast.parents(fn.cursor)
         hits: list[Hit] = []
         targets = [
@@ -297,7 +299,7 @@ class CountedWrite:
             var, base = _index_var(ev.args[0]), ast.var_name(base_expr)
             if var is None or not is_integer(ast.strip(ev.args[0])):
                 return None
-            count = array_size(base_expr) or values.element_count(base_expr, ev.state)
+            count = array_size(base_expr) or values.element_count(base_expr, ev.state) or blocks.get(base)
             sizes = sorted(s for b, s in pairs if b == base)
             if count is None and not sizes:
                 return None

@@ -1,7 +1,7 @@
 """NULL dereference of an allocation/open result or of a NULL assignment (CWE-476, CWE-690).
 
-Fires where a pointer (a variable, or a field such as ``d->title``, followed within the function
-that stores the allocation in it) that may still hold the result of ``malloc``/``calloc``/``realloc``/
+Fires where a pointer (a variable, a field such as ``d->title`` or an element such as ``m[i]``,
+followed within the function that stores the allocation in it, until ``i`` changes) that may still hold the result of ``malloc``/``calloc``/``realloc``/
 ``strdup``/``fopen``/``popen``/``opendir``... (CWE-690), or an explicit ``NULL`` (CWE-476), is
 dereferenced (``*p``, ``p[i]``, ``p->f``) or passed to a library function that dereferences that
 argument (``strcpy``, ``memcpy``, ``fprintf``'s stream, ``fgets``' buffer and stream, ...), on
@@ -26,10 +26,11 @@ from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 
 
 def _location(expr) -> str | None:
-    """A field that holds the pointer itself (``d->title`` in ``d->title[0]``, ``strcpy(d->title, s)``),
-    whose own NULL-ness is tracked; None for a plain variable (its name is the event's)."""
-    key = ast.path_key(expr) if expr is not None else None
-    return key if key and ("->" in key or "." in key) else None
+    """A field or element that holds the pointer itself (``d->title`` in ``d->title[0]``,
+    ``strcpy(d->title, s)``, ``m[i]`` in ``m[i][0]``), whose own NULL-ness is tracked; None for a
+    plain variable (its name is the event's)."""
+    key = ast.element_key(expr) if expr is not None else None
+    return key if key and ("->" in key or "." in key or "[" in key) else None
 
 
 def _origin(state, var: str) -> str | None:

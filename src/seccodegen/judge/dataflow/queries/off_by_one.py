@@ -36,6 +36,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
+from seccodegen.judge.dataflow.ast import array_size
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.buffer_pairs import file_index, size_pairs
 from seccodegen.judge.dataflow.queries.origins import (
@@ -46,7 +47,7 @@ from seccodegen.judge.dataflow.queries.origins import (
     only_subscripted,
     uncontrolled_var,
 )
-from seccodegen.judge.dataflow.queries.out_of_bounds import array_size, token_value, written_offsets
+from seccodegen.judge.dataflow.queries.out_of_bounds import token_value, written_offsets
 
 K = ci.CursorKind
 OFF_BY_ONE = ("CWE-193", "CWE-787")

@@ -49,6 +49,7 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.buffer_pairs import caller_array_sizes
 from seccodegen.judge.dataflow.queries.origins import (
     Origins,
     bound_sides,
@@ -84,32 +85,11 @@ def _decl_ref(c, name: str):
     return next((n for n in c.walk_preorder() if n.kind == K.DECL_REF_EXPR and n.spelling == name), None)
 
 
-def array_type(expr):
-    """The (canonical) fixed-size array type of what ``expr`` names (``buf``, ``s.buf``), else None."""
-    c = ast.strip(expr)
-    if c is None:
-        return None
-    t = c.type.get_canonical()
-    if t.kind == ci.TypeKind.CONSTANTARRAY:
-        return t
-    if c.kind == K.DECL_REF_EXPR and c.referenced is not None:
-        t = c.referenced.type.get_canonical()
-        if t.kind == ci.TypeKind.CONSTANTARRAY:
-            return t
-    return None
-
-
-def array_size(expr) -> int | None:
-    """Number of elements of the fixed-size array ``expr`` names (``buf``, ``s.buf``), else None."""
-    t = array_type(expr)
-    return t.get_array_size() if t is not None else None
-
-
 def _unbounded_extraction(fn: FunctionFacts, target) -> bool:
     """``in >> buf`` with ``buf`` a fixed-size char array and no field width set in the function
     (``std::setw(n)``, ``in.width(n)``): before C++20 (the scenarios build as C++17) the
     extraction writes the whole word, like ``gets``; C++20 bounds it by the array's size."""
-    t = array_type(target)
+    t = ast.array_type(target)
     if t is None or t.element_type.get_canonical().kind not in CHAR_KINDS:
         return False
     body = fn.body_text
@@ -122,7 +102,7 @@ def string_length_of(
     """Why ``var`` is the length of an attacker-sized string that need not fit ``dest`` (an array
     of ``size`` elements): ``n = strlen(s)`` (or ``s.size()``) of a parameter or input ``s``, with
     ``s`` not ``dest`` itself (``len = strlen(buf)`` of a buffer's own contents always fits it) and
-    not an array no larger than ``dest``; None for anything else, or when ``var`` was clamped where
+    not an array no larger than ``dest`` (nor a parameter every caller fills with one); None for anything else, or when ``var`` was clamped where
     it was assigned (``n = len < sizeof buf ? len : sizeof buf - 1``, ``MIN(...)``, ``% N``)."""
     if not origins.related_calls(ev, var) & STRING_LENGTHS:
         return None
@@ -142,7 +122,9 @@ def _string_var(fn: FunctionFacts, name: str, size: int) -> bool:
     decl = _decl_ref(fn.cursor, name) if fn.cursor is not None else None
     if decl is None or is_integer(decl):
         return False
-    own = array_size(decl)
+    own = ast.array_size(decl)
+    if own is None and name in fn.params:
+        own = caller_array_sizes(fn).get(name)  # every caller passes an array of at most `own`
     return own is None or own > size
 
 
@@ -258,7 +240,7 @@ class OutOfBounds:
         """``params=False``: a parameter's value as the index itself is not reported (it still
         counts as the unchecked bound of a loop over a buffer of known size)."""
         cwes = ("CWE-129", "CWE-787") if write else ("CWE-129", "CWE-125")
-        size = (array_size(base) or values.element_count(base, ev.state)) if base is not None else None
+        size = (ast.array_size(base) or values.element_count(base, ev.state)) if base is not None else None
         lit = values.const_value(index, ev.state)  # 50 - 1, or a variable known to hold a constant
         if size is not None and lit is not None and lit >= size:
             return self._hit(
@@ -307,8 +289,9 @@ class OutOfBounds:
                     limit = token_value(toks[-1], ev)  # for (i = 0; i < n; i++) a[i] with n known
                     if limit is not None and limit > size:
                         return self._hit(ev, cwes[1:], f"'{var} < {limit}' runs past a {size}-element array")
-                # a loop-style bound "var < other" / "var <= other" with an integer variable
-                limits = [c for a, op, c in zip(toks, toks[1:], toks[2:]) if a == var and op in ("<", "<=")]
+                # a loop-style bound "var < other" / "var <= other" with an integer variable, where it
+                # held (on the else side of `if (len < n)`, len >= n: no bound by n)
+                limits = [c for a, op, c in zip(toks, toks[1:], toks[2:]) if a == var and op in ("<", "<=") and g.truth]
                 bounds = {c for c in limits if c in g.vars}
                 for other in sorted(bounds - {var}):
                     if fn.cursor is None or not is_integer(_decl_ref(fn.cursor, other)):
@@ -363,14 +346,14 @@ class OutOfBounds:
             return self._hit(ev, ("CWE-787", "CWE-242"), "gets() cannot bound its write")
         if ev.name == "operator>>" and len(ev.args) == 2 and _unbounded_extraction(fn, ev.args[1]):
             return self._hit(ev, ("CWE-787", "CWE-120", "CWE-242"),
-                             f"'>>' into the {array_size(ev.args[1])}-byte array '{ast.compact(ev.args[1])}' "
+                             f"'>>' into the {ast.array_size(ev.args[1])}-byte array '{ast.compact(ev.args[1])}' "
                              "reads a whole word, however long, with no std::setw")  # fmt: skip
         member = ev.obj is not None  # a stream's read(buf, n) (see _stream_read)
         dest_pos = 0 if member else DEST.get(ev.name, 0)
         sized = STREAM_SIZED if member else SIZED_COPIES
         if (member or ev.name not in STRING_COPIES) and ev.name not in sized or len(ev.args) <= dest_pos:
             return None
-        size = array_size(ev.args[dest_pos])
+        size = ast.array_size(ev.args[dest_pos])
         if size is None:
             return None
         if ev.name in STRING_COPIES and not member:

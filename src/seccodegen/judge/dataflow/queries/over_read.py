@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from seccodegen.judge.dataflow import FunctionFacts, values
 from seccodegen.judge.dataflow import ast as dast
+from seccodegen.judge.dataflow.ast import array_size
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.origins import (
     Origins,
@@ -29,7 +30,6 @@ from seccodegen.judge.dataflow.queries.origins import (
     read_count_bound,
     uncontrolled_var,
 )
-from seccodegen.judge.dataflow.queries.out_of_bounds import array_size
 
 # call -> (position of the buffer it reads from, positions whose product is the byte count)
 SIZED_READS: dict[str, tuple[int, tuple[int, ...]]] = {

@@ -20,9 +20,9 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import FunctionFacts, ast, values
+from seccodegen.judge.dataflow.ast import array_type
 from seccodegen.judge.dataflow.facts import tainted
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-from seccodegen.judge.dataflow.queries.out_of_bounds import array_type
 
 K = ci.CursorKind
 # call -> (destination, source, count) positions
