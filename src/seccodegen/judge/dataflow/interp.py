@@ -95,8 +95,8 @@ class Interp(StatementWalker):
                 st.alias[v] = st.alias[v] - {var}
         st.taint.pop(var, None)
         st.derived.pop(var, None)
-        for k in [k for k in st.maybe_null if k == var or k.startswith((var + "->", var + ".")) or k.endswith(f"[{var}]")]:
-            del st.maybe_null[k]  # and the fields of what it pointed to, and m[var]: another element now
+        for k in [k for k in st.maybe_null if k == var or k.startswith((var + "->", var + ".", var + "[")) or k.endswith(f"[{var}]")]:
+            del st.maybe_null[k]  # its fields and elements, and m[var]: another element now
         self.forget_freed(st, var)
         values.killed(st, var)
         if st.left:

@@ -12,9 +12,10 @@ subscript of another buffer (``src[i]``) or in a test against zero (``if (len > 
 for as long as the source lasts, e.g. a URL decoder given ``dst`` and ``dst_size`` that never
 tests ``j < dst_size - 1``. The same through a pointer: ``*out++ = c`` where ``out`` is the sized
 parameter or was set from it, or points into a fixed-size array (``char *dst = field; while
-(*src && *src != ',') *dst++ = *src++;``), and a pointer parameter that every call in the file
-fills with a fixed-size array (``reverse(argv[1], out)`` with ``char out[16]``). A check that any pass of the loop sees counts for the whole loop
-(``if (j >= dst_size) return -1;`` at the end of the body), as does any test of the size against
+(*src && *src != ',') *dst++ = *src++;``); and writes through a pointer parameter that every
+call in the file fills with a fixed-size array (``join(out, ...)`` with ``char out[64]``). A
+check that any pass of the loop sees counts for the whole loop (``if (j >= dst_size) return
+-1;`` at the end of the body), as does any test of the size against
 a variable the loop assigns (a count kept beside the pointer, the room left counted down). A
 source whose length is known to fit (a string literal copied into a larger buffer) is not
 reported, nor a loop that scans the written buffer itself at the index (``name[i] =
@@ -291,7 +292,9 @@ class CountedWrite:
         """(index or pointer variable, buffer expression or None, element count, size variables,
         text) of a write ``buf[j] = v`` into a buffer of known size, or of a write ``*p = v`` /
         ``*p++ = v`` through a pointer parameter ``p`` (or a local pointer set from one) whose
-        size is another parameter; None for anything else."""
+        size is another parameter, or through a pointer of known size (``blocks``: a local one
+        only ever set to fixed-size arrays, a parameter every caller fills with one); None for
+        anything else."""
         if ev.cursor.extent.start.offset not in writes:
             return None
         if ev.cursor.kind == K.ARRAY_SUBSCRIPT_EXPR and ev.args:

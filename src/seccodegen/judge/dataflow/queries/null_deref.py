@@ -1,8 +1,9 @@
 """NULL dereference of an allocation/open result or of a NULL assignment (CWE-476, CWE-690).
 
 Fires where a pointer (a variable, a field such as ``d->title`` or an element such as ``m[i]``,
-followed within the function that stores the allocation in it, until ``i`` changes) that may still hold the result of ``malloc``/``calloc``/``realloc``/
-``strdup``/``fopen``/``popen``/``opendir``... (CWE-690), or an explicit ``NULL`` (CWE-476), is
+followed within the function that stores the allocation in it, an element until ``i``
+changes) that may still hold the result of ``malloc``/``calloc``/``realloc``/``strdup``/
+``fopen``/``popen``/``opendir``... (CWE-690), or an explicit ``NULL`` (CWE-476), is
 dereferenced (``*p``, ``p[i]``, ``p->f``) or passed to a library function that dereferences that
 argument (``strcpy``, ``memcpy``, ``fprintf``'s stream, ``fgets``' buffer and stream, ...), on
 some path with no NULL check: no ``if (!p) return;``, ``if (p) {...}``, ``p && ...``, ``assert(p)``
@@ -13,9 +14,10 @@ CodeQL counterpart: the nullness checks behind ``cpp/missing-null-test``-style q
 reports few unchecked ``malloc`` results, the study's labels do. A pointer passed to one of the
 program's own functions counts as dereferenced where that function dereferences the parameter
 with no NULL check of it first (:func:`~seccodegen.judge.dataflow.summaries.deref_params`, to a
-fixpoint through further own functions). Deliberate differences: ``new``
-never returns NULL (``new (std::nothrow)`` may, and is a source), and ``getenv``/``strchr``-style lookups are not sources here (their NULL is
-usually checked by the surrounding logic, and reporting them costs precision).
+fixpoint through further own functions). Deliberate differences: ``new`` never returns NULL
+(``new (std::nothrow)`` may, and is a source), and ``getenv``/``strchr``-style lookups are not
+sources here (their NULL is usually checked by the surrounding logic, and reporting them costs
+precision).
 """
 
 from __future__ import annotations

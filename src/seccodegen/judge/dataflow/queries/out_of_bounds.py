@@ -102,8 +102,9 @@ def string_length_of(
     """Why ``var`` is the length of an attacker-sized string that need not fit ``dest`` (an array
     of ``size`` elements): ``n = strlen(s)`` (or ``s.size()``) of a parameter or input ``s``, with
     ``s`` not ``dest`` itself (``len = strlen(buf)`` of a buffer's own contents always fits it) and
-    not an array no larger than ``dest`` (nor a parameter every caller fills with one); None for anything else, or when ``var`` was clamped where
-    it was assigned (``n = len < sizeof buf ? len : sizeof buf - 1``, ``MIN(...)``, ``% N``)."""
+    not an array no larger than ``dest`` (nor a parameter every caller fills with one); None for
+    anything else, or when ``var`` was clamped where it was assigned (``n = len < sizeof buf ?
+    len : sizeof buf - 1``, ``MIN(...)``, ``% N``)."""
     if not origins.related_calls(ev, var) & STRING_LENGTHS:
         return None
     rel = ev.state.related(var)
