@@ -4,7 +4,7 @@ transformers 5.x renamed gradient checkpointing to activation checkpointing and 
 names; peft (0.21) still reads ``model.is_gradient_checkpointing`` whenever it wraps or loads an
 adapter, so every training run and every sample of an adapter printed a FutureWarning about code
 that is not ours. These helpers call the new names where they exist and silence only that one
-warning around peft's calls.
+warning around peft's calls; ``bare_model`` reaches under a peft wrapper.
 """
 
 from __future__ import annotations
@@ -15,6 +15,12 @@ from contextlib import contextmanager
 from typing import Any
 
 PEFT_DEPRECATION = "`is_gradient_checkpointing` is deprecated"
+
+
+def bare_model(model: Any) -> Any:
+    """The transformers model under a peft wrapper (``PeftModel.get_base_model()``), or ``model``
+    itself when it has no adapter."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from seccodegen.models.peft_compat import bare_model
 from seccodegen.sample.engine import cut_at_stop
 from seccodegen.sample.sampler import row_uniforms, sample_top_p
 
@@ -117,7 +118,7 @@ class HFForwardStepper:
         import inspect
 
         self.model = model
-        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        base = bare_model(model)
         params = inspect.signature(base.forward).parameters
         # transformers 5.x renamed ``past_key_values`` to ``cache``
         self.cache_kw = "cache" if "cache" in params else "past_key_values"

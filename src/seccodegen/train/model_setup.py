@@ -15,7 +15,7 @@ import torch
 
 from seccodegen.errors import ModelLoadError
 from seccodegen.models.loader import load_model, resolve_model_dir
-from seccodegen.models.peft_compat import enable_activation_checkpointing
+from seccodegen.models.peft_compat import bare_model, enable_activation_checkpointing
 from seccodegen.train.distributed import ProcessLayout, is_fsdp, unwrap
 from seccodegen.train.methods import Method
 
@@ -74,7 +74,7 @@ def compile_decoder_layers(model: torch.nn.Module) -> int:
     torchtitan does); returns how many. One graph serves every layer of the same shape, so the compile
     time is that of one layer, and the attention mask and rotary tables built outside the layers stay
     eager. Shapes vary with the batch's longest row: the second width seen makes the graphs dynamic."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base = bare_model(model)
     try:
         layers = base.get_decoder().layers
     except AttributeError:

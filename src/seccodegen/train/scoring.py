@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from seccodegen.models.peft_compat import bare_model
 from seccodegen.train.data import IGNORE
 
 
@@ -44,12 +45,12 @@ class TargetLogprobs(nn.Module):
     def __init__(self, model: nn.Module, chunked: bool = True, chunk_tokens: int = 4096) -> None:
         super().__init__()
         self.model = model
-        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        base = bare_model(model)
         self.chunked = chunked and not uses_plain_logits(base.config)
         self.chunk_tokens = chunk_tokens
 
     def _base(self) -> nn.Module:
-        return self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        return bare_model(self.model)
 
     def forward(
         self,

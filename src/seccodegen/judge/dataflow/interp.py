@@ -88,6 +88,13 @@ class Interp(StatementWalker):
             return "new (std::nothrow)"
         return None
 
+    @staticmethod
+    def forget_elements_at(st: State, index: str) -> None:
+        """``index`` changed (``i = ...``, ``i++``): ``m[i]`` names another element now, whose
+        NULL-ness nothing tracked."""
+        for k in [k for k in st.maybe_null if k.endswith(f"[{index}]")]:
+            del st.maybe_null[k]
+
     def kill(self, st: State, var: str) -> None:
         """``var`` gets a new value: forget its taint, aliases, NULL-ness and freed-ness."""
         for v in st.alias.pop(var, frozenset()):
@@ -95,8 +102,9 @@ class Interp(StatementWalker):
                 st.alias[v] = st.alias[v] - {var}
         st.taint.pop(var, None)
         st.derived.pop(var, None)
-        for k in [k for k in st.maybe_null if k == var or k.startswith((var + "->", var + ".", var + "[")) or k.endswith(f"[{var}]")]:
-            del st.maybe_null[k]  # its fields and elements, and m[var]: another element now
+        for k in [k for k in st.maybe_null if k == var or k.startswith((var + "->", var + ".", var + "["))]:
+            del st.maybe_null[k]  # and the fields and elements of what it pointed to
+        self.forget_elements_at(st, var)
         self.forget_freed(st, var)
         values.killed(st, var)
         if st.left:
@@ -305,8 +313,7 @@ class Interp(StatementWalker):
         (a pointer moved by ``p++`` no longer points to the start of its block)."""
         if ast.var_name(target):
             values.killed(st, base)
-            for k in [k for k in st.maybe_null if k.endswith(f"[{base}]")]:
-                del st.maybe_null[k]  # i++: m[i] is another element now
+            self.forget_elements_at(st, base)
         else:
             values.forget(st, base)
 
