@@ -5,6 +5,7 @@ through the chat template is better compared with the pretrained model sampled t
 
     python scripts/pooled_secure_ratios.py runs/secure-tuning/results.parquet --reference base-chat
 
+A recipe trained on nested subsets of the commits gives one row per size (``method/172``).
 ``--pool NAME=a,b`` adds a row that pools the samples of cells ``a`` and ``b`` (two training seeds
 of one recipe, say) and tests the pool against the reference the same way. ``--cell NAME=FILE``
 adds a cell from a judged results file outside the grid (``seccodegen judge``'s results.jsonl,
@@ -41,7 +42,7 @@ def main() -> None:
     rows = {}
     print("| method | samples | valid | secure / decided valid | secure & correct / all | p secure | p secure&correct |")
     print("|---|---|---|---|---|---|---|")
-    for method, g in df.groupby("method"):
+    for method, g in df.groupby(_cell_names(df)):
         valid = g[g["valid"] == True]  # noqa: E712  (booleans from parquet)
         decided = valid[valid["secure"].notna()]
         secure = int((decided["secure"] == True).sum())  # noqa: E712
@@ -61,6 +62,14 @@ def main() -> None:
         p2 = fisher_exact([[sc, n - sc], [ref[4], ref[0] - ref[4]]])[1] if method != args.reference else None
         fmt = lambda p: "" if p is None else f"{p:.2g}"  # noqa: E731
         print(f"| {method} | {n} | {v} ({v / n:.1%}) | {s}/{d} ({s / d:.1%}) | {sc} ({sc / n:.1%}) | {fmt(p1)} | {fmt(p2)} |")
+
+
+def _cell_names(df: pd.DataFrame) -> pd.Series:
+    """A cell's name: its method, and ``/<size>`` for a recipe trained on a subset of the commits
+    (``dataset_sizes``), so a data-size ablation's cells are not pooled into one row."""
+    sizes = df["dataset_size"] if "dataset_size" in df else pd.Series("-", index=df.index)
+    subset = ~sizes.fillna("-").isin(["-", "all"])
+    return df["method"].where(~subset, df["method"] + "/" + sizes.astype(str))
 
 
 def _judged_file(spec: str) -> pd.DataFrame:

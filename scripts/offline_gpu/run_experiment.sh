@@ -114,7 +114,10 @@ sc_shard() {
   local try rc=0
   for try in $(seq "${OOM_TRIES:-6}"); do
     sc_run "$1" dataset,train,sample "$2"; rc=$?
-    { [ $rc -ne 0 ] && tail -n 40 "$3" | grep -q OutOfMemoryError; } || break
+    # cuDNN and cuBLAS report a failed workspace allocation as their own errors, not as torch's
+    # OutOfMemoryError (a DPO training beside two others on an 80 GB GPU died of
+    # CUDNN_STATUS_INTERNAL_ERROR in its backward pass and trained fine alone)
+    { [ $rc -ne 0 ] && tail -n 40 "$3" | grep -qE 'OutOfMemoryError|CUDNN_STATUS_INTERNAL_ERROR|CUBLAS_STATUS_ALLOC_FAILED'; } || break
     echo "out of GPU memory: shard $2 again in ${OOM_WAIT:-60} s (try $try)"; sleep "${OOM_WAIT:-60}"
   done
   return $rc

@@ -58,3 +58,15 @@ def test_a_cell_file_that_is_not_judged_is_a_one_line_error(script, tmp_path, mo
         SystemExit, match="lacks \\['correct', 'secure', 'valid'\\]; pass a judged results file"
     ):
         _run(script, monkeypatch, tmp_path, _rows("base", 2, 1, 2, 2), "--cell", f"old={samples}")
+
+
+def test_a_recipes_dataset_sizes_are_rows_of_their_own(script, tmp_path, capsys, monkeypatch) -> None:
+    sized = [dict(r, dataset_size=size) for size, r in
+             [("172", r) for r in _rows("sub", 4, 4, 4, 10)] + [("344", r) for r in _rows("sub", 8, 2, 8, 10)]]  # fmt: skip
+    base = [dict(r, dataset_size="-") for r in _rows("base", 10, 5, 10, 10)]
+    full = [dict(r, dataset_size="all") for r in _rows("sub-all", 6, 6, 6, 10)]
+    _run(script, monkeypatch, tmp_path, base + sized + full, "--pool", "both=sub/172,sub/344")
+    out = capsys.readouterr().out
+    assert "| sub/172 | 10 | 4 (40.0%) | 4/4 (100.0%) |" in out
+    assert "| sub/344 | 10 | 8 (80.0%) | 2/8 (25.0%) |" in out
+    assert "| sub-all | 10 |" in out and "| both | 20 | 12 (60.0%) | 6/12 (50.0%) |" in out

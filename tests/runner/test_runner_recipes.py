@@ -71,8 +71,26 @@ def test_a_plain_experiment_keeps_its_step_keys(tmp_path):
         ("  - {{name: base, method: base}}\n", "other than 'base'"),
         ("  - {{name: x, method: base, train: {{lr: 1}}}}\n", "sample settings only"),
         ("  - {{name: base-chat, method: base}}\n", "unique"),
+        ("  - {{name: x, method: base, dataset_sizes: [10]}}\n", "sample settings only"),
+        ("  - {{name: x, method: lora, dataset_sizes: [half]}}\n", "recipe x: dataset_sizes: 'half'"),
     ],
 )
 def test_bad_recipes_are_one_line_errors(tmp_path, bad, message):
     with pytest.raises(ConfigError, match=message):
         _plan(tmp_path, EXPERIMENT + bad)
+
+
+def test_a_recipe_trains_on_its_own_dataset_sizes(tmp_path):
+    """A data-size ablation of one recipe: its nested subsets, without the rest of the grid's."""
+    text = EXPERIMENT.replace("methods: [base,", "methods: [pairs-ul-subset, base,") + (
+        "  - {{name: pairs-ul-subset, method: lora, granularities: [function], dataset_sizes: [5, 10],\n"
+        "     dataset: {{sources: [{{format: safecoder-pairs, path: pairs/}}]}}}}\n"
+    )
+    plan = _plan(tmp_path, text)
+    trains = {s.label: s for s in plan.steps if s.stage == "train"}
+    assert sorted(trains) == ["tiny-lora-block-all", "tiny-pairs-ul-function-all",
+                              "tiny-pairs-ul-subset-function-10", "tiny-pairs-ul-subset-function-5"]
+    assert trains["tiny-pairs-ul-subset-function-5"].settings["size"] == "5"
+    assert trains["tiny-pairs-ul-subset-function-5"].deps[0].settings["sizes"] == [5]
+    sizes = {c.coords["dataset_size"] for c in plan.cells if c.coords["method"] == "pairs-ul-subset"}
+    assert sizes == {"5", "10"}

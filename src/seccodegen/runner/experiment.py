@@ -35,6 +35,8 @@ the experiment's (configs/secure-tuning.yaml)::
         dataset: {sources: [{format: safecoder-pairs, path: pairs/}]}
         train: {objective: masked-unlikelihood, chat_template: true}
         sample: {chat: true}
+      # the same recipe on nested subsets of the fix commits only (a data-size ablation)
+      - {name: safecoder-subset, method: lora, dataset_sizes: [100, 200], dataset: ..., train: ...}
 """
 
 from __future__ import annotations
@@ -76,6 +78,11 @@ class RecipeEntry:
     granularities: tuple[str, ...] | None = field(
         default=None, metadata={"help": "dataset granularities to train on (default: the model's)"}
     )
+    dataset_sizes: tuple[str, ...] | None = field(
+        default=None,
+        metadata={"help": "'all' or commit counts of nested subsets to train on (default: the experiment's); "
+                  "e.g. [172, 344] for a recipe's data-size ablation"},
+    )
     dataset: dict[str, Any] = field(
         default_factory=dict, metadata={"help": "dataset stage settings merged over the experiment's"}
     )
@@ -89,7 +96,9 @@ class RecipeEntry:
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or self.name == "base":
             raise ValueError(f"recipe name {self.name!r} must be a label other than 'base', without '/'")
-        if self.method == "base" and (self.dataset or self.train or self.granularities):
+        for size in self.dataset_sizes or ():
+            check_dataset_size(size, f"recipe {self.name}: dataset_sizes")
+        if self.method == "base" and (self.dataset or self.train or self.granularities or self.dataset_sizes):
             raise ValueError(f"recipe {self.name}: a base recipe samples the pretrained model; "
                              "it takes sample settings only")
 
@@ -144,8 +153,7 @@ class Experiment:
             if lang not in LANGUAGES:
                 raise ValueError(f"languages: {lang!r} is not one of {list(LANGUAGES)}")
         for size in self.dataset_sizes:
-            if size != "all" and not str(size).isdigit():
-                raise ValueError(f"dataset_sizes: {size!r} must be 'all' or a number of commits")
+            check_dataset_size(size, "dataset_sizes")
         recipe_names = [r.name for r in self.recipes]
         if len(set(recipe_names)) != len(recipe_names):
             raise ValueError(f"recipe names must be unique, got {recipe_names}")
@@ -175,6 +183,20 @@ class Experiment:
     def granularities_of(self, model: ModelEntry) -> tuple[str, ...]:
         return model.granularities if model.granularities is not None else self.granularities
 
+    def dataset_sizes_of(self, recipe: RecipeEntry | None) -> tuple[str, ...]:
+        return recipe.dataset_sizes if recipe is not None and recipe.dataset_sizes else self.dataset_sizes
+
+
+def check_dataset_size(size: str, where: str) -> None:
+    if size != "all" and not str(size).isdigit():
+        raise ValueError(f"{where}: {size!r} must be 'all' or a number of commits")
+
+
+def _sizes_as_strings(data: dict[str, Any]) -> None:
+    """YAML gives numbers for sizes; keep them as strings so 'all' and 100 share one type."""
+    if isinstance(data.get("dataset_sizes"), list):
+        data["dataset_sizes"] = [str(s) for s in data["dataset_sizes"]]
+
 
 def load_experiment(path: str, overrides: list[str] | tuple[str, ...] = ()) -> Experiment:
     from seccodegen.config import build_config, deep_merge, parse_overrides
@@ -182,7 +204,8 @@ def load_experiment(path: str, overrides: list[str] | tuple[str, ...] = ()) -> E
     data = load_yaml(path)
     if overrides:
         data = deep_merge(data, parse_overrides(overrides))
-    # YAML gives numbers for sizes; keep them as strings so 'all' and 100 share one type
-    if "dataset_sizes" in data and isinstance(data["dataset_sizes"], list):
-        data["dataset_sizes"] = [str(s) for s in data["dataset_sizes"]]
+    _sizes_as_strings(data)
+    for recipe in data.get("recipes") or ():
+        if isinstance(recipe, dict):
+            _sizes_as_strings(recipe)
     return build_config(Experiment, data, source=str(path))

@@ -150,7 +150,7 @@ def build_plan(exp: Experiment) -> Plan:
                 continue
             grans = (recipe.granularities if recipe and recipe.granularities else None) or exp.granularities_of(entry)
             for gran in grans:
-                for size in exp.dataset_sizes:
+                for size in exp.dataset_sizes_of(recipe):
                     data_settings = stages.dataset_settings(exp, size, recipe.dataset if recipe else None)
                     data_label = f"data-{method}-{size}" if recipe and recipe.dataset else f"data-{size}"
                     dataset = add(Step("dataset", data_label, data_settings))
