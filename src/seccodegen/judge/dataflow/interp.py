@@ -350,12 +350,14 @@ class Interp(StatementWalker):
             return None
         if obj is not None or name == "operator+=" and args:  # s += x: the string is the first operand
             containers.called(st, name, obj if obj is not None else args[0], c.location.line, args)
-        for a in args:  # f(&p): the callee may store a new pointer in p
+        for k, a in enumerate(args):  # f(&p): the callee may store a new pointer in p
             a = ast.strip(a)
             if a is not None and a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&":
                 target = ast.var_name(ast.children(a)[0]) if ast.children(a) else None
                 if target:
                     st.maybe_null.pop(target, None)
+                    if name == "strsep" and k == 0:  # the last token: strsep sets p to NULL
+                        st.maybe_null[target] = "strsep"
         if name in FREES and len(args) > FREES[name]:
             self.release(st, args[FREES[name]], c)
         for pos in self.param_frees.get(name, ()):  # the file's own helper that frees its argument

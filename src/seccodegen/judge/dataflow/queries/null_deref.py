@@ -15,7 +15,9 @@ reports few unchecked ``malloc`` results, the study's labels do. A pointer passe
 program's own functions counts as dereferenced where that function dereferences the parameter
 with no NULL check of it first (:func:`~seccodegen.judge.dataflow.summaries.deref_params`, to a
 fixpoint through further own functions). Deliberate differences: ``new`` never returns NULL
-(``new (std::nothrow)`` may, and is a source), and ``getenv``/``strchr``-style lookups are not
+(``new (std::nothrow)`` may, and is a source), the pointer ``strsep(&p, delim)`` advances is a
+source (it becomes NULL when ``delim`` is not in the rest of the string: ``key = strsep(&line,
+"="); ... strlen(line)`` on a line without ``=``), and ``getenv``/``strchr``-style lookups are not
 sources here (their NULL is usually checked by the surrounding logic, and reporting them costs
 precision).
 """
@@ -33,6 +35,12 @@ def _location(expr) -> str | None:
     plain variable (its name is the event's)."""
     key = ast.element_key(expr) if expr is not None else None
     return key if key and ("->" in key or "." in key or "[" in key) else None
+
+
+def _why(origin: str) -> str:
+    if origin == "strsep":
+        return "strsep() sets it to NULL when the delimiter is missing"
+    return f"result of {origin}{'' if ' ' in origin else '()'}"
 
 
 def _origin(state, var: str) -> str | None:
@@ -73,7 +81,7 @@ class NullDeref:
                         continue
                     cwes, what = ("CWE-476",), "is NULL"
                 else:
-                    cwes, what = ("CWE-476", "CWE-690"), f"may be NULL (result of {origin}{'' if ' ' in origin else '()'})"
+                    cwes, what = ("CWE-476", "CWE-690"), f"may be NULL ({_why(origin)})"
                 hits.append(Hit(self.rule, cwes, ev.line, ev.column, f"'{var}' {what} when {how} unchecked"))
                 break
         return hits
