@@ -183,14 +183,18 @@ def new_array_sizes(c) -> list:
     return out
 
 
-def _unchecked_accumulator(fn: FunctionFacts, ev: Event, node, op: str) -> str | None:
-    """For ``total += x`` in a loop, ``x`` from the input: ``total`` when no check reads the
-    accumulator itself.
+def _unchecked_accumulator(fn: FunctionFacts, ev: Event, node, op: str) -> tuple[str, str] | None:
+    """For ``total += x`` in a loop, ``x`` from the input: ``(total, "unchecked")`` when no check
+    reads the accumulator itself, ``(total, "below")`` when the checks that read it bound it only
+    from above while ``x`` may be negative; None when it is checked.
 
     A bound on each term (``if (x > INT_MAX) return false;``) does not bound their sum over an
     input-controlled number of iterations; the check must involve the total
     (``if (total > INT_MAX - x)``, ``__builtin_add_overflow``), as CodeQL's range analysis, which
-    widens a loop accumulator to its type's range, requires."""
+    widens a loop accumulator to its type's range, requires. A signed term that no check keeps
+    at or above zero can drive the total below the type's minimum, which a check against the
+    maximum alone (``if (INT_MAX - total < x) return false;``) leaves open: CodeQL's
+    ``cpp/tainted-arithmetic`` reports that underflow on its own."""
     if op not in COMPOUND_OPS or ev.loop_depth == 0:
         return None
     kids = ast.children(node)
@@ -198,11 +202,32 @@ def _unchecked_accumulator(fn: FunctionFacts, ev: Event, node, op: str) -> str |
     if not acc:
         return None
     st = ev.state
-    for g in list(st.guards) + list(st.checks):
-        toks = set(g.text.split())
-        if st.aliases(acc) & g.vars and (toks & RELATIONAL or g.calls & OVERFLOW_BUILTINS):
-            return None
-    return None if clamped(fn, ev, acc) else acc
+    reads = [g for g in list(st.guards) + list(st.checks)
+             if st.aliases(acc) & g.vars and (set(g.text.split()) & RELATIONAL or g.calls & OVERFLOW_BUILTINS)]  # fmt: skip
+    if clamped(fn, ev, acc):
+        return None
+    if not reads:
+        return acc, "unchecked"
+    if op == "+=" and len(kids) == 2 and all(_maximum_only(g) for g in reads):
+        term = sorted(v for v in ast.refs(kids[1]) if v not in st.aliases(acc) | {acc})
+        if term and not is_unsigned(kids[1]) and not any(bound_sides(ev, v)[0] for v in term):
+            return acc, "below"
+    return None
+
+
+MINIMUM_WORDS = ("min", "lowest")  # std::numeric_limits<T>::min()/lowest(), INT_MIN, LLONG_MIN...
+
+
+def _maximum_only(guard) -> bool:
+    """The check compares with a type's maximum (``INT_MAX``, ``numeric_limits<int>::max()``)
+    and with no minimum, and uses no overflow builtin."""
+    toks = guard.text.split()
+    if guard.calls & OVERFLOW_BUILTINS:
+        return False
+    lowered = [t.lower() for t in toks]
+    has_max = any(t == "max" or t.endswith("_max") for t in lowered)
+    has_min = any(t in MINIMUM_WORDS or t.endswith("_min") for t in lowered)
+    return has_max and not has_min
 
 
 def _length_times_int(node, op: str, ev: Event, origins: Origins, parents: dict) -> bool:
@@ -306,9 +331,14 @@ class IntegerOverflow:
                        f"'{ast.text(node)[:60]}' may overflow: '{var}' is {why}, and the checks on the way "
                        f"allow a result up to {bound}, past the type's {limit}")  # fmt: skip
         if any(bound_sides(ev, v, selectors=origins.selectors(ev, v))[1] or clamped(fn, ev, v) for v in bad):
-            acc = _unchecked_accumulator(fn, ev, node, op) if any(direct.values()) else None
-            if acc is None:
+            unchecked = _unchecked_accumulator(fn, ev, node, op) if any(direct.values()) else None
+            if unchecked is None:
                 return None
+            acc, missing = unchecked
+            if missing == "below":
+                return Hit(self.rule, cwes, loc.line, loc.column,
+                           f"'{ast.text(node)[:60]}' may overflow: the checks bound the total '{acc}' only "
+                           f"from above, and '{var}' ({why}) may be negative, taking it below the type's minimum")  # fmt: skip
             return Hit(self.rule, cwes, loc.line, loc.column,
                        f"'{ast.text(node)[:60]}' may overflow: the checks bound '{var}' ({why}), not the "
                        f"total '{acc}' it is added to on every iteration")  # fmt: skip
