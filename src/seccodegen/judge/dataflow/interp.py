@@ -21,6 +21,7 @@ from seccodegen.judge.dataflow.models import (
     FREES,
     MAY_RETURN_NULL,
     NO_RETURN,
+    NULL_OUT_ARGS,
     SOURCE_OUT_ARGS,
     STREAM_READS,
 )  # fmt: skip
@@ -356,8 +357,8 @@ class Interp(StatementWalker):
                 target = ast.var_name(ast.children(a)[0]) if ast.children(a) else None
                 if target:
                     st.maybe_null.pop(target, None)
-                    if name == "strsep" and k == 0:  # the last token: strsep sets p to NULL
-                        st.maybe_null[target] = "strsep"
+                    if name in NULL_OUT_ARGS and NULL_OUT_ARGS[name][0] == k:  # strsep(&p, ","): p may be NULL now
+                        st.maybe_null[target] = name
         if name in FREES and len(args) > FREES[name]:
             self.release(st, args[FREES[name]], c)
         for pos in self.param_frees.get(name, ()):  # the file's own helper that frees its argument

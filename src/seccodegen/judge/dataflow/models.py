@@ -49,6 +49,9 @@ MAY_RETURN_NULL = {
     "malloc", "calloc", "realloc", "reallocarray", "aligned_alloc", "strdup", "strndup", "wcsdup",
     "fopen", "fdopen", "freopen", "tmpfile", "popen", "opendir", "fdopendir",
 }  # fmt: skip
+# function -> (position of a ``&p`` argument it may leave NULL, why): the pointer strsep advances
+# becomes NULL when the delimiter is not in the rest of the string (the last token)
+NULL_OUT_ARGS = {"strsep": (0, "sets it to NULL when the delimiter is missing")}
 # function -> position of the heap pointer it releases (``delete`` is handled as an expression).
 # realloc is not here: on failure the old block stays valid, and the usual
 # ``tmp = realloc(p, n); if (!tmp) { free(p); ... }`` must not read as a double free.

@@ -204,15 +204,16 @@ def _unchecked_accumulator(fn: FunctionFacts, ev: Event, node, op: str) -> tuple
     st = ev.state
     reads = [g for g in list(st.guards) + list(st.checks)
              if st.aliases(acc) & g.vars and (set(g.text.split()) & RELATIONAL or g.calls & OVERFLOW_BUILTINS)]  # fmt: skip
-    if clamped(fn, ev, acc):
-        return None
     if not reads:
-        return acc, "unchecked"
-    if op == "+=" and len(kids) == 2 and all(_maximum_only(g) for g in reads):
-        term = sorted(v for v in ast.refs(kids[1]) if v not in st.aliases(acc) | {acc})
-        if term and not is_unsigned(kids[1]) and not any(bound_sides(ev, v)[0] for v in term):
-            return acc, "below"
-    return None
+        missing = "unchecked"
+    elif op == "+=" and len(kids) == 2 and all(_maximum_only(g) for g in reads):
+        term = set(ast.refs(kids[1])) - st.aliases(acc) - {acc}
+        if not term or is_unsigned(kids[1]) or any(bound_sides(ev, v)[0] for v in term):
+            return None
+        missing = "below"
+    else:
+        return None
+    return None if clamped(fn, ev, acc) else (acc, missing)
 
 
 MINIMUM_WORDS = ("min", "lowest")  # std::numeric_limits<T>::min()/lowest(), INT_MIN, LLONG_MIN...

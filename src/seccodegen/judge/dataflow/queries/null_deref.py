@@ -25,7 +25,7 @@ precision).
 from __future__ import annotations
 
 from seccodegen.judge.dataflow import FunctionFacts, ast
-from seccodegen.judge.dataflow.models import DEREF_ARGS
+from seccodegen.judge.dataflow.models import DEREF_ARGS, NULL_OUT_ARGS
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 
 
@@ -38,8 +38,8 @@ def _location(expr) -> str | None:
 
 
 def _why(origin: str) -> str:
-    if origin == "strsep":
-        return "strsep() sets it to NULL when the delimiter is missing"
+    if origin in NULL_OUT_ARGS:  # left NULL through its argument, not returned
+        return f"{origin}() {NULL_OUT_ARGS[origin][1]}"
     return f"result of {origin}{'' if ' ' in origin else '()'}"
 
 
