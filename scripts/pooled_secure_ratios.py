@@ -7,7 +7,8 @@ through the chat template is better compared with the pretrained model sampled t
 
 A recipe trained on nested subsets of the commits gives one row per size (``method/172``).
 ``--pool NAME=a,b`` adds a row that pools the samples of cells ``a`` and ``b`` (two training seeds
-of one recipe, say) and tests the pool against the reference the same way. ``--cell NAME=FILE``
+of one recipe, say) and tests the pool against the reference the same way; a pool can also be the
+reference (one cell against a recipe's seeds together). ``--cell NAME=FILE``
 adds a cell from a judged results file outside the grid (``seccodegen judge``'s results.jsonl,
 or a published ``*.judged.jsonl.gz``), e.g. earlier samples judged again with this judge; it can
 also be the reference.
@@ -48,14 +49,15 @@ def main() -> None:
         secure = int((decided["secure"] == True).sum())  # noqa: E712
         both = int(((valid["secure"] == True) & (valid["correct"] == True)).sum())  # noqa: E712
         rows[method] = (len(g), len(valid), len(decided), secure, both)
-    if args.reference not in rows:
-        raise SystemExit(f"--reference {args.reference}: not among the cells {sorted(rows)}")
+    cells_only = sorted(rows)
     for spec in args.pool:
         name, _, members = spec.partition("=")
         cells = [m for m in members.split(",") if m]
-        if not name or not cells or set(cells) - set(rows):
-            raise SystemExit(f"--pool {spec}: expected NAME=A,B with cells among {sorted(rows)}")
+        if not name or not cells or set(cells) - set(cells_only):
+            raise SystemExit(f"--pool {spec}: expected NAME=A,B with cells among {cells_only}")
         rows[name] = tuple(map(sum, zip(*(rows[c] for c in cells))))  # (samples, valid, decided, ...)
+    if args.reference not in rows:  # a cell, or a pool (a cell against several seeds' samples)
+        raise SystemExit(f"--reference {args.reference}: not among the cells {cells_only} or the pools")
     ref = rows[args.reference]
     for method, (n, v, d, s, sc) in rows.items():
         p1 = fisher_exact([[s, d - s], [ref[3], ref[2] - ref[3]]])[1] if method != args.reference else None

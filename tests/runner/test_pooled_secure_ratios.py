@@ -70,3 +70,15 @@ def test_a_recipes_dataset_sizes_are_rows_of_their_own(script, tmp_path, capsys,
     assert "| sub/172 | 10 | 4 (40.0%) | 4/4 (100.0%) |" in out
     assert "| sub/344 | 10 | 8 (80.0%) | 2/8 (25.0%) |" in out
     assert "| sub-all | 10 |" in out and "| both | 20 | 12 (60.0%) | 6/12 (50.0%) |" in out
+
+
+def test_a_pool_can_be_the_reference_and_an_unknown_one_is_a_one_line_error(
+    script, tmp_path, capsys, monkeypatch
+) -> None:
+    rows = _rows("s1", 8, 6, 8, 10) + _rows("s2", 6, 6, 3, 10) + _rows("new", 10, 5, 10, 10)
+    _run(script, monkeypatch, tmp_path, rows, "--pool", "seeds=s1,s2", "--reference", "seeds")
+    out = capsys.readouterr().out
+    assert "| seeds | 20 | 14 (70.0%) | 12/14 (85.7%) | 9 (45.0%) |  |  |" in out
+    assert "| new | 10 | 10 (100.0%) | 5/10 (50.0%) | 5 (50.0%) | 0.085 |" in out
+    with pytest.raises(SystemExit, match="--reference nope: not among the cells"):
+        _run(script, monkeypatch, tmp_path, rows, "--reference", "nope")
