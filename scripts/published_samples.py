@@ -13,7 +13,16 @@ report, its CSVs and plots, and scripts/pooled_secure_ratios.py work on them wit
     seccodegen run configs/secure-tuning.yaml --report-only
 
 Restored folders carry no manifest (no step of theirs ran here) but a RESTORED.txt naming the
-file they came from; a step folder that already has results is left alone. HumanEval-X files
+file they came from; a step folder that already has results is left alone.
+
+``--adapters DIR`` also puts published adapters (peft folders with the training step's own
+manifest.json, as in docs/results/secure-tuning/adapters/) back as the grid's finished training
+steps, matched by the step's hash in the manifest's ``out``, so that a GPU machine can sample or
+run HumanEval-X for a published adapter without training it again:
+
+    python scripts/published_samples.py restore configs/secure-tuning.yaml docs/results/secure-tuning/samples \
+        --adapters docs/results/secure-tuning/adapters
+    seccodegen run configs/secure-tuning.yaml --stages humaneval --methods dpo-kl0.0003-ep3-seed2-t300 HumanEval-X files
 published as completions only (not yet executed) give no pass@1 unless ``--execute
 --allow-exec`` compiles and runs them here, in the judge's sandbox, as the HumanEval step does
 (and ``publish`` then writes the executed samples back).
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -98,6 +108,30 @@ def restore(plan, src: Path, execute: bool = False, jobs: int = 0) -> int:
     return n
 
 
+def restore_adapters(plan, src: Path) -> int:
+    """Copy each published adapter folder whose manifest names a training step of the grid (same
+    hash) into that step's folder, where the runner finds it finished. Returns how many."""
+    by_key = {}
+    for manifest in sorted(src.glob("*/manifest.json")):
+        try:
+            out = json.loads(manifest.read_text(encoding="utf-8"))["config"]["out"]
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{manifest}: not a training step's manifest (no config.out)") from None
+        by_key[str(out).rstrip("/").rsplit("-", 1)[-1]] = manifest.parent
+    n = 0
+    for step in plan.steps:
+        folder = by_key.get(step.key) if step.stage == "train" else None
+        if folder is None or step.cached:
+            continue
+        step.path.mkdir(parents=True, exist_ok=True)
+        for f in folder.iterdir():
+            if f.is_file():
+                shutil.copy2(f, step.path / f.name)
+        n += 1
+        print(f"{folder} -> {step.path}")
+    return n
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("action", choices=["publish", "restore"])
@@ -109,7 +143,11 @@ def main() -> None:
                     help="restore: compile and run HumanEval-X completions published without results")
     ap.add_argument("--allow-exec", action="store_true", help="consent to run generated code (sandboxed)")
     ap.add_argument("--jobs", type=int, default=0, help="--execute: parallel programs (0 = all cores)")
+    ap.add_argument("--adapters", type=Path, default=None,
+                    help="restore: also put the published adapters in this folder back as finished training steps")
     args = ap.parse_args()
+    if args.adapters is not None and (args.action != "restore" or not args.adapters.is_dir()):
+        sys.exit(f"error: --adapters {args.adapters}: give a folder of published adapters, with restore")
     if args.action == "restore" and not args.folder.is_dir():
         sys.exit(f"{args.folder}: no such folder of published samples")
     try:  # a bad experiment file, a damaged published file, no sandbox: one line, files restored so far kept
@@ -117,6 +155,8 @@ def main() -> None:
             require_exec_allowed(args.allow_exec)
         plan = build_plan(load_experiment(args.experiment, args.overrides))
         n = publish(plan, args.folder) if args.action == "publish" else restore(plan, args.folder, args.execute, args.jobs)
+        if args.adapters is not None:
+            print(f"adapters: {restore_adapters(plan, args.adapters)} training steps restored")
     except SeccodegenError as exc:
         sys.exit(f"error: {exc}")
     print(f"{args.action}: {n} files")

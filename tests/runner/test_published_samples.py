@@ -88,3 +88,52 @@ def test_completions_published_before_execution_restore_as_the_first_half(script
 def test_completions_of_other_tasks_are_a_one_line_error() -> None:
     with pytest.raises(InputError, match="CPP/999"):
         execute_rows([], [{"task_id": "CPP/999", "completion": "x"}], jobs=1)
+
+
+TUNED = """
+name: t
+out: {out}
+models: [{{name: tiny, model: "builtin:tiny-random"}}]
+methods: [lora]
+granularities: [function]
+prompt_styles: [baseline]
+languages: [c]
+dataset: {{sources: [{{format: vulnfix-jsonl, path: {data}}}]}}
+"""
+
+
+def _tuned_plan(tmp_path: Path, out: str):
+    (tmp_path / "data.jsonl").touch()
+    exp_file = tmp_path / "tuned.yaml"
+    exp_file.write_text(TUNED.format(out=tmp_path / out, data=tmp_path / "data.jsonl"))
+    return build_plan(load_experiment(str(exp_file)))
+
+
+def test_published_adapters_restore_as_finished_training_steps(script, tmp_path: Path) -> None:
+    """A published adapter (its training step's files and manifest, under any folder name) goes back
+    as the grid's finished training step of the same hash; an adapter of another step does not."""
+    plan = _tuned_plan(tmp_path, "runs")
+    (train,) = [s for s in plan.steps if s.stage == "train"]
+    published = tmp_path / "adapters"
+    mine, other = published / "tiny-lora-published", published / "another"
+    for folder, out in ((mine, train.path), (other, tmp_path / "runs/train/tiny-lora-function-all-0123456789ab")):
+        folder.mkdir(parents=True)
+        (folder / "adapter_model.safetensors").write_bytes(b"weights")
+        (folder / "manifest.json").write_text(json.dumps(
+            {"status": "finished", "stage": "train", "config": {"out": str(out)}}))  # fmt: skip
+    fresh = _tuned_plan(tmp_path, "elsewhere")
+    (again,) = [s for s in fresh.steps if s.stage == "train"]
+    assert not again.cached
+    tool = script("published_samples")
+    assert tool.restore_adapters(fresh, published) == 1
+    assert again.cached and (again.path / "adapter_model.safetensors").read_bytes() == b"weights"
+    assert tool.restore_adapters(fresh, published) == 0  # a finished step is left alone
+    assert not list((tmp_path / "elsewhere" / "train").glob("*0123456789ab"))
+
+
+def test_a_published_adapter_without_a_training_manifest_is_a_one_line_error(script, tmp_path: Path) -> None:
+    plan = _tuned_plan(tmp_path, "runs")
+    (tmp_path / "adapters" / "x").mkdir(parents=True)
+    (tmp_path / "adapters" / "x" / "manifest.json").write_text("{}")
+    with pytest.raises(InputError, match="config.out"):
+        script("published_samples").restore_adapters(plan, tmp_path / "adapters")
