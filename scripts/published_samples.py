@@ -22,8 +22,9 @@ run HumanEval-X for a published adapter without training it again:
 
     python scripts/published_samples.py restore configs/secure-tuning.yaml docs/results/secure-tuning/samples \
         --adapters docs/results/secure-tuning/adapters
-    seccodegen run configs/secure-tuning.yaml --stages humaneval --methods dpo-kl0.0003-ep3-seed2-t300 HumanEval-X files
-published as completions only (not yet executed) give no pass@1 unless ``--execute
+    seccodegen run configs/secure-tuning.yaml --stages humaneval --methods dpo-kl0.0003-ep3-seed2-t300
+
+HumanEval-X files published as completions only (not yet executed) give no pass@1 unless ``--execute
 --allow-exec`` compiles and runs them here, in the judge's sandbox, as the HumanEval step does
 (and ``publish`` then writes the executed samples back).
 """
