@@ -93,6 +93,31 @@ def test_bounded_accesses_are_not(tmp_path: Path, code: str) -> None:
     assert hits(tmp_path, "out-of-bounds", code) == []
 
 
+# a destination parameter that every caller fills with a 64-byte array: sized like the array
+JOIN_CALLER = "int main(int argc, char **argv){ char path[64]; if (!join(argv[1], argv[2], path)) return 1; puts(path); }"
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ("strcpy(out, a); strcat(out, \"/\"); strcat(out, b); return 1;", True),
+        # the check comes after the write: too late
+        ("strcpy(out, a); if (strlen(out) >= 64) return 0; strcat(out, b); return 1;", True),
+        ("if (strlen(a) + strlen(b) + 2 > 64) return 0; strcpy(out, a); strcat(out, \"/\"); strcat(out, b); return 1;",
+         False),
+        ("snprintf(out, 64, \"%s/%s\", a, b); return 1;", False),
+    ],
+)  # fmt: skip
+def test_a_copy_into_a_parameter_every_caller_sizes_is_checked_like_one_into_the_array(
+    tmp_path: Path, body: str, found: bool
+) -> None:
+    code = "int join(const char *a, const char *b, char *out){ " + body + " }\n" + JOIN_CALLER
+    assert bool(hits(tmp_path, "out-of-bounds", code)) is found
+    # a caller that passes a pointer of unknown size: the destination's size is unknown, no finding
+    other = code.replace("char path[64]; ", "char *path = malloc(strlen(argv[1]) + strlen(argv[2]) + 2); ")
+    assert hits(tmp_path, "out-of-bounds", other) == []
+
+
 @pytest.mark.parametrize(
     ("code", "found"),
     [

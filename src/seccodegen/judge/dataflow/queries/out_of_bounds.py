@@ -129,6 +129,16 @@ def _string_var(fn: FunctionFacts, name: str, size: int) -> bool:
     return own is None or own > size
 
 
+def _caller_array_size(fn: FunctionFacts, dest) -> int | None:
+    """The size of the arrays every caller passes for pointer parameter ``dest`` (``char out[64]``
+    handed to ``join(parts, out)``), or None: the destination is not a bare parameter, or some
+    call passes something else."""
+    name = ast.var_name(ast.strip(dest)) if dest is not None else None
+    if not name or name not in fn.params or ast.strip(dest).kind != K.DECL_REF_EXPR:
+        return None
+    return caller_array_sizes(fn).get(name)
+
+
 def _stream_read(ev: Event) -> bool:
     """``in.read(buf, n)``-style member call of a C++ input stream (two or more arguments)."""
     if ev.name not in STREAM_SIZED or len(ev.args) < 2 or ev.obj is None:
@@ -354,7 +364,7 @@ class OutOfBounds:
         sized = STREAM_SIZED if member else SIZED_COPIES
         if (member or ev.name not in STRING_COPIES) and ev.name not in sized or len(ev.args) <= dest_pos:
             return None
-        size = ast.array_size(ev.args[dest_pos])
+        size = ast.array_size(ev.args[dest_pos]) or _caller_array_size(fn, ev.args[dest_pos])
         if size is None:
             return None
         if ev.name in STRING_COPIES and not member:
