@@ -185,7 +185,7 @@ def profile_ours(engine, prompts, args, device: str) -> None:
     from torch.profiler import ProfilerActivity, profile
 
     engine.close()
-    engine.cuda_graphs = False
+    engine.cuda_graphs, engine.fused_kernels, engine.decode_attention = False, None, "auto"  # as (c)
     groups = max(1, engine.rows_per_batch(args.new_tokens) // args.samples)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
     with profile(activities=activities) as prof:

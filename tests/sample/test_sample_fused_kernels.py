@@ -61,7 +61,7 @@ def test_model_modules_rope_is_hf_rope() -> None:
 
 
 @pytest.mark.gpu
-def test_fused_decode_steps_match_the_models_modules_on_gpu() -> None:
+def test_fused_decode_steps_match_the_models_modules_on_gpu(same_decode_logits) -> None:
     """liger-kernel's RMSNorm, RoPE and SiLU*up give the model's own modules' logits (bf16
     rounding aside), through prefill and 20 decode steps with CUDA graphs."""
     if not torch.cuda.is_available():
@@ -72,15 +72,7 @@ def test_fused_decode_steps_match_the_models_modules_on_gpu() -> None:
     plain = PrefixSharedDecoder(model, cuda_graphs=True, fused_kernels=False)
     fused = PrefixSharedDecoder(model, cuda_graphs=True, fused_kernels=True)
     assert fused.kernels is not MODEL_MODULES
-    ids = torch.tensor([[0, 5, 6, 7], [8, 9, 10, 11]]).cuda()
-    mask = torch.tensor([[0, 1, 1, 1], [1, 1, 1, 1]]).cuda()
-    gen = torch.Generator().manual_seed(3)
-    with torch.inference_mode():
-        a, b = plain.prefill(ids, mask, 3, 24), fused.prefill(ids, mask, 3, 24)
-        for _ in range(20):
-            torch.testing.assert_close(a.float(), b.float(), rtol=0.02, atol=0.02)
-            tokens = torch.randint(0, 300, (6,), generator=gen).cuda()
-            a, b = plain.step(tokens), fused.step(tokens)
+    same_decode_logits(plain, fused)
 
 
 class _BrokenKernels:

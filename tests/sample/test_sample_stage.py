@@ -73,6 +73,10 @@ def test_n_records_per_scenario_and_style(tiny_model_dir: Path, tmp_path: Path, 
         assert rec["model"] == {"spec": str(tiny_model_dir), "adapter": None, "name": tiny_model_dir.name}
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["status"] == "finished" and manifest["outputs"]["samples.jsonl"]["records"] == 20
+    # what the decode step ran with, since the texts depend on it (on CPU: the torch paths)
+    assert manifest["outputs"]["samples.jsonl"]["decode"] == (
+        "the model's own modules, attention: batched matmuls (PyTorch)"
+    )
     with pytest.raises(ArtifactError, match="--force"):
         run(_config(tiny_model_dir, tmp_path / "s"), engine=engine)
 

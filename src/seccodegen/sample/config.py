@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from seccodegen.models.specs import MODEL_HELP
+from seccodegen.sample.decode_attention import ATTENTION_CHOICES
 
 BACKENDS = ("hf", "hf-generate", "vllm")
 
@@ -58,6 +59,15 @@ class SampleConfig:
             "their check, false = never (to repeat samples made without them), true = required."
         },
     )
+    decode_attention: str = field(
+        default="auto",
+        metadata={
+            "help": "hf backend: the decode step's attention over prompt and own tokens. triton = Triton "
+            "kernels (GPU; faster; float32 scores, so last-bit rounding differs), "
+            "torch = batched matmuls (to repeat samples made before the kernel), auto = triton on a "
+            "GPU when it runs and passes its check, else torch."
+        },
+    )
     out: str = field(default="", metadata={"help": "output directory (samples.jsonl + manifest.json)."})
 
     def __post_init__(self) -> None:
@@ -79,6 +89,10 @@ class SampleConfig:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.decode_attention not in ATTENTION_CHOICES:
+            raise ValueError(
+                f"decode_attention must be one of {', '.join(ATTENTION_CHOICES)}, got {self.decode_attention!r}"
+            )
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1 or null, got {self.batch_size}")
         bad = [lang for lang in self.languages if lang not in ("c", "cpp", "python", "java")]

@@ -51,8 +51,10 @@ class HFEngine:
         prefix_sharing: bool = True,
         cuda_graphs: bool | None = None,
         fused_kernels: bool | None = None,
+        decode_attention: str = "auto",
     ) -> None:
         from seccodegen.sample import prefix_decoder
+        from seccodegen.sample.decode_attention import require_supported
         from seccodegen.sample.fused_kernels import decode_kernels
         from seccodegen.sample.hf_loading import eos_token_ids
 
@@ -70,6 +72,16 @@ class HFEngine:
                     "prefix decoder; set fused_kernels to null or false"
                 )
             decode_kernels(lm, True)
+        self.decode_attention = decode_attention  # auto: the Triton kernel on a GPU when it runs
+        if decode_attention == "triton":
+            if not self.use_prefix_decoder:
+                raise ModelLoadError(
+                    "decode_attention: triton needs a Llama-family model on the prefix decoder; "
+                    "set it to auto or torch"
+                )
+            cfg = lm.config
+            head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+            require_supported("triton", lm.lm_head.weight.device, head_dim)
         self._decoder: Any = None  # kept across batches: same-shape batches reuse buffers + graphs
         self._rows_cap: dict[int, int] = {}
 
@@ -109,14 +121,20 @@ class HFEngine:
             return HFForwardStepper(self.lm)
         if self._decoder is None:
             self._decoder = PrefixSharedDecoder(
-                self.lm, cuda_graphs=self.cuda_graphs, fused_kernels=self.fused_kernels
+                self.lm,
+                cuda_graphs=self.cuda_graphs,
+                fused_kernels=self.fused_kernels,
+                attention=self.decode_attention,
             )
         return self._decoder
 
     @property
     def decode_kernels(self) -> str | None:
-        """What the last decode step ran its RMSNorm/RoPE/MLP with (None: no prefix decoder yet)."""
-        return self._decoder.kernels.name if self._decoder is not None else None
+        """What the last decode step ran its RMSNorm/RoPE/MLP and attention with (None: no prefix
+        decoder yet)."""
+        if self._decoder is None:
+            return None
+        return f"{self._decoder.kernels.name}, attention: {self._decoder.attention.name}"
 
     def close(self) -> None:
         """Free the decode buffers (the model stays loaded)."""

@@ -10,9 +10,11 @@ own scores.
 
 On a GPU a decode step is ~2,000 small kernels; launched one by one from Python they cost more
 than the GPU needs to run them. With ``cuda_graphs`` each step is one graph replay: the step
-reads ``t`` from a device tensor and attends over a fixed window of the own buffer (a multiple
-of :data:`WINDOW` tokens, positions ``> t`` masked), so one graph serves ``WINDOW`` steps.
-Graphs are kept while the next batch has the same shapes.
+reads ``t`` from a device tensor. The attention (``decode_attention.py``) is Triton kernels
+that read ``t`` themselves, so one graph serves every step; or, with ``attention="torch"``, batched
+matmuls over a fixed window of the own buffer (a multiple of :data:`WINDOW` tokens, positions
+``> t`` masked), so one graph serves ``WINDOW`` steps. Graphs are kept while the next batch
+has the same shapes.
 
 Rows are ordered ``group * n + j``: group = one prompt's batch of samples. A group whose
 samples have all finished can be dropped (``keep_groups``) to free its rows.
@@ -28,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from seccodegen.sample.decode_attention import decode_attention
 from seccodegen.sample.fused_kernels import MODEL_MODULES, decode_kernels
 
 SUPPORTED_MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3")
@@ -67,7 +70,11 @@ class PrefixSharedDecoder:
     """Prefill prompts once, then decode ``n`` rows per prompt; returns next-token logits."""
 
     def __init__(
-        self, model: Any, cuda_graphs: bool | None = None, fused_kernels: bool | None = None
+        self,
+        model: Any,
+        cuda_graphs: bool | None = None,
+        fused_kernels: bool | None = None,
+        attention: str = "auto",
     ) -> None:
         if not supports(model):
             raise ValueError(f"model type {getattr(model.config, 'model_type', '?')!r} is not Llama-family")
@@ -88,6 +95,8 @@ class PrefixSharedDecoder:
         self.cuda_graphs = device.type == "cuda" if cuda_graphs is None else cuda_graphs
         # the decode step's RMSNorm, RoPE and SiLU*up as fused kernels (GPU; None: the model's own)
         self.kernels = decode_kernels(model, fused_kernels) or MODEL_MODULES
+        # prefix + own attention: Triton kernels on a GPU, else batched matmuls (decode_attention.py)
+        self.attention = decode_attention(device, self.head_dim, attention)
         self.cache: _Cache | None = None
         self._graphs: dict[int, tuple[Any, Any]] = {}  # window -> (CUDAGraph, logits it writes)
         self._pool = None
@@ -186,31 +195,6 @@ class PrefixSharedDecoder:
 
     # -- decode -------------------------------------------------------------------------------
 
-    def _attend(self, q, li: int, window: int, own_bias):
-        """``q``: ``[B, H, 1, D]``; attends to the prefix and own positions ``< window``."""
-        c = self.cache
-        b, n, g, d = q.shape[0], c.n, self.group, self.head_dim
-        u, hkv = b // n, self.n_kv
-        q5 = q.view(u, n, hkv, g, d)
-        # prefix: the n samples of a prompt are n query rows against one shared prefix
-        q_shared = q5.permute(0, 2, 3, 1, 4).reshape(u, hkv, g * n, d)
-        s_prefix = (q_shared @ c.prefix_k[li].transpose(-1, -2)).view(u, hkv, g, n, -1)
-        s_prefix = s_prefix.float() * self.scale + c.prefix_bias
-        # own: each row's generated tokens (static buffer; window = t + 1, or a graph's bucket)
-        s_own = q.view(b, hkv, g, d) @ c.own_k[li][:, :, :window].transpose(-1, -2)  # [B, Hkv, G, W]
-        s_own = s_own.float().view(u, n, hkv, g, window).permute(0, 2, 3, 1, 4) * self.scale
-        if own_bias is not None:
-            s_own = s_own + own_bias
-        import torch
-
-        probs = torch.cat((s_prefix, s_own), dim=-1).softmax(dim=-1).to(q.dtype)  # [U, Hkv, G, n, P+W]
-        p_len = s_prefix.shape[-1]
-        p_prefix = probs[..., :p_len].reshape(u, hkv, g * n, p_len)
-        o_prefix = (p_prefix @ c.prefix_v[li]).view(u, hkv, g, n, d).permute(0, 3, 1, 2, 4)
-        p_own = probs[..., p_len:].permute(0, 3, 1, 2, 4).reshape(b, hkv, g, window)
-        o_own = (p_own @ c.own_v[li][:, :, :window]).view(u, n, hkv, g, d)
-        return (o_prefix + o_own).reshape(b, hkv * g * d)
-
     def _step_body(self, window: int, masked: bool):
         """One decode step reading ``cache.tokens`` / ``cache.t``; returns logits ``[B, V]``."""
         import torch
@@ -220,7 +204,7 @@ class PrefixSharedDecoder:
         x = self.embed(c.tokens[:, None])
         cos, sin = self._rope(x, (c.row_lengths + c.t)[:, None])
         own_bias = None
-        if masked:  # positions written later than t are stale or empty: mask them
+        if masked and self.attention.uses_window:  # positions written after t are stale or empty
             pos = torch.arange(window, device=x.device)
             own_bias = torch.zeros(window, device=x.device).masked_fill_(pos > c.t, float("-inf"))
         kn = self.kernels
@@ -229,7 +213,7 @@ class PrefixSharedDecoder:
             q, k, v = self._qkv(attn, kn.rms_norm(layer.input_layernorm, x), cos, sin, kn)
             c.own_k[li].index_copy_(2, c.t, k)
             c.own_v[li].index_copy_(2, c.t, v)
-            x = x + attn.o_proj(self._attend(q, li, window, own_bias).view(b, 1, -1))
+            x = x + attn.o_proj(self.attention(self, q, li, window, own_bias).view(b, 1, -1))
             x = x + kn.mlp(layer.mlp, kn.rms_norm(layer.post_attention_layernorm, x))
         return self.lm_head(kn.rms_norm(self.norm, x[:, 0]))
 
@@ -239,7 +223,9 @@ class PrefixSharedDecoder:
         c.tokens.copy_(tokens)
         c.t.fill_(c.steps)
         if self.cuda_graphs:
-            window = min(c.own_k[0].shape[2], (c.steps // WINDOW + 1) * WINDOW)
+            window = c.own_k[0].shape[2]  # an attention that reads t itself: one graph for all steps
+            if self.attention.uses_window:
+                window = min(window, (c.steps // WINDOW + 1) * WINDOW)
             logits = self._replay(window)
         else:
             logits = self._step_body(c.steps + 1, masked=False)

@@ -188,6 +188,7 @@ def run(
                 config.device,
                 max_batch=config.batch_size,
                 fused_kernels=config.fused_kernels,
+                decode_attention=config.decode_attention,
             )
         rows = _batch_rows(config, engine)
         units = plan_units(config, scenarios, getattr(engine, "tokenizer", None), min(config.n, rows))
@@ -226,7 +227,10 @@ def run(
     reasons: dict[str, int] = {}
     for rec in records:
         reasons[rec["finish_reason"]] = reasons.get(rec["finish_reason"], 0) + 1
-    art.finish(outputs={SAMPLES_FILE: {"records": len(records), "finish_reasons": reasons}})
+    # what the hf backend's decode step ran with (fused kernels, attention): texts depend on it
+    decode = getattr(engine, "decode_kernels", None)
+    out = {"records": len(records), "finish_reasons": reasons, **({"decode": decode} if decode else {})}
+    art.finish(outputs={SAMPLES_FILE: out})
     return art.path
 
 
