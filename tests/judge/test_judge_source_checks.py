@@ -38,6 +38,16 @@ def test_a_product_of_constants_or_behind_a_limit_check_is_not_flagged() -> None
     assert rules(pixels % "") == ["narrow-size-multiplication"]
 
 
+def test_an_allocation_size_with_a_size_t_operand_is_not_narrow() -> None:
+    """``times`` converts to ``size_t`` when multiplied by a ``size_t`` length: no narrow product."""
+    narrow = "{ int len = strlen(s); char *r = malloc(len * times + 1); }"
+    assert rules(narrow, ("s", "times")) == ["narrow-size-multiplication"]
+    assert rules(narrow.replace("int len", "size_t len"), ("s", "times")) == []
+    assert rules("{ char *r = malloc(strlen(s) * times + 1); }", ("s", "times")) == []
+    assert rules("{ char *b = new char[pattern.size() * times]; }", ("pattern", "times")) == []
+    assert rules("{ char *r = malloc(count * times + 1); }", ("count", "times")) == ["narrow-size-multiplication"]
+
+
 def test_a_copy_of_a_literal_or_of_a_local_array_is_not_unbounded() -> None:
     assert rules("{ char source[100]; memset(source, 67, 99); source[99] = 0; strcpy(data, source); }") == []
     assert rules('{ strcpy(out, "none"); strcat(out, ","); }', ("out",)) == []

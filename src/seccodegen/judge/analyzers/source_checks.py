@@ -39,9 +39,10 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
   unbounded (its length is bounded by a size the dataflow ``overflow-buffer`` query compares).
 * ``narrow-size-multiplication`` (190): ``int``/``unsigned`` variable or allocation size is a
   product of non-constants (a variable only ever assigned integer literals, or an ALL-CAPS macro,
-  is a constant), without size_t arithmetic or an overflow guard (a ``*_MAX`` limit, a division,
-  ``__builtin_*_overflow``) in the function, unless every factor is compared with a literal
-  (``w > 10000``) and the product of those literals fits an ``int``.
+  is a constant), without size_t arithmetic (an allocation size with a ``size_t`` variable or a
+  length, ``strlen(s) * n``, among its operands is ``size_t`` arithmetic) or an overflow guard
+  (a ``*_MAX`` limit, a division, ``__builtin_*_overflow``) in the function, unless every factor
+  is compared with a literal (``w > 10000``) and the product of those literals fits an ``int``.
 * ``int-accumulator`` (190): an ``int`` accumulator ``+=`` in a loop, without an overflow guard.
 """
 
@@ -254,6 +255,16 @@ def _product_fits_int(product: str, body: str) -> bool:
     return total < 2**31
 
 
+def _size_t_product(expr: str, body: str) -> bool:
+    """``expr`` is computed in ``size_t``, not a narrow type: one of its operands is a length or
+    size (``strlen(s)``, ``s.size()``, ``sizeof``) or a variable the body declares ``size_t``
+    (``size_t len = strlen(s); malloc(len * times + 1)``: ``times`` converts to ``size_t``)."""
+    if MEASURES.search(expr):
+        return True
+    names = set(re.findall(r"\b[A-Za-z_]\w*\b", expr))
+    return any(re.search(rf"\b(?:std::)?size_t\s+(?:const\s+)?{re.escape(v)}\b", body) for v in names)
+
+
 def _assigned_name(statement: str) -> str | None:
     """The variable a statement assigns (``long n = atol(s)``, ``n = std::stol(s)``), if any."""
     m = re.match(r"\s*(?:[\w:<>]+\s+)*?(\w+)\s*=(?!=)", statement)
@@ -400,7 +411,7 @@ def _check_function(
                     expr
                     and re.search(r"[A-Za-z_)]\s*\*\s*[A-Za-z_(]", expr)
                     and "size_t" not in expr
-                    and "sizeof" not in expr
+                    and not _size_t_product(expr, body)
                     and not _product_fits_int(expr, body)
                 )
             ):
