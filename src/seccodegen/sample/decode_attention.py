@@ -31,6 +31,7 @@ import warnings
 from typing import Any
 
 from seccodegen.errors import ModelLoadError
+from seccodegen.sample.fused_kernels import error_line
 
 ATTENTION_CHOICES = ("auto", "triton", "torch")
 
@@ -115,9 +116,7 @@ def decode_attention(device: Any, head_dim: int, choice: str = "auto") -> Any:
             attention = TritonAttention()
             reason = self_check(attention, device, head_dim)
         except Exception as exc:  # noqa: BLE001  (a Triton/driver failure: fall back, say why)
-            reason = (
-                f"it fails on this GPU ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
-            )
+            reason = f"it fails on this GPU ({error_line(exc)})"
     if reason is None:
         return attention
     if choice == "triton":
@@ -178,9 +177,3 @@ def self_check(attention: Any, device: Any, head_dim: int) -> str | None:
     if not diff <= 0.05:
         return f"its result differs from the torch path on this GPU by {diff:.3g}"
     return None
-
-
-def require_supported(choice: str, device: Any, head_dim: int) -> None:
-    """For ``decode_attention: triton``: fail now, at load time, with the reason."""
-    if choice == "triton":
-        decode_attention(device, head_dim, "triton")

@@ -90,6 +90,11 @@ class LigerDecodeKernels:
         return mlp.down_proj(self._silu_mul.apply(mlp.gate_proj(x), mlp.up_proj(x)))
 
 
+def error_line(exc: BaseException) -> str:
+    """``Type: first line of the message``: a third-party kernel's failure, said in one line."""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
 def _on_gpu(model: Any) -> bool:
     return model.lm_head.weight.device.type == "cuda"
 
@@ -162,5 +167,5 @@ def _self_check(model: Any, kernels: Any) -> str | None:
                 if not torch.allclose(ours.float(), theirs.float(), rtol=0.05, atol=0.05):
                     return "their result differs from the model's modules on this GPU"
     except Exception as exc:  # noqa: BLE001  (any failure of a third-party kernel: fall back)
-        return f"they fail on this GPU ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        return f"they fail on this GPU ({error_line(exc)})"
     return None

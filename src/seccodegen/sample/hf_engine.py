@@ -54,7 +54,7 @@ class HFEngine:
         decode_attention: str = "auto",
     ) -> None:
         from seccodegen.sample import prefix_decoder
-        from seccodegen.sample.decode_attention import require_supported
+        from seccodegen.sample.decode_attention import decode_attention as attention_for
         from seccodegen.sample.fused_kernels import decode_kernels
         from seccodegen.sample.hf_loading import eos_token_ids
 
@@ -79,9 +79,8 @@ class HFEngine:
                     "decode_attention: triton needs a Llama-family model on the prefix decoder; "
                     "set it to auto or torch"
                 )
-            cfg = lm.config
-            head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
-            require_supported("triton", lm.lm_head.weight.device, head_dim)
+            # required: say now why it cannot run, not at the first batch
+            attention_for(lm.lm_head.weight.device, prefix_decoder.head_dim(lm.config), "triton")
         self._decoder: Any = None  # kept across batches: same-shape batches reuse buffers + graphs
         self._rows_cap: dict[int, int] = {}
 
@@ -102,13 +101,13 @@ class HFEngine:
     def _rows_from_free_memory(self, kv_tokens: int) -> int:
         import torch
 
+        from seccodegen.sample.prefix_decoder import head_dim
+
         cfg = self.lm.config
-        heads = cfg.num_attention_heads
-        kv = getattr(cfg, "num_key_value_heads", None) or heads
-        head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
+        kv = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
         elem = torch.finfo(self.lm.dtype).bits // 8
         # KV per row, plus ~6 float32/int64 vocab-sized buffers for sampling
-        per_row = cfg.num_hidden_layers * 2 * kv * head_dim * kv_tokens * elem + 6 * 8 * cfg.vocab_size
+        per_row = cfg.num_hidden_layers * 2 * kv * head_dim(cfg) * kv_tokens * elem + 6 * 8 * cfg.vocab_size
         free, _ = torch.cuda.mem_get_info()
         free += torch.cuda.memory_reserved() - torch.cuda.memory_allocated()  # cached by torch, unused
         return max(1, min(4096, int(free * GPU_CACHE_FRACTION) // per_row))

@@ -37,6 +37,11 @@ SUPPORTED_MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3")
 WINDOW = 16  # own-token window granularity of a CUDA graph (steps served by one graph)
 
 
+def head_dim(cfg: Any) -> int:
+    """Size of one attention head of a model config (``head_dim``, else hidden size / heads)."""
+    return getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+
+
 def supports(model: Any) -> bool:
     cfg = getattr(model, "config", None)
     core = getattr(model, "model", None)
@@ -88,7 +93,7 @@ class PrefixSharedDecoder:
         self.lm_head = model.lm_head
         self.n_heads = cfg.num_attention_heads
         self.n_kv = getattr(cfg, "num_key_value_heads", None) or self.n_heads
-        self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // self.n_heads
+        self.head_dim = head_dim(cfg)
         self.group = self.n_heads // self.n_kv  # query heads per kv head (GQA)
         self.scale = getattr(self.layers[0].self_attn, "scaling", self.head_dim**-0.5)
         device = self.lm_head.weight.device
