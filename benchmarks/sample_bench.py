@@ -1,4 +1,4 @@
-"""Sampling throughput: the same job timed eight ways in one process on one GPU.
+"""Sampling throughput: the same job timed nine ways in one process on one GPU.
 
 (a)  HF generate, one scenario (30 samples, ``num_return_sequences``) per call;
 (b)  HF generate, plain batching: the rows in balanced calls of about ``--baseline-batch`` (512) rows;
@@ -10,7 +10,9 @@
 (c1) ours with CUDA graphs, without the fused decode kernels (liger-kernel's RMSNorm, RoPE,
      SiLU*up; sample/fused_kernels.py) and with the batched-matmul attention;
 (c2) ours with CUDA graphs and the fused kernels, attention as batched matmuls instead of the
-     Triton decode attention kernel (sample/decode_attention.py): what (c) was before it.
+     Triton decode attention kernel (sample/decode_attention.py);
+(c3) ours as (c), but top-p sampling by one sort per step instead of the Triton sampling kernel
+     (sample/top_p_kernel.py): what (c) was before it.
 
 A CodeLlama-7B-shaped Llama with random bf16 weights (speed does not depend on the values),
 built directly on the GPU (meta init, ``to_empty``, ``normal_``). Random 60-token prompts
@@ -32,7 +34,7 @@ import json
 import time
 import traceback
 
-ROWS = ("a", "b", "b'", "c", "c0", "c1", "c2", "d")
+ROWS = ("a", "b", "b'", "c", "c0", "c1", "c2", "c3", "d")
 HF_ROWS = ("a", "b", "b'", "d")
 
 
@@ -161,6 +163,7 @@ def main(argv: list[str] | None = None) -> dict:
     import transformers
 
     from seccodegen.sample.hf_engine import HFEngine
+    from seccodegen.sample.sampler import sampler_for
 
     args = parse_args(argv)
     only = parse_only(args.only)
@@ -266,10 +269,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     rows_cap = 8  # (c)'s rows per batch: sized from free memory just before it runs
 
-    def row_ours(key: str, graphs, fused=None, attention="auto"):  # prefix-shared static KV; graphs on a GPU
+    def row_ours(key: str, graphs, fused=None, attention="auto", sampling="auto"):  # graphs on a GPU
         nonlocal rows_cap
         engine.close()
         engine.cuda_graphs, engine.fused_kernels, engine.decode_attention = graphs, fused, attention
+        engine.sampler = sampler_for(device, sampling)
         while True:
             try:
                 sync(device)
@@ -308,13 +312,15 @@ def main(argv: list[str] | None = None) -> dict:
     attempt("b", row_b)
     attempt("b'", row_b_max)
     reset_peak(device)  # return the HF rows' cached blocks first: ours sizes its batch from free memory
-    if {"c", "c0", "c1", "c2"} & set(only):
+    if {"c", "c0", "c1", "c2", "c3"} & set(only):
         rows_cap = engine.rows_per_batch(args.new_tokens)
     attempt("c", lambda: row_ours("c", None))
     if device == "cuda":
         attempt("c0", lambda: row_ours("c0", False))
         attempt("c1", lambda: row_ours("c1", None, fused=False, attention="torch"))
         attempt("c2", lambda: row_ours("c2", None, attention="torch"))
+        attempt("c3", lambda: row_ours("c3", None, sampling="torch"))
+    engine.sampler = sampler_for(device)  # as (c), for the profile
     engine.close()
     attempt("d", row_d)  # last: compiled graphs hold memory that ours would otherwise not get
     if args.profile:

@@ -149,11 +149,12 @@ def run_batched(model, rows, batch: int, new_tokens: int, device: str, tag: str,
 
 def sampler_bench(device: str, rows: int, vocab: int = 32016, iters: int = 20) -> dict:
     """ms per decode step of temperature 0.8 + top-p 0.9 sampling: HF's warpers + multinomial
-    (what generate runs) vs ours (one sort, inverse CDF)."""
+    (what generate runs) vs ours (one sort, inverse CDF) vs ours on a GPU (the Triton kernel,
+    default launch and a few others: ``kernel_ms`` by (block, ways, warps))."""
     import torch
     from transformers.generation.logits_process import TemperatureLogitsWarper, TopPLogitsWarper
 
-    from seccodegen.sample.sampler import sample_top_p
+    from seccodegen.sample.sampler import KernelSampler, sample_top_p
 
     logits = torch.randn(rows, vocab, device=device, dtype=torch.bfloat16) * 3
     uniforms = torch.rand(rows, device=device, dtype=torch.float64)
@@ -165,18 +166,26 @@ def sampler_bench(device: str, rows: int, vocab: int = 32016, iters: int = 20) -
             scores = w(None, scores)
         return torch.multinomial(scores.softmax(-1), 1)
 
-    timings = {}
-    for name, fn in (
-        ("hf_warpers_ms", hf_step),
-        ("ours_ms", lambda: sample_top_p(logits, 0.8, 0.9, uniforms)),
-    ):
+    def ms(fn) -> float:
         fn()
         sync(device)
         t0 = time.perf_counter()
         for _ in range(iters):
             fn()
         sync(device)
-        timings[name] = 1000 * (time.perf_counter() - t0) / iters
+        return 1000 * (time.perf_counter() - t0) / iters
+
+    timings = {"hf_warpers_ms": ms(hf_step), "ours_ms": ms(lambda: sample_top_p(logits, 0.8, 0.9, uniforms))}
+    if device == "cuda":
+        launches = [None, (1024, 16, 8), (1024, 8, 4), (2048, 16, 8), (4096, 8, 4), (512, 16, 4)]
+        per = {}
+        for launch in launches:
+            sampler = KernelSampler(launch)
+            try:
+                per[str(launch or "default")] = ms(lambda s=sampler: s(logits, 0.8, 0.9, uniforms))
+            except Exception as exc:  # noqa: BLE001  (a setting Triton cannot compile: say so, go on)
+                per[str(launch)] = f"failed: {type(exc).__name__}"
+        timings["kernel_ms"] = per
     return {"rows": rows, "vocab": vocab, **timings}
 
 

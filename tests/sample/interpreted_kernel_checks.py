@@ -1,4 +1,4 @@
-"""Checks of the Triton decode attention kernel, run under Triton's CPU interpreter by
+"""Checks of the Triton decode attention and sampling kernels, run under Triton's CPU interpreter by
 ``test_sample_decode_attention.py`` (``python interpreted_kernel_checks.py CHECK [ARGS]`` with
 ``TRITON_INTERPRET=1``; a failed assert exits non-zero)."""
 
@@ -33,12 +33,15 @@ if _patch_tensor is not None:
 
 def equals_torch(head_dim: str) -> None:
     """GQA (2 query heads per kv head), a prompt left-padded so that its first key block is all
-    padding, own keys after t that must not count: float32 equal to rounding. (float32 only: the
+    padding, own keys after t that must not count: float32 equal to rounding, with the default
+    launch setting and with several heads per program and other block sizes. (float32 only: the
     interpreter's ``tl.dot`` of bf16 inputs is wrong; bf16 is checked on a GPU, where the
     decoder's self-check and ``test_triton_decode_attention_matches_the_torch_path_on_gpu`` run.)"""
-    f32 = compare_with_torch(TritonAttention(), "cpu", int(head_dim), torch.float32)
-    print(f"float32 {f32:.3g}")
-    assert f32 < 1e-5
+    diffs = [compare_with_torch(TritonAttention(), "cpu", int(head_dim), torch.float32)]
+    diffs += [compare_with_torch(TritonAttention(launch), "cpu", int(head_dim), torch.float32)
+              for launch in [(2, 16, 2), (4, 64, 4), (8, 32, 8)]]  # fmt: skip
+    print("float32 " + " ".join(f"{x:.3g}" for x in diffs))
+    assert max(diffs) < 1e-5
 
 
 def reads_no_own_key_after_t() -> None:
@@ -76,6 +79,25 @@ def decoder_steps() -> None:
             a, b = plain.step(tokens), kernel.step(tokens)
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
     print("12 steps equal")
+
+
+def sampler_matches_reference(*launch: str) -> None:
+    """The top-p kernel draws what ``vocab_order_reference`` draws on rows that are not within
+    rounding of a boundary (``sampler_self_check``'s three cases: flat, peaked, top_p 1), with
+    the given launch setting (block, ways, warps); and the kept set is HF's: a token the sort
+    path drops is never drawn."""
+    from seccodegen.sample.sampler import KernelSampler, sampler_self_check, top_p_filter
+
+    sampler = KernelSampler(tuple(int(x) for x in launch) or None)
+    reason = sampler_self_check(sampler, "cpu", rows=16, vocab=1500)
+    assert reason is None, reason
+    gen = torch.Generator().manual_seed(1)
+    logits = (torch.randn(8, 700, generator=gen) * 4).repeat(8, 1)  # each row drawn from 8 times
+    _, order, removed = top_p_filter(logits, 0.7, 0.8)
+    dropped = torch.zeros_like(removed).scatter_(-1, order, removed)
+    tokens = sampler(logits, 0.7, 0.8, torch.rand(64, generator=gen, dtype=torch.float64))
+    assert not dropped.gather(-1, tokens[:, None]).any()
+    print("sampler ok")
 
 
 if __name__ == "__main__":

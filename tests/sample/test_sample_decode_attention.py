@@ -40,7 +40,7 @@ def test_sample_config_rejects_an_unknown_attention() -> None:
 
 
 def test_a_kernel_that_fails_or_disagrees_falls_back_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(decode_attention, "_why_not_triton", lambda device, head_dim: None)
+    monkeypatch.setattr(decode_attention, "triton_missing", lambda device: None)
 
     class Broken:
         name = "broken"
@@ -88,8 +88,12 @@ def test_triton_decode_attention_matches_the_torch_path_on_gpu(same_decode_logit
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
     pytest.importorskip("triton")
-    for head_dim in (64, 128):  # the kernels alone, bf16, against the torch path
-        assert decode_attention.compare_with_torch(TritonAttention(), "cuda", head_dim, torch.bfloat16) < 0.05
+    for head_dim in (64, 128):  # the kernels alone, bf16, against the torch path, with several launches
+        for launch in (None, (1, 32, 4), (2, 16, 2), (4, 64, 8)):
+            diff = decode_attention.compare_with_torch(
+                TritonAttention(launch), "cuda", head_dim, torch.bfloat16
+            )
+            assert diff < 0.05, (head_dim, launch, diff)
     model = _model().cuda().to(torch.bfloat16)
     plain = PrefixSharedDecoder(model, cuda_graphs=True, attention="torch")
     kernel = PrefixSharedDecoder(model, cuda_graphs=True)

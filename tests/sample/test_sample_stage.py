@@ -75,7 +75,7 @@ def test_n_records_per_scenario_and_style(tiny_model_dir: Path, tmp_path: Path, 
     assert manifest["status"] == "finished" and manifest["outputs"]["samples.jsonl"]["records"] == 20
     # what the decode step ran with, since the texts depend on it (on CPU: the torch paths)
     assert manifest["outputs"]["samples.jsonl"]["decode"] == (
-        "the model's own modules, attention: batched matmuls (PyTorch)"
+        "the model's own modules, attention: batched matmuls (PyTorch), sampling: sort (PyTorch)"
     )
     with pytest.raises(ArtifactError, match="--force"):
         run(_config(tiny_model_dir, tmp_path / "s"), engine=engine)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from seccodegen.models.specs import MODEL_HELP
 from seccodegen.sample.decode_attention import ATTENTION_CHOICES
+from seccodegen.sample.kernel_choice import KERNEL_CHOICES as SAMPLING_CHOICES
 
 BACKENDS = ("hf", "hf-generate", "vllm")
 
@@ -68,6 +69,16 @@ class SampleConfig:
             "GPU when it runs and passes its check, else torch."
         },
     )
+    sampling_kernel: str = field(
+        default="auto",
+        metadata={
+            "help": "hf backend: how temperature + top-p draws each token. triton = a Triton kernel "
+            "without a sort (GPU; faster; same distribution, but it walks the kept tokens in "
+            "vocabulary order, so a seed's texts differ), torch = one sort per step (to repeat "
+            "samples made before the kernel), auto = triton on a GPU when it passes its check, "
+            "else torch."
+        },
+    )
     out: str = field(default="", metadata={"help": "output directory (samples.jsonl + manifest.json)."})
 
     def __post_init__(self) -> None:
@@ -92,6 +103,10 @@ class SampleConfig:
         if self.decode_attention not in ATTENTION_CHOICES:
             raise ValueError(
                 f"decode_attention must be one of {', '.join(ATTENTION_CHOICES)}, got {self.decode_attention!r}"
+            )
+        if self.sampling_kernel not in SAMPLING_CHOICES:
+            raise ValueError(
+                f"sampling_kernel must be one of {', '.join(SAMPLING_CHOICES)}, got {self.sampling_kernel!r}"
             )
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1 or null, got {self.batch_size}")

@@ -26,14 +26,11 @@ case before first use; otherwise torch, with a warning if Triton is there but th
 
 from __future__ import annotations
 
-import importlib.util
-import warnings
 from typing import Any
 
-from seccodegen.errors import ModelLoadError
-from seccodegen.sample.fused_kernels import error_line
+from seccodegen.sample.kernel_choice import KERNEL_CHOICES, kernel_or_torch, triton_missing
 
-ATTENTION_CHOICES = ("auto", "triton", "torch")
+ATTENTION_CHOICES = KERNEL_CHOICES
 
 
 class TorchAttention:
@@ -74,29 +71,23 @@ class TritonAttention:
     name = "Triton kernels"
     uses_window = False  # reads t from the device: one CUDA graph serves every step
 
-    def __init__(self) -> None:
+    def __init__(self, own_launch: tuple[int, int, int] | None = None) -> None:
+        """``own_launch``: (query heads per program, own positions per block, warps) of the
+        own-key kernel; None takes ``decode_attention_kernel.OWN_LAUNCH``."""
         from seccodegen.sample.decode_attention_kernel import prefix_own_attention
 
         self._kernel = prefix_own_attention
+        self.own_launch = own_launch
 
     def __call__(self, dec: Any, q, li: int, window: int, own_bias):
         c = dec.cache
         return self._kernel(
-            q, c.prefix_k[li], c.prefix_v[li], c.prefix_bias, c.own_k[li], c.own_v[li], c.t, c.n, dec.scale
-        )
+            q, c.prefix_k[li], c.prefix_v[li], c.prefix_bias, c.own_k[li], c.own_v[li], c.t, c.n, dec.scale,
+            own_launch=self.own_launch,
+        )  # fmt: skip
 
 
 TORCH_ATTENTION = TorchAttention()
-
-
-def _why_not_triton(device: Any, head_dim: int) -> str | None:
-    if getattr(device, "type", str(device)) != "cuda":
-        return "the model is not on a GPU"
-    if importlib.util.find_spec("triton") is None:
-        return "Triton is not installed (it comes with PyTorch's CUDA wheels)"
-    if head_dim & (head_dim - 1) or head_dim < 16:
-        return f"head dimension {head_dim} is not a power of two >= 16"
-    return None
 
 
 def decode_attention(device: Any, head_dim: int, choice: str = "auto") -> Any:
@@ -105,25 +96,13 @@ def decode_attention(device: Any, head_dim: int, choice: str = "auto") -> Any:
     ``choice``: ``auto`` (the kernel when it can run and passes its check), ``triton`` (required:
     a one-line error if it cannot run), ``torch``.
     """
-    if choice not in ATTENTION_CHOICES:
-        raise ValueError(f"decode_attention must be one of {', '.join(ATTENTION_CHOICES)}, got {choice!r}")
-    if choice == "torch":
-        return TORCH_ATTENTION
-    reason = _why_not_triton(device, head_dim)
-    attention, tried = None, reason is None
-    if tried:
-        try:
-            attention = TritonAttention()
-            reason = self_check(attention, device, head_dim)
-        except Exception as exc:  # noqa: BLE001  (a Triton/driver failure: fall back, say why)
-            reason = f"it fails on this GPU ({error_line(exc)})"
-    if reason is None:
-        return attention
-    if choice == "triton":
-        raise ModelLoadError(f"decode_attention: triton was requested, but {reason}; set it to auto or torch")
-    if tried:  # Triton is there but the kernel failed or disagreed: say so once
-        warnings.warn(f"Triton decode attention not used: {reason}", RuntimeWarning, stacklevel=2)
-    return TORCH_ATTENTION
+    reason = triton_missing(device)
+    if reason is None and (head_dim & (head_dim - 1) or head_dim < 16):
+        reason = f"head dimension {head_dim} is not a power of two >= 16"
+    return kernel_or_torch(
+        "decode_attention", choice, reason, TritonAttention,
+        lambda attention: self_check(attention, device, head_dim), TORCH_ATTENTION, "Triton decode attention",
+    )  # fmt: skip
 
 
 class _CheckDecoder:

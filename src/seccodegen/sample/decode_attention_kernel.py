@@ -75,41 +75,51 @@ def _own_attention(
     m_ptr, l_ptr, acc_ptr,  # the prefix kernel's running softmax state
     out_ptr, out_row_stride,  # [B, H*D]
     heads, group, scale,
-    HEAD_DIM: tl.constexpr, BLOCK_T: tl.constexpr,
+    HEAD_DIM: tl.constexpr, BLOCK_T: tl.constexpr, HEADS: tl.constexpr,
 ):  # fmt: skip
-    h = tl.program_id(0)
+    # HEADS query heads of one row per program: more loads in flight per program (the kernel is
+    # bound by memory latency at short own lengths, not by bandwidth)
+    h = tl.program_id(0) * HEADS + tl.arange(0, HEADS)  # [HEADS]
     b = tl.program_id(1).to(tl.int64)
     hk = h // group
     d = tl.arange(0, HEAD_DIM)
-    q = tl.load(q_ptr + b * q_row_stride + h * q_head_stride + d).to(tl.float32) * scale
+    q = tl.load(q_ptr + b * q_row_stride + h[:, None] * q_head_stride + d[None, :]).to(tl.float32) * scale
     state = b * heads + h
     m = tl.load(m_ptr + state)
     total = tl.load(l_ptr + state)
-    acc = tl.load(acc_ptr + state * HEAD_DIM + d)
+    acc = tl.load(acc_ptr + state[:, None] * HEAD_DIM + d[None, :])  # [HEADS, D]
     t = tl.load(t_ptr)
-    o_base = b * o_row_stride + hk * o_head_stride
+    o_base = b * o_row_stride + hk * o_head_stride  # [HEADS]
     for start in range(0, t + 1, BLOCK_T):
         pos = start + tl.arange(0, BLOCK_T)
         inside = pos <= t
-        offs = o_base + pos[:, None] * o_pos_stride + d[None, :]
-        k = tl.load(ok_ptr + offs, mask=inside[:, None], other=0.0).to(tl.float32)
-        s = tl.where(inside, tl.sum(k * q[None, :], axis=1), float("-inf"))
-        m_new = tl.maximum(m, tl.max(s, axis=0))  # finite: position `start` <= t is inside
+        offs = o_base[:, None, None] + pos[None, :, None] * o_pos_stride + d[None, None, :]
+        k = tl.load(ok_ptr + offs, mask=inside[None, :, None], other=0.0).to(tl.float32)
+        v = tl.load(ov_ptr + offs, mask=inside[None, :, None], other=0.0).to(tl.float32)
+        s = tl.where(inside[None, :], tl.sum(k * q[:, None, :], axis=2), float("-inf"))  # [HEADS, BLOCK_T]
+        m_new = tl.maximum(m, tl.max(s, axis=1))  # finite: position `start` <= t is inside
         alpha = tl.exp(m - m_new)
-        w = tl.exp(s - m_new)
-        v = tl.load(ov_ptr + offs, mask=inside[:, None], other=0.0).to(tl.float32)
-        acc = acc * alpha + tl.sum(w[:, None] * v, axis=0)
-        total = total * alpha + tl.sum(w, axis=0)
+        w = tl.exp(s - m_new[:, None])
+        acc = acc * alpha[:, None] + tl.sum(w[:, :, None] * v, axis=1)
+        total = total * alpha + tl.sum(w, axis=1)
         m = m_new
-    tl.store(out_ptr + b * out_row_stride + h * HEAD_DIM + d, (acc / total).to(out_ptr.dtype.element_ty))
+    out = acc / total[:, None]
+    tl.store(
+        out_ptr + b * out_row_stride + h[:, None] * HEAD_DIM + d[None, :], out.to(out_ptr.dtype.element_ty)
+    )
+
+
+# launch settings of the own-key kernel: (query heads per program, own positions per block, warps)
+OWN_LAUNCH = (8, 8, 2)
 
 
 def prefix_own_attention(
-    q, prefix_k, prefix_v, prefix_bias, own_k, own_v, t, rows_per_prompt: int, scale: float
+    q, prefix_k, prefix_v, prefix_bias, own_k, own_v, t, rows_per_prompt: int, scale: float, own_launch=None
 ):
     """``q`` ``[B, H, 1, D]`` -> ``[B, H*D]`` (q's dtype). Shapes as in ``PrefixSharedDecoder``'s
     cache: prefix k/v ``[U, Hkv, P, D]``, ``prefix_bias`` ``[U, ..., P]`` float32 contiguous,
-    own k/v ``[B, Hkv, T, D]``, ``t`` ``[1]`` long."""
+    own k/v ``[B, Hkv, T, D]``, ``t`` ``[1]`` long. ``own_launch``: (heads per program, block,
+    warps) of the own-key kernel instead of :data:`OWN_LAUNCH` (benchmarks/decode_attention_bench.py)."""
     import torch
 
     b, heads, _, dim = q.shape
@@ -133,13 +143,16 @@ def prefix_own_attention(
         num_warps=4,
     )  # fmt: skip
     out = torch.empty(b, heads * dim, dtype=q.dtype, device=q.device)
-    _own_attention[(heads, b)](
+    per_program, block_t, warps = own_launch or OWN_LAUNCH
+    while heads % per_program:  # a head count the setting does not divide: fewer per program
+        per_program //= 2
+    _own_attention[(heads // per_program, b)](
         q, q.stride(0), q.stride(1),
         own_k, own_v, own_k.stride(0), own_k.stride(1), own_k.stride(2),
         t, m, total, acc,
         out, out.stride(0),
         heads, group, scale,
-        HEAD_DIM=dim, BLOCK_T=32,
-        num_warps=4,
+        HEAD_DIM=dim, BLOCK_T=block_t, HEADS=per_program,
+        num_warps=warps,
     )  # fmt: skip
     return out

@@ -67,8 +67,11 @@ def decode_batch(
     max_new_tokens: int,
     rules: StopRules,
     check_every: int = 8,
+    sample: Callable[..., Any] = sample_top_p,
 ) -> list[tuple[list[int], str]]:
-    """Generate for ``U`` prompts x ``n`` rows; returns ``(token ids, finish reason)`` per row."""
+    """Generate for ``U`` prompts x ``n`` rows; returns ``(token ids, finish reason)`` per row.
+    ``sample(logits, temperature, top_p, uniforms) -> tokens``: ``sampler.sample_top_p`` or a
+    ``sampler_for`` sampler."""
     import torch
 
     device = input_ids.device
@@ -81,7 +84,7 @@ def decode_batch(
     logits = stepper.prefill(input_ids, attention_mask, n, max_new_tokens)
     checked = 0
     for t in range(max_new_tokens):
-        tok = sample_top_p(logits, temperature, top_p, uniforms[alive, t])
+        tok = sample(logits, temperature, top_p, uniforms[alive, t])
         tokens[alive, t] = tok
         last = t == max_new_tokens - 1
         if not last and (t + 1) % check_every:

@@ -26,6 +26,7 @@ import warnings
 from typing import Any
 
 from seccodegen.errors import ModelLoadError
+from seccodegen.sample.kernel_choice import error_line
 
 
 def liger_available() -> bool:
@@ -88,11 +89,6 @@ class LigerDecodeKernels:
 
     def mlp(self, mlp: Any, x):
         return mlp.down_proj(self._silu_mul.apply(mlp.gate_proj(x), mlp.up_proj(x)))
-
-
-def error_line(exc: BaseException) -> str:
-    """``Type: first line of the message``: a third-party kernel's failure, said in one line."""
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
 def _on_gpu(model: Any) -> bool:

@@ -52,11 +52,13 @@ class HFEngine:
         cuda_graphs: bool | None = None,
         fused_kernels: bool | None = None,
         decode_attention: str = "auto",
+        sampling_kernel: str = "auto",
     ) -> None:
         from seccodegen.sample import prefix_decoder
         from seccodegen.sample.decode_attention import decode_attention as attention_for
         from seccodegen.sample.fused_kernels import decode_kernels
         from seccodegen.sample.hf_loading import eos_token_ids
+        from seccodegen.sample.sampler import sampler_for
 
         self.lm, self.tokenizer, self.device = lm, tokenizer, device
         self.max_batch = max_batch
@@ -81,6 +83,8 @@ class HFEngine:
                 )
             # required: say now why it cannot run, not at the first batch
             attention_for(lm.lm_head.weight.device, prefix_decoder.head_dim(lm.config), "triton")
+        # auto: the Triton top-p kernel on a GPU when it passes its check; triton: required (fails now)
+        self.sampler = sampler_for(device, sampling_kernel)
         self._decoder: Any = None  # kept across batches: same-shape batches reuse buffers + graphs
         self._rows_cap: dict[int, int] = {}
 
@@ -128,12 +132,13 @@ class HFEngine:
         return self._decoder
 
     @property
-    def decode_kernels(self) -> str | None:
-        """What the last decode step ran its RMSNorm/RoPE/MLP and attention with (None: no prefix
-        decoder yet)."""
+    def decode_kernels(self) -> str:
+        """What the decode step ran its RMSNorm/RoPE/MLP and attention with (once the prefix
+        decoder is built) and what drew the tokens."""
+        sampling = f"sampling: {self.sampler.name}"
         if self._decoder is None:
-            return None
-        return f"{self._decoder.kernels.name}, attention: {self._decoder.attention.name}"
+            return sampling
+        return f"{self._decoder.kernels.name}, attention: {self._decoder.attention.name}, {sampling}"
 
     def close(self) -> None:
         """Free the decode buffers (the model stays loaded)."""
@@ -265,6 +270,7 @@ class HFEngine:
                     max_new_tokens,
                     rules,
                     self.check_every,
+                    sample=self.sampler,
                 )
                 for gi, g in enumerate(batch):
                     for j in range(count):

@@ -189,6 +189,7 @@ def run(
                 max_batch=config.batch_size,
                 fused_kernels=config.fused_kernels,
                 decode_attention=config.decode_attention,
+                sampling_kernel=config.sampling_kernel,
             )
         rows = _batch_rows(config, engine)
         units = plan_units(config, scenarios, getattr(engine, "tokenizer", None), min(config.n, rows))
