@@ -7,9 +7,12 @@ Milakov & Gimelshein 2018, as in flash attention) carried from the first into th
   of a prompt (times the query heads that share a kv head, GQA) attend to the prompt's keys as
   one matrix product on the tensor cores (``tl.dot``), so the shared keys are read once per
   prompt, not once per row. It writes each query's running max, sum and unnormalised output.
-- ``_own_attention``: one program per (query head, row): continues from those over the row's own
-  generated keys ``0..t``, ``t`` read from a device tensor, so inside a CUDA graph the loop stops
-  at the step's real length (no window of stale positions read and masked), and writes the output.
+- ``_own_attention``: one program per (group of ``HEADS`` query heads, row): continues from those
+  over the row's own generated keys ``0..t``, ``t`` read from a device tensor, so inside a CUDA
+  graph the loop stops at the step's real length (no window of stale positions read and masked),
+  and writes the output. Several heads per program keep more loads in flight (one head per
+  program was bound by memory latency); ``OWN_LAUNCH`` comes from
+  ``benchmarks/decode_attention_bench.py``'s sweep (docs/performance.md).
 """
 
 from __future__ import annotations
