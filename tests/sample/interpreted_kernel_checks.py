@@ -97,6 +97,9 @@ def sampler_matches_reference(*launch: str) -> None:
     dropped = torch.zeros_like(removed).scatter_(-1, order, removed)
     tokens = sampler(logits, 0.7, 0.8, torch.rand(64, generator=gen, dtype=torch.float64))
     assert not dropped.gather(-1, tokens[:, None]).any()
+    broken = torch.stack([torch.full((700,), float("nan")), torch.full((700,), float("-inf"))])
+    tokens = sampler(broken, 0.7, 0.8, torch.rand(2, generator=gen, dtype=torch.float64))
+    assert ((tokens >= 0) & (tokens < 700)).all(), tokens  # never an id the embedding cannot look up
     print("sampler ok")
 
 

@@ -85,8 +85,9 @@ def _top_p_sample(
         found = tl.minimum(found, tl.min(tl.where(hit, start + offs, vocab), axis=0))
         last = tl.maximum(last, tl.max(tl.where(w > 0, start + offs, -1), axis=0))
         carry += tl.sum(w, axis=0)
-    # u * mass can round to past the last cumulative sum: then the last kept token
-    tl.store(out_ptr + row, tl.where(found < vocab, found, last).to(tl.int64))
+    # u * mass can round to past the last cumulative sum: then the last kept token; a row of NaN or
+    # all -inf logits (a broken model) keeps nothing: token 0, never an id outside the vocabulary
+    tl.store(out_ptr + row, tl.where(found < vocab, found, tl.maximum(last, 0)).to(tl.int64))
 
 
 # launch setting: vocabulary positions per block, candidate thresholds per pass, warps
