@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     if not torch.cuda.is_available():
         print("no CUDA GPU: this benchmark times GPU kernels only")
         return 0
-    from seccodegen.sample.decode_attention import TORCH_ATTENTION
-    from seccodegen.sample.decode_attention_kernel import prefix_own_attention
+    from seccodegen.sample.decode_attention import TORCH_ATTENTION, TritonAttention
+    from seccodegen.sample.kernel_choice import error_line
 
     lengths = [int(x) for x in args.lengths.split(",")]
     launches = [tuple(int(x) for x in s.split(",")) for s in args.launches]
@@ -120,17 +120,13 @@ def main(argv: list[str] | None = None) -> int:
                 torch.arange(window, device="cuda") > t, -torch.inf
             )
             rows = {"batched matmuls (window)": partial(TORCH_ATTENTION, layer, layer.q, 0, window, mask)}
-            args_of_layer = (layer.q, c.prefix_k[0], c.prefix_v[0], c.prefix_bias, c.own_k[0], c.own_v[0], c.t, c.n,
-                             layer.scale)  # fmt: skip
-            for launch in launches:
-                rows[f"triton {launch}"] = partial(prefix_own_attention, *args_of_layer, own_launch=launch)
+            for launch in launches:  # the decoder's own call, with this launch of the own-key kernel
+                rows[f"triton {launch}"] = partial(TritonAttention(launch), layer, layer.q, 0, window, None)
             for name, fn in rows.items():
                 try:
                     us = time_us(fn, args.reps)
                 except Exception as exc:  # noqa: BLE001  (a setting Triton cannot compile: say so, go on)
-                    print(
-                        f"  t={t:3d}  {name:28s}  failed: {type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
-                    )
+                    print(f"  t={t:3d}  {name:28s}  failed: {error_line(exc)[:100]}")
                     totals[name] = float("inf")
                     continue
                 totals[name] = totals.get(name, 0.0) + us

@@ -30,20 +30,25 @@ def test_filtered_distribution_equals_hf_warpers(temperature: float, top_p: floa
     torch.testing.assert_close(ours, hf, rtol=1e-5, atol=1e-7)
 
 
-def test_sample_frequencies_match_hf_distribution() -> None:
-    """20,000 draws from one row: empirical frequencies vs HF's filtered probabilities (chi-square)."""
+def _assert_draws_follow_hf(draw, temperature: float, top_p: float) -> None:
+    """20,000 draws from one row by ``draw(logits, temperature, top_p, uniforms) -> tokens``: never
+    a token top-p removed, and frequencies matching HF's filtered probabilities (chi-square)."""
     from scipy.stats import chisquare
 
     logits = torch.randn(1, 40, generator=torch.Generator().manual_seed(1)) * 2
-    probs = _hf_probs(logits, 0.8, 0.9)[0]
+    probs = _hf_probs(logits, temperature, top_p)[0]
     draws = 20_000
     uniforms = row_uniforms([derive_seed("freq", i) for i in range(draws)], 1)[:, 0]
-    tokens = sample_top_p(logits.expand(draws, -1), 0.8, 0.9, uniforms)
+    tokens = draw(logits.expand(draws, -1), temperature, top_p, uniforms)
     counts = torch.bincount(tokens, minlength=40).double()
     assert counts[probs == 0].sum() == 0  # never a token top-p removed
     support = probs > 0
     expected = probs[support].double() / probs[support].double().sum() * draws
     assert chisquare(counts[support].numpy(), expected.numpy()).pvalue > 1e-3
+
+
+def test_sample_frequencies_match_hf_distribution() -> None:
+    _assert_draws_follow_hf(sample_top_p, 0.8, 0.9)
 
 
 def test_row_streams_do_not_depend_on_the_batch() -> None:
@@ -72,20 +77,9 @@ def test_top_p_keeps_the_most_likely_token_when_tiny() -> None:
 def test_vocab_order_reference_keeps_hfs_tokens_at_hfs_frequencies(temperature: float, top_p: float) -> None:
     """The kernel's reference draws from HF's filtered distribution: never a token HF drops, and
     the frequencies of 20,000 draws from one row match HF's probabilities (chi-square)."""
-    from scipy.stats import chisquare
-
     from seccodegen.sample.sampler import vocab_order_reference
 
-    logits = torch.randn(1, 40, generator=torch.Generator().manual_seed(1)) * 2
-    probs = _hf_probs(logits, temperature, top_p)[0]
-    draws = 20_000
-    uniforms = row_uniforms([derive_seed("freq", i) for i in range(draws)], 1)[:, 0]
-    tokens, _ = vocab_order_reference(logits.expand(draws, -1), temperature, top_p, uniforms)
-    counts = torch.bincount(tokens, minlength=40).double()
-    assert counts[probs == 0].sum() == 0
-    support = probs > 0
-    expected = probs[support].double() / probs[support].double().sum() * draws
-    assert chisquare(counts[support].numpy(), expected.numpy()).pvalue > 1e-3
+    _assert_draws_follow_hf(lambda *args: vocab_order_reference(*args)[0], temperature, top_p)
 
 
 def test_vocab_order_reference_walks_the_kept_tokens_in_vocabulary_order() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from seccodegen.models.specs import MODEL_HELP
-from seccodegen.sample.decode_attention import ATTENTION_CHOICES
-from seccodegen.sample.kernel_choice import KERNEL_CHOICES as SAMPLING_CHOICES
+from seccodegen.sample.kernel_choice import KERNEL_CHOICES
 
 BACKENDS = ("hf", "hf-generate", "vllm")
 
@@ -100,14 +99,10 @@ class SampleConfig:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
-        if self.decode_attention not in ATTENTION_CHOICES:
-            raise ValueError(
-                f"decode_attention must be one of {', '.join(ATTENTION_CHOICES)}, got {self.decode_attention!r}"
-            )
-        if self.sampling_kernel not in SAMPLING_CHOICES:
-            raise ValueError(
-                f"sampling_kernel must be one of {', '.join(SAMPLING_CHOICES)}, got {self.sampling_kernel!r}"
-            )
+        for option in ("decode_attention", "sampling_kernel"):
+            value = getattr(self, option)
+            if value not in KERNEL_CHOICES:
+                raise ValueError(f"{option} must be one of {', '.join(KERNEL_CHOICES)}, got {value!r}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1 or null, got {self.batch_size}")
         bad = [lang for lang in self.languages if lang not in ("c", "cpp", "python", "java")]

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seccodegen.sample.kernel_choice import KERNEL_CHOICES, kernel_or_torch, triton_missing
-
-ATTENTION_CHOICES = KERNEL_CHOICES
+from seccodegen.sample.kernel_choice import kernel_or_torch, triton_missing
 
 
 class TorchAttention:

@@ -44,8 +44,9 @@ def kernel_or_torch(
 ) -> Any:
     """``make()``'s kernel if ``reason`` is None and ``check(kernel)`` passes, else ``torch_path``.
 
-    ``option``/``choice``: the option's name and value (``auto`` or ``triton``; the caller
-    handles ``torch``); ``label`` names the kernel in the warning.
+    ``option``/``choice``: the option's name and value (``torch`` returns ``torch_path`` without
+    trying the kernel); ``reason``: why the kernel cannot run here, found by the caller (None: it
+    can); ``label`` names the kernel in the warning.
     """
     if choice not in KERNEL_CHOICES:
         raise ValueError(f"{option} must be one of {', '.join(KERNEL_CHOICES)}, got {choice!r}")

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from seccodegen.sample.kernel_choice import KERNEL_CHOICES, kernel_or_torch, triton_missing
+from seccodegen.sample.kernel_choice import kernel_or_torch, triton_missing
 
 
 def derive_seed(*parts: object) -> int:
@@ -78,9 +78,6 @@ def sample_top_p(logits, temperature: float, top_p: float, uniforms):
     pos = torch.searchsorted(cdf, target, right=True).clamp_(max=cdf.shape[-1] - 1)
     # zero-probability positions have cdf equal to the previous one, so right=True skips them
     return sorted_idx.gather(-1, pos).squeeze(-1)
-
-
-SAMPLING_CHOICES = KERNEL_CHOICES
 
 
 class SortSampler:

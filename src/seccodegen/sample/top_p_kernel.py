@@ -30,6 +30,20 @@ import triton.language as tl
 
 
 @triton.jit
+def _block_scores(base, start, offs, vocab, temperature):
+    """One block of a row's logits over the temperature, float32; padding lanes -inf."""
+    x = tl.load(base + start + offs, mask=start + offs < vocab, other=float("-inf")).to(tl.float32)
+    return x / temperature
+
+
+@triton.jit
+def _block_kept(base, start, offs, vocab, temperature, m, s, tau):
+    """One block's probabilities where at least ``tau`` (float32 bits), else 0; padding lanes 0."""
+    p = tl.exp(_block_scores(base, start, offs, vocab, temperature) - m) / s
+    return tl.where(p.to(tl.int32, bitcast=True) >= tau, p, 0.0)
+
+
+@triton.jit
 def _top_p_sample(
     logits_ptr, row_stride, vocab,
     u_ptr,  # [rows] uniforms in [0, 1)
@@ -44,8 +58,7 @@ def _top_p_sample(
     m = float("-inf")
     s = 0.0
     for start in range(0, vocab, BLOCK):
-        x = tl.load(base + start + offs, mask=start + offs < vocab, other=float("-inf")).to(tl.float32)
-        x = x / temperature
+        x = _block_scores(base, start, offs, vocab, temperature)
         m_new = tl.maximum(m, tl.max(x, axis=0))
         s = s * tl.exp(m - m_new) + tl.sum(tl.exp(x - m_new), axis=0)
         m = m_new
@@ -58,8 +71,7 @@ def _top_p_sample(
         cand = tl.minimum(lo + (k + 1) * step, hi)  # [WAYS], increasing, the last ones may equal hi
         g = tl.zeros((WAYS,), dtype=tl.float32)
         for start in range(0, vocab, BLOCK):
-            x = tl.load(base + start + offs, mask=start + offs < vocab, other=float("-inf")).to(tl.float32)
-            p = tl.exp(x / temperature - m) / s  # padding lanes: 0
+            p = tl.exp(_block_scores(base, start, offs, vocab, temperature) - m) / s  # padding lanes: 0
             below = p.to(tl.int32, bitcast=True)[None, :] <= cand[:, None]
             g += tl.sum(tl.where(below, p[None, :], 0.0), axis=1)
         ok = (g > cut) | (cand >= hi)
@@ -70,17 +82,13 @@ def _top_p_sample(
     # 3. kept mass, then the first kept token whose cumulative mass (vocabulary order) exceeds u * mass
     total = 0.0
     for start in range(0, vocab, BLOCK):
-        x = tl.load(base + start + offs, mask=start + offs < vocab, other=float("-inf")).to(tl.float32)
-        p = tl.exp(x / temperature - m) / s
-        total += tl.sum(tl.where(p.to(tl.int32, bitcast=True) >= hi, p, 0.0), axis=0)
+        total += tl.sum(_block_kept(base, start, offs, vocab, temperature, m, s, hi), axis=0)
     target = tl.load(u_ptr + row).to(tl.float32) * total
     carry = 0.0
     found = vocab
     last = -1
     for start in range(0, vocab, BLOCK):
-        x = tl.load(base + start + offs, mask=start + offs < vocab, other=float("-inf")).to(tl.float32)
-        p = tl.exp(x / temperature - m) / s
-        w = tl.where(p.to(tl.int32, bitcast=True) >= hi, p, 0.0)
+        w = _block_kept(base, start, offs, vocab, temperature, m, s, hi)
         hit = ((carry + tl.cumsum(w, axis=0)) > target) & (w > 0)
         found = tl.minimum(found, tl.min(tl.where(hit, start + offs, vocab), axis=0))
         last = tl.maximum(last, tl.max(tl.where(w > 0, start + offs, -1), axis=0))
