@@ -33,6 +33,11 @@ def hits(tmp_path: Path, query: str, code: str, language: str = "c") -> list:
         "int main(int c, char **v){ int n = atoi(v[1]); char *p = malloc(n * 4); free(p); return 0; }",
         "int *grid(int rows, int cols){ return malloc(rows * cols * sizeof(int)); }",
         "int sum(const int *a, int n){ int t = 0; for (int i = 0; i < n; i++) t += a[i]; return t; }",
+        # "!w" in the failed check is passed over; w, h <= 100000 still wrap 32 bits
+        "int *grid(unsigned w, unsigned h){ if (!w || !h || w > 100000u || h > 100000u) return NULL;"
+        " return malloc(w * h * sizeof(int)); }",
+        # an accumulation written out; the loop checks the pointer's position, not the values
+        "int sum(const int *p, int n){ int t = 0; const int *end = p + n; while (p < end) t = t + *p++; return t; }",
     ],
 )
 def test_overflow_is_found(tmp_path: Path, code: str) -> None:
@@ -49,6 +54,13 @@ def test_overflow_is_found(tmp_path: Path, code: str) -> None:
         "int *grid(int rows, int cols){ if (rows <= 0 || cols <= 0 || rows > INT_MAX / cols) return NULL;"
         " return malloc((size_t)rows * cols * sizeof(int)); }",
         "int add(int a, int b){ return a + b; }",  # a parameter's sum that reaches no sink
+        "int *grid(unsigned w, unsigned h){ if (!w || !h || w > 1000u || h > 1000u) return NULL;"
+        " return malloc(w * h * sizeof(int)); }",  # at most 4e6 bytes
+        # a negated group flips its atoms: no bound is read from it, so the check is only a guard
+        "int *grid(unsigned w, unsigned h){ if (!(w <= 1000u && h <= 1000u)) return NULL;"
+        " return malloc(w * h * sizeof(int)); }",
+        "int sum(const int *p, int n){ int t = 0; const int *end = p + n;"
+        " while (p < end) { if (*p > 1000 || *p < -1000 || t > 1000000 || t < -1000000) return 0; t = t + *p++; } return t; }",
     ],
 )
 def test_checked_or_harmless_arithmetic_is_not(tmp_path: Path, code: str) -> None:
@@ -60,6 +72,11 @@ def test_checked_or_harmless_arithmetic_is_not(tmp_path: Path, code: str) -> Non
     [
         ("int get(const int *a, int i){ return a[i]; }", "CWE-125"),
         ("void put(int *a, int i){ if (i < 10) a[i] = 1; }", "CWE-787"),  # no lower bound
+        (  # day, read from the same text as month, is compared on its own: no flag of month's bounds
+            "const char *N[12]; const char *name(const char *s){ int m = atoi(s), d = atoi(s + 3);"
+            " if (m > 12 || d > 31) return 0; return N[m - 1]; }",
+            "CWE-125",
+        ),
         ("void cp(const char *s){ char b[16]; strcpy(b, s); puts(b); }", "CWE-787"),
         (
             "int main(void){ char b[8]; char in[64]; fgets(in, 64, stdin); size_t n = strlen(in);"
@@ -83,6 +100,9 @@ def test_out_of_bounds_is_found(tmp_path: Path, code: str, cwe: str) -> None:
     [
         "int get(const int *a, int i){ if (i < 0 || i >= 10) return -1; return a[i]; }",
         "int get(const int *a, unsigned i){ if (i >= 10) return -1; return a[i]; }",
+        "int get(const int *a, int i){ int ok = i >= 0 && i < 10; if (!ok) return -1; return a[i]; }",
+        "const char *N[12]; const char *name(const char *s){ int m = atoi(s), d = atoi(s + 3);"
+        " if (m < 1 || m > 12 || d > 31) return 0; return N[m - 1]; }",
         "void cp(const char *s){ char b[16]; if (strlen(s) >= sizeof b) return; strcpy(b, s); puts(b); }",
         "void z(void){ char b[10]; for (int i = 0; i < 10; i++) b[i] = 0; b[9] = 0; puts(b); }",
         "void cpy(const char *s, int n){ char b[32]; if (n > 31) n = 31; for (int i = 0; i < n; i++)"
@@ -122,16 +142,31 @@ def test_a_copy_into_a_parameter_every_caller_sizes_is_checked_like_one_into_the
     ("code", "found"),
     [
         # both sides checked against 100000: the 32-bit product may still wrap (10^10 > 2^32)
-        ("#define MAX_SIDE 100000u\nvoid *grid(unsigned w, unsigned h){ if (w > MAX_SIDE || h > MAX_SIDE)"
-         " return NULL; return malloc(w * h * 8); }", True),
-        ("void *grid(unsigned w, unsigned h){ if (w <= 70000 && h <= 70000) return malloc(w * h); return NULL; }", True),
+        (
+            "#define MAX_SIDE 100000u\nvoid *grid(unsigned w, unsigned h){ if (w > MAX_SIDE || h > MAX_SIDE)"
+            " return NULL; return malloc(w * h * 8); }",
+            True,
+        ),
+        (
+            "void *grid(unsigned w, unsigned h){ if (w <= 70000 && h <= 70000) return malloc(w * h); return NULL; }",
+            True,
+        ),
         # bounds whose product fits
-        ("#define MAX_SIDE 1000\nvoid *grid(unsigned w, unsigned h){ if (w > MAX_SIDE || h > MAX_SIDE)"
-         " return NULL; return malloc(w * h * 8); }", False),
-        ("void *grid(unsigned w, unsigned h){ if (w < 60000 && h < 60000) return malloc(w * h); return NULL; }", False),
+        (
+            "#define MAX_SIDE 1000\nvoid *grid(unsigned w, unsigned h){ if (w > MAX_SIDE || h > MAX_SIDE)"
+            " return NULL; return malloc(w * h * 8); }",
+            False,
+        ),
+        (
+            "void *grid(unsigned w, unsigned h){ if (w < 60000 && h < 60000) return malloc(w * h); return NULL; }",
+            False,
+        ),
         # compared with a variable: a guard, whatever it proves
-        ("void *grid(unsigned w, unsigned h, unsigned lim){ if (w > lim || h > lim) return NULL;"
-         " return malloc(w * h); }", False),
+        (
+            "void *grid(unsigned w, unsigned h, unsigned lim){ if (w > lim || h > lim) return NULL;"
+            " return malloc(w * h); }",
+            False,
+        ),
     ],
 )
 def test_constant_checks_bound_an_operation_by_its_type(tmp_path: Path, code: str, found: bool) -> None:
@@ -149,16 +184,22 @@ def test_constant_checks_bound_an_operation_by_its_type(tmp_path: Path, code: st
         ("char at(const char *s, int i){ return *(s + i); }", "CWE-125"),
         ("void clear(char *s, int i){ *(s + i) = 0; }", "CWE-787"),
         # a branch of a conditional is returned; its condition only rules out n == 0
-        ("const char *tail(const char *s, size_t n){ return n > 0 ? s + n - 1 : \"\"; }", "CWE-125"),
+        ('const char *tail(const char *s, size_t n){ return n > 0 ? s + n - 1 : ""; }', "CWE-125"),
         # a check in the wrong direction: the offset is used where n >= len held
-        ("const char *tail(const char *s, size_t n){ if (n >= strlen(s)) return s + strlen(s) - n; return s; }",
-         "CWE-125"),
-        ("const char *tail(const char *s, size_t n){ if (n < strlen(s)) return s; return s + strlen(s) - n; }",
-         "CWE-125"),
+        (
+            "const char *tail(const char *s, size_t n){ if (n >= strlen(s)) return s + strlen(s) - n; return s; }",
+            "CWE-125",
+        ),
+        (
+            "const char *tail(const char *s, size_t n){ if (n < strlen(s)) return s; return s + strlen(s) - n; }",
+            "CWE-125",
+        ),
         ("int hist[11];\nint get(int i){ if (i < 0) return hist[i]; return 0; }", "CWE-125"),
         # comparing the offset pointer with its base for equality bounds nothing
-        ("const char *tail(const char *s, size_t n){ const char *e = s + n - 1; if (e == s) return s; return e; }",
-         "CWE-125"),
+        (
+            "const char *tail(const char *s, size_t n){ const char *e = s + n - 1; if (e == s) return s; return e; }",
+            "CWE-125",
+        ),
     ],
 )
 def test_writes_through_increments_and_pointer_offsets(tmp_path: Path, code: str, cwe: str) -> None:
@@ -167,8 +208,10 @@ def test_writes_through_increments_and_pointer_offsets(tmp_path: Path, code: str
 
 
 def test_std_array_increment_is_a_write(tmp_path: Path) -> None:
-    code = ("#include <array>\n#include <vector>\nstd::array<int, 11> build(const std::vector<int>& scores)"
-            " { std::array<int, 11> h{}; for (int s : scores) h[s / 10]++; return h; }")
+    code = (
+        "#include <array>\n#include <vector>\nstd::array<int, 11> build(const std::vector<int>& scores)"
+        " { std::array<int, 11> h{}; for (int s : scores) h[s / 10]++; return h; }"
+    )
     found = hits(tmp_path, "out-of-bounds", code, "cpp")
     assert found and "CWE-787" in found[0].cwe_ids, found
 
@@ -196,12 +239,14 @@ def test_checked_or_passed_on_pointer_offsets_are_not(tmp_path: Path, code: str)
 def test_a_loop_bound_on_the_index_that_picked_the_input_is_no_check_of_its_value(query_hits) -> None:
     code = (
         "int main(int argc, char **argv){ for (int i = 1; i < argc; i++) { int v = atoi(argv[i]);"
-        " printf(\"%d\\n\", v * 1000); } return 0; }"
+        ' printf("%d\\n", v * 1000); } return 0; }'
     )
-    assert [h.line for h in query_hits("integer-overflow", code)], "argv[i] chose the value; i < argc bounds i only"
+    assert [h.line for h in query_hits("integer-overflow", code)], (
+        "argv[i] chose the value; i < argc bounds i only"
+    )
     checked = (
         "int main(int argc, char **argv){ for (int i = 1; i < argc; i++) { int v = atoi(argv[i]);"
-        " if (v > 1000 || v < -1000) continue; printf(\"%d\\n\", v * 1000); } return 0; }"
+        ' if (v > 1000 || v < -1000) continue; printf("%d\\n", v * 1000); } return 0; }'
     )
     assert query_hits("integer-overflow", checked) == []
 
@@ -216,7 +261,9 @@ def test_a_loop_bound_on_the_index_that_picked_the_input_is_no_check_of_its_valu
          " if (!p) return 1; p[0] = 0; free(p);", "n > 4096"),
     ],
 )  # fmt: skip
-def test_the_subscript_that_picked_an_input_is_no_bound_on_it(query_hits, query: str, body: str, check: str) -> None:
+def test_the_subscript_that_picked_an_input_is_no_bound_on_it(
+    query_hits, query: str, body: str, check: str
+) -> None:
     head = "int main(int argc, char **argv){ int counts[10] = {0}; for (int i = 1; i < argc; i++) { "
     tail = " } return counts[0]; }"
     assert [h.line for h in query_hits(query, head + body + tail)], "i < argc bounds i only"

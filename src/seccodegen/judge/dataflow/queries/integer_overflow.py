@@ -8,7 +8,7 @@ Fires on an integer ``+``, ``*``, ``<<``, ``+=``, ``*=``, ``<<=`` or ``++`` whos
   ``*_MAX`` limit): anywhere, as the overflow itself is the defect;
 * a function *parameter* (the scenarios' input): only where the result reaches a sink: an
   allocation or copy size (``malloc``/``calloc``/``realloc``/``alloca``/``new[]``/``memcpy``...),
-  an array index, a loop condition, or an accumulation (``+=``/``*=``) inside a loop;
+  an array index, a loop condition, or an accumulation (``+=``/``*=``, ``t = t + x``) inside a loop;
 
 and no relational check of that operand (``if (n > SIZE_MAX / size)``, ``if (x < INT_MAX)``,
 ``__builtin_mul_overflow``) dominates the operation or left the function before it. A check of
@@ -73,6 +73,31 @@ def _arith_op(c) -> str | None:
     if c.kind == K.UNARY_OPERATOR and ast.unary_op(c) == "++":
         kids = ast.children(c)
         return "++" if kids and is_integer(kids[0]) else None
+    return None
+
+
+def self_update(node, op: str, parents: dict) -> tuple[str, list] | None:
+    """``total = total + x`` (or ``total = x + total``, ``*``): the compound operator it
+    amounts to (``+=``) and ``[total's operand, x's operand]``; None for any other ``+``/``*``."""
+    kids = ast.children(node)
+    if op not in ("+", "*") or len(kids) != 2:
+        return None
+    child, up = node, parents.get(node)
+    while up is not None and up.kind in (K.PAREN_EXPR, K.UNEXPOSED_EXPR):
+        child, up = up, parents.get(up)
+    if up is None or up.kind != K.BINARY_OPERATOR or ast.binary_op(up) != "=":
+        return None
+    sides = ast.children(up)
+    if len(sides) != 2 or not ast.within(child, sides[1]):
+        return None
+    target = ast.strip(sides[0])
+    if target is None or target.kind != K.DECL_REF_EXPR:
+        return None
+    name = ast.var_name(target)
+    for acc, term in ((kids[0], kids[1]), (kids[1], kids[0])):
+        c = ast.strip(acc)
+        if c is not None and c.kind == K.DECL_REF_EXPR and ast.var_name(c) == name:
+            return op + "=", [acc, term]
     return None
 
 
@@ -152,7 +177,7 @@ def _reaches_sink(fn: FunctionFacts, node, parents: dict, ev: Event, op: str) ->
         if cur.kind in LOOPS and child is not ast.children(cur)[-1]:
             return True  # part of the loop's condition or increment, not its body
         child, cur = cur, parents.get(cur)
-    if op in ("+=", "*=", "<<=") and ev.loop_depth > 0:
+    if ev.loop_depth > 0 and (op in ("+=", "*=", "<<=") or self_update(node, op, parents)):
         return True
     target = ev.name if ev.kind == "assign" else stored
     if not target:
@@ -178,13 +203,16 @@ def new_array_sizes(c) -> list:
     out = []
     for n in c.walk_preorder():
         if n.kind == K.CXX_NEW_EXPR and "[" in ast.tokens(n):
-            sizes = [k for k in ast.children(n) if k.kind not in (K.TYPE_REF, K.TEMPLATE_REF) and is_integer(k)]
+            sizes = [
+                k for k in ast.children(n) if k.kind not in (K.TYPE_REF, K.TEMPLATE_REF) and is_integer(k)
+            ]
             out += sizes[:1]
     return out
 
 
-def _unchecked_accumulator(fn: FunctionFacts, ev: Event, node, op: str) -> tuple[str, str] | None:
-    """For ``total += x`` in a loop, ``x`` from the input: ``(total, "unchecked")`` when no check
+def _unchecked_accumulator(fn: FunctionFacts, ev: Event, kids: list, op: str) -> tuple[str, str] | None:
+    """For ``total += x`` (or ``total = total + x``) in a loop, ``x`` from the input, ``kids`` the
+    accumulator's and the term's operands: ``(total, "unchecked")`` when no check
     reads the accumulator itself, ``(total, "below")`` when the checks that read it bound it only
     from above while ``x`` may be negative; None when it is checked.
 
@@ -197,7 +225,6 @@ def _unchecked_accumulator(fn: FunctionFacts, ev: Event, node, op: str) -> tuple
     ``cpp/tainted-arithmetic`` reports that underflow on its own."""
     if op not in COMPOUND_OPS or ev.loop_depth == 0:
         return None
-    kids = ast.children(node)
     acc = ast.base_var(kids[0]) if kids else None
     if not acc:
         return None
@@ -241,7 +268,12 @@ def _length_times_int(node, op: str, ev: Event, origins: Origins, parents: dict)
     if op != "*" or len(kids) != 2 or (node.type.get_canonical().get_size() or 0) < 8:
         return False
     up = parents.get(node)
-    while up is not None and up.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.CXX_STATIC_CAST_EXPR):
+    while up is not None and up.kind in (
+        K.UNEXPOSED_EXPR,
+        K.PAREN_EXPR,
+        K.CSTYLE_CAST_EXPR,
+        K.CXX_STATIC_CAST_EXPR,
+    ):
         if 0 < (up.type.get_canonical().get_size() or 0) < 8:
             return False
         up = parents.get(up)
@@ -259,6 +291,38 @@ def _length_times_int(node, op: str, ev: Event, origins: Origins, parents: dict)
 
     a, b = kids
     return length(a) and value_bits(b) <= 32 or length(b) and value_bits(a) <= 32
+
+
+POINTER_TYPES = {ci.TypeKind.POINTER, ci.TypeKind.CONSTANTARRAY, ci.TypeKind.INCOMPLETEARRAY}
+
+
+def _pointer_operands(node) -> set[str]:
+    """The pointers and arrays an operand reads through (``values`` in ``total + *values++``)."""
+    return {
+        ast.var_name(r)
+        for kid in ast.children(node)
+        for r in kid.walk_preorder()
+        if r.kind == K.DECL_REF_EXPR and r.type.get_canonical().kind in POINTER_TYPES
+    }
+
+
+def _value_checked(ev: Event, var: str, origins: Origins, pointer: bool) -> bool:
+    """A relational check bounds ``var``'s value on the way to ``ev``. For a pointer the operand
+    reads through, only a check that reads through it too (``*p > K``, ``p[i] < K``) bounds the
+    value: ``while (p < end)`` bounds the position, not what is stored there."""
+    if not pointer:
+        return bound_sides(ev, var, selectors=origins.selectors(ev, var))[1]
+    names = ev.state.related(var) | {var}
+    for g in list(ev.state.guards) + list(ev.state.checks):
+        toks = g.text.split()
+        if not set(toks) & RELATIONAL:
+            continue
+        for i, t in enumerate(toks):
+            if t in names and (
+                (i and toks[i - 1] == "*") or (i + 1 < len(toks) and toks[i + 1] in ("[", "->"))
+            ):
+                return True
+    return False
 
 
 def _random_operands(node) -> list[str]:
@@ -331,8 +395,11 @@ class IntegerOverflow:
             return Hit(self.rule, cwes, loc.line, loc.column,
                        f"'{ast.text(node)[:60]}' may overflow: '{var}' is {why}, and the checks on the way "
                        f"allow a result up to {bound}, past the type's {limit}")  # fmt: skip
-        if any(bound_sides(ev, v, selectors=origins.selectors(ev, v))[1] or clamped(fn, ev, v) for v in bad):
-            unchecked = _unchecked_accumulator(fn, ev, node, op) if any(direct.values()) else None
+        pointers = _pointer_operands(node)
+        if any(_value_checked(ev, v, origins, v in pointers) or clamped(fn, ev, v) for v in bad):
+            update = self_update(node, op, parents)  # total = total + x: as total += x
+            acc_op, kids = update if update else (op, ast.children(node))
+            unchecked = _unchecked_accumulator(fn, ev, kids, acc_op) if any(direct.values()) else None
             if unchecked is None:
                 return None
             acc, missing = unchecked

@@ -101,7 +101,20 @@ def _only_equality(toks: list[str], var: str) -> bool:
     ``end = s + n - 1`` tells nothing of how large ``n`` is, unlike a tested flag ``ok``."""
     at = [i for i, t in enumerate(toks) if t == var]
     eq = ("==", "!=")
-    return bool(at) and all((i and toks[i - 1] in eq) or (i + 1 < len(toks) and toks[i + 1] in eq) for i in at)
+    return bool(at) and all(
+        (i and toks[i - 1] in eq) or (i + 1 < len(toks) and toks[i + 1] in eq) for i in at
+    )
+
+
+def _truth_tested(toks: list[str], var: str) -> bool:
+    """``var`` stands alone as a truth value somewhere in condition ``toks`` (``!ok``,
+    ``ok && ...``), not as an operand of a comparison or arithmetic: a value from the same input
+    compared on its own (``day > 31`` beside ``month``) is no flag of ``month``."""
+    ends = {"!", "(", ")", "&&", "||"}
+    return any(
+        t == var and (i == 0 or toks[i - 1] in ends) and (i + 1 == len(toks) or toks[i + 1] in ends)
+        for i, t in enumerate(toks)
+    )
 
 
 def only_subscripted(toks: list[str], var: str) -> bool:
@@ -160,8 +173,13 @@ def bound_sides(
         if ignore in g.vars:
             continue
         toks = g.text.split()
-        flags = [v for v in g.vars - rel if st.derived.get(v, frozenset()) & rel]
-        if any(not _only_equality(toks, v) for v in flags):
+        own = st.aliases(var) - selectors
+        flags = [
+            v for v in g.vars - rel
+            if (from_rel := st.derived.get(v, frozenset()) & rel)
+            and (from_rel & own and not _only_equality(toks, v) or _truth_tested(toks, v))
+        ]  # fmt: skip
+        if flags:
             lower = upper = True  # a flag computed from var is tested: ok = i >= 0 && i < N
             continue
         if not g.vars & rel:
@@ -253,14 +271,18 @@ def remainder_bound(fn: FunctionFacts, var: str) -> tuple[int, bool] | None:
         return None
     bound, nonneg = 0, True
     for value, ev in assigned:
-        kids = ast.children(value) if value is not None and value.kind == ci.CursorKind.BINARY_OPERATOR else []
+        kids = (
+            ast.children(value) if value is not None and value.kind == ci.CursorKind.BINARY_OPERATOR else []
+        )
         if len(kids) != 2 or ast.binary_op(value) != "%":
             return None
         k = values.const_value(kids[1], ev.state)
         if k is None or k <= 0:
             return None
         left = ast.strip(kids[0])
-        random = left is not None and left.kind == ci.CursorKind.CALL_EXPR and ast.call_name(left) in RANDOM_CALLS
+        random = (
+            left is not None and left.kind == ci.CursorKind.CALL_EXPR and ast.call_name(left) in RANDOM_CALLS
+        )
         bound, nonneg = max(bound, k), nonneg and (random or is_unsigned(value))
     return bound, nonneg
 

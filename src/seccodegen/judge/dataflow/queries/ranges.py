@@ -9,7 +9,8 @@ guards that dominate it, in a much smaller form:
 
 * atoms ``v < K``, ``v <= K``, ``K > v``, ``K >= v`` (K an integer literal, a ``#define``d integer
   or a variable holding a known constant) of a condition that *held* (an enclosing ``if``/loop),
-  when the condition is one atom or a ``&&`` of atoms;
+  when the condition is one atom or a ``&&`` of atoms (``!v`` atoms give no bound and are passed
+  over; a negated group ``!(...)`` gives none at all);
 * the negated atoms (``v > K``, ``v >= K``, ...) of a condition that *failed* on the way (an
   earlier ``if (...) return;``), when it is one atom or an ``||`` of atoms;
 * an expression's bound from its operands' (``+``, ``*``, ``<<``, casts, parentheses,
@@ -30,7 +31,10 @@ from seccodegen.judge.dataflow import Event, ast, values
 from seccodegen.judge.dataflow.queries.origins import bound_sides, is_unsigned
 
 K = ci.CursorKind
-DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+\(?[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*\)?[ \t]*(?:/[*/].*)?$", re.M)
+DEFINE = re.compile(
+    rb"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+\(?[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*\)?[ \t]*(?:/[*/].*)?$",
+    re.M,
+)
 INT_TOKEN = re.compile(r"^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
 FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 # <limits.h>/<stdint.h> on the LP64 targets the judge compiles for
@@ -63,8 +67,11 @@ def _constant(token: str, ev: Event, macros: dict[str, int]) -> int | None:
 def _atoms(text: str, joiner: str) -> list[list[str]] | None:
     """The atoms of a condition joined only by ``joiner`` (``&&`` or ``||``), parentheses dropped."""
     other = "||" if joiner == "&&" else "&&"
-    toks = [t for t in text.split() if t not in ("(", ")")]
-    if other in toks or "!" in toks:
+    raw = text.split()
+    if any(t == "!" and (i + 1 == len(raw) or raw[i + 1] == "(") for i, t in enumerate(raw)):
+        return None  # a negated group flips its atoms; "!v" alone is an atom of two tokens, skipped
+    toks = [t for t in raw if t not in ("(", ")")]
+    if other in toks:
         return None
     atoms, cur = [], []
     for t in toks:
