@@ -87,6 +87,9 @@ class _BrokenKernels:
     def mlp(self, mlp, x):  # pragma: no cover
         return mlp(x)
 
+    def add_rms_norm(self, norm, x, residual):  # pragma: no cover
+        return MODEL_MODULES.add_rms_norm(norm, x, residual)
+
 
 class _WrongKernels(_BrokenKernels):
     def rms_norm(self, norm, x):
@@ -108,6 +111,16 @@ def test_kernels_that_fail_on_this_gpu_fall_back_with_a_warning(monkeypatch: pyt
     monkeypatch.setattr(fused_kernels, "LigerDecodeKernels", _WrongKernels)
     with pytest.warns(RuntimeWarning, match="their result differs from the model's modules"):
         assert decode_kernels(model, None) is None
+
+
+class _WrongAddKernels(type(MODEL_MODULES)):
+    def add_rms_norm(self, norm, x, residual):  # the sum right, the norm after it not
+        normed, total = MODEL_MODULES.add_rms_norm(norm, x, residual)
+        return normed * 2.0, total
+
+
+def test_a_wrong_fused_add_and_norm_fails_the_self_check() -> None:
+    assert "differs" in fused_kernels._self_check(_model(), _WrongAddKernels())
 
 
 def test_kernels_that_agree_with_the_model_pass_the_self_check() -> None:

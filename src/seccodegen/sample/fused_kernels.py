@@ -7,7 +7,8 @@ RoPE five per tensor (two products, a half-rotation through ``cat``, a negation,
 the MLP's SiLU-times-up two. Each reads and writes every row's activations. liger-kernel
 (https://github.com/linkedin/Liger-Kernel, a small pure-Python package of Triton kernels)
 does each of the three in one kernel with the same arithmetic as HF's modules (RMSNorm's
-"llama" casting mode: the inverse RMS in float32, the product cast back before the weight).
+"llama" casting mode: the inverse RMS in float32, the product cast back before the weight),
+and the residual add with the RMSNorm after it as one kernel too.
 We use it instead of writing our own kernels; where it is missing (CPU, no Triton, not
 installed) the decoder runs the model's own modules, and the results do not change beyond
 the last bits of bf16 rounding. Before first use each kernel runs once on a few rows and is
@@ -44,6 +45,11 @@ class ModelModules:
     def rms_norm(self, norm: Any, x):
         return norm(x)
 
+    def add_rms_norm(self, norm: Any, x, residual):
+        """``(norm(x + residual), x + residual)``: a residual connection and the norm after it."""
+        total = residual + x
+        return norm(total), total
+
     def rope(self, q, k, cos, sin):
         """``q``/``k``: ``[B, H, S, D]``; ``cos``/``sin``: ``[B, S, D]``."""
         return _apply_rope(q, cos, sin), _apply_rope(k, cos, sin)
@@ -72,16 +78,23 @@ class LigerDecodeKernels:
     name = "fused kernels (liger-kernel)"
 
     def __init__(self) -> None:
+        from liger_kernel.ops.fused_add_rms_norm import LigerFusedAddRMSNormFunction
         from liger_kernel.ops.rms_norm import LigerRMSNormFunction
         from liger_kernel.ops.rope import LigerRopeFunction
         from liger_kernel.ops.swiglu import LigerSiLUMulFunction
 
         self._rms, self._rope, self._silu_mul = LigerRMSNormFunction, LigerRopeFunction, LigerSiLUMulFunction
+        self._add_rms = LigerFusedAddRMSNormFunction
 
     def rms_norm(self, norm: Any, x):
         # offset 0 (Llama/Qwen/Mistral norms multiply by the weight itself); in_place concerns
         # only the backward pass, which decoding never runs
         return self._rms.apply(x, norm.weight, norm.variance_epsilon, 0.0, "llama", False)
+
+    def add_rms_norm(self, norm: Any, x, residual):
+        # one kernel for the residual add and the norm after it: the sum is rounded to the
+        # activations' dtype before the norm reads it, as in the model's ``norm(residual + x)``
+        return self._add_rms.apply(x, residual, norm.weight, norm.variance_epsilon, 0.0, "llama", False)
 
     def rope(self, q, k, cos, sin):
         """``q``/``k``: ``[B, H, S, D]`` views of the projections; rotated in place, returned."""
@@ -149,8 +162,10 @@ def _self_check(model: Any, kernels: Any) -> str | None:
     try:
         with torch.no_grad():
             x = torch.randn(2, 1, weight.shape[1], generator=gen, device=weight.device).to(weight.dtype)
+            r = torch.randn(2, 1, weight.shape[1], generator=gen, device=weight.device).to(weight.dtype)
             pairs = [(kernels.rms_norm(core.norm, x), core.norm(x)),
-                     (kernels.mlp(layer.mlp, x), layer.mlp(x))]  # fmt: skip
+                     (kernels.mlp(layer.mlp, x), layer.mlp(x)),
+                     *zip(kernels.add_rms_norm(core.norm, x, r), MODEL_MODULES.add_rms_norm(core.norm, x, r))]  # fmt: skip
             heads, dim = 2, 2 * 8
             q = torch.randn(2, 1, heads, dim, generator=gen, device=weight.device).to(weight.dtype)
             # RoPE's cos/sin repeat their first half (liger-kernel reads only that half)

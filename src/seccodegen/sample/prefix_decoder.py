@@ -213,14 +213,17 @@ class PrefixSharedDecoder:
             pos = torch.arange(window, device=x.device)
             own_bias = torch.zeros(window, device=x.device).masked_fill_(pos > c.t, float("-inf"))
         kn = self.kernels
+        h = kn.rms_norm(self.layers[0].input_layernorm, x)
         for li, layer in enumerate(self.layers):
             attn = layer.self_attn
-            q, k, v = self._qkv(attn, kn.rms_norm(layer.input_layernorm, x), cos, sin, kn)
+            q, k, v = self._qkv(attn, h, cos, sin, kn)
             c.own_k[li].index_copy_(2, c.t, k)
             c.own_v[li].index_copy_(2, c.t, v)
-            x = x + attn.o_proj(self.attention(self, q, li, window, own_bias).view(b, 1, -1))
-            x = x + kn.mlp(layer.mlp, kn.rms_norm(layer.post_attention_layernorm, x))
-        return self.lm_head(kn.rms_norm(self.norm, x[:, 0]))
+            out = attn.o_proj(self.attention(self, q, li, window, own_bias).view(b, 1, -1))
+            h, x = kn.add_rms_norm(layer.post_attention_layernorm, out, x)  # x += out; h = norm(x)
+            after = self.layers[li + 1].input_layernorm if li + 1 < len(self.layers) else self.norm
+            h, x = kn.add_rms_norm(after, kn.mlp(layer.mlp, h), x)  # the next norm: one kernel with the add
+        return self.lm_head(h[:, 0])
 
     def step(self, tokens):
         """Feed one token per row (``[B]`` long); return next-token logits ``[B, V]``."""
