@@ -114,13 +114,26 @@ def test_kernels_that_fail_on_this_gpu_fall_back_with_a_warning(monkeypatch: pyt
 
 
 class _WrongAddKernels(type(MODEL_MODULES)):
+    wrong = True
+
     def add_rms_norm(self, norm, x, residual):  # the sum right, the norm after it not
         normed, total = MODEL_MODULES.add_rms_norm(norm, x, residual)
-        return normed * 2.0, total
+        return (normed * 2.0 if self.wrong else normed), total
+
+    def drop_add_norm(self):
+        self.wrong = False
 
 
-def test_a_wrong_fused_add_and_norm_fails_the_self_check() -> None:
-    assert "differs" in fused_kernels._self_check(_model(), _WrongAddKernels())
+def test_a_wrong_fused_add_and_norm_is_dropped_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _model()
+    assert fused_kernels._self_check(model, _WrongAddKernels()) is None  # the other kernels are right
+    assert "differs" in fused_kernels._self_check(model, _WrongAddKernels(), add_norm=True)
+    monkeypatch.setattr(fused_kernels, "liger_available", lambda: True)
+    monkeypatch.setattr(fused_kernels, "_on_gpu", lambda m: True)
+    monkeypatch.setattr(fused_kernels, "LigerDecodeKernels", _WrongAddKernels)
+    with pytest.warns(RuntimeWarning, match="fused add \\+ RMSNorm not used: their result differs"):
+        kernels = decode_kernels(model, None)
+    assert isinstance(kernels, _WrongAddKernels) and not kernels.wrong  # kept, without that fusion
 
 
 def test_kernels_that_agree_with_the_model_pass_the_self_check() -> None:

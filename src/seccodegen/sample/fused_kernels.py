@@ -91,9 +91,16 @@ class LigerDecodeKernels:
         # only the backward pass, which decoding never runs
         return self._rms.apply(x, norm.weight, norm.variance_epsilon, 0.0, "llama", False)
 
+    def drop_add_norm(self) -> None:
+        """Add, then the fused RMSNorm (the fused add + RMSNorm failed its check)."""
+        self._add_rms = None
+
     def add_rms_norm(self, norm: Any, x, residual):
         # one kernel for the residual add and the norm after it: the sum is rounded to the
         # activations' dtype before the norm reads it, as in the model's ``norm(residual + x)``
+        if self._add_rms is None:
+            total = residual + x
+            return self.rms_norm(norm, total), total
         return self._add_rms.apply(x, residual, norm.weight, norm.variance_epsilon, 0.0, "llama", False)
 
     def rope(self, q, k, cos, sin):
@@ -142,6 +149,10 @@ def decode_kernels(model: Any, wanted: bool | None) -> LigerDecodeKernels | None
         kernels = LigerDecodeKernels()
         reason = _self_check(model, kernels)
     if reason is None:
+        add_reason = _self_check(model, kernels, add_norm=True)
+        if add_reason is not None:  # this fusion failing alone keeps the other kernels
+            warnings.warn(f"fused add + RMSNorm not used: {add_reason}", RuntimeWarning, stacklevel=2)
+            kernels.drop_add_norm()
         return kernels
     if wanted:
         raise ModelLoadError(f"fused decode kernels requested (fused_kernels: true), but {reason}")
@@ -150,10 +161,11 @@ def decode_kernels(model: Any, wanted: bool | None) -> LigerDecodeKernels | None
     return None
 
 
-def _self_check(model: Any, kernels: Any) -> str | None:
+def _self_check(model: Any, kernels: Any, add_norm: bool = False) -> str | None:
     """Run each fused kernel once on a few rows of the model's own shapes and compare it with
     the model's modules: a Triton/driver failure or a wrong result becomes a reason, not a crash
-    in the middle of sampling. Milliseconds; the Triton kernels compile here (cached on disk)."""
+    in the middle of sampling. Milliseconds; the Triton kernels compile here (cached on disk).
+    ``add_norm``: check the fused add + RMSNorm alone."""
     import torch
 
     core, layer = model.model, model.model.layers[0]
@@ -162,10 +174,14 @@ def _self_check(model: Any, kernels: Any) -> str | None:
     try:
         with torch.no_grad():
             x = torch.randn(2, 1, weight.shape[1], generator=gen, device=weight.device).to(weight.dtype)
-            r = torch.randn(2, 1, weight.shape[1], generator=gen, device=weight.device).to(weight.dtype)
+            if add_norm:
+                r = torch.randn(2, 1, weight.shape[1], generator=gen, device=weight.device).to(weight.dtype)
+                pairs = zip(
+                    kernels.add_rms_norm(core.norm, x, r), MODEL_MODULES.add_rms_norm(core.norm, x, r)
+                )
+                return _differs(pairs)
             pairs = [(kernels.rms_norm(core.norm, x), core.norm(x)),
-                     (kernels.mlp(layer.mlp, x), layer.mlp(x)),
-                     *zip(kernels.add_rms_norm(core.norm, x, r), MODEL_MODULES.add_rms_norm(core.norm, x, r))]  # fmt: skip
+                     (kernels.mlp(layer.mlp, x), layer.mlp(x))]  # fmt: skip
             heads, dim = 2, 2 * 8
             q = torch.randn(2, 1, heads, dim, generator=gen, device=weight.device).to(weight.dtype)
             # RoPE's cos/sin repeat their first half (liger-kernel reads only that half)
@@ -174,9 +190,15 @@ def _self_check(model: Any, kernels: Any) -> str | None:
             want = MODEL_MODULES.rope(q.transpose(1, 2), q.transpose(1, 2), cos, sin)
             got = kernels.rope(q.clone().transpose(1, 2), q.clone().transpose(1, 2), cos, sin)
             pairs += list(zip(got, want))
-            for ours, theirs in pairs:
-                if not torch.allclose(ours.float(), theirs.float(), rtol=0.05, atol=0.05):
-                    return "their result differs from the model's modules on this GPU"
+            return _differs(pairs)
     except Exception as exc:  # noqa: BLE001  (any failure of a third-party kernel: fall back)
         return f"they fail on this GPU ({error_line(exc)})"
+
+
+def _differs(pairs) -> str | None:
+    import torch
+
+    for ours, theirs in pairs:
+        if not torch.allclose(ours.float(), theirs.float(), rtol=0.05, atol=0.05):
+            return "their result differs from the model's modules on this GPU"
     return None
