@@ -35,9 +35,9 @@ def _timed(totals: dict, name: str, fn, sync):
 
 def main(argv: list[str] | None = None) -> dict:
     import torch
-
     from machine import header
     from mfu import ModelShape, matmul_peak, peak_line, sample_job_flops
+
     from seccodegen.sample import decode_loop, prefix_decoder
     from seccodegen.sample.hf_engine import HFEngine
 
