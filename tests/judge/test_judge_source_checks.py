@@ -118,3 +118,11 @@ def test_a_path_counts_as_built_from_a_parameter_only_where_it_reaches_the_file_
     assert rule in rules(zipped % 'if (strstr(name, "..")) return -1;', ("dir", "name"))
     assert rule not in rules(zipped % 'if (strstr(name, "..") || strstr(dir, "..")) return -1;', ("dir", "name"))
     assert rule not in rules(other, ("name",))  # the parameter went into a buffer the call does not use
+
+
+def test_sql_formatted_by_sqlite3_mprintf_and_run_by_get_table() -> None:
+    run = "sqlite3_get_table(db, sql, &rows, &nrow, &ncol, NULL); sqlite3_free(sql); return 0; }"
+    unescaped = '{ char *sql = sqlite3_mprintf("SELECT email FROM users WHERE name = \'%s\';", name); '
+    escaped = '{ char *sql = sqlite3_mprintf("SELECT email FROM users WHERE name = \'%q\';", name); '
+    assert rules(unescaped + run, ("db", "name")) == ["sql-built-from-input"]
+    assert rules(escaped + run, ("db", "name")) == []  # %q doubles the quotes: sqlite's escaping

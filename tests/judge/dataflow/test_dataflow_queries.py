@@ -216,3 +216,26 @@ def test_realpath_counts_only_with_a_test_of_the_resolved_path(query_hits) -> No
     assert query_hits("path-injection", prefix) == []
     both = head + ' if (!realpath(path, real) || strncmp(real, "/srv/files/", 11)) return NULL; return fopen(real, "r"); }'
     assert query_hits("path-injection", both) == []
+
+
+@pytest.mark.parametrize(
+    ("check", "flagged"),
+    [
+        ('if (strncmp(name, "..", 2) == 0) return NULL;', True),  # only a leading "..": a/../../x passes
+        ('if (strstr(name, "..") != NULL) return NULL;', False),  # ".." anywhere
+        ('if (strncmp(name, "..", 2) == 0 || strchr(name, \'/\')) return NULL;', False),  # and no '/'
+    ],
+)
+def test_a_leading_dot_dot_test_alone_is_no_path_check(query_hits, check: str, flagged: bool) -> None:
+    code = (
+        "FILE *open_upload(const char *name) { char path[4096];"
+        f' {check} snprintf(path, sizeof path, "/srv/files/%s", name); return fopen(path, "r"); }}'
+    )
+    assert bool(query_hits("path-injection", code)) is flagged
+
+
+def test_a_leading_dot_dot_test_in_cpp_is_no_path_check(query_hits) -> None:
+    head = "#include <filesystem>\n#include <fstream>\nstd::ifstream open_upload(const std::string& name) { "
+    tail = ' return std::ifstream(std::filesystem::path("uploads") / name); }'
+    assert query_hits("path-injection", head + 'if (name.rfind("..", 0) == 0) throw 1;' + tail, "cpp")
+    assert not query_hits("path-injection", head + 'if (name.find("..") != std::string::npos) throw 1;' + tail, "cpp")

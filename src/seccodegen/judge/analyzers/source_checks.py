@@ -6,7 +6,8 @@ policy bugs (permissions). Each rule is a documented heuristic with one CWE; the
 tables in docs/judge.md measure them. Rules (id: CWE: fires when):
 
 * ``sql-built-from-input`` (89): an SQL string literal is completed with ``%s`` formatting or
-  ``+``/``<<`` concatenation, and the function runs SQL (sqlite3_exec/prepare, mysql_query, PQexec).
+  ``+``/``<<`` concatenation (``sqlite3_mprintf``'s ``%s`` too; its escaping ``%q`` is not
+  flagged), and the function runs SQL (sqlite3_exec/prepare/get_table, mysql_query, PQexec).
 * ``html-built-from-input`` (79): an HTML tag literal is printed or concatenated together with a
   non-literal value that is not passed through an escaping function (name contains escape/encode/
   sanitize/quote), in a function without a character-by-character escaper (``&lt;``); or, in
@@ -61,7 +62,10 @@ TOOL = "seccodegen-checks"
 VERSION = "1"
 
 SQL_LITERAL = re.compile(r'"[^"\n]*\b(?:SELECT|INSERT|UPDATE|DELETE|REPLACE)\b[^"\n]*"', re.IGNORECASE)
-SQL_RUN = re.compile(r"\b(?:sqlite3_exec|sqlite3_prepare\w*|mysql_query|mysql_real_query|PQexec)\s*\(")
+SQL_RUN = re.compile(
+    r"\b(?:sqlite3_exec|sqlite3_prepare\w*|sqlite3_get_table|mysql_query|mysql_real_query|mysql_send_query"
+    r"|PQexec|PQsendQuery)\s*\("
+)
 STRING_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z]")
 ESCAPER = re.compile(r"escape|encode|sanitiz|quote|html_|&lt;|&#|&amp;", re.IGNORECASE)

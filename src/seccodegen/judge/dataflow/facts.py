@@ -8,6 +8,7 @@ point a query may care about (a call, a dereference, an assignment, a return) wi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -215,6 +216,21 @@ ALLOW_CALLS = {
     "regex_search", "count", "find", "all_of", "any_of", "none_of",
 }  # fmt: skip
 RELATIONAL = {"<", ">", "<=", ">="}
+# a test of whether a name *starts* with ".." (rfind("..", 0), starts_with, strncmp(.., 2), a
+# find at 0): "a/../../etc" passes it, so alone it is no path check
+PREFIX_DOTDOT = re.compile(
+    r'rfind \( "\.\." , 0 \)|starts_with \( "\.\." \)|strncmp \( [^()]* , "\.\." , 2 \)'
+    r'|compare \( 0 , 2 , "\.\." \)|find \( "\.\." \) == 0'
+)
+
+
+def _prefix_only(g: Guard) -> bool:
+    """``g`` tests the path only for a leading ".." (and nothing else a path check reads)."""
+    stripped = PREFIX_DOTDOT.sub(" ", g.text)
+    if stripped == g.text:
+        return False
+    rest = set(stripped.split()) | (g.tokens - set(g.text.split()))  # with the tested flags' definitions
+    return not (rest & (PATH_CALLS | ALLOW_CALLS) or rest & {'".."', '"/"', "'/'"})
 
 
 def guard_matches(g: Guard, kind: str) -> bool:
@@ -230,8 +246,12 @@ def guard_matches(g: Guard, kind: str) -> bool:
     if kind == "path":  # a lone '/' or '.' test (absolute path, leading dot) does not stop "a/../.."
         # realpath()/canonical() in a condition is only its NULL test: "../../etc/passwd" resolves
         # fine; what tests the resolved path is path-injection's business
+        if _prefix_only(g):
+            return False
         return bool(names & (PATH_CALLS - CANONICALIZERS)) or '".."' in toks or guard_matches(g, "allowlist")
     if kind == "allowlist":  # a known-good test, or a character range (c >= 'a' && c <= 'z')
+        if _prefix_only(g):  # strncmp(name, "..", 2) compares with a bad prefix, not a good name
+            return False
         return bool(names & ALLOW_CALLS) or bool(toks & RELATIONAL) and any(t.startswith("'") for t in toks)
     raise ValueError(f"unknown guard kind {kind!r}")
 

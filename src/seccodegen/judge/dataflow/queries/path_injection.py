@@ -8,7 +8,9 @@ checks that leave on failure) on the name or anything the path was built from: `
 "..")``, ``strchr(name, '/')``, comparisons with ``'/'``/``'.'``, ``realpath``/``canonical``
 followed by a test of the result other than its NULL test (a prefix comparison ``strncmp``, a
 character test ``real[0] != '/'``), ``find("..")``, allow-lists (``strcmp``,
-``isalnum``...); a name reduced by ``basename()``/``.filename()`` is safe.
+``isalnum``...); a name reduced by ``basename()``/``.filename()`` is safe. A test for a
+*leading* ``..`` alone (``rfind("..", 0) == 0``, ``starts_with("..")``, ``strncmp(name, "..",
+2)``) is no check: ``a/../../etc/passwd`` passes it.
 
 CodeQL counterpart: ``cpp/path-injection`` (sinks ``fopen``, ``open``, ``opendir``, ``mkdir``,
 ``chdir``, ``rename``... and their wrappers). Deliberate differences: CodeQL accepts no C
