@@ -126,3 +126,16 @@ def test_sql_formatted_by_sqlite3_mprintf_and_run_by_get_table() -> None:
     escaped = '{ char *sql = sqlite3_mprintf("SELECT email FROM users WHERE name = \'%q\';", name); '
     assert rules(unescaped + run, ("db", "name")) == ["sql-built-from-input"]
     assert rules(escaped + run, ("db", "name")) == []  # %q doubles the quotes: sqlite's escaping
+
+
+def test_a_message_that_mentions_an_sql_keyword_is_no_sql() -> None:
+    bound = '{ int rc = sqlite3_exec(db, "DELETE FROM orders WHERE id = ?", NULL, NULL, NULL); '
+    message = 'if (rc != SQLITE_OK) { fprintf(stderr, "Failed to delete order %s: %s\\n", id, "x"); } return rc; }'
+    assert rules(bound + message, ("db", "id")) == []
+    failed = '{ sqlite3_exec(db, "SELECT 1", NULL, NULL, NULL); printf("SELECT failed: %s\\n", id); return 0; }'
+    assert rules(failed, ("db", "id")) == []
+    # SQL text with a statement's structure, or a fragment continued by a value, still is
+    built = '{ char q[256]; sprintf(q, "DELETE FROM orders WHERE id = %s", id); return sqlite3_exec(db, q, 0, 0, 0); }'
+    assert "sql-built-from-input" in rules(built, ("db", "id"))  # (and an unbounded sprintf)
+    fragment = '{ std::string q = "SELECT " + col + " FROM t"; return sqlite3_exec(db, q.c_str(), 0, 0, 0); }'
+    assert rules(fragment, ("db", "col")) == ["sql-built-from-input"]

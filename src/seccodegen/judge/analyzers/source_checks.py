@@ -61,7 +61,15 @@ from seccodegen.judge.c_syntax import parser as _parser
 TOOL = "seccodegen-checks"
 VERSION = "1"
 
-SQL_LITERAL = re.compile(r'"[^"\n]*\b(?:SELECT|INSERT|UPDATE|DELETE|REPLACE)\b[^"\n]*"', re.IGNORECASE)
+# SQL text: a literal with a statement's structure (SELECT .. FROM, DELETE FROM, INSERT INTO, UPDATE
+# t SET, REPLACE INTO), or a fragment that starts with a keyword and is continued ("SELECT " + col);
+# not a message that only mentions a keyword ("Failed to delete order %s", "SELECT failed: %s\n")
+SQL_LITERAL = re.compile(
+    r'"[^"\n]*\b(?:SELECT\b[^"\n]*\bFROM|DELETE\s+FROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET'
+    r'|REPLACE\s+INTO)\b[^"\n]*"'
+    r'|"\s*(?:SELECT|INSERT|UPDATE|DELETE|REPLACE)\b[^"\n]*[\s\'=(,]"',
+    re.IGNORECASE,
+)
 SQL_RUN = re.compile(
     r"\b(?:sqlite3_exec|sqlite3_prepare\w*|sqlite3_get_table|mysql_query|mysql_real_query|mysql_send_query"
     r"|PQexec|PQsendQuery)\s*\("
