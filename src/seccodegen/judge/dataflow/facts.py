@@ -243,17 +243,17 @@ def guard_matches(g: Guard, kind: str) -> bool:
         return bool(toks & RELATIONAL)
     if kind == "null":
         return bool(toks & {"NULL", "nullptr", "!", "==", "!="}) or len(g.vars) == 1
+    if kind not in ("path", "allowlist"):
+        raise ValueError(f"unknown guard kind {kind!r}")
+    if _prefix_only(g):  # strncmp(name, "..", 2): neither a path check nor a comparison with a good name
+        return False
+    # allow-list: a known-good test, or a character range (c >= 'a' && c <= 'z')
+    allowed = bool(names & ALLOW_CALLS) or bool(toks & RELATIONAL) and any(t.startswith("'") for t in toks)
     if kind == "path":  # a lone '/' or '.' test (absolute path, leading dot) does not stop "a/../.."
         # realpath()/canonical() in a condition is only its NULL test: "../../etc/passwd" resolves
         # fine; what tests the resolved path is path-injection's business
-        if _prefix_only(g):
-            return False
-        return bool(names & (PATH_CALLS - CANONICALIZERS)) or '".."' in toks or guard_matches(g, "allowlist")
-    if kind == "allowlist":  # a known-good test, or a character range (c >= 'a' && c <= 'z')
-        if _prefix_only(g):  # strncmp(name, "..", 2) compares with a bad prefix, not a good name
-            return False
-        return bool(names & ALLOW_CALLS) or bool(toks & RELATIONAL) and any(t.startswith("'") for t in toks)
-    raise ValueError(f"unknown guard kind {kind!r}")
+        return bool(names & (PATH_CALLS - CANONICALIZERS)) or '".."' in toks or allowed
+    return allowed
 
 
 def guards_of(event: Event, var: str, kind: str = "any", dominating_only: bool = False) -> list[Guard]:

@@ -177,7 +177,7 @@ def _reaches_sink(fn: FunctionFacts, node, parents: dict, ev: Event, op: str) ->
         if cur.kind in LOOPS and child is not ast.children(cur)[-1]:
             return True  # part of the loop's condition or increment, not its body
         child, cur = cur, parents.get(cur)
-    if ev.loop_depth > 0 and (op in ("+=", "*=", "<<=") or self_update(node, op, parents)):
+    if op in ("+=", "*=", "<<=") and ev.loop_depth > 0:  # (total = total + x arrives as "+=")
         return True
     target = ev.name if ev.kind == "assign" else stored
     if not target:
@@ -293,16 +293,13 @@ def _length_times_int(node, op: str, ev: Event, origins: Origins, parents: dict)
     return length(a) and value_bits(b) <= 32 or length(b) and value_bits(a) <= 32
 
 
-POINTER_TYPES = {ci.TypeKind.POINTER, ci.TypeKind.CONSTANTARRAY, ci.TypeKind.INCOMPLETEARRAY}
-
-
 def _pointer_operands(node) -> set[str]:
     """The pointers and arrays an operand reads through (``values`` in ``total + *values++``)."""
     return {
         ast.var_name(r)
         for kid in ast.children(node)
         for r in kid.walk_preorder()
-        if r.kind == K.DECL_REF_EXPR and r.type.get_canonical().kind in POINTER_TYPES
+        if r.kind == K.DECL_REF_EXPR and ast.is_pointer(r)
     }
 
 
@@ -312,7 +309,7 @@ def _value_checked(ev: Event, var: str, origins: Origins, pointer: bool) -> bool
     value: ``while (p < end)`` bounds the position, not what is stored there."""
     if not pointer:
         return bound_sides(ev, var, selectors=origins.selectors(ev, var))[1]
-    names = ev.state.related(var) | {var}
+    names = ev.state.related(var)
     for g in list(ev.state.guards) + list(ev.state.checks):
         toks = g.text.split()
         if not set(toks) & RELATIONAL:
@@ -367,6 +364,8 @@ class IntegerOverflow:
     ) -> Hit | None:
         if cannot_overflow(node, op) or _length_times_int(node, op, ev, origins, parents):
             return None
+        update = self_update(node, op, parents)  # total = total + x: as total += x
+        acc_op, acc_kids = update if update else (op, ast.children(node))
         operands = sorted(
             {v for kid in ast.children(node) if not ast.calls_in(kid) & LENGTH_CALLS for v in ast.refs(kid)}
         )  # a length of existing memory (strlen(s) + 1) cannot overflow in practice
@@ -379,11 +378,11 @@ class IntegerOverflow:
             bad = {v: why for v in operands if (why := uncontrolled_var(v, ev, origins, params=True))}
             if not bad:
                 return None
-            sink = _reaches_sink(fn, node, parents, ev, op)
+            sink = _reaches_sink(fn, node, parents, ev, acc_op)
             if not sink:
                 return None
         if sink is None:
-            sink = _reaches_sink(fn, node, parents, ev, op)
+            sink = _reaches_sink(fn, node, parents, ev, acc_op)
         loc = node.location
         cwes = ("CWE-190", "CWE-680") if sink else ("CWE-190",)
         var, why = next(iter(bad.items()))
@@ -397,9 +396,7 @@ class IntegerOverflow:
                        f"allow a result up to {bound}, past the type's {limit}")  # fmt: skip
         pointers = _pointer_operands(node)
         if any(_value_checked(ev, v, origins, v in pointers) or clamped(fn, ev, v) for v in bad):
-            update = self_update(node, op, parents)  # total = total + x: as total += x
-            acc_op, kids = update if update else (op, ast.children(node))
-            unchecked = _unchecked_accumulator(fn, ev, kids, acc_op) if any(direct.values()) else None
+            unchecked = _unchecked_accumulator(fn, ev, acc_kids, acc_op) if any(direct.values()) else None
             if unchecked is None:
                 return None
             acc, missing = unchecked

@@ -168,12 +168,12 @@ def bound_sides(
     what ``var`` came from."""
     st = ev.state
     rel = st.related(var) - selectors
+    own = st.aliases(var) - selectors
     lower = upper = False
     for g in list(st.guards) + list(st.checks):
         if ignore in g.vars:
             continue
         toks = g.text.split()
-        own = st.aliases(var) - selectors
         flags = [
             v for v in g.vars - rel
             if (from_rel := st.derived.get(v, frozenset()) & rel)
