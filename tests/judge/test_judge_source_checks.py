@@ -38,6 +38,17 @@ def test_a_product_of_constants_or_behind_a_limit_check_is_not_flagged() -> None
     assert rules(pixels % "") == ["narrow-size-multiplication"]
 
 
+@pytest.mark.parametrize(
+    "product",
+    ["(long long)w * h", "(size_t)w * h", "static_cast<long long>(w) * h", "1LL * w * h", "(uint64_t) w * h"],
+)
+def test_a_factor_widened_first_makes_a_wide_product(product: str) -> None:
+    """A product whose first factor is converted to 64 bits is computed in 64 bits: no narrow one."""
+    body = "{ int w, h; scanf(\"%%d %%d\", &w, &h); long long pixels = %s; char *p = malloc(%s); }"
+    assert "narrow-size-multiplication" in rules(body % ("w * h", "w * h"))
+    assert "narrow-size-multiplication" not in rules(body % (product, product))
+
+
 def test_an_allocation_size_with_a_size_t_operand_is_not_narrow() -> None:
     """``times`` converts to ``size_t`` when multiplied by a ``size_t`` length: no narrow product."""
     narrow = "{ int len = strlen(s); char *r = malloc(len * times + 1); }"

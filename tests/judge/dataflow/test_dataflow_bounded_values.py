@@ -147,3 +147,64 @@ def test_a_length_times_an_int_truncated_to_32_bits_is_reported(query_hits) -> N
     )
     (hit,) = query_hits("integer-overflow", code)
     assert "'times' is input (argv)" in hit.message
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "if (c >= '0' && c <= '9') counts[c - '0']++;",
+        "if (c < '0' || c > '9') continue; counts[c - '0']++;",
+        "if (c >= 48 && c <= 57) counts[c - 48]++;",
+    ],
+)
+def test_a_range_test_between_two_constants_bounds_both_ends(query_hits, check: str) -> None:
+    code = "int f(void){ int counts[10] = {0}; int c; while ((c = getchar()) != EOF) { %s } return counts[0]; }"
+    assert query_hits("out-of-bounds", code % check) == []
+    assert query_hits("out-of-bounds", code % "counts[c - '0']++;")  # no test at all
+    # the out-of-range branch of the same test bounds nothing
+    assert query_hits("out-of-bounds", code % "if (c < '0' || c > '9') counts[c - '0']++;")
+
+
+@pytest.mark.parametrize(
+    ("clamp", "found"),
+    [
+        ("size_t n = p.len < sizeof(out) ? p.len : sizeof(out);", False),
+        ("size_t n = p.len > sizeof(out) ? sizeof(out) : p.len;", False),
+        ("size_t n = MIN(p.len, sizeof(out));", False),
+        ("size_t n = p.len > sizeof(out) ? p.len : sizeof(out);", True),  # the larger of the two
+        ("size_t n = p.len;", True),
+    ],
+)
+def test_a_count_that_is_the_smaller_of_two_is_clamped(query_hits, clamp: str, found: bool) -> None:
+    code = (
+        "#define MIN(a, b) ((a) < (b) ? (a) : (b))\n"
+        "struct packet { unsigned char len; char data[255]; };\n"
+        "int f(void){ struct packet p; char out[64]; if (fread(&p, 1, sizeof(p), stdin) < 1) return 1;"
+        " %s memcpy(out, p.data, n); return out[0]; }"
+    )
+    assert bool(query_hits("out-of-bounds", code % clamp)) == found
+
+
+def test_a_byte_array_filled_whole_is_not_an_unterminated_string(query_hits) -> None:
+    """unsigned char arrays hold bytes that nothing reads as a string; char arrays do."""
+    code = "int f(const char *s){ %s out[16]; memcpy(out, s, sizeof out); return out[0]; }"
+    assert query_hits("unterminated-copy", code % "char")
+    assert query_hits("unterminated-copy", code % "unsigned char") == []
+
+
+@pytest.mark.parametrize(
+    ("check", "found"),
+    [
+        ("if (off < 0) return 1;", True),  # no upper bound: in + off runs past in[64]
+        ("if (off < 0 || off > (int)(sizeof in - sizeof out)) return 1;", False),
+    ],
+)
+def test_an_input_offset_into_a_copy_source_array_needs_both_bounds(query_hits, check: str, found: bool) -> None:
+    code = (
+        "int main(int argc, char **argv){ unsigned char in[64], out[16]; if (argc < 2) return 1;"
+        " for (int i = 0; i < 64; i++) in[i] = (unsigned char)i; int off = atoi(argv[1]); %s"
+        " memcpy(out, in + off, sizeof out); return out[0]; }"
+    )
+    hits = query_hits("out-of-bounds", code % check)
+    assert bool(hits) == found, hits
+    assert not found or "CWE-125" in hits[0].cwe_ids

@@ -79,6 +79,15 @@ void h(struct node *t) { while (t != NULL) { struct node *next = t->next; free(t
     assert not any(r in ("use-after-free", "double-free") for r, _ in good)
 
 
+def test_a_member_call_through_a_deleted_pointer_is_a_use(tmp_path):
+    job = "#include <iostream>\nstruct Job { int n; void print() const { std::cout << n; } };\n"
+    bad = rules(tmp_path, job + "int main(int c, char **v) { Job *j = new Job{1}; if (c > 1) delete j; j->print(); return 0; }",
+                "cpp")  # fmt: skip
+    assert ("use-after-free", "CWE-416") in bad
+    good = rules(tmp_path, job + "int main(int c, char **v) { Job *j = new Job{1}; j->print(); delete j; return 0; }", "cpp")
+    assert not any(r == "use-after-free" for r, _ in good)
+
+
 def test_free_in_own_helper_and_dangling_caller_pointer(tmp_path):
     bad = rules(tmp_path, HDR + """
 struct conn { char *peer; int n; };

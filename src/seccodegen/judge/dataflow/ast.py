@@ -323,6 +323,20 @@ def for_parts(c, kids):
     return parts[0], parts[1], parts[2]
 
 
+def loop_parts(loop):
+    """(condition, [body, increment]) of a ``while``/``do``/``for`` statement; (None, []) for anything
+    else or a ``for`` with no condition kept by libclang."""
+    kids = children(loop)
+    if loop.kind == K.WHILE_STMT and len(kids) >= 2:
+        return kids[-2], [kids[-1]]
+    if loop.kind == K.DO_STMT and len(kids) >= 2:
+        return kids[1], [kids[0]]
+    if loop.kind == K.FOR_STMT and kids:
+        _init, cond, inc = for_parts(loop, kids)
+        return cond, [kids[-1]] + ([inc] if inc is not None else [])
+    return None, []
+
+
 def nonnull_when(cond, truth: bool) -> set[str]:
     """Pointer variables known non-NULL where ``cond`` evaluated to ``truth``."""
     c = strip(cond)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registration)
     accumulated_offset,
     allocation_size,
+    allocation_too_small,
     backward_scan,
     command_injection,
     counted_write,
+    dangling_pointer,
     data_length,
     empty_container,
     format_string,
@@ -31,6 +33,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     unsigned_wrap,
     unterminated_copy,
     use_after_free,
+    wider_comparison,
 )
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit, Query, run_queries
 

@@ -31,18 +31,6 @@ END_MARKERS = ("size", "length", "strlen", "wcslen", "end", "strnlen")  # calls 
 COMPARISONS = {"<", ">", "<=", ">=", "==", "!="}
 
 
-def _condition_and_body(loop):
-    kids = ast.children(loop)
-    if loop.kind == K.WHILE_STMT and len(kids) >= 2:
-        return kids[-2], [kids[-1]]
-    if loop.kind == K.DO_STMT and len(kids) >= 2:
-        return kids[1], [kids[0]]
-    if loop.kind == K.FOR_STMT and kids:
-        _init, cond, inc = ast.for_parts(loop, kids)
-        return cond, [kids[-1]] + ([inc] if inc is not None else [])
-    return None, []
-
-
 def _decremented(nodes) -> set[str]:
     """Variables the nodes decrement: ``--v``, ``v--``, ``v -= k``, ``v = v - k``."""
     out: set[str] = set()
@@ -152,7 +140,7 @@ class UnboundedBackwardScan:
         for loop in fn.cursor.walk_preorder():
             if loop.kind not in LOOPS:
                 continue
-            cond, body = _condition_and_body(loop)
+            cond, body = ast.loop_parts(loop)
             if cond is None or not body:
                 continue
             accesses = _accesses(cond)

@@ -155,6 +155,30 @@ def _lone_comparison(toks: list[str], rel: set[str], truth: bool) -> tuple[bool,
     return (not above and other[:1] != ["-"], above)
 
 
+def literal_value(token: str) -> int | None:
+    """The value of an integer literal (``10``, ``0x1f``, ``64u``) or a character literal of one
+    plain character (``'0'``); None for anything else."""
+    if len(token) == 3 and token[0] == token[2] == "'" and token[1] != "\\":
+        return ord(token[1])
+    try:
+        return int(token.rstrip("uUlL"), 0)
+    except ValueError:
+        return None
+
+
+def _constant_range(toks: list[str], rel: set[str]) -> bool:
+    """Condition ``toks`` compares one of ``rel`` with two different non-negative constants (the
+    two ends of a range, either way the test is written): both bounds of a value in it."""
+    ends = set()
+    for i, t in enumerate(toks):
+        if t in RELATIONS and 0 < i < len(toks) - 1:
+            left, right = toks[i - 1], toks[i + 1]
+            value = literal_value(right) if left in rel else literal_value(left) if right in rel else None
+            if value is not None and value >= 0 and (i + 2 >= len(toks) or toks[i + 2] in COMPOUND | {")"}):
+                ends.add(value)
+    return len(ends) >= 2
+
+
 def bound_sides(
     ev: Event, var: str, ignore: str = "", directional: bool = False, selectors: frozenset[str] = frozenset()
 ) -> tuple[bool, bool]:
@@ -183,6 +207,9 @@ def bound_sides(
             lower = upper = True  # a flag computed from var is tested: ok = i >= 0 && i < N
             continue
         if not g.vars & rel:
+            continue
+        if _constant_range(toks, rel) and ("||" not in toks if g.truth else "&&" not in toks):
+            lower = upper = True  # c >= '0' && c <= '9' held, or c < '0' || c > '9' failed
             continue
         sides = _lone_comparison(toks, rel, g.truth) if directional else None
         if sides is not None:  # a lone `L op R`: which way it bounds is known
@@ -288,8 +315,11 @@ def remainder_bound(fn: FunctionFacts, var: str) -> tuple[int, bool] | None:
 
 
 def clamped(fn: FunctionFacts, ev: Event, var: str) -> bool:
-    """``var`` was re-assigned under a relational check of itself before ``ev``:
-    ``if (n > 31) n = 31;`` bounds ``n`` although the check does not dominate the use."""
+    """``var`` was re-assigned under a relational check of itself before ``ev`` (``if (n > 31)
+    n = 31;`` bounds ``n`` although the check does not dominate the use), or every value assigned
+    to it before ``ev`` is the smaller of two (``n = len < sizeof out ? len : sizeof out``,
+    ``std::min(len, cap)``, ``MIN(a, b)``)."""
+    assigned = []
     for prior in fn.events:
         if prior is ev or prior.line > ev.line:
             break
@@ -297,4 +327,28 @@ def clamped(fn: FunctionFacts, ev: Event, var: str) -> bool:
             for g in prior.state.guards:
                 if var in g.vars and set(g.text.split()) & {"<", ">", "<=", ">="}:
                     return True
-    return False
+            assigned.append(prior.args[0] if prior.args else None)
+    return bool(assigned) and all(a is not None and is_min_form(ast.text(a).split()) for a in assigned)
+
+
+MIN_CALLS = {"min", "MIN", "fmin", "std::min"}
+PARENS = ("(", ")")
+
+
+def is_min_form(toks: list[str]) -> bool:
+    """``toks`` (an expression's tokens) compute the smaller of two values: a call of min/MIN, or
+    ``L < R ? L : R'`` / ``L > R ? R' : L`` where the branch taken when the comparison fails starts
+    with the other side (``len < size ? len : size - 1``). A max (``a > b ? a : b``) is not."""
+    if toks[:1] and toks[0] in MIN_CALLS or toks[:3] == ["std", "::", "min"]:
+        return True
+    if toks.count("?") != 1 or toks.count(":") != 1 or toks.index("?") > toks.index(":"):
+        return False
+    q, c = toks.index("?"), toks.index(":")
+    cond, held, failed = [t for t in toks[:q] if t not in PARENS], toks[q + 1 : c], toks[c + 1 :]
+    ops = [i for i, t in enumerate(cond) if t in ("<", "<=", ">", ">=")]
+    if len(ops) != 1:
+        return False
+    left, right = cond[: ops[0]], cond[ops[0] + 1 :]
+    small, large = (left, right) if cond[ops[0]] in ("<", "<=") else (right, left)
+    strip = [t for t in held if t not in PARENS], [t for t in failed if t not in PARENS]
+    return bool(small) and strip[0] == small and strip[1][: len(large)] == large

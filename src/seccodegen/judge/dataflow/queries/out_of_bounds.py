@@ -20,8 +20,9 @@ Four patterns (five with std::copy), each on a buffer access the core saw (``a[i
 * ``off-by-one``: a fixed-size array of N elements indexed by the literal N, or by a loop index
   bounded by ``i <= N`` (the terminating NUL written one past the end).
 * ``pointer-offset``: ``p + k`` / ``p - k`` with ``k`` from input or a parameter, checked as an
-  index is (both bounds; for an unsigned ``k`` the upper one), where the pointer is dereferenced
-  or returned: ``return s + strlen(s) - n;`` with ``n`` never compared with the length; also
+  index is (both bounds; for an unsigned ``k`` the upper one), where the pointer is dereferenced,
+  returned, or the source of a counted read out of a fixed-size array (``memcpy(out, in + off,
+  16)``, ``fwrite``, ``write``): ``return s + strlen(s) - n;`` with ``n`` never compared with the length; also
   when it is stored in a variable first and that variable is returned or dereferenced (with
   the checks on the way to that use); and ``strncpy(r + i * K, s, K)`` in a loop ``i < times``
   with ``times`` unchecked, where ``r`` is a block of known size (a parameter offset into a
@@ -56,6 +57,7 @@ from seccodegen.judge.dataflow.queries.origins import (
     clamped,
     is_integer,
     is_unsigned,
+    literal_value,
     read_count_bound,
     remainder_bound,
     uncontrolled_var,
@@ -72,6 +74,9 @@ DEST = {"read": 1, "recv": 1, "copy": 2}  # destination argument position where 
 # calls that write through a destination argument: name -> its position (strcpy(p + k, s))
 COPY_DEST = {"strcpy": 0, "strncpy": 0, "strcat": 0, "strncat": 0, "memcpy": 0, "memmove": 0, "memset": 0,
              "sprintf": 0, "snprintf": 0, "stpcpy": 0}  # fmt: skip
+# calls that read a counted block from an argument: the argument's positions
+COPY_SOURCE = {"memcpy": (1,), "memmove": (1,), "memcmp": (0, 1), "strncpy": (1,), "fwrite": (0,), "write": (1,),
+               "send": (1,)}  # fmt: skip
 CHAR_KINDS = ast.CHAR_KINDS
 # lengths of a string (strnlen is bounded by its second argument, so it is not here)
 STRING_LENGTHS = {"strlen", "wcslen", "size", "length"}
@@ -150,16 +155,9 @@ def _stream_read(ev: Event) -> bool:
     return "stream" in kind
 
 
-def _int_literal(text: str) -> int | None:
-    try:
-        return int(text.rstrip("uUlL"), 0)
-    except ValueError:
-        return None
-
-
 def token_value(token: str, ev: Event) -> int | None:
     """A bound written as one token: a literal, or a variable holding a known constant there."""
-    lit = _int_literal(token)
+    lit = literal_value(token)
     return lit if lit is not None else ev.state.consts.get(token)
 
 
@@ -342,12 +340,18 @@ class OutOfBounds:
             args = ast.call_args(up)
             if COPY_DEST[up.spelling] < len(args) and _same(args[COPY_DEST[up.spelling]], node):
                 used = write = into_copy = True
+        from_array = False  # the source of a counted read: memcpy(out, in + off, 16) with in[64]
+        if not used and up is not None and up.kind == K.CALL_EXPR and up.spelling in COPY_SOURCE:
+            args = ast.call_args(up)
+            if ast.array_size(ptr) and any(p < len(args) and _same(args[p], node) for p in COPY_SOURCE[up.spelling]):
+                used = from_array = True
         if not used:  # stored first: const char *last = s + n - 1; ... return last;
             at = _later_use(fn, ev, _stored_in(up))
             if at is None:
                 return None
             write = at.kind == "deref" and at.cursor.extent.start.offset in writes
-        hit = self._index(fn, at, ptr if into_copy else None, off, write, origins, params=not into_copy)
+        base = ptr if into_copy or from_array else None
+        hit = self._index(fn, at, base, off, write, origins, params=not (into_copy or from_array))
         if hit is None:
             return None
         return Hit(self.rule, hit.cwe_ids, hit.line, hit.column, "pointer offset: " + hit.message)

@@ -2,7 +2,8 @@
 terminating NUL (CWE-170, under CWE-119).
 
 Fires on ``strncpy(dst, src, sizeof dst)``, ``memcpy(dst, src, N)``, ``std::copy_n(src, N, dst)``
-(and ``stpncpy``/``memmove``/``wcsncpy``) where ``dst`` is a fixed-size array of ``N`` elements, the
+(and ``stpncpy``/``memmove``/``wcsncpy``) where ``dst`` is a fixed-size array of ``N`` ``char`` or ``wchar_t`` elements (an ``unsigned char``
+array holds bytes, not a string), the
 count is that whole size, ``src`` is a parameter's or the input's string (not a literal), and no
 later statement of the function writes a terminator into ``dst`` (``dst[N - 1] = '\\0'``). When
 ``src`` has ``N`` or more characters, the array holds no NUL, and the next ``printf("%s")``,
@@ -25,6 +26,10 @@ from seccodegen.judge.dataflow.facts import tainted
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 
 K = ci.CursorKind
+T = ci.TypeKind
+# element types of a text buffer: plain char (either signedness) and wchar_t, not unsigned char
+# or uint8_t, whose arrays hold bytes that nothing reads as a string
+TEXT_ELEMENTS = {T.CHAR_S, T.CHAR_U, T.SCHAR, T.WCHAR}
 # call -> (destination, source, count) positions
 BOUNDED_COPIES = {
     "strncpy": (0, 1, 2), "stpncpy": (0, 1, 2), "wcsncpy": (0, 1, 2), "memcpy": (0, 1, 2), "memmove": (0, 1, 2),
@@ -63,9 +68,10 @@ class UnterminatedCopy:
                 continue
             dest, src = ast.strip(ev.args[d]), ast.strip(ev.args[s])
             array = array_type(dest)
-            element = array.element_type.get_size() if array is not None else None
-            if element not in (1, 4):  # char / wchar_t arrays
+            kind = array.element_type.get_canonical().kind if array is not None else None
+            if kind not in TEXT_ELEMENTS:  # char / wchar_t arrays; unsigned char ones hold bytes
                 continue
+            element = array.element_type.get_size()
             size = array.get_array_size()
             count = values.const_value(ast.strip(ev.args[n]), ev.state)
             if count is not None and ev.name.startswith("mem"):

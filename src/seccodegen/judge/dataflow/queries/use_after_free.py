@@ -3,7 +3,8 @@
 After ``free(p)``/``delete p`` (or a call to one of the file's own functions that frees that
 parameter, e.g. ``close_connection(c)``) every alias of ``p`` (``q = p``, ``q = p + 1``) counts
 as freed on that path until it is assigned again; ``free(p->buf)``/``free(*pp)`` mark that one
-location. A freed pointer that is then dereferenced, passed to any function other than a
+location. A freed pointer that is then dereferenced (also by a member call, ``p->print()``),
+passed to any function other than a
 deallocator (``printLine(p)``, ``strcpy(p, ...)``) or returned is a use after free; freeing it
 again is a double free, and so is returning while ``*pp`` (a caller's pointer received by
 address) still points to memory freed here: the caller will free it again. Loop bodies are
@@ -58,6 +59,12 @@ class UseAfterFree:
                     msg = f"'{found[0]}' is freed again (first at line {found[1]})"
                     hits.append(Hit("double-free", ("CWE-415",), ev.line, ev.column, msg))
             elif ev.kind == "call":
+                obj = ev.obj if ev.obj is not None and ast.is_pointer(ev.obj) else None
+                found = _freed_line(st, obj, ast.base_var(obj)) if obj is not None else None
+                if found:  # p->method() reads through p
+                    msg = f"'{found[0]}' is used after it was freed (line {found[1]}): {ev.name}() called through it"
+                    hits.append(self._hit(ev, "CWE-416", msg))
+                    continue
                 for a in ev.args:
                     found = _freed_line(st, a, ast.base_var(a)) if ast.is_pointer(a) else None
                     if found:

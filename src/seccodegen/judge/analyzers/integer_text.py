@@ -1,0 +1,140 @@
+"""Text-level facts about integer values, for ``seccodegen-checks`` (CWE-190 and its range checks).
+
+A body of C/C++ source text is searched with regular expressions: which names are constants,
+which literals a name is compared with, whether a product is computed in a narrow (32-bit) type
+or in ``size_t``/64 bits, and whether a converted value is range-checked at both ends.
+"""
+
+from __future__ import annotations
+
+import re
+
+INT_LITERAL = re.compile(r"\s*[-+]?\s*(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*\s*")
+MEASURES = re.compile(r"\b(?:strlen|strnlen|wcslen|sizeof)\b|\.\s*(?:size|length)\s*\(")
+OVERFLOW_GUARD = re.compile(r"numeric_limits|\b[A-Z][A-Z0-9_]*_MAX\b|__builtin_\w+_overflow|\w\s*/\s*[\w(]")
+NARROW_DECL = re.compile(
+    r"\b(?:int|unsigned|unsigned\s+int|short|long|int32_t|uint32_t)\s+(\w+)\s*=\s*([^;]*\w\s*\*\s*\w[^;]*);"
+)
+ALLOC_CALL = re.compile(r"\b(?:malloc|alloca|realloc)\s*\(([^;]*)\)\s*;|\bnew\s+[\w:]+\s*\[([^\]]*)\]")
+# a factor converted to a 64-bit type first: (long long)w * h, static_cast<size_t>(n) * k, 1LL * w * h
+WIDE_FACTOR = re.compile(
+    r"\(\s*(?:(?:unsigned\s+)?long(?:\s+long)?|u?int64_t|size_t|ptrdiff_t|double)\s*\)"
+    r"|static_cast\s*<\s*(?:(?:unsigned\s+)?long(?:\s+long)?|(?:std::)?u?int64_t|(?:std::)?size_t)\s*>"
+    r"|\b\d+(?:[uU]?[lL]{2}|[lL]{2}[uU]?|[uU]?[lL]|[lL][uU])\s*\*"
+)
+INT_ACC_DECL = re.compile(r"\bint\s+(\w+)\s*=\s*0\s*;")
+
+
+def constant(name: str, body: str) -> bool:
+    """``name`` is an ALL-CAPS macro/enumerator, or a local only ever assigned integer literals
+    (never incremented, compound-assigned or passed by address)."""
+    if name.isupper() or name == "sizeof":
+        return True
+    e = re.escape(name)
+    if re.search(
+        rf"(?<!&)&\s*{e}\b|\b{e}\s*(?:\+\+|--)|(?:\+\+|--)\s*{e}\b|\b{e}\s*(?:[-+*/%&|^]|<<|>>)=", body
+    ):
+        return False
+    values = re.findall(rf"\b{e}\s*=(?!=)\s*([^;,]*)", body)
+    return bool(values) and all(INT_LITERAL.fullmatch(v) for v in values)
+
+
+# ``name`` on the left of a relational operator (not p->name, p.name, not name <<) / on its right
+# (not a << name, p->name); {e} is the escaped name
+COMPARED_LEFT = r"(?<![\w.>]){e}\s*(?:<=|>=|<(?![<=])|>(?![>=]))"
+COMPARED_RIGHT = r"(?:<=|>=|(?<!<)<|(?<![>\-])>)\s*{e}\b"
+
+
+def literal_bound(name: str, body: str) -> int | None:
+    """The largest decimal literal above 1 that ``name`` is compared with (``<``, ``<=``, ``>``,
+    ``>=``, either side) in ``body``; None when there is none. A size checked against a literal
+    (``items > 1000000``) is taken to be limited to it; 0 and 1 are lower ends (``n < 0``)."""
+    e = re.escape(name)
+    found = re.findall(COMPARED_LEFT.format(e=e) + r"\s*(\d+)[uUlL]*\b", body)
+    found += re.findall(r"\b(\d+)[uUlL]*\s*" + COMPARED_RIGHT.format(e=e), body)
+    bounds = [int(v) for v in found if int(v) > 1]
+    return max(bounds) if bounds else None
+
+
+def product_fits_int(product: str, body: str) -> bool:
+    """Every factor of ``product`` (a ``*`` chain of names and integer literals) is a literal or
+    a name compared with a literal, and the product of those bounds fits a 32-bit int."""
+    total = 1
+    for factor in re.split(r"\*", product):
+        factor = factor.strip().strip("()").strip()
+        if re.fullmatch(r"\d+[uUlL]*", factor):
+            bound = int(factor.rstrip("uUlL"))
+        elif re.fullmatch(r"[A-Za-z_]\w*", factor):
+            bound = literal_bound(factor, body)
+            if bound is None:
+                return False
+        else:
+            return False
+        total *= bound
+    return total < 2**31
+
+
+def size_t_product(expr: str, body: str) -> bool:
+    """``expr`` is computed in ``size_t``, not a narrow type: one of its operands is a length or
+    size (``strlen(s)``, ``s.size()``, ``sizeof``) or a variable the body declares ``size_t``
+    (``size_t len = strlen(s); malloc(len * times + 1)``: ``times`` converts to ``size_t``)."""
+    if MEASURES.search(expr):
+        return True
+    names = set(re.findall(r"\b[A-Za-z_]\w*\b", expr))
+    return any(re.search(rf"\b(?:std::)?size_t\s+(?:const\s+)?{re.escape(v)}\b", body) for v in names)
+
+
+def assigned_name(statement: str) -> str | None:
+    """The variable a statement assigns (``long n = atol(s)``, ``n = std::stol(s)``), if any."""
+    m = re.match(r"\s*(?:[\w:<>]+\s+)*?(\w+)\s*=(?!=)", statement)
+    return m.group(1) if m else None
+
+
+def range_checked(name: str | None, body: str) -> bool:
+    """``name`` is compared (``<``, ``<=``, ``>``, ``>=``) at least twice in ``body``: a range check
+    with two ends (``port < 1 || port > 65535``; ``amount <= 0`` then ``balance < amount``). A
+    conversion whose result is range-checked that way yields only values the check allows: a
+    lenient parse ("80abc" read as 80) is then no weakness that the program's use of the value shows."""
+    if not name:
+        return False
+    e = re.escape(name)
+    left = re.findall(COMPARED_LEFT.format(e=e), body)
+    right = re.findall(COMPARED_RIGHT.format(e=e), body)
+    return len(left) + len(right) >= 2
+
+
+def narrow_product(statement: str, body: str) -> bool:
+    """``statement`` declares a narrow integer, or sizes an allocation, with a product of
+    non-constants computed in 32 bits, in a function (``body``) with no overflow guard."""
+    if OVERFLOW_GUARD.search(body):
+        return False
+    decl = NARROW_DECL.search(statement)
+    if (
+        decl
+        and not WIDE_FACTOR.search(decl.group(2))
+        and not all(constant(v, body) for v in re.findall(r"\b[A-Za-z_]\w*\b", decl.group(2)))
+        and not product_fits_int(decl.group(2), body)
+    ):
+        return True
+    alloc = ALLOC_CALL.search(statement)
+    expr = alloc and (alloc.group(1) or alloc.group(2) or "")
+    return bool(
+        expr
+        and re.search(r"[A-Za-z_)]\s*\*\s*[A-Za-z_(]", expr)
+        and "size_t" not in expr
+        and not WIDE_FACTOR.search(expr)
+        and not size_t_product(expr, body)
+        and not product_fits_int(expr, body)
+    )
+
+
+def int_accumulators(body: str) -> list[tuple[int, str]]:
+    """(line offset, name) of each ``int`` declared 0 and summed with ``+=`` in a function that
+    loops and has no overflow guard."""
+    if OVERFLOW_GUARD.search(body) or not re.search(r"\b(?:for|while)\b", body):
+        return []
+    return [
+        (body[: m.start()].count("\n"), m.group(1))
+        for m in INT_ACC_DECL.finditer(body)
+        if re.search(rf"\b{m.group(1)}\s*\+=", body)
+    ]
