@@ -188,3 +188,27 @@ def test_literal_lengths_reach_the_copy(tmp_path: Path, source: str) -> None:
     code = f"void f(void) {{ {source} char b[6]; strcpy(b, s); puts(b); }}"
     assert len(hits(tmp_path, code)) == 1
     assert not hits(tmp_path, code.replace("b[6]", "b[7]"))
+
+
+@pytest.mark.parametrize(
+    ("call", "found"),
+    [
+        ("std::cin.getline(buf, 100);", True),
+        ("in.read(buf, 20);", True),
+        ("std::cin.get(buf, 11);", True),
+        ("std::cin.getline(buf, sizeof buf);", False),
+        ("std::getline(std::cin, s);", False),  # into a std::string: no fixed size
+        ("buf[0] = (char)std::cin.get();", False),  # one character, no buffer argument
+    ],
+)
+def test_a_stream_read_larger_than_its_array(query_hits, call: str, found: bool) -> None:
+    code = '#include <iostream>\n#include <fstream>\nint f(){ char buf[10]; std::string s; std::ifstream in("x"); %s return buf[0]; }'
+    out = query_hits("overflow-buffer", code % call, "cpp")
+    assert bool(out) == found, out
+
+
+def test_a_nested_initializer_list_is_not_evaluated(query_hits) -> None:
+    """clang_Cursor_Evaluate crashes the process on ``{{0}}``; the core must not call it there."""
+    code = 'int f(void){ int grid[8][8] = {{0}}; int r, c; if (scanf("%d %d", &r, &c) == 2) grid[r][c] = 1; return grid[0][0]; }'
+    found = query_hits("out-of-bounds", code)
+    assert found and "no lower and upper bound" in found[0].message, found

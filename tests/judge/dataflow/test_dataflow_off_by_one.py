@@ -148,6 +148,9 @@ JOIN_TAGS = (
         # a fixed-size array filled while getchar() lasts
         "int f(void){ char line[80]; int c, n = 0; while ((c = getchar()) != EOF) line[n++] = (char)c;"
         " line[n] = 0; return puts(line); }",
+        # a pointer into a fixed-size array, past what it holds, walked while the source lasts
+        "int f(const char *src){ char buf[32] = \"name=\"; char *p = buf + strlen(buf); while (*src) *p++ = *src++;"
+        " *p = 0; return puts(buf); }",
     ],
 )
 def test_a_counter_the_loop_never_compares_is_found(query_hits, code) -> None:
@@ -187,6 +190,9 @@ def test_a_counter_the_loop_never_compares_is_found(query_hits, code) -> None:
         .replace("dst[j] = '\\0'; return (int)j;", "*out = '\\0'; return (int)(out - dst);"),
         # the same join with the room checked before each tag is copied
         JOIN_TAGS.replace("size_t n = strlen(tags[i]);", "size_t n = strlen(tags[i]); if (len + n + 2 > 64) return -1;"),
+        # the same walk compared with the array's end
+        "int f(const char *src){ char buf[32] = \"name=\"; char *p = buf + strlen(buf); char *end = buf + sizeof buf - 1;"
+        " while (*src && p < end) *p++ = *src++; *p = 0; return puts(buf); }",
         # a literal of known length into a larger buffer
         'void f(void){ char buf[32]; const char *s = "hello"; size_t i = 0; for (; s[i]; i++) buf[i] = s[i];'
         " buf[i] = 0; puts(buf); }",

@@ -57,8 +57,8 @@ def _eval_functions():
 def evaluate(c) -> int | bytes | None:
     """clang's value of the constant expression ``c``: an int, the bytes of a string literal (up
     to its first NUL), or None when it is not a constant."""
-    if c is None or isinstance(c, ast.DeclRefStandIn):
-        return None
+    if c is None or isinstance(c, ast.DeclRefStandIn) or c.kind == K.INIT_LIST_EXPR:
+        return None  # clang_Cursor_Evaluate crashes on a nested initializer list: int g[8][8] = {{0}}
     f = _eval_functions()
     res = f["clang_Cursor_Evaluate"](c)
     if not res:

@@ -222,8 +222,8 @@ def _scans_itself(fn: FunctionFacts, ev: Event, loop, base_expr, var: str) -> bo
 
 
 def _array_pointers(fn: FunctionFacts) -> dict[str, int]:
-    """Local pointers whose every assignment is a fixed-size array (``char *dst = field;``): the
-    smallest such array's element count."""
+    """Local pointers whose every assignment is a fixed-size array (``char *dst = field;``) or a
+    position in one (``char *p = buf + strlen(buf);``): the smallest such array's element count."""
     sizes: dict[str, list] = {}
     for ev in fn.events:
         if ev.kind != "assign" or not ev.name or not ev.args or ev.name in fn.params:
@@ -232,8 +232,20 @@ def _array_pointers(fn: FunctionFacts) -> dict[str, int]:
         lhs = ast.strip(kids[0]) if kids and ev.cursor.kind != K.VAR_DECL else None
         if ev.cursor.kind == K.VAR_DECL or (lhs is not None and lhs.kind == K.DECL_REF_EXPR):
             # the pointer itself, not a write through it (`*dst = c` is an assignment named dst too)
-            sizes.setdefault(ev.name, []).append(array_size(ev.args[0]) if ev.args[0] is not None else None)
+            sizes.setdefault(ev.name, []).append(_array_or_offset_size(ev.args[0]))
     return {v: min(ns) for v, ns in sizes.items() if ns and None not in ns}
+
+
+def _array_or_offset_size(expr) -> int | None:
+    """Element count of the fixed-size array ``expr`` is, or points into at an offset
+    (``buf + strlen(buf)``: at most that many elements remain); None for anything else."""
+    if expr is None:
+        return None
+    c = ast.strip(expr)
+    if c is not None and c.kind == K.BINARY_OPERATOR and ast.binary_op(c) == "+":
+        sides = [array_size(k) for k in ast.children(c)]
+        return next((n for n in sides if n), None)
+    return array_size(expr)
 
 
 @QUERIES.register("counted-write")

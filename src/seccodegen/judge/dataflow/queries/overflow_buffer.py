@@ -5,6 +5,7 @@ from ``malloc``/``calloc``/``realloc``/``alloca`` with a constant size, also thr
 ``data = dataBuffer``) when the number of bytes the call writes is known on every path and larger:
 
 * ``memcpy``/``memmove``/``memset``/``strncpy``/``snprintf``/``fgets``/``read``/``recv``/``fread``
+  (and a C++ stream's ``in.getline(buf, n)``/``in.read(buf, n)``/``in.get(buf, n)``)
   with a constant size (``100 * sizeof(int)``, ``strlen(src)`` of a string whose length is known)
   past the destination's end; ``memcpy``/``memmove`` reading past the source's end (CWE-125);
 * ``strcpy``/``stpcpy`` of a string whose length is known (a literal, or a buffer filled by
@@ -38,6 +39,8 @@ SIZED_WRITES: dict[str, tuple[int, tuple[int, ...]]] = {
     "stpncpy": (0, (2,)), "snprintf": (0, (1,)), "vsnprintf": (0, (1,)), "fgets": (0, (1,)),
     "read": (1, (2,)), "recv": (1, (2,)), "fread": (0, (1, 2)), "bzero": (0, (1,)),
 }  # fmt: skip
+# member reads of a C++ input stream into a buffer: in.getline(buf, n), in.read(buf, n), in.get(buf, n)
+STREAM_WRITES: dict[str, tuple[int, tuple[int, ...]]] = {"getline": (0, (1,)), "get": (0, (1,)), "read": (0, (1,))}
 SIZED_READS = {"memcpy": (1, 2), "memmove": (1, 2)}  # function -> (source position, size position)
 WHERE_CWE = {"stack": "CWE-121", "heap": "CWE-122"}
 
@@ -50,19 +53,22 @@ class OverflowBuffer:
     def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
         hits = []
         for ev in fn.events:
-            if ev.kind == "call" and ev.obj is None:
-                hit = self._write(ev) or self._read(ev)
+            if ev.kind == "call" and (ev.obj is None or _stream(ev.obj)):
+                hit = self._write(ev) or (self._read(ev) if ev.obj is None else None)
                 if hit:
                     hits.append(hit)
         return hits
 
     def _write(self, ev: Event) -> Hit | None:
         st, name, args = ev.state, ev.name, ev.args
-        if name in SIZED_WRITES:
-            dest_pos, size_pos = SIZED_WRITES[name]
-            written = values.product(args, size_pos, st) if dest_pos < len(args) else None
+        table = SIZED_WRITES if ev.obj is None else STREAM_WRITES
+        if name in table:
+            dest_pos, size_pos = table[name]
+            if dest_pos >= len(args):  # in.get() reads one character
+                return None
+            written = values.product(args, size_pos, st)
             kind = "CWE-805"
-        elif name in ("strcpy", "stpcpy", "strcat", "strncat") and len(args) >= 2:
+        elif ev.obj is None and name in ("strcpy", "stpcpy", "strcat", "strncat") and len(args) >= 2:
             dest_pos, kind = 0, "CWE-120"
             added = values.string_length(args[1], st)
             if name == "strncat" and len(args) == 3:
@@ -92,3 +98,11 @@ class OverflowBuffer:
             return None
         return Hit(self.rule, ("CWE-125", "CWE-126"), ev.line, ev.column,
                    f"{ev.name}() reads {n} bytes from a {cap[0]}-byte buffer")  # fmt: skip
+
+
+def _stream(obj) -> bool:
+    """``obj`` (a member call's object) is a C++ stream: ``std::cin``, an ``std::ifstream``..."""
+    try:
+        return "stream" in obj.type.get_canonical().spelling
+    except AttributeError:
+        return False
