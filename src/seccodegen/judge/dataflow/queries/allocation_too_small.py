@@ -28,7 +28,6 @@ from seccodegen.judge.dataflow.queries.origins import Origins
 
 K = ci.CursorKind
 T = ci.TypeKind
-CASTS = (K.CSTYLE_CAST_EXPR, K.CXX_STATIC_CAST_EXPR, K.CXX_REINTERPRET_CAST_EXPR, K.PAREN_EXPR)
 # allocation -> (position of the byte count, position of a count it is multiplied by, or None)
 ALLOCATIONS = {"malloc": (0, None), "calloc": (1, 0), "realloc": (1, None)}
 LENGTHS = {"strlen", "wcslen", "size", "length"}
@@ -38,10 +37,7 @@ STRING_WRITES = {"strcpy", "strcat", "stpcpy", "wcscpy", "wcscat", "sprintf", "v
 
 def _allocation(expr):
     """The allocation call ``expr`` is (through casts and parentheses), or None."""
-    c = ast.strip(expr)
-    while c is not None and c.kind in CASTS:
-        kids = ast.children(c)
-        c = ast.strip(kids[-1]) if kids else None
+    c = ast.strip(expr)  # explicit casts too: (struct rec *)malloc(n)
     if c is not None and c.kind == K.CALL_EXPR and ast.call_name(c) in ALLOCATIONS:
         return c
     return None
