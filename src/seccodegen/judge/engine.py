@@ -33,7 +33,7 @@ from typing import Any
 from seccodegen.findings import Finding
 from seccodegen.interrupt import stoppable_pool
 from seccodegen.judge import cwe_map
-from seccodegen.judge.analyzers import ANALYZERS, AnalyzerCrash, get_analyzer
+from seccodegen.judge.analyzers import ANALYZERS, AnalyzerCrash, IncompleteFindings, get_analyzer
 from seccodegen.judge.analyzers.base import files_hash
 from seccodegen.judge.cache import ResultCache, cache_key
 from seccodegen.judge.compilers import get_compiler
@@ -100,7 +100,7 @@ def _run_batch(
     extra = {"prefix_headers": prefix_headers} if shares else {}
     try:
         found = analyzer.run(files, language, timeout, flags, **extra)
-        return {f: ("ok", found.get(f, [])) for f in files}
+        return {f: (_status_of(found.get(f, [])), list(found.get(f, []))) for f in files}
     except subprocess.TimeoutExpired:
         status = f"timeout (> {timeout:.0f} s)"
     except (AnalyzerCrash, OSError, ValueError, KeyError) as exc:
@@ -111,6 +111,13 @@ def _run_batch(
     out = _run_batch(analyzer, files[:mid], language, flags, per_file_s, prefix_headers)
     out.update(_run_batch(analyzer, files[mid:], language, flags, per_file_s, prefix_headers))
     return out
+
+
+def _status_of(findings: list[Finding]) -> str:
+    """"ok", or "error: ..." for the findings of a file only part of the analysis covered."""
+    if isinstance(findings, IncompleteFindings):
+        return f"error: {findings.reason.splitlines()[0][:200] if findings.reason else 'incomplete'}"
+    return "ok"
 
 
 def _validity_tasks(

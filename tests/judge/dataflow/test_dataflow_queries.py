@@ -248,3 +248,85 @@ def test_a_leading_dot_dot_test_in_cpp_is_no_path_check(query_hits) -> None:
     tail = ' return std::ifstream(std::filesystem::path("uploads") / name); }'
     assert query_hits("path-injection", head + 'if (name.rfind("..", 0) == 0) throw 1;' + tail, "cpp")
     assert not query_hits("path-injection", head + 'if (name.find("..") != std::string::npos) throw 1;' + tail, "cpp")
+
+
+class _Broken:
+    rule = "broken-query"
+    languages = ("c", "cpp")
+
+    def run(self, fn, language):
+        raise RuntimeError("bug in a query")
+
+
+def test_a_query_that_raises_leaves_the_others_hits_and_marks_the_file_incomplete(tmp_path, monkeypatch, capsys):
+    import json
+
+    from seccodegen.judge.analyzers.base import IncompleteFindings
+    from seccodegen.judge.dataflow import batch
+    from seccodegen.judge.dataflow.queries import QUERIES
+    from seccodegen.judge.engine import _run_batch
+
+    monkeypatch.setitem(QUERIES._items, "broken-query", _Broken)
+    path = tmp_path / "t.c"
+    path.write_text(HDR + "void f(void) { char *p = malloc(4); p[0] = 0; free(p); }")
+    with pytest.raises(RuntimeError, match="bug in a query"):  # without a failures list it propagates
+        run_queries(path, "c")
+    failures: list[str] = []
+    hits = run_queries(path, "c", failures=failures)
+    assert "null-deref" in {h.rule for h in hits} and failures == [
+        "broken-query in f(): RuntimeError: bug in a query"
+    ]
+    assert batch.main(["c", str(path)]) == 0
+    recs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert recs[-1] == {"file": str(path), "failed": failures} and any(r.get("rule") == "null-deref" for r in recs)
+
+    class Partial:  # what the analyzer returns for such a file
+        name = "partial"
+
+        def run(self, files, language, timeout, flags=()):
+            return {files[0]: IncompleteFindings(["finding"], "query failed: broken-query in f()")}
+
+    out = _run_batch(Partial(), [path, tmp_path / "other.c"], "c", (), 1.0)
+    assert out[path] == ("error: query failed: broken-query in f()", ["finding"])
+    assert out[tmp_path / "other.c"] == ("ok", [])
+
+
+def test_analyzer_keeps_the_hits_of_a_file_whose_query_failed(tmp_path, monkeypatch):
+    import json
+    import subprocess
+
+    from seccodegen.judge.analyzers import dataflow as analyzer_module
+    from seccodegen.judge.analyzers.base import IncompleteFindings
+
+    path = tmp_path / "t.c"
+    path.write_text("int main(void) { return 0; }\n")
+    hit = {"file": str(path), "rule": "null-deref", "cwe_ids": ["CWE-476"], "line": 1, "column": 2, "message": "m"}
+    lines = [json.dumps(hit), json.dumps({"file": str(path), "failed": ["broken-query in f(): RuntimeError: x"]})]
+
+    def fake_run_tool(argv, timeout, **kw):
+        return subprocess.CompletedProcess(argv, 0, "\n".join(lines) + "\n", "")
+
+    monkeypatch.setattr(analyzer_module, "run_tool", fake_run_tool)
+    out = get_analyzer("seccodegen-dataflow").run([path], "c", timeout=10)
+    assert isinstance(out[path], IncompleteFindings) and [f.rule for f in out[path]] == ["null-deref"]
+    assert "broken-query in f()" in out[path].reason
+
+
+def test_a_function_the_walk_raises_on_leaves_the_other_functions(tmp_path, monkeypatch):
+    from seccodegen.judge.dataflow import interp
+
+    real = interp.walk_function
+
+    def walk(fn, *args):
+        if fn.spelling == "g":
+            raise ValueError("walk bug")
+        return real(fn, *args)
+
+    monkeypatch.setattr(interp, "walk_function", walk)
+    path = tmp_path / "t.c"
+    path.write_text(HDR + "void f(void) { char *p = malloc(4); p[0] = 0; free(p); }\nvoid g(void) {}\n")
+    failures: list[str] = []
+    assert "null-deref" in {h.rule for h in run_queries(path, "c", failures=failures)}
+    assert set(failures) == {"walk of g(): ValueError: walk bug"}
+    with pytest.raises(ValueError, match="walk bug"):
+        run_queries(path, "c")

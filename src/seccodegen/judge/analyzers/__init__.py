@@ -11,6 +11,12 @@ from seccodegen.judge.analyzers import (  # noqa: F401  (import = registration)
     semgrep,
     source_checks,
 )
-from seccodegen.judge.analyzers.base import ANALYZERS, Analyzer, AnalyzerCrash, get_analyzer
+from seccodegen.judge.analyzers.base import (
+    ANALYZERS,
+    Analyzer,
+    AnalyzerCrash,
+    IncompleteFindings,
+    get_analyzer,
+)
 
-__all__ = ["ANALYZERS", "Analyzer", "AnalyzerCrash", "get_analyzer"]
+__all__ = ["ANALYZERS", "Analyzer", "AnalyzerCrash", "IncompleteFindings", "get_analyzer"]

@@ -2,7 +2,8 @@
 
 An analyzer runs over a *batch* of files of one language (one tool process per batch, which is
 where the judge's speed comes from) and returns ``{path: [Finding, ...]}``; a file it found
-nothing in may be absent from the dict. It raises :class:`AnalyzerCrash` when the tool failed
+nothing in may be absent from the dict, and a file only part of the analysis covered maps to
+:class:`IncompleteFindings` (the findings that were made, and why the rest are missing). It raises :class:`AnalyzerCrash` when the tool failed
 and ``subprocess.TimeoutExpired`` when it ran past ``timeout`` seconds; the engine then splits
 the batch and retries, so one bad file cannot take others down with it.
 """
@@ -26,6 +27,16 @@ from seccodegen.sandbox import input_paths, run_tool_sandboxed
 
 class AnalyzerCrash(RuntimeError):
     """The tool exited abnormally or printed output the analyzer cannot parse."""
+
+
+class IncompleteFindings(list):
+    """A file's findings when part of its analysis failed (one query of several raised): the
+    findings are kept, and the engine records the analyzer's status as ``error: <reason>``, so
+    the file is not cached and this analyzer alone never calls it secure."""
+
+    def __init__(self, findings: Sequence[Finding] = (), reason: str = "part of the analysis failed") -> None:
+        super().__init__(findings)
+        self.reason = reason
 
 
 @runtime_checkable

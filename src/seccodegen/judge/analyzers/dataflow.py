@@ -20,7 +20,14 @@ from pathlib import Path
 
 import seccodegen
 from seccodegen.findings import Finding
-from seccodegen.judge.analyzers.base import ANALYZERS, AnalyzerCrash, files_hash, resolve, run_tool
+from seccodegen.judge.analyzers.base import (
+    ANALYZERS,
+    AnalyzerCrash,
+    IncompleteFindings,
+    files_hash,
+    resolve,
+    run_tool,
+)
 from seccodegen.judge.prefix_headers import HEADER_SUFFIX, PrefixHeaders, source_prefix
 
 TOOL = "seccodegen-dataflow"
@@ -73,6 +80,10 @@ class Dataflow:
                 continue
             if "error" in rec:  # the engine splits the batch, so the file ends alone with this error
                 raise AnalyzerCrash(f"dataflow: {Path(rec['file']).name}: {rec['error']}")
+            if "failed" in rec:  # the other queries' hits stand; the file is not called analysed
+                reason = f"query failed: {'; '.join(rec['failed'])}"
+                out[path] = IncompleteFindings(out.get(path, []), reason)
+                continue
             out.setdefault(path, []).append(
                 Finding(tool=TOOL, rule=rec["rule"], message=rec["message"], line=rec["line"],
                         column=rec["column"], file=str(path), cwe_ids=tuple(rec["cwe_ids"]))  # fmt: skip

@@ -107,8 +107,13 @@ def value_params(fn) -> list[str | None]:
     return out
 
 
-def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[str] = ()) -> list[FunctionFacts]:
-    """Facts for every function defined in ``path`` (``language`` "c" or "cpp"), in source order."""
+def analyze_translation_unit(
+    path: str | Path, language: str, flags: Sequence[str] = (), failures: list[str] | None = None
+) -> list[FunctionFacts]:
+    """Facts for every function defined in ``path`` (``language`` "c" or "cpp"), in source order.
+
+    With a ``failures`` list, a function the walk raises on gets no events (queries see nothing
+    of it) and the error is described there; without one, the exception propagates."""
     from seccodegen.judge.dataflow.interp import walk_function
     from seccodegen.judge.dataflow.summaries import (
         deref_params,
@@ -132,7 +137,15 @@ def analyze_translation_unit(path: str | Path, language: str, flags: Sequence[st
         params = tuple(p.spelling for p in fn.get_arguments() if p.spelling)
         argv = params[1:] if fn.spelling == "main" else ()
         plain = params if fn.spelling != "main" else ()
-        events = walk_function(fn, plain, argv, no_return, null_returning, param_frees, inputs.get(fn.spelling))
+        try:
+            events = walk_function(
+                fn, plain, argv, no_return, null_returning, param_frees, inputs.get(fn.spelling)
+            )
+        except Exception as exc:  # noqa: BLE001 - one function's walk must not hide the others'
+            if failures is None:
+                raise
+            failures.append(f"walk of {fn.spelling}(): {type(exc).__name__}: {exc}"[:300])
+            events = []
         return FunctionFacts(fn.spelling, params, str(path), fn.location.line, events, fn, wrappers)
 
     out = [walk(fn) for fn in fns]

@@ -32,18 +32,33 @@ QUERIES: Registry[Query] = Registry("dataflow query")
 
 
 def run_queries(
-    path: str | Path, language: str, flags: Sequence[str] = (), names: Sequence[str] | None = None
+    path: str | Path,
+    language: str,
+    flags: Sequence[str] = (),
+    names: Sequence[str] | None = None,
+    failures: list[str] | None = None,
 ) -> list[Hit]:
-    """Hits of the named (default: all) queries on ``path``, in line order, duplicates removed."""
+    """Hits of the named (default: all) queries on ``path``, in line order, duplicates removed.
+
+    With a ``failures`` list, a query that raises on one function is described there
+    (``"rule in function(): error"``), as is a function the walk raised on, and the other queries
+    and functions still run; without one, the exception propagates (the tests want to see it)."""
     queries = [QUERIES.get(n) for n in (names if names is not None else QUERIES.names())]
     queries = [q() if isinstance(q, type) else q for q in queries]
     seen: set[tuple[str, int, int]] = set()
     out: list[Hit] = []
-    for fn in analyze_translation_unit(path, language, flags):
+    for fn in analyze_translation_unit(path, language, flags, failures):
         for q in queries:
             if language not in q.languages:
                 continue
-            for h in q.run(fn, language):
+            try:
+                hits = q.run(fn, language)
+            except Exception as exc:  # noqa: BLE001 - one query's bug must not hide the others' hits
+                if failures is None:
+                    raise
+                failures.append(f"{q.rule} in {fn.name}(): {type(exc).__name__}: {exc}"[:300])
+                continue
+            for h in hits:
                 if (h.rule, h.line, h.column) not in seen:
                     seen.add((h.rule, h.line, h.column))
                     out.append(h)
