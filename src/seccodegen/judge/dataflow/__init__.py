@@ -32,6 +32,7 @@ What is modelled, precisely, and what not: docs/judge.md, "Dataflow core".
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import clang.cindex as ci
@@ -116,9 +117,12 @@ def analyze_translation_unit(
     of it) and the error is described there; without one, the exception propagates."""
     from seccodegen.judge.dataflow.interp import walk_function
     from seccodegen.judge.dataflow.summaries import (
+        OwnFunctions,
         deref_params,
         format_params,
         freed_params,
+        input_returns,
+        input_writes,
         never_returns,
         returns_null,
         returns_unchecked_allocation,
@@ -126,9 +130,11 @@ def analyze_translation_unit(
 
     tu = frontend.parse(path, language, flags)
     fns = list(frontend.main_file_functions(tu))
-    no_return = frozenset(fn.spelling for fn in fns if never_returns(fn))
-    null_returning = frozenset(fn.spelling for fn in fns if returns_null(fn))
-    param_frees = {fn.spelling: pos for fn in fns if (pos := freed_params(fn))}
+    known = OwnFunctions(
+        no_return=frozenset(fn.spelling for fn in fns if never_returns(fn)),
+        null_returning=frozenset(fn.spelling for fn in fns if returns_null(fn)),
+        param_frees={fn.spelling: pos for fn in fns if (pos := freed_params(fn))},
+    )
     wrappers = format_params(fns)
 
     inputs: dict[str, dict[str, frozenset[str]]] = {}  # function -> parameter -> input labels
@@ -138,9 +144,7 @@ def analyze_translation_unit(
         argv = params[1:] if fn.spelling == "main" else ()
         plain = params if fn.spelling != "main" else ()
         try:
-            events = walk_function(
-                fn, plain, argv, no_return, null_returning, param_frees, inputs.get(fn.spelling)
-            )
+            events = walk_function(fn, plain, argv, known, inputs.get(fn.spelling))
         except Exception as exc:  # noqa: BLE001 - one function's walk must not hide the others'
             if failures is None:
                 raise
@@ -148,21 +152,33 @@ def analyze_translation_unit(
             events = []
         return FunctionFacts(fn.spelling, params, str(path), fn.location.line, events, fn, wrappers)
 
+    def callers_of(names: set[str]) -> set[str]:
+        return {f.name for f in out if {e.name for e in f.calls()} & names}
+
     out = [walk(fn) for fn in fns]
     # own functions that hand back an allocation they did not check may return NULL too: their
     # callers are walked again knowing it (one round; a helper of a helper is not followed)
-    more = frozenset(f.name for f in out if returns_unchecked_allocation(f)) - null_returning
+    more = frozenset(f.name for f in out if returns_unchecked_allocation(f)) - known.null_returning
     if more:
-        null_returning |= more
-        out = [walk(fn) if {e.name for e in f.calls()} & more else f for fn, f in zip(fns, out)]
+        known = replace(known, null_returning=known.null_returning | more)
+        redo = callers_of(set(more))
+        out = [walk(fn) if f.name in redo else f for fn, f in zip(fns, out)]
     # parameters a call in the file passes input to carry it (main reads argv, a helper adds to
-    # it): walked again until no parameter gains a label, at most MAX_INPUT_ROUNDS times
+    # it), and own functions that read input return it or store it through a parameter: the
+    # functions concerned are walked again until nothing changes, at most MAX_INPUT_ROUNDS times
     own = {fn.spelling: value_params(fn) for fn in fns if fn.spelling != "main"}
     for _ in range(MAX_INPUT_ROUNDS):
         gained = input_params(out, own, inputs)
-        if not gained:
+        returns, writes = input_returns(out, inputs), input_writes(out, inputs)
+        changed = {
+            name for name in set(returns) | set(writes) | set(known.returns_input) | set(known.writes_input)
+            if returns.get(name) != known.returns_input.get(name) or writes.get(name) != known.writes_input.get(name)
+        }  # fmt: skip
+        known = replace(known, returns_input=returns, writes_input=writes)
+        redo = gained | callers_of(changed)
+        if not redo:
             break
-        out = [walk(fn) if f.name in gained else f for fn, f in zip(fns, out)]
+        out = [walk(fn) if f.name in redo else f for fn, f in zip(fns, out)]
     derefs = deref_params(out)
     for f in out:
         f.deref_params = derefs

@@ -9,6 +9,7 @@ point a query may care about (a call, a dereference, an assignment, a return) wi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -31,6 +32,7 @@ class Guard:
     truth: bool
     line: int
     loop: bool = False  # the condition of an enclosing loop (``for (i = 0; i < n; i++)``)
+    pointers: frozenset[str] = frozenset()  # the condition's own variables of pointer type (``eq`` in ``!eq``)
 
 
 @dataclass
@@ -59,12 +61,15 @@ class State:
     # held inside the loop; the variables the loop assigns), until one of those variables gets a
     # new value (``for (i = 0; i < n; i++) ...`` leaves with ``i == n``)
     left: frozenset[tuple[Guard, frozenset[str]]] = frozenset()
+    # the file's own functions that return input they read themselves -> its labels
+    # (``summaries.input_returns``): one mapping for the whole walk, shared by every copy
+    returns: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(dict(self.taint), dict(self.derived), dict(self.alias), dict(self.maybe_null),
                      dict(self.freed), self.guards, self.checks, dict(self.consts), dict(self.sizes),
                      dict(self.strlens), dict(self.nonzero), dict(self.borrows), dict(self.invalid),
-                     self.left)  # fmt: skip
+                     self.left, self.returns)  # fmt: skip
 
     def aliases(self, var: str) -> frozenset[str]:
         """``var`` and every variable that may point to the same memory."""
@@ -177,6 +182,7 @@ def taint_of(expr, state: State) -> frozenset[str]:
     if c.kind == K.CALL_EXPR:
         name = ast.call_name(c)
         out = frozenset({SOURCE_RETURNS[name]}) if name in SOURCE_RETURNS else frozenset()
+        out |= state.returns.get(name, frozenset())
         if name in NO_PROPAGATION:
             return out
         for a in ast.call_args(c):

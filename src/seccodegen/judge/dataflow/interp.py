@@ -6,8 +6,9 @@ branches on copies of the state and join them (:func:`merge`); a branch ending i
 ``assert``) does not flow on, so ``if (!p) return;`` leaves the rest of the block guarded by
 ``p``. Loop bodies are walked twice, so effects of one iteration (a ``free``) reach the next.
 ``switch`` joins every ``case`` with the state before the switch (statements: :mod:`.statements`).
-Calls into the file's own functions use the one-call-deep facts of :mod:`.summaries` (never
-returns, may return NULL, frees a parameter) and nothing else. Not modelled: backward ``goto``,
+What a call does to the state: :mod:`.call_effects`. Calls into the file's own functions use
+the facts of :mod:`.summaries` (never returns, may return NULL, frees a parameter, returns or
+stores through a parameter input it read itself) and nothing else. Not modelled: backward ``goto``,
 ``setjmp``, lambdas' bodies, exceptions thrown by callees.
 """
 
@@ -15,17 +16,11 @@ from __future__ import annotations
 
 from seccodegen.judge.dataflow import ast, containers, values
 from seccodegen.judge.dataflow.ast import nonnull_when
-from seccodegen.judge.dataflow.facts import Event, Guard, State, merge, stream_label, taint_of
-from seccodegen.judge.dataflow.models import (
-    COPIES,
-    FREES,
-    MAY_RETURN_NULL,
-    NO_RETURN,
-    NULL_OUT_ARGS,
-    SOURCE_OUT_ARGS,
-    STREAM_READS,
-)  # fmt: skip
+from seccodegen.judge.dataflow.call_effects import CallEffects
+from seccodegen.judge.dataflow.facts import Event, Guard, State, merge, taint_of
+from seccodegen.judge.dataflow.models import MAY_RETURN_NULL, NO_RETURN, SOURCE_OUT_ARGS
 from seccodegen.judge.dataflow.statements import StatementWalker
+from seccodegen.judge.dataflow.summaries import OwnFunctions
 
 K = ast.K
 ARITH_OPS = {"+", "-", "*", "/", "%", "<<"}  # operators recorded as "arith" events (overflow sites)
@@ -56,11 +51,12 @@ def _value_sources(value) -> set[str]:
     return out
 
 
-class Interp(StatementWalker):
-    def __init__(self, no_return=frozenset(), null_returning=frozenset(), param_frees=None) -> None:
-        self.param_frees: dict[str, tuple[int, ...]] = param_frees or {}
-        self.no_return = NO_RETURN | no_return
-        self.may_return_null = MAY_RETURN_NULL | null_returning
+class Interp(StatementWalker, CallEffects):
+    def __init__(self, own: OwnFunctions) -> None:
+        self.param_frees = own.param_frees
+        self.writes_input = own.writes_input
+        self.no_return = NO_RETURN | own.no_return
+        self.may_return_null = MAY_RETURN_NULL | own.null_returning
         self.events: list[Event] = []
         self.loops: list[dict[str, list[State]]] = []  # innermost last: {"break": [...], "continue": [...]}
         self.gotos: dict[str, list[State]] = {}
@@ -141,6 +137,11 @@ class Interp(StatementWalker):
                 for m in st.alias.pop(key, frozenset()):
                     if m in st.alias:
                         st.alias[m] = st.alias[m] - {key}
+                other = ast.pointer_origin(ast.strip(value)) if value is not None and ast.is_pointer(target) else None
+                if other and other != key:  # d.title = t: the field and t share memory (free(t) frees it)
+                    cls = st.aliases(other) | {key}
+                    for m in cls:
+                        st.alias[m] = cls - {m}
             key = key or ast.element_key(target)  # m[i] = calloc(...): tracked for NULL-ness only
             if key:
                 source = self.null_source(value)
@@ -200,7 +201,8 @@ class Interp(StatementWalker):
                 toks += ast.tokens(d)
                 calls |= ast.calls_in(d)
             refs |= st.derived.get(v, frozenset())
-        guard = Guard(text, frozenset(toks), frozenset(refs), frozenset(calls), truth, cond.location.line, loop)
+        pointers = frozenset(ast.var_name(r) for r in cond.walk_preorder() if r.kind == K.DECL_REF_EXPR and ast.is_pointer(r))
+        guard = Guard(text, frozenset(toks), frozenset(refs), frozenset(calls), truth, cond.location.line, loop, pointers)
         st.guards = st.guards + (guard,)
         return st
 
@@ -325,17 +327,6 @@ class Interp(StatementWalker):
             return st
         return self.expr(t, st)
 
-    def release(self, st: State, ptr, c) -> None:
-        base = ast.pointer_origin(ptr)  # free(p->buf) releases p->buf's block, not p
-        if base:
-            for v in st.aliases(base):
-                st.freed[v] = c.location.line
-        else:
-            key = ast.path_key(ptr)
-            if key:  # free(doc->title) also frees old after old = doc->title
-                for v in st.aliases(key):
-                    st.freed[v] = c.location.line
-
     def call(self, c, st: State) -> State | None:
         name = ast.call_name(c)
         args = ast.call_args(c)
@@ -349,63 +340,7 @@ class Interp(StatementWalker):
         self.emit("call", name, c, st, args, obj)
         if name in self.no_return:
             return None
-        if obj is not None or name == "operator+=" and args:  # s += x: the string is the first operand
-            containers.called(st, name, obj if obj is not None else args[0], c.location.line, args)
-        for k, a in enumerate(args):  # f(&p): the callee may store a new pointer in p
-            a = ast.strip(a)
-            if a is not None and a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&":
-                target = ast.var_name(ast.children(a)[0]) if ast.children(a) else None
-                if target:
-                    st.maybe_null.pop(target, None)
-                    if name in NULL_OUT_ARGS and NULL_OUT_ARGS[name][0] == k:  # strsep(&p, ","): p may be NULL now
-                        st.maybe_null[target] = name
-        if name in FREES and len(args) > FREES[name]:
-            self.release(st, args[FREES[name]], c)
-        for pos in self.param_frees.get(name, ()):  # the file's own helper that frees its argument
-            if pos < len(args):
-                self.release(st, args[pos], c)
-        if name in SOURCE_OUT_ARGS:
-            for pos in SOURCE_OUT_ARGS[name]:
-                targets = args[int(pos[1:]):] if isinstance(pos, str) else args[pos : pos + 1]
-                for a in targets:
-                    base = ast.base_var(a)
-                    if base:
-                        self.add_taint(st, base, frozenset({f"src:{name}"}), set())
-        stream = stream_label(obj if obj is not None else (args[0] if args else None), st)
-        if stream and (name == "operator>>" and len(args) == 2 or name in STREAM_READS):
-            target = args[1] if name == "operator>>" else (args[0] if obj is not None and args else None)
-            if name == "getline" and obj is None and len(args) >= 2:
-                target = args[1]  # std::getline(stream, s)
-            base = ast.base_var(target) if target is not None else None
-            if base:
-                self.add_taint(st, base, stream, set())
-        if name in COPIES:
-            dest_pos, src_pos = COPIES[name]
-            everything = ([obj] if obj is not None else []) + args
-            offset = 1 if obj is not None else 0
-
-            def pick(pos):
-                if isinstance(pos, str):
-                    return everything[int(pos[1:]) + offset :]
-                i = pos + offset
-                return everything[i : i + 1] if 0 <= i < len(everything) else []
-
-            srcs = [a for p in src_pos for a in pick(p)]
-            labels = frozenset().union(*[taint_of(a, st) for a in srcs]) if srcs else frozenset()
-            refs = set().union(*[ast.refs(a) for a in srcs]) if srcs else set()
-            dests = pick(dest_pos)
-            if name == "operator=" and dests and ast.var_name(dests[0]):
-                self.kill(st, ast.var_name(dests[0]))
-                containers.bind(st, ast.var_name(dests[0]), ast.strip(dests[0]), srcs[0] if srcs else None)
-            for d in dests:
-                while name in ("operator<<", "operator+") and ast.strip(d) is not None and (
-                    ast.strip(d).kind == K.CALL_EXPR and ast.call_name(ast.strip(d)) == name
-                ):
-                    d = ast.call_args(ast.strip(d))[0]  # s << a << b: the stream is the leftmost operand
-                base = ast.base_var(d)
-                if base:
-                    self.add_taint(st, base, labels, refs)
-        values.called(st, name, args, c)
+        self.call_effects(st, c, name, args, obj)
         return st
 
 
@@ -413,24 +348,20 @@ def walk_function(
     fn,
     param_names: tuple[str, ...],
     argv_names: tuple[str, ...],
-    no_return: frozenset[str] = frozenset(),
-    null_returning: frozenset[str] = frozenset(),
-    param_frees: dict[str, tuple[int, ...]] | None = None,
+    own: OwnFunctions = OwnFunctions(),
     param_inputs: dict[str, frozenset[str]] | None = None,
 ) -> list[Event]:
     """Events of function definition ``fn``; parameters are tainted ``param:<name>``, the names in
-    ``argv_names`` (main's argv/envp) ``src:argv``; calls to ``no_return`` (the file's own fatal-error
-    helpers) end a path like ``exit``; results of ``null_returning`` (the file's own functions with
-    a ``return NULL;``) may be NULL like ``malloc``'s; ``param_frees`` (function -> argument positions)
-    are the file's own functions that free an argument; ``param_inputs`` (parameter -> ``src:``
-    labels) are the parameters a call in the file passes input to."""
-    st = State()
+    ``argv_names`` (main's argv/envp) ``src:argv``; ``own``: what is known of the file's own
+    functions where they are called; ``param_inputs`` (parameter -> ``src:`` labels) are the
+    parameters a call in the file passes input to."""
+    st = State(returns=own.returns_input)
     for p in param_names:
         st.taint[p] = frozenset({f"param:{p}"}) | (param_inputs or {}).get(p, frozenset())
     for p in argv_names:
         st.taint[p] = frozenset({"src:argv"})
     body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
-    it = Interp(no_return, null_returning, param_frees)
+    it = Interp(own)
     if body is not None:
         it.stmt(body, st)
     return it.events

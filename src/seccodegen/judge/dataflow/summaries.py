@@ -2,12 +2,94 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast
 from seccodegen.judge.dataflow.models import FORMAT_FUNCTIONS, FREES, MAY_RETURN_NULL, NO_RETURN
 
 K = ast.K
+
+
+@dataclass(frozen=True)
+class OwnFunctions:
+    """What a walk knows of the file's own functions where they are called."""
+
+    no_return: frozenset[str] = frozenset()  # fatal-error helpers: a call ends the path like exit()
+    null_returning: frozenset[str] = frozenset()  # results may be NULL, like malloc()'s
+    param_frees: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # -> positions freed
+    # input the function reads itself and returns (``int read_int(void) { scanf(...); return x; }``)
+    # or stores through a pointer / non-const reference parameter (``scanf("%d", out)``,
+    # ``r->slot = atoi(arg)``): function -> labels, and function -> position -> labels
+    returns_input: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    writes_input: Mapping[str, Mapping[int, frozenset[str]]] = field(default_factory=dict)
+
+
+def _entry_labels(inputs: Mapping[str, Mapping[str, frozenset[str]]], name: str) -> frozenset[str]:
+    return frozenset().union(*inputs.get(name, {}).values())
+
+
+def input_returns(facts, inputs: Mapping[str, Mapping[str, frozenset[str]]]) -> dict[str, frozenset[str]]:
+    """Walked functions (not ``main``) whose return value may hold input they read themselves:
+    function -> its ``src:`` labels, less those any parameter brought in (``inputs``: function ->
+    parameter -> labels; a value computed from an argument is the argument's, wherever it came from)."""
+    from seccodegen.judge.dataflow.facts import EXTERNAL, taint_of
+
+    out: dict[str, frozenset[str]] = {}
+    for f in facts:
+        labels: set[str] = set()
+        for ev in f.events:
+            if f.name != "main" and ev.kind == "return" and ev.args and ev.args[0] is not None:
+                labels |= {lbl for lbl in taint_of(ev.args[0], ev.state) if lbl.startswith(EXTERNAL)}
+        labels -= _entry_labels(inputs, f.name)
+        if labels:
+            out[f.name] = frozenset(labels)
+    return out
+
+
+def _writable_params(fn) -> list[tuple[int, str]]:
+    """(position, name) of function definition ``fn``'s pointer and reference parameters to non-const data."""
+    out = []
+    for i, p in enumerate(fn.get_arguments()):
+        t = p.type.get_canonical()
+        if t.kind in (ci.TypeKind.POINTER, ci.TypeKind.LVALUEREFERENCE) and p.spelling:
+            if not t.get_pointee().is_const_qualified():
+                out.append((i, p.spelling))
+    return out
+
+
+def input_writes(
+    facts, inputs: Mapping[str, Mapping[str, frozenset[str]]]
+) -> dict[str, dict[int, frozenset[str]]]:
+    """Walked functions (not ``main``) that store input they read through a writable parameter:
+    function -> parameter position -> ``src:`` labels written there (values assigned through it,
+    an input call filling it), less what the parameter itself brought in."""
+    from seccodegen.judge.dataflow.facts import EXTERNAL, stream_label, taint_of
+    from seccodegen.judge.dataflow.models import SOURCE_OUT_ARGS
+
+    out: dict[str, dict[int, frozenset[str]]] = {}
+    for f in facts:
+        if f.cursor is None or f.name == "main":
+            continue
+        for pos, name in _writable_params(f.cursor):
+            labels: set[str] = set()
+            for ev in f.events:
+                labels |= ev.state.taint.get(name, frozenset())
+                if ev.kind == "assign" and ev.name == name and ev.args and ev.args[0] is not None:
+                    labels |= taint_of(ev.args[0], ev.state)  # r->slot = atoi(arg), *out = n
+                if ev.kind == "call" and ev.name in SOURCE_OUT_ARGS and any(ast.base_var(a) == name for a in ev.args):
+                    labels.add(f"src:{ev.name}")
+                if ev.kind == "call" and ev.name in ("operator>>", "getline") and len(ev.args) >= 2 and (
+                    ast.base_var(ev.args[1]) == name
+                ):  # std::cin >> n, std::getline(in, s) into a reference parameter
+                    labels |= stream_label(ev.args[0], ev.state)
+            labels = {lbl for lbl in labels if lbl.startswith(EXTERNAL)}
+            labels -= inputs.get(f.name, {}).get(name, frozenset())
+            if labels:
+                out.setdefault(f.name, {})[pos] = frozenset(labels)
+    return out
 
 
 def never_returns(fn) -> bool:

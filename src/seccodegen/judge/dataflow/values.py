@@ -290,6 +290,23 @@ def writes_through(call, name: str, i: int) -> bool:
     return not (pointee.kind != ci.TypeKind.INVALID and pointee.is_const_qualified())
 
 
+def reference_out_args(call, n_args: int) -> set[int]:
+    """Positions among a call's ``n_args`` arguments that bind to a non-const lvalue reference
+    (``std::cin >> n``, ``std::getline(in, s)``, an own ``void read(int &n)``): the callee may
+    give the variable a new value without a ``&`` at the call. A member operator called with
+    its object as the first argument (``operator>>(cin, n)``) has one parameter fewer."""
+    decl = call.referenced
+    if decl is None or decl.type.kind != ci.TypeKind.FUNCTIONPROTO:
+        return set()
+    types = list(decl.type.argument_types())
+    shift = n_args - len(types) if decl.kind == K.CXX_METHOD and n_args == len(types) + 1 else 0
+    return {
+        i + shift
+        for i, t in enumerate(types)
+        if t.kind == ci.TypeKind.LVALUEREFERENCE and not t.get_pointee().is_const_qualified()
+    }
+
+
 def called(st: State, name: str, args: list, call) -> None:
     """Effects of a call on the facts: ``memset``/``strcpy``/``strcat`` results, and forgetting what
     the callee may change (``&x``, buffers passed to non-const parameters)."""
@@ -304,9 +321,13 @@ def called(st: State, name: str, args: list, call) -> None:
     elif dest and name == "strcat" and len(args) == 2:
         before, added = st.strlens.get(dest), string_length(args[1], st)
         result = ("strlens", None if before is None or added is None else before + added)
+    by_reference = reference_out_args(call, len(args))
     for i, a in enumerate(args):
         s = ast.strip(a)
-        if s is not None and s.kind == K.UNARY_OPERATOR and ast.unary_op(s) == "&":
+        if i in by_reference and (inner := plain_var(a)):
+            st.consts.pop(inner, None)
+            forget(st, inner)
+        elif s is not None and s.kind == K.UNARY_OPERATOR and ast.unary_op(s) == "&":
             inner = ast.base_var(s)
             if inner:
                 st.consts.pop(inner, None)

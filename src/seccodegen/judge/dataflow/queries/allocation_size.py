@@ -1,7 +1,8 @@
 """Memory allocated with a size the input chose, with no upper bound (CWE-789, CWE-1284, CWE-190).
 
 Fires where a count or size read from the input (``scanf``, ``atoi``/``strtol``/``std::stoi`` of
-read text, ``in >> n``, argv, getenv) reaches an allocation: ``malloc``/``calloc``/``realloc``/
+read text, ``in >> n``, argv, getenv; also read through a pointer or a field, ``*count`` after
+``fread(count, ...)``, ``hdr.n``) reaches an allocation: ``malloc``/``calloc``/``realloc``/
 ``alloca``'s size, ``new T[n]``, a ``std::vector``/``std::string``/``std::deque`` constructed
 with ``n`` elements, or ``resize(n)``/``reserve(n)``, with no check of an upper bound on the way
 (``if (n > MAX_POINTS) return``, ``n < limit && ...``, a clamp ``if (n > K) n = K``,
@@ -45,7 +46,7 @@ CLAMPS = {"min", "clamp", "fmin"}
 
 
 def _integer_vars(size) -> list[str]:
-    """The integer variables ``size`` reads, leaving out lengths (``s.size() + 1``, ``strlen(p)``)
+    """The integer variables ``size`` reads (a pointer or struct an integer is read through, too), leaving out lengths (``s.size() + 1``, ``strlen(p)``)
     and clamped values (``std::min(n, K)``)."""
     out, stack = set(), [size]
     while stack:
@@ -54,6 +55,11 @@ def _integer_vars(size) -> list[str]:
             continue
         if n.kind == K.DECL_REF_EXPR and is_integer(n) and ast.var_name(n):
             out.add(ast.var_name(n))
+        elif is_integer(n) and (
+            n.kind == K.MEMBER_REF_EXPR or n.kind == K.UNARY_OPERATOR and ast.unary_op(n) == "*"
+        ) and (base := ast.base_var(n)):  # a count read through a pointer or a field: *count, hdr.n
+            out.add(base)
+            continue
         stack.extend(n.get_children())
     return sorted(out)
 

@@ -5,7 +5,7 @@ more than one byte (``int *``, ``struct rec *``) and
 
 * the size is a constant smaller than the type (``struct rec *r = malloc(8)`` for a 36-byte
   struct) or not a multiple of it (``int *a = malloc(10)``); or
-* the size is a string's length alone (``malloc(strlen(s))``) and a whole string is then copied
+* the size is a string's length alone (``malloc(strlen(s))``, ``new char[strlen(s)]``) and a whole string is then copied
   into the block (``strcpy``, ``strcat``, ``sprintf``): no byte for the terminating NUL; or
 * the size is an element count used as a byte count: a variable expression with no ``sizeof``
   and no multiplication, none of whose variables was assigned one either, that also bounds an
@@ -41,6 +41,17 @@ def _allocation(expr):
     if c is not None and c.kind == K.CALL_EXPR and ast.call_name(c) in ALLOCATIONS:
         return c
     return None
+
+
+def _new_chars(expr):
+    """The count of ``new char[n]`` (any one-byte element type) that ``expr`` is, or None."""
+    from seccodegen.judge.dataflow.queries.integer_overflow import new_array_sizes
+
+    c = ast.strip(expr)
+    if c is None or c.kind != K.CXX_NEW_EXPR or c.type.get_canonical().get_pointee().get_size() != 1:
+        return None
+    sizes = new_array_sizes(c)
+    return sizes[0] if sizes else None
 
 
 def _target_type(ev: Event):
@@ -96,6 +107,11 @@ class AllocationTooSmall:
             if ev.kind != "assign" or not ev.name or not ev.args or ev.args[0] is None:
                 continue
             call = _allocation(ev.args[0])
+            count = _new_chars(ev.args[0]) if call is None else None
+            if count is not None and _length_only(fn, count) and _string_copied_into(fn, ev):
+                hits.append(self._hit(ev, f"'{ev.name}' gets 'new char[{ast.compact(count)}]' and a string of that "
+                                          "length is copied into it: no space for the terminating NUL",
+                                      ("CWE-131", "CWE-193", "CWE-787")))  # fmt: skip
             if call is None:
                 continue
             pos, times = ALLOCATIONS[ast.call_name(call)]

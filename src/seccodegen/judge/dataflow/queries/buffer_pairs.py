@@ -4,7 +4,9 @@ A pair (``out``, ``out_size``) counts when some call of the function in the file
 fixed-size array for the pointer and that array's size for the other parameter (``f(...,
 field, sizeof field)``, or the literal count), or when the function itself passes the pair to a
 call whose size argument is the whole buffer's (``snprintf(out, out_size, ...)``, ``fgets(buf,
-size, f)``, ``strlcpy(out, s, out_size)``). Used by ``off-by-one-bound`` and ``counted-write``.
+size, f)``, ``strlcpy(out, s, out_size)``). A block the function allocates pairs with its count
+variable (``char *p = malloc(n)``, ``new T[n]``) while neither changes. Used by
+``off-by-one-bound`` and ``counted-write``.
 """
 
 from __future__ import annotations
@@ -113,6 +115,65 @@ def caller_array_sizes(fn: FunctionFacts) -> dict[str, int]:
     return out
 
 
+def _byte_pointer(ev) -> bool:
+    """The assignment ``ev`` stores into a pointer to bytes (``char *``, ``void *``)."""
+    kids = ast.children(ev.cursor)
+    t = ev.cursor.type if ev.cursor.kind == K.VAR_DECL else kids[0].type if kids else None
+    canon = t.get_canonical() if t is not None else None
+    if canon is None or canon.kind != ci.TypeKind.POINTER:
+        return False
+    pointee = canon.get_pointee().get_canonical()
+    return pointee.kind == ci.TypeKind.VOID or pointee.get_size() == 1
+
+
+def _allocated_count(ev):
+    """The element count of the block assignment ``ev`` stores: ``n`` of ``p = malloc(n)`` (a byte
+    pointer), ``calloc(n, k)``, ``new T[n]``; else None."""
+    from seccodegen.judge.dataflow.queries.integer_overflow import new_array_sizes
+
+    v = ast.strip(ev.args[0])
+    if v is None:
+        return None
+    if v.kind == K.CALL_EXPR and (args := ast.call_args(v)):
+        name = ast.call_name(v)
+        if name in ("malloc", "alloca") and _byte_pointer(ev) or name == "calloc":
+            return args[0]
+        return None
+    sizes = new_array_sizes(v) if v.kind == K.CXX_NEW_EXPR else []
+    return sizes[0] if sizes else None
+
+
+def _gives_new_value(ev, names: tuple[str, ...]) -> bool:
+    """Event ``ev`` assigns one of ``names`` itself (not an element: ``p[n] = 0`` keeps ``p``), or
+    steps it with ``++``/``--``/``+=``-style operators."""
+    if ev.kind == "assign" and ev.name in names:
+        if ev.cursor.kind == K.VAR_DECL:
+            return True
+        kids = ast.children(ev.cursor)
+        return bool(kids) and ast.var_name(kids[0]) in names
+    return ev.kind == "arith" and bool(ev.args) and ev.args[0] is not None and (
+        ev.name in ("++", "--") or ev.name.endswith("=")
+    ) and ast.var_name(ev.args[0]) in names
+
+
+def _pairs_from_allocations(fn: FunctionFacts) -> set[tuple[str, str]]:
+    """(pointer, count) pairs of the blocks the function allocates with a variable's count
+    (``char *p = malloc(n)``, ``p = new T[n]``), where neither variable gets another value later."""
+    out = set()
+    for i, ev in enumerate(fn.events):
+        if ev.kind != "assign" or not ev.name or not ev.args or ev.args[0] is None:
+            continue
+        count = _allocated_count(ev)
+        n = ast.var_name(count) if count is not None else None
+        if not n:
+            continue
+        later = fn.events[i + 1 :]
+        if any(_gives_new_value(e, (ev.name, n)) for e in later):
+            continue
+        out.add((ev.name, n))
+    return out
+
+
 def size_pairs(fn: FunctionFacts) -> set[tuple[str, str]]:
     """(buffer, size) variable pairs of ``fn`` (see the module's docstring)."""
-    return _pairs_from_callers(fn) | _pairs_from_calls(fn)
+    return _pairs_from_callers(fn) | _pairs_from_calls(fn) | _pairs_from_allocations(fn)

@@ -3,7 +3,9 @@
 Sinks: ``system``, ``popen`` (the command), ``wordexp``, and the ``exec`` family: the program
 argument always; the other arguments (``execl``'s list, ``execv``'s vector) only when the
 program is a literal shell (``"/bin/sh"``, ``"bash"``...), since a fixed program such as ``cp``
-gets them as separate arguments no shell parses. The data may get
+gets them as separate arguments no shell parses. ``execvp(args[0], args)`` runs the program
+the local list names (``char *args[] = {"grep", "-c", "x", name, NULL}``) when nothing is
+assigned into the list afterwards. The data may get
 there through ``strcat``/``strncat``/``sprintf``/``snprintf``/``memcpy`` into a command buffer,
 writes at an offset (``fgets(cmd + len, ...)``), aliases and ``std::string`` concatenation.
 Sources and the parameter rule: :mod:`.sinks`. Accepted checks on the data or anything the
@@ -32,6 +34,32 @@ EXEC = {"execl", "execlp", "execle", "execv", "execvp", "execve", "execvpe"}
 SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "ash", "busybox", "cmd", "cmd.exe", "powershell"}
 
 
+def _initial_element(fn: FunctionFacts, expr):
+    """For ``args[k]`` (``k`` a literal) where ``args`` is a local array given an initializer list
+    and never assigned to in the function, the initializer of element ``k`` (``"grep"`` in
+    ``char *args[] = {"grep", "-c", name, NULL}``); else ``expr``. An exec of ``args[0]`` then
+    runs the program the list names, whatever else the list holds."""
+    c = ast.strip(expr)
+    kids = ast.children(c) if c is not None and c.kind == ast.K.ARRAY_SUBSCRIPT_EXPR else []
+    if len(kids) != 2:
+        return expr
+    base, index = ast.strip(kids[0]), ast.strip(kids[1])
+    if base is None or base.kind != ast.K.DECL_REF_EXPR or index is None or index.kind != ast.K.INTEGER_LITERAL:
+        return expr
+    decl = base.referenced
+    if decl is None or decl.kind != ast.K.VAR_DECL or ast.array_size(base) is None:
+        return expr
+    if any(e.kind == "assign" and e.name == decl.spelling and e.cursor.kind != ast.K.VAR_DECL for e in fn.events):
+        return expr
+    init = next((k for k in decl.get_children() if k.kind == ast.K.INIT_LIST_EXPR), None)
+    elements = ast.children(init) if init is not None else []
+    try:
+        k = int(ast.tokens(index)[0], 0)
+    except (IndexError, ValueError):
+        return expr
+    return elements[k] if 0 <= k < len(elements) else expr
+
+
 def _runs_shell(program) -> bool:
     """Whether an exec's program argument is a literal shell (``"/bin/sh"``, ``"bash"``)."""
     lit = next((c for c in program.walk_preorder() if c.kind == ast.K.STRING_LITERAL), None)
@@ -50,10 +78,13 @@ class CommandInjection:
         hits = []
         for ev in fn.calls(*SINKS):
             positions = arg_positions(SINKS[ev.name], len(ev.args))
-            if ev.name in EXEC and ev.args and not _runs_shell(ev.args[0]):
-                positions = [0]  # exec of a fixed non-shell program: arguments are not parsed by a shell
+            args = list(ev.args)
+            if ev.name in EXEC and args:
+                args[0] = _initial_element(fn, args[0])  # execvp(argv_list[0], argv_list)
+                if not _runs_shell(args[0]):
+                    positions = [0]  # exec of a fixed non-shell program: arguments are not parsed by a shell
             for pos in positions:
-                why = unsafe_argument(fn, ev, ev.args[pos], ("allowlist",))
+                why = unsafe_argument(fn, ev, args[pos], ("allowlist",))
                 if why:
                     msg = f"{ev.name}() runs a command built from {why} without validating it"
                     hits.append(Hit(self.rule, ("CWE-78",), ev.line, ev.column, msg))

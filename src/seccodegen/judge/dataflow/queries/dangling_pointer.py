@@ -9,7 +9,9 @@ Three patterns, each in one function:
 * returning ``c_str()``/``data()`` of a local string object: ``return s.c_str();`` where ``s``
   is a non-static local ``std::string``; the caller gets a pointer into the destroyed string.
 * returning the address of a local: a non-static local array (``char buf[32]; ...; return
-  buf;``), ``&local``, or a pointer variable only ever assigned one of those.
+  buf;``), ``&local``, or a pointer variable only ever assigned one of those; or a reference to
+  a local from a function that returns a reference (``const std::string &f() { std::string s;
+  ...; return s; }``).
 
 CodeQL counterparts: ``cpp/use-of-string-after-lifetime-ends`` (the first two) and
 ``cpp/return-stack-allocated-memory`` (the third). Deliberate differences: only the function
@@ -147,6 +149,10 @@ class DanglingPointer:
                 ret, f"returns the buffer of the local string '{obj.spelling}', destroyed on return"
             )
         local = _stack_address(root, value)
+        if local is None and root.result_type.get_canonical().kind in (T.LVALUEREFERENCE, T.RVALUEREFERENCE):
+            var = _unwrap(value)  # const std::string &f() { std::string s = ...; return s; }
+            if var is not None and var.kind == K.DECL_REF_EXPR and _local(root, var.referenced):
+                return self._hit(ret, f"returns a reference to the local '{var.spelling}', gone when the function returns")
         if local is None:
             var = _unwrap(value)
             values = stored.get(var.spelling, []) if var is not None and var.kind == K.DECL_REF_EXPR else []

@@ -45,6 +45,7 @@ from seccodegen.judge.dataflow.queries.origins import (
     clamped,
     is_integer,
     is_unsigned,
+    only_subscripted,
     uncontrolled_var,
 )
 
@@ -367,8 +368,12 @@ class IntegerOverflow:
         update = self_update(node, op, parents)  # total = total + x: as total += x
         acc_op, acc_kids = update if update else (op, ast.children(node))
         operands = sorted(
-            {v for kid in ast.children(node) if not ast.calls_in(kid) & LENGTH_CALLS for v in ast.refs(kid)}
-        )  # a length of existing memory (strlen(s) + 1) cannot overflow in practice
+            {
+                v for kid in ast.children(node) if not ast.calls_in(kid) & LENGTH_CALLS
+                for v in ast.refs(kid) if not only_subscripted(ast.tokens(kid), v)
+            }
+        )  # a length of existing memory (strlen(s) + 1) cannot overflow in practice; an index
+        # only picks the element whose value is the operand (counts[k] += 1: k is not added)
         direct = {v: uncontrolled_var(v, ev, origins, params=False) for v in operands}
         if op in ("+", "*", "+=", "*="):  # not shifts: RAND32()-style macros build a value from rand() << k
             direct.update({f"{name}()": "a random value" for name in _random_operands(node)})
@@ -395,11 +400,17 @@ class IntegerOverflow:
                        f"'{ast.text(node)[:60]}' may overflow: '{var}' is {why}, and the checks on the way "
                        f"allow a result up to {bound}, past the type's {limit}")  # fmt: skip
         pointers = _pointer_operands(node)
-        if any(_value_checked(ev, v, origins, v in pointers) or clamped(fn, ev, v) for v in bad):
-            unchecked = _unchecked_accumulator(fn, ev, acc_kids, acc_op) if any(direct.values()) else None
-            if unchecked is None:
+        # every input operand needs a check: price * qty with only qty bounded still overflows;
+        # parameters (reported only at a sink) keep the looser rule: one checked operand will do
+        # (m += v[i] / n with n checked: a mean's terms)
+        unchecked = [v for v in bad if not (_value_checked(ev, v, origins, v in pointers) or clamped(fn, ev, v))]
+        if not any(direct.values()) and len(unchecked) < len(bad):
+            unchecked = []
+        if not unchecked:
+            accumulator = _unchecked_accumulator(fn, ev, acc_kids, acc_op) if any(direct.values()) else None
+            if accumulator is None:
                 return None
-            acc, missing = unchecked
+            acc, missing = accumulator
             if missing == "below":
                 return Hit(self.rule, cwes, loc.line, loc.column,
                            f"'{ast.text(node)[:60]}' may overflow: the checks bound the total '{acc}' only "
@@ -407,5 +418,6 @@ class IntegerOverflow:
             return Hit(self.rule, cwes, loc.line, loc.column,
                        f"'{ast.text(node)[:60]}' may overflow: the checks bound '{var}' ({why}), not the "
                        f"total '{acc}' it is added to on every iteration")  # fmt: skip
+        var = unchecked[0]
         return Hit(self.rule, cwes, loc.line, loc.column,
-                   f"'{ast.text(node)[:60]}' may overflow: '{var}' is {why}, with no range check")  # fmt: skip
+                   f"'{ast.text(node)[:60]}' may overflow: '{var}' is {bad[var]}, with no range check")  # fmt: skip

@@ -8,6 +8,8 @@ the count itself, ``dst[size] = '\\0'`` after ``strncpy(dst, src, size)``, and a
 loop that assigned ``i`` and held ``i < count`` as a part of its condition, with no check of
 ``i`` since: the loop may have ended because that part failed (``for (i = 0; i < size &&
 src[i]; i++) dst[i] = src[i]; dst[i] = '\\0';`` on a source of ``size`` bytes or more).
+A copy's byte count is read the same way: ``if (n > sizeof buf) return; memcpy(buf, s, n + 1);``
+lets ``n`` reach the array's size, so the copy writes one byte past it.
 
 The buffer's count is known when it is
 
@@ -39,15 +41,16 @@ from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.ast import array_size
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.buffer_pairs import file_index, size_pairs
+from seccodegen.judge.dataflow.queries.index_values import token_value, written_offsets
 from seccodegen.judge.dataflow.queries.origins import (
     RELATIONS,
     SIGN_LIMITS,
     Origins,
     is_integer,
+    literal_value,
     only_subscripted,
     uncontrolled_var,
 )
-from seccodegen.judge.dataflow.queries.out_of_bounds import token_value, written_offsets
 
 K = ci.CursorKind
 OFF_BY_ONE = ("CWE-193", "CWE-787")
@@ -169,6 +172,10 @@ class OffByOneBound:
         pairs = size_pairs(fn)
         hits: list[Hit] = []
         for ev in fn.events:
+            if ev.kind == "call" and ev.obj is None and ev.name in COPY_SIZES:
+                if hit := _copy_past_loose_check(ev):
+                    hits.append(Hit(self.rule, OFF_BY_ONE, ev.line, ev.column, hit))
+                continue
             if not (ev.kind == "deref" and ev.cursor.kind == K.ARRAY_SUBSCRIPT_EXPR and ev.args):
                 continue
             if ev.cursor.extent.start.offset not in writes:
@@ -236,6 +243,37 @@ class OffByOneBound:
                 return ("CWE-787", "CWE-129"), (f"'{var}' ({why}) is bounded only by {', '.join(sorted(set(unrelated)))}, "
                         f"not by the size of '{shown}' ({size})")  # fmt: skip
         return None
+
+
+COPY_SIZES = {"memcpy": 2, "memmove": 2, "memset": 2, "strncpy": 2}  # call -> its byte count's position
+
+
+def _copy_past_loose_check(ev: Event) -> str | None:
+    """``memcpy(buf, s, n + 1)`` into a byte array of N where the checks on the way bound ``n``
+    only by ``n <= N`` (``if (n > sizeof buf) return``): the copy may write N + 1 bytes."""
+    args = ev.args
+    pos = COPY_SIZES[ev.name]
+    if pos >= len(args) or args[0] is None or args[pos] is None:
+        return None
+    dest = ast.strip(args[0])
+    count = array_size(dest) if dest is not None else None
+    if count is None or ast.array_type(dest).element_type.get_canonical().get_size() != 1:
+        return None
+    toks = ast.tokens(ast.strip(args[pos]))
+    if not toks or not (len(toks) == 1 or (len(toks) == 3 and toks[1] == "+")):
+        return None
+    var, extra = toks[0], (literal_value(toks[2]) if len(toks) == 3 else 0)
+    if extra is None:
+        return None
+    bounds = _upper_bounds(ev, var)
+    base = ast.var_name(dest)
+    if not bounds or any(not _names_count(other, count, base, ev) for other, _ in bounds):
+        return None  # unbounded (other queries), or bounded by anything but the array's size
+    slack = 0 if all(strict for _, strict in bounds) else 1  # var < N: N - 1 at most; var <= N: N
+    if count - 1 + slack + extra <= count:
+        return None
+    return (f"{ev.name}() of '{' '.join(toks)}' bytes after a check that lets '{var}' reach "
+            f"{count - 1 + slack}: up to {count - 1 + slack + extra} bytes into the {count}-byte '{base}'")
 
 
 def _left_at_count(ev: Event, var: str, base: str | None, count: int | None, count_vars: list[str]) -> str | None:

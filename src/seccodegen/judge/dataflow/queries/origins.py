@@ -199,7 +199,7 @@ def bound_sides(
             continue
         toks = g.text.split()
         flags = [
-            v for v in g.vars - rel
+            v for v in g.vars - rel - g.pointers  # a pointer tested for NULL (eq = strstr(line, "=")) bounds nothing
             if (from_rel := st.derived.get(v, frozenset()) & rel)
             and (from_rel & own and not _only_equality(toks, v) or _truth_tested(toks, v))
         ]  # fmt: skip
@@ -253,7 +253,9 @@ def uncontrolled_var(var: str, ev: Event, origins: Origins, params: bool) -> str
 
 
 # calls that return how many bytes (or items) they stored, at most their size argument (position)
-READ_COUNTS = {"read": 2, "pread": 2, "recv": 2, "recvfrom": 2, "fread": 2, "readlink": 2}
+# calls returning how much they read or copied, at most their argument at this position
+# (s.copy(buf, n) returns the characters copied; std::copy returns an iterator, never an index)
+READ_COUNTS = {"read": 2, "pread": 2, "recv": 2, "recvfrom": 2, "fread": 2, "readlink": 2, "copy": 1}
 
 
 def _assigned_values(fn: FunctionFacts, var: str) -> list[tuple[object, Event]] | None:

@@ -11,7 +11,8 @@ Four patterns (five with std::copy), each on a buffer access the core saw (``a[i
   array with no field width (``std::setw``) before C++20; or ``strcpy``/``strcat``/``sprintf``/``vsprintf``/``wcscpy``/
   ``wcscat`` of a string from input or a parameter into a fixed-size array, with no length check
   of that string; or a ``memcpy``/``memmove``/``strncpy``/``strncat``/``memset``/``fgets``/
-  ``read`` into a fixed-size array whose size argument comes from input or a parameter and is
+  ``read``/``fread`` (either count)/a stream's ``read``/a string's ``s.copy(buf, n)`` into a
+  fixed-size array whose size argument comes from input or a parameter and is
   not compared with anything. A length of a parameter's or the input's string counts as such a
   size (``n = strlen(s)``, ``s.size()``; a test of it against zero is no bound), and so as an
   index into, or the bound of a loop over, a fixed-size array; not the length of that array's
@@ -51,13 +52,21 @@ import clang.cindex as ci
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.buffer_pairs import caller_array_sizes
+from seccodegen.judge.dataflow.queries.index_values import (
+    RELATIONS,
+    clamped_in_place,
+    decl_ref,
+    element_read,
+    field_given_no_input,
+    token_value,
+    written_offsets,
+)
 from seccodegen.judge.dataflow.queries.origins import (
     Origins,
     bound_sides,
     clamped,
     is_integer,
     is_unsigned,
-    literal_value,
     read_count_bound,
     remainder_bound,
     uncontrolled_var,
@@ -69,7 +78,8 @@ STRING_COPIES = {"strcpy": (1,), "strcat": (1,), "wcscpy": (1,), "wcscat": (1,),
 # the end of a range that spans a whole string or container: std::copy(s.begin(), s.end(), buf)
 WHOLE_RANGE_ENDS = {"end", "cend", "size", "length", "strlen"}
 SIZED_COPIES = {"memcpy": 2, "memmove": 2, "strncpy": 2, "strncat": 2, "memset": 2, "fgets": 1,
-                "read": 2, "recv": 2}  # fmt: skip
+                "read": 2, "recv": 2, "fread": 2}  # fmt: skip
+ELEMENT_SIZES = {"fread": 1}  # fread(buf, size, count, f): the bytes are size * count, either may be input
 DEST = {"read": 1, "recv": 1, "copy": 2}  # destination argument position where it is not 0
 # calls that write through a destination argument: name -> its position (strcpy(p + k, s))
 COPY_DEST = {"strcpy": 0, "strncpy": 0, "strcat": 0, "strncat": 0, "memcpy": 0, "memmove": 0, "memset": 0,
@@ -84,10 +94,7 @@ STRING_LENGTHS = {"strlen", "wcslen", "size", "length"}
 CLAMPED = re.compile(r"\?|\bmin\b|\bMIN\b|%|&(?!&)|\bsizeof\b")
 # member reads of a C++ stream into a buffer: in.read(buf, n), in.getline(buf, n), ...: size position
 STREAM_SIZED = {"read": 1, "readsome": 1, "get": 1, "getline": 1}
-
-
-def _decl_ref(c, name: str):
-    return next((n for n in c.walk_preorder() if n.kind == K.DECL_REF_EXPR and n.spelling == name), None)
+STRING_SIZED = {"copy": 1}  # s.copy(buf, n): n characters of s into buf
 
 
 def _unbounded_extraction(fn: FunctionFacts, target) -> bool:
@@ -125,7 +132,7 @@ def string_length_of(
 def _string_var(fn: FunctionFacts, name: str, size: int) -> bool:
     """``name`` is a pointer or a string object (not an integer, and not an array of at most
     ``size`` elements, whose contents fit a destination of ``size``)."""
-    decl = _decl_ref(fn.cursor, name) if fn.cursor is not None else None
+    decl = decl_ref(fn.cursor, name) if fn.cursor is not None else None
     if decl is None or is_integer(decl):
         return False
     own = ast.array_size(decl)
@@ -144,34 +151,17 @@ def _caller_array_size(fn: FunctionFacts, dest) -> int | None:
     return caller_array_sizes(fn).get(name)
 
 
-def _stream_read(ev: Event) -> bool:
-    """``in.read(buf, n)``-style member call of a C++ input stream (two or more arguments)."""
-    if ev.name not in STREAM_SIZED or len(ev.args) < 2 or ev.obj is None:
-        return False
+def _member_sizes(ev: Event) -> dict[str, int]:
+    """The size positions of a member call that copies into a buffer it is given: a C++ input
+    stream's ``in.read(buf, n)``-style reads, a string's ``s.copy(buf, n)``; else empty."""
+    if ev.obj is None or len(ev.args) < 2:
+        return {}
     try:
         kind = ev.obj.type.get_canonical().spelling
     except AttributeError:
-        return False
-    return "stream" in kind
-
-
-def token_value(token: str, ev: Event) -> int | None:
-    """A bound written as one token: a literal, or a variable holding a known constant there."""
-    lit = literal_value(token)
-    return lit if lit is not None else ev.state.consts.get(token)
-
-
-def written_offsets(fn: FunctionFacts) -> set[int]:
-    """Start offsets of the accesses the function writes: ``a[i] = v``, ``a[i] += v``, ``a[i]++``."""
-    writes = set()
-    for ev in fn.events:
-        if ev.kind == "assign" and hasattr(ev.cursor, "get_children"):
-            kids = ast.children(ev.cursor)
-            if ev.cursor.kind in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR) and kids:
-                writes.add(ast.strip(kids[0]).extent.start.offset)
-        elif ev.kind == "arith" and ev.name in ("++", "--") and ev.args and ev.args[0] is not None:
-            writes.add(ast.strip(ev.args[0]).extent.start.offset)
-    return writes
+        return {}
+    table = STREAM_SIZED if "stream" in kind else STRING_SIZED if "basic_string" in kind else {}
+    return table if ev.name in table else {}
 
 
 def _same(a, b) -> bool:
@@ -234,7 +224,7 @@ class OutOfBounds:
             elif ev.kind == "call" and ev.name == "operator[]" and ev.args and ev.obj is None:
                 write = ev.cursor.extent.start.offset in writes
                 hit = self._index(fn, ev, None, ev.args[-1], write, origins)
-            elif ev.kind == "call" and (ev.obj is None or _stream_read(ev)):
+            elif ev.kind == "call" and (ev.obj is None or _member_sizes(ev)):
                 hit = self._copy(fn, ev, origins)
             elif ev.kind == "arith" and ev.name in ("+", "-") and len(ev.args) == 2:
                 hit = self._offset(fn, ev, origins, parents, writes)
@@ -255,9 +245,13 @@ class OutOfBounds:
             return self._hit(
                 ev, ("CWE-193", cwes[1]), f"index {lit} is past the end of a {size}-element array"
             )
+        if size is not None and (hit := self._element_index(ev, index, size, write, origins)):
+            return hit
         for var in sorted(ast.refs(index)):
-            if not is_integer(_decl_ref(index, var)):
+            if not is_integer(decl_ref(index, var)):
                 continue  # a pointer read through (*p as an index): its value is not what is checked
+            if field_given_no_input(fn, decl_ref(index, var)):
+                continue  # r.id = 2 while input went into r.name: the struct's taint is not the field's
             # a subscript that only chose which input was read (i in atoi(argv[i])) is no check of it
             lower, upper = bound_sides(ev, var, directional=True, selectors=origins.selectors(ev, var))
             why = uncontrolled_var(var, ev, origins, params=params)
@@ -272,9 +266,9 @@ class OutOfBounds:
                 rem = remainder_bound(fn, var) if direct else None  # r = rand() % N: 0..N-1
                 if rem is not None:
                     lower, upper = lower or rem[1], upper or rem[0] <= size
-                if is_unsigned(_decl_ref(index, var)):
+                if is_unsigned(decl_ref(index, var)):
                     lower = True
-                upper = upper or clamped(fn, ev, var)
+                upper = upper or clamped(fn, ev, var) or clamped_in_place(index, var)
                 if not (lower and upper):
                     missing = "lower and upper" if not (lower or upper) else "lower" if not lower else "upper"
                     return self._hit(ev, cwes, f"index '{var}' is {why}, with no {missing} bound check")
@@ -300,10 +294,15 @@ class OutOfBounds:
                         return self._hit(ev, cwes[1:], f"'{var} < {limit}' runs past a {size}-element array")
                 # a loop-style bound "var < other" / "var <= other" with an integer variable, where it
                 # held (on the else side of `if (len < n)`, len >= n: no bound by n)
-                limits = [c for a, op, c in zip(toks, toks[1:], toks[2:]) if a == var and op in ("<", "<=") and g.truth]
+                pairs = [(op, c) for a, op, c in zip(toks, toks[1:], toks[2:]) if a == var and op in ("<", "<=") and g.truth]
+                limits = [c for _, c in pairs]
+                if "||" not in toks and any(
+                    (v := token_value(c, ev)) is not None and (v <= size if op == "<" else v < size) for op, c in pairs
+                ):
+                    continue  # i < n && i < 10: the constant bounds the index whatever n is
                 bounds = {c for c in limits if c in g.vars}
                 for other in sorted(bounds - {var}):
-                    if fn.cursor is None or not is_integer(_decl_ref(fn.cursor, other)):
+                    if fn.cursor is None or not is_integer(decl_ref(fn.cursor, other)):
                         continue
                     reason = uncontrolled_var(other, ev, origins, params=True)
                     if reason is None and len(limits) == 1:  # i < len alone, len = strlen(s)
@@ -313,6 +312,26 @@ class OutOfBounds:
                             ev, cwes[1:], f"loop over a {size}-element array bounded by '{other}', {reason}"
                         )
         return None
+
+    def _element_index(self, ev: Event, index, size: int, write: bool, origins: Origins) -> Hit | None:
+        """An index that is one character of the input (``counts[line[i]]``): a plain ``char`` may
+        be negative, and a wider element may pass the array's end; a cast to ``unsigned char``
+        (or a check that reads the element) bounds it."""
+        found = element_read(index)
+        if found is None:
+            return None
+        element, low, high = found
+        base = ast.base_var(element)
+        why = uncontrolled_var(base, ev, origins, params=True) if base else None
+        if not why or (low >= 0 and high < size):
+            return None
+        text = ast.text(element)
+        if any(text in g.text and set(g.text.split()) & RELATIONS for g in list(ev.state.guards) + list(ev.state.checks)):
+            return None
+        problem = "may be negative" if low < 0 else f"may reach {high}, past the {size}-element array"
+        cwes = ("CWE-129", "CWE-787") if write else ("CWE-129", "CWE-125")
+        return self._hit(ev, cwes, f"index '{ast.compact(element)}' is an element of {why} read as "
+                                   f"{element.type.spelling if low < 0 else 'a wide value'}: it {problem}")  # fmt: skip
 
     def _offset(self, fn: FunctionFacts, ev: Event, origins: Origins, parents: dict, writes: set) -> Hit | None:
         """``p + k`` / ``p - k`` (pointer ``p``, integer ``k``) whose result is dereferenced or returned."""
@@ -363,9 +382,9 @@ class OutOfBounds:
             return self._hit(ev, ("CWE-787", "CWE-120", "CWE-242"),
                              f"'>>' into the {ast.array_size(ev.args[1])}-byte array '{ast.compact(ev.args[1])}' "
                              "reads a whole word, however long, with no std::setw")  # fmt: skip
-        member = ev.obj is not None  # a stream's read(buf, n) (see _stream_read)
+        member = ev.obj is not None  # a stream's read(buf, n), a string's copy(buf, n) (see _member_sizes)
         dest_pos = 0 if member else DEST.get(ev.name, 0)
-        sized = STREAM_SIZED if member else SIZED_COPIES
+        sized = _member_sizes(ev) if member else SIZED_COPIES
         if (member or ev.name not in STRING_COPIES) and ev.name not in sized or len(ev.args) <= dest_pos:
             return None
         size = ast.array_size(ev.args[dest_pos]) or _caller_array_size(fn, ev.args[dest_pos])
@@ -385,11 +404,11 @@ class OutOfBounds:
                         return self._hit(ev, ("CWE-787", "CWE-120"),
                                          f"{ev.name}() of '{var}' ({why}) into a {size}-element array, length unchecked")  # fmt: skip
             return None
-        pos = sized[ev.name]
-        if pos >= len(ev.args):
+        positions = [p for p in (sized[ev.name], ELEMENT_SIZES.get(ev.name)) if p is not None and p < len(ev.args)]
+        if not positions:
             return None
         dest = ast.base_var(ev.args[dest_pos])
-        for var in sorted(ast.refs(ev.args[pos])):
+        for var in sorted(set().union(*(ast.refs(ev.args[p]) for p in positions))):
             why = uncontrolled_var(var, ev, origins, params=True) or string_length_of(var, ev, origins, fn, dest, size)
             if why and not (bound_sides(ev, var, selectors=origins.selectors(ev, var))[1] or clamped(fn, ev, var)):
                 return self._hit(ev, ("CWE-787", "CWE-805"),

@@ -22,8 +22,8 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.index_values import written_offsets
 from seccodegen.judge.dataflow.queries.origins import is_unsigned
-from seccodegen.judge.dataflow.queries.out_of_bounds import written_offsets
 
 K = ci.CursorKind
 

@@ -1,0 +1,96 @@
+"""What a call does to the walk's :class:`State`, once its arguments are evaluated: frees,
+input stored through out-arguments and stream reads, copies of data between buffers and strings,
+what the file's own helpers are known to do (:mod:`.summaries`), pointers a callee may replace
+(``f(&p)``), the containers it touches, and the constant facts it changes (:mod:`.values`).
+Mixed into :class:`~.interp.Interp`, whose ``add_taint``/``kill`` it uses."""
+
+from __future__ import annotations
+
+from seccodegen.judge.dataflow import ast, containers, values
+from seccodegen.judge.dataflow.facts import State, stream_label, taint_of
+from seccodegen.judge.dataflow.models import COPIES, FREES, NULL_OUT_ARGS, SOURCE_OUT_ARGS, STREAM_READS
+
+K = ast.K
+
+
+class CallEffects:
+    param_frees: dict
+    writes_input: dict
+
+    def release(self, st: State, ptr, c) -> None:
+        base = ast.pointer_origin(ptr)  # free(p->buf) releases p->buf's block, not p
+        if base:
+            for v in st.aliases(base):
+                st.freed[v] = c.location.line
+        else:
+            key = ast.path_key(ptr)
+            if key:  # free(doc->title) also frees old after old = doc->title
+                for v in st.aliases(key):
+                    st.freed[v] = c.location.line
+
+    def call_effects(self, st: State, c, name: str, args: list, obj) -> None:
+        """Apply call ``c`` (``name(args)``, on ``obj`` for a member call) to ``st`` in place."""
+        if obj is not None or name == "operator+=" and args:  # s += x: the string is the first operand
+            containers.called(st, name, obj if obj is not None else args[0], c.location.line, args)
+        for k, a in enumerate(args):  # f(&p): the callee may store a new pointer in p
+            a = ast.strip(a)
+            if a is not None and a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&":
+                target = ast.var_name(ast.children(a)[0]) if ast.children(a) else None
+                if target:
+                    st.maybe_null.pop(target, None)
+                    if (
+                        name in NULL_OUT_ARGS and NULL_OUT_ARGS[name][0] == k
+                    ):  # strsep(&p, ","): p may be NULL now
+                        st.maybe_null[target] = name
+        if name in FREES and len(args) > FREES[name]:
+            self.release(st, args[FREES[name]], c)
+        for pos in self.param_frees.get(name, ()):  # the file's own helper that frees its argument
+            if pos < len(args):
+                self.release(st, args[pos], c)
+        if name in SOURCE_OUT_ARGS:
+            for pos in SOURCE_OUT_ARGS[name]:
+                targets = args[int(pos[1:]) :] if isinstance(pos, str) else args[pos : pos + 1]
+                for a in targets:
+                    base = ast.base_var(a)
+                    if base:
+                        self.add_taint(st, base, frozenset({f"src:{name}"}), set())
+        for pos, labels in self.writes_input.get(name, {}).items():  # the file's own reader: read_into(&r)
+            if pos < len(args) and (base := ast.base_var(args[pos])):
+                self.add_taint(st, base, labels, set())
+        stream = stream_label(obj if obj is not None else (args[0] if args else None), st)
+        if stream and (name == "operator>>" and len(args) == 2 or name in STREAM_READS):
+            target = args[1] if name == "operator>>" else (args[0] if obj is not None and args else None)
+            if name == "getline" and obj is None and len(args) >= 2:
+                target = args[1]  # std::getline(stream, s)
+            base = ast.base_var(target) if target is not None else None
+            if base:
+                self.add_taint(st, base, stream, set())
+        if name in COPIES:
+            dest_pos, src_pos = COPIES[name]
+            everything = ([obj] if obj is not None else []) + args
+            offset = 1 if obj is not None else 0
+
+            def pick(pos):
+                if isinstance(pos, str):
+                    return everything[int(pos[1:]) + offset :]
+                i = pos + offset
+                return everything[i : i + 1] if 0 <= i < len(everything) else []
+
+            srcs = [a for p in src_pos for a in pick(p)]
+            labels = frozenset().union(*[taint_of(a, st) for a in srcs]) if srcs else frozenset()
+            refs = set().union(*[ast.refs(a) for a in srcs]) if srcs else set()
+            dests = pick(dest_pos)
+            if name == "operator=" and dests and ast.var_name(dests[0]):
+                self.kill(st, ast.var_name(dests[0]))
+                containers.bind(st, ast.var_name(dests[0]), ast.strip(dests[0]), srcs[0] if srcs else None)
+            for d in dests:
+                while (
+                    name in ("operator<<", "operator+")
+                    and ast.strip(d) is not None
+                    and (ast.strip(d).kind == K.CALL_EXPR and ast.call_name(ast.strip(d)) == name)
+                ):
+                    d = ast.call_args(ast.strip(d))[0]  # s << a << b: the stream is the leftmost operand
+                base = ast.base_var(d)
+                if base:
+                    self.add_taint(st, base, labels, refs)
+        values.called(st, name, args, c)
