@@ -212,3 +212,15 @@ def test_a_copy_of_one_more_than_a_loosely_checked_length(query_hits):
     assert "up to 65 bytes" in hit.message
     assert query_hits("off-by-one-bound", code.replace("n > sizeof b", "n >= sizeof b")) == []
     assert query_hits("off-by-one-bound", code.replace("n + 1", "n")) == []
+
+
+@pytest.mark.parametrize(
+    "check",
+    ["if (strlen(s) > sizeof b) return -1;", "size_t n = strlen(s); if (n > 16) return -1;"],
+)
+def test_a_string_copy_after_a_length_check_that_lets_it_fill_the_array(query_hits, check):
+    code = f"int f(const char *s) {{ char b[16]; {check} strcpy(b, s); return b[0]; }}"
+    (hit,) = query_hits("off-by-one-bound", code)
+    assert "17 bytes" in hit.message
+    strict = code.replace("> sizeof b", ">= sizeof b").replace("n > 16", "n >= 16")
+    assert query_hits("off-by-one-bound", strict) == []

@@ -9,7 +9,8 @@ loop that assigned ``i`` and held ``i < count`` as a part of its condition, with
 ``i`` since: the loop may have ended because that part failed (``for (i = 0; i < size &&
 src[i]; i++) dst[i] = src[i]; dst[i] = '\\0';`` on a source of ``size`` bytes or more).
 A copy's byte count is read the same way: ``if (n > sizeof buf) return; memcpy(buf, s, n + 1);``
-lets ``n`` reach the array's size, so the copy writes one byte past it.
+lets ``n`` reach the array's size, so the copy writes one byte past it; so does ``strcpy(buf, s)``
+after ``if (strlen(s) > sizeof buf) return;`` (the string and its NUL).
 
 The buffer's count is known when it is
 
@@ -172,8 +173,9 @@ class OffByOneBound:
         pairs = size_pairs(fn)
         hits: list[Hit] = []
         for ev in fn.events:
-            if ev.kind == "call" and ev.obj is None and ev.name in COPY_SIZES:
-                if hit := _copy_past_loose_check(ev):
+            if ev.kind == "call" and ev.obj is None and (ev.name in COPY_SIZES or ev.name in STRING_COPIES):
+                hit = _copy_past_loose_check(ev) if ev.name in COPY_SIZES else _string_past_loose_check(fn, ev)
+                if hit:
                     hits.append(Hit(self.rule, OFF_BY_ONE, ev.line, ev.column, hit))
                 continue
             if not (ev.kind == "deref" and ev.cursor.kind == K.ARRAY_SUBSCRIPT_EXPR and ev.args):
@@ -274,6 +276,38 @@ def _copy_past_loose_check(ev: Event) -> str | None:
         return None
     return (f"{ev.name}() of '{' '.join(toks)}' bytes after a check that lets '{var}' reach "
             f"{count - 1 + slack}: up to {count - 1 + slack + extra} bytes into the {count}-byte '{base}'")
+
+
+STRING_COPIES = {"strcpy", "stpcpy"}  # copies of a whole string with its NUL
+
+
+def _string_past_loose_check(fn: FunctionFacts, ev: Event) -> str | None:
+    """``strcpy(buf, s)`` into a byte array of N where the checks on the way bound the length of
+    ``s`` only by ``<= N`` (``if (strlen(s) > sizeof buf) return;``, also through ``n =
+    strlen(s)``): a string of N characters and its NUL need N + 1 bytes."""
+    if len(ev.args) != 2 or ev.args[0] is None or ev.args[1] is None:
+        return None
+    dest, src = ast.strip(ev.args[0]), ast.var_name(ev.args[1])
+    count = array_size(dest) if dest is not None else None
+    if count is None or not src or ast.array_type(dest).element_type.get_canonical().get_size() != 1:
+        return None
+    lengths = {f"strlen ( {src} )"} | {
+        name for name, texts in Origins.of(fn).texts.items() if texts and all(t.replace(" ", "") == f"strlen({src})" for t in texts)
+    }  # strlen(s) itself, or a variable only ever assigned it
+    base = ast.var_name(dest)
+    for g in list(ev.state.guards) + list(ev.state.checks):
+        text = g.text
+        for length in lengths:
+            for op in (">", "<="):
+                prefix = f"{length} {op} "
+                if not text.startswith(prefix) or "&&" in text or "||" in text:
+                    continue
+                other = text[len(prefix) :].split()
+                loose = (op == ">" and not g.truth) or (op == "<=" and g.truth)
+                if loose and _names_count(other, count, base, ev):
+                    return (f"{ev.name}() of '{src}' after a check that lets its length reach {count}: "
+                            f"with the NUL, {count + 1} bytes into the {count}-byte '{base}'")  # fmt: skip
+    return None
 
 
 def _left_at_count(ev: Event, var: str, base: str | None, count: int | None, count_vars: list[str]) -> str | None:
