@@ -13,6 +13,24 @@ from seccodegen.judge.dataflow.models import COPIES, FREES, NULL_OUT_ARGS, SOURC
 K = ast.K
 
 
+def input_stored(name: str, args: list, obj, st: State) -> list[tuple[str, frozenset[str]]]:
+    """(variable, labels) for the input a library call stores into its arguments: the buffers
+    and ``&x`` of ``fgets``/``read``/``scanf``... (``SOURCE_OUT_ARGS``), and what a C++ input
+    stream reads into (``in >> n``, ``std::getline(in, s)``, ``in.read(buf, n)``)."""
+    out = []
+    for pos in SOURCE_OUT_ARGS.get(name, ()):
+        targets = args[int(pos[1:]) :] if isinstance(pos, str) else args[pos : pos + 1]
+        out += [(base, frozenset({f"src:{name}"})) for a in targets if (base := ast.base_var(a))]
+    stream = stream_label(obj if obj is not None else (args[0] if args else None), st)
+    if stream and (name == "operator>>" and len(args) == 2 or name in STREAM_READS):
+        target = args[1] if name == "operator>>" else (args[0] if obj is not None and args else None)
+        if name == "getline" and obj is None and len(args) >= 2:
+            target = args[1]  # std::getline(stream, s)
+        if target is not None and (base := ast.base_var(target)):
+            out.append((base, stream))
+    return out
+
+
 class CallEffects:
     param_frees: dict
     writes_input: dict
@@ -47,24 +65,11 @@ class CallEffects:
         for pos in self.param_frees.get(name, ()):  # the file's own helper that frees its argument
             if pos < len(args):
                 self.release(st, args[pos], c)
-        if name in SOURCE_OUT_ARGS:
-            for pos in SOURCE_OUT_ARGS[name]:
-                targets = args[int(pos[1:]) :] if isinstance(pos, str) else args[pos : pos + 1]
-                for a in targets:
-                    base = ast.base_var(a)
-                    if base:
-                        self.add_taint(st, base, frozenset({f"src:{name}"}), set())
+        for base, labels in input_stored(name, args, obj, st):
+            self.add_taint(st, base, labels, set())
         for pos, labels in self.writes_input.get(name, {}).items():  # the file's own reader: read_into(&r)
             if pos < len(args) and (base := ast.base_var(args[pos])):
                 self.add_taint(st, base, labels, set())
-        stream = stream_label(obj if obj is not None else (args[0] if args else None), st)
-        if stream and (name == "operator>>" and len(args) == 2 or name in STREAM_READS):
-            target = args[1] if name == "operator>>" else (args[0] if obj is not None and args else None)
-            if name == "getline" and obj is None and len(args) >= 2:
-                target = args[1]  # std::getline(stream, s)
-            base = ast.base_var(target) if target is not None else None
-            if base:
-                self.add_taint(st, base, stream, set())
         if name in COPIES:
             dest_pos, src_pos = COPIES[name]
             everything = ([obj] if obj is not None else []) + args

@@ -66,8 +66,8 @@ def input_writes(
     """Walked functions (not ``main``) that store input they read through a writable parameter:
     function -> parameter position -> ``src:`` labels written there (values assigned through it,
     an input call filling it), less what the parameter itself brought in."""
-    from seccodegen.judge.dataflow.facts import EXTERNAL, stream_label, taint_of
-    from seccodegen.judge.dataflow.models import SOURCE_OUT_ARGS
+    from seccodegen.judge.dataflow.call_effects import input_stored
+    from seccodegen.judge.dataflow.facts import EXTERNAL, taint_of
 
     out: dict[str, dict[int, frozenset[str]]] = {}
     for f in facts:
@@ -79,12 +79,8 @@ def input_writes(
                 labels |= ev.state.taint.get(name, frozenset())
                 if ev.kind == "assign" and ev.name == name and ev.args and ev.args[0] is not None:
                     labels |= taint_of(ev.args[0], ev.state)  # r->slot = atoi(arg), *out = n
-                if ev.kind == "call" and ev.name in SOURCE_OUT_ARGS and any(ast.base_var(a) == name for a in ev.args):
-                    labels.add(f"src:{ev.name}")
-                if ev.kind == "call" and ev.name in ("operator>>", "getline") and len(ev.args) >= 2 and (
-                    ast.base_var(ev.args[1]) == name
-                ):  # std::cin >> n, std::getline(in, s) into a reference parameter
-                    labels |= stream_label(ev.args[0], ev.state)
+                if ev.kind == "call":  # scanf("%d", out), std::cin >> n: the walk's own reading of the call
+                    labels.update(*(got for base, got in input_stored(ev.name, list(ev.args), ev.obj, ev.state) if base == name))
             labels = {lbl for lbl in labels if lbl.startswith(EXTERNAL)}
             labels -= inputs.get(f.name, {}).get(name, frozenset())
             if labels:
