@@ -39,9 +39,11 @@ def input_returns(facts, inputs: Mapping[str, Mapping[str, frozenset[str]]]) -> 
 
     out: dict[str, frozenset[str]] = {}
     for f in facts:
+        if f.name == "main":
+            continue
         labels: set[str] = set()
         for ev in f.events:
-            if f.name != "main" and ev.kind == "return" and ev.args and ev.args[0] is not None:
+            if ev.kind == "return" and ev.args and ev.args[0] is not None:
                 labels |= {lbl for lbl in taint_of(ev.args[0], ev.state) if lbl.startswith(EXTERNAL)}
         labels -= _entry_labels(inputs, f.name)
         if labels:

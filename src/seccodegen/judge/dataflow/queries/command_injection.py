@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from seccodegen.judge.dataflow import FunctionFacts, ast
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.origins import literal_value
 from seccodegen.judge.dataflow.queries.sinks import arg_positions, unsafe_argument
 
 SINKS: dict[str, tuple[int | str, ...]] = {
@@ -53,11 +54,8 @@ def _initial_element(fn: FunctionFacts, expr):
         return expr
     init = next((k for k in decl.get_children() if k.kind == ast.K.INIT_LIST_EXPR), None)
     elements = ast.children(init) if init is not None else []
-    try:
-        k = int(ast.tokens(index)[0], 0)
-    except (IndexError, ValueError):
-        return expr
-    return elements[k] if 0 <= k < len(elements) else expr
+    k = literal_value(ast.tokens(index)[0]) if ast.tokens(index) else None
+    return elements[k] if k is not None and 0 <= k < len(elements) else expr
 
 
 def _runs_shell(program) -> bool:

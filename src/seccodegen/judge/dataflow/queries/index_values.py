@@ -9,7 +9,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, tainted, values
-from seccodegen.judge.dataflow.queries.origins import literal_value
+from seccodegen.judge.dataflow.queries.origins import RELATIONS, literal_value
 
 K = ci.CursorKind
 
@@ -35,9 +35,6 @@ ELEMENT_RANGES = {
     ci.TypeKind.WCHAR: (-(2**31), 2**31 - 1),
 }  # fmt: skip
 CASTS = {K.CSTYLE_CAST_EXPR, K.CXX_STATIC_CAST_EXPR, K.CXX_FUNCTIONAL_CAST_EXPR}
-RELATIONS = {"<", "<=", ">", ">="}
-
-
 def element_read(index) -> tuple[object, int, int] | None:
     """(element, lowest, highest) when ``index`` is one element of a buffer or string
     (``line[i]``, ``*p``, ``s[i]``) read as a narrow type: an explicit cast's type if there is
@@ -66,7 +63,7 @@ def clamped_in_place(index, var: str) -> bool:
     toks = ast.tokens(index)
     if "?" in toks:
         cond = toks[: toks.index("?")]
-        return var in cond and bool(set(cond) & RELATIONS)
+        return var in cond and any(t in RELATIONS for t in cond)
     return "min" in toks and var in toks
 
 

@@ -172,9 +172,10 @@ class OffByOneBound:
         writes = written_offsets(fn)
         pairs = size_pairs(fn)
         hits: list[Hit] = []
+        origins = Origins.of(fn) if fn.calls(*STRING_COPIES) else None  # reads the file: once, where needed
         for ev in fn.events:
             if ev.kind == "call" and ev.obj is None and (ev.name in COPY_SIZES or ev.name in STRING_COPIES):
-                hit = _copy_past_loose_check(ev) if ev.name in COPY_SIZES else _string_past_loose_check(fn, ev)
+                hit = _copy_past_loose_check(ev) if ev.name in COPY_SIZES else _string_past_loose_check(ev, origins)
                 if hit:
                     hits.append(Hit(self.rule, OFF_BY_ONE, ev.line, ev.column, hit))
                 continue
@@ -250,17 +251,24 @@ class OffByOneBound:
 COPY_SIZES = {"memcpy": 2, "memmove": 2, "memset": 2, "strncpy": 2}  # call -> its byte count's position
 
 
+def _byte_array(arg) -> tuple[int, str | None] | None:
+    """(element count, name) of the fixed-size byte array ``arg`` names, else None."""
+    dest = ast.strip(arg) if arg is not None else None
+    count = array_size(dest) if dest is not None else None
+    if count is None or ast.array_type(dest).element_type.get_canonical().get_size() != 1:
+        return None
+    return count, ast.var_name(dest)
+
+
 def _copy_past_loose_check(ev: Event) -> str | None:
     """``memcpy(buf, s, n + 1)`` into a byte array of N where the checks on the way bound ``n``
     only by ``n <= N`` (``if (n > sizeof buf) return``): the copy may write N + 1 bytes."""
     args = ev.args
     pos = COPY_SIZES[ev.name]
-    if pos >= len(args) or args[0] is None or args[pos] is None:
+    array = _byte_array(args[0]) if pos < len(args) and args[pos] is not None else None
+    if array is None:
         return None
-    dest = ast.strip(args[0])
-    count = array_size(dest) if dest is not None else None
-    if count is None or ast.array_type(dest).element_type.get_canonical().get_size() != 1:
-        return None
+    count, base = array
     toks = ast.tokens(ast.strip(args[pos]))
     if not toks or not (len(toks) == 1 or (len(toks) == 3 and toks[1] == "+")):
         return None
@@ -268,7 +276,6 @@ def _copy_past_loose_check(ev: Event) -> str | None:
     if extra is None:
         return None
     bounds = _upper_bounds(ev, var)
-    base = ast.var_name(dest)
     if not bounds or any(not _names_count(other, count, base, ev) for other, _ in bounds):
         return None  # unbounded (other queries), or bounded by anything but the array's size
     slack = 0 if all(strict for _, strict in bounds) else 1  # var < N: N - 1 at most; var <= N: N
@@ -281,20 +288,18 @@ def _copy_past_loose_check(ev: Event) -> str | None:
 STRING_COPIES = {"strcpy", "stpcpy"}  # copies of a whole string with its NUL
 
 
-def _string_past_loose_check(fn: FunctionFacts, ev: Event) -> str | None:
+def _string_past_loose_check(ev: Event, origins: Origins) -> str | None:
     """``strcpy(buf, s)`` into a byte array of N where the checks on the way bound the length of
     ``s`` only by ``<= N`` (``if (strlen(s) > sizeof buf) return;``, also through ``n =
     strlen(s)``): a string of N characters and its NUL need N + 1 bytes."""
-    if len(ev.args) != 2 or ev.args[0] is None or ev.args[1] is None:
+    src = ast.var_name(ev.args[1]) if len(ev.args) == 2 and ev.args[1] is not None else None
+    array = _byte_array(ev.args[0]) if src else None
+    if array is None:
         return None
-    dest, src = ast.strip(ev.args[0]), ast.var_name(ev.args[1])
-    count = array_size(dest) if dest is not None else None
-    if count is None or not src or ast.array_type(dest).element_type.get_canonical().get_size() != 1:
-        return None
+    count, base = array
     lengths = {f"strlen ( {src} )"} | {
-        name for name, texts in Origins.of(fn).texts.items() if texts and all(t.replace(" ", "") == f"strlen({src})" for t in texts)
+        name for name, texts in origins.texts.items() if texts and all(t.replace(" ", "") == f"strlen({src})" for t in texts)
     }  # strlen(s) itself, or a variable only ever assigned it
-    base = ast.var_name(dest)
     for g in list(ev.state.guards) + list(ev.state.checks):
         text = g.text
         for length in lengths:

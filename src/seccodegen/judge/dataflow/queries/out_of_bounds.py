@@ -53,7 +53,6 @@ from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.buffer_pairs import caller_array_sizes
 from seccodegen.judge.dataflow.queries.index_values import (
-    RELATIONS,
     clamped_in_place,
     decl_ref,
     element_read,
@@ -62,6 +61,7 @@ from seccodegen.judge.dataflow.queries.index_values import (
     written_offsets,
 )
 from seccodegen.judge.dataflow.queries.origins import (
+    RELATIONS,
     Origins,
     bound_sides,
     clamped,
@@ -326,7 +326,7 @@ class OutOfBounds:
         if not why or (low >= 0 and high < size):
             return None
         text = ast.text(element)
-        if any(text in g.text and set(g.text.split()) & RELATIONS for g in list(ev.state.guards) + list(ev.state.checks)):
+        if any(text in g.text and any(t in RELATIONS for t in g.text.split()) for g in list(ev.state.guards) + list(ev.state.checks)):
             return None
         problem = "may be negative" if low < 0 else f"may reach {high}, past the {size}-element array"
         cwes = ("CWE-129", "CWE-787") if write else ("CWE-129", "CWE-125")
