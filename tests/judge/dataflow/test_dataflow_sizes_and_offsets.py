@@ -90,7 +90,6 @@ def test_signed_or_never_decremented_indexes_are_not(tmp_path: Path, code: str, 
     [
         "void f(std::istream& in){ long n = 0; in >> n; std::vector<Point> p(n); }",
         "void f(std::istream& in){ long n = 0; in >> n; Point *p = new Point[n]; delete[] p; }",
-        "void f(std::istream& in){ long n = 0; in >> n; if (n <= 0) return; std::vector<Point> v; v.reserve(n); }",
         "void f(std::istream& in){ std::string s; std::getline(in, s); int n = std::stoi(s); free(malloc(n * 2)); }",
     ],
 )
@@ -98,6 +97,16 @@ def test_allocation_sized_by_input_is_found(tmp_path: Path, code: str) -> None:
     found = hits(tmp_path, "uncontrolled-allocation-size", code)
     # CWE-190 as well, as CodeQL's cpp/uncontrolled-allocation-size is tagged
     assert found and found[0].cwe_ids == ("CWE-789", "CWE-1284", "CWE-190"), found
+
+
+def test_reserve_sized_by_input_is_exhaustion_not_overflow(tmp_path: Path) -> None:
+    # a capacity request: a wrapped size costs reallocations, a huge one throws before any write
+    code = (
+        "void f(std::istream& in, const std::string& p){ long n = 0; in >> n; if (n <= 0) return;"
+        " std::string r; r.reserve(p.size() * n); for (long i = 0; i < n; ++i) r += p; }"
+    )
+    found = hits(tmp_path, "uncontrolled-allocation-size", code)
+    assert [h.cwe_ids for h in found] == [("CWE-789", "CWE-1284")], found
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,9 @@ ending the process; a negative count converted to ``size_t`` does the same.
 CodeQL counterpart: ``cpp/uncontrolled-allocation-size`` (CWE-190, CWE-789), whose sanitizer is
 likewise an upper-bound check; like it, a finding counts for CWE-190 too (a size the input
 chose is the tainted arithmetic a CWE-190 sample is judged on, overflowing or not). Deliberate differences: the C++ containers' sizing calls are
-sinks too; byte counts returned by ``read``/``recv``/``fread`` (bounded by the buffer they
+sinks too, ``reserve(n)`` for CWE-789/CWE-1284 only: it sets a capacity and no size, so a
+wrapped request costs reallocations, never an overrun, and a huge one throws before anything
+is written (exhaustion, which a CWE-20 quantity check is about, not an integer overflow); byte counts returned by ``read``/``recv``/``fread`` (bounded by the buffer they
 filled) and lengths of existing memory (``strlen``, ``size()``) are not sources; parameters are
 not sources (a function that allocates what its caller asks is the caller's business).
 """
@@ -105,7 +107,9 @@ class UncontrolledAllocationSize:
             if bound_sides(ev, var, selectors=origins.selectors(ev, var))[1] or clamped(fn, ev, var):
                 continue
             loc = size.location
-            return Hit(self.rule, ("CWE-789", "CWE-1284", "CWE-190"), loc.line, loc.column,
+            capacity_only = ev.kind == "call" and ev.name == "reserve" and any(size == a for a in ev.args)
+            cwes = ("CWE-789", "CWE-1284") if capacity_only else ("CWE-789", "CWE-1284", "CWE-190")
+            return Hit(self.rule, cwes, loc.line, loc.column,
                        f"allocation sized by '{ast.text(size)[:50]}': '{var}' is {why}, "
                        "with no upper bound checked")  # fmt: skip
         return None
