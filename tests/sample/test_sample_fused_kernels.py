@@ -149,3 +149,41 @@ def test_sample_config_requiring_fused_kernels_on_cpu_is_a_one_line_error(tiny_m
                        max_new_tokens=2, scenario_ids=("c/cwe-787/join-tags",), fused_kernels=True)  # fmt: skip
     with pytest.raises(ModelLoadError, match=r"\(fused_kernels: true\), but the model is not on a GPU"):
         stage.run(cfg)
+
+
+@pytest.mark.parametrize("model_type", ["llama", "qwen2"])
+def test_fused_projections_give_the_separate_products_logits(run_interpreted, model_type: str) -> None:
+    assert "12 steps equal" in run_interpreted("fused_projections_steps", model_type)
+
+
+def test_fused_projection_weights_are_the_models_own_storage() -> None:
+    pytest.importorskip("triton")
+    from seccodegen.sample.fused_projections import FusedProjections
+
+    model = _model()
+    attn, mlp = model.model.layers[1].self_attn, model.model.layers[1].mlp
+    before = [m.weight.detach().clone() for m in (attn.q_proj, attn.k_proj, attn.v_proj, mlp.gate_proj, mlp.up_proj)]
+    fused = FusedProjections(list(model.model.layers), 4, 2, 16)
+    qkv, bias = fused.qkv[1]
+    assert bias is None and qkv.shape == (64 + 2 * 32, 64)
+    # the modules read row slices of the fused matrices: one copy of the weights, same numbers
+    assert attn.k_proj.weight.data_ptr() == qkv[64:].data_ptr()
+    assert mlp.up_proj.weight.data_ptr() == fused.gate_up[1][128:].data_ptr()
+    after = [m.weight for m in (attn.q_proj, attn.k_proj, attn.v_proj, mlp.gate_proj, mlp.up_proj)]
+    assert all(torch.equal(a, b) for a, b in zip(before, after))
+
+
+def test_projections_of_other_layouts_are_not_fused() -> None:
+    pytest.importorskip("triton")
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    from seccodegen.sample.fused_projections import fusable
+
+    cfg = Qwen3Config(vocab_size=300, hidden_size=64, intermediate_size=128, num_hidden_layers=1,
+                      num_attention_heads=4, num_key_value_heads=2, head_dim=16)  # fmt: skip
+    assert "Qwen3" in fusable(Qwen3ForCausalLM(cfg))
+    model = _model()
+    model.model.layers[0].mlp.up_proj = torch.nn.Sequential(model.model.layers[0].mlp.up_proj)
+    assert "not plain Linear" in fusable(model)
+    # on CPU (no fused decode kernels) the decoder keeps the separate products
+    assert PrefixSharedDecoder(_model(), cuda_graphs=False).projections is None
