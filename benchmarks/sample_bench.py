@@ -1,4 +1,4 @@
-"""Sampling throughput: the same job timed ten ways in one process on one GPU.
+"""Sampling throughput: the same job timed nine ways in one process on one GPU.
 
 (a)  HF generate, one scenario (30 samples, ``num_return_sequences``) per call;
 (b)  HF generate, plain batching: the rows in balanced calls of about ``--baseline-batch`` (512) rows;
@@ -13,9 +13,6 @@
      Triton decode attention kernel (sample/decode_attention.py);
 (c3) ours as (c), but top-p sampling by one sort per step instead of the Triton sampling kernel
      (sample/top_p_kernel.py): what (c) was before it.
-(c4) ours as (c), but Q/K/V and gate/up as separate matrix multiplies (liger-kernel's RoPE and
-     SiLU*up, K/V written by index_copy_) instead of one fused product each
-     (sample/fused_projections.py): what (c) was before them.
 
 A CodeLlama-7B-shaped Llama with random bf16 weights (speed does not depend on the values),
 built directly on the GPU (meta init, ``to_empty``, ``normal_``). Random 60-token prompts
@@ -37,7 +34,7 @@ import json
 import time
 import traceback
 
-ROWS = ("a", "b", "b'", "c", "c0", "c1", "c2", "c3", "c4", "d")
+ROWS = ("a", "b", "b'", "c", "c0", "c1", "c2", "c3", "d")
 HF_ROWS = ("a", "b", "b'", "d")
 
 
@@ -272,11 +269,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     rows_cap = 8  # (c)'s rows per batch: sized from free memory just before it runs
 
-    def row_ours(key: str, graphs, fused=None, attention="auto", sampling="auto", projections=True):
-        nonlocal rows_cap  # graphs: None = on a GPU
+    def row_ours(key: str, graphs, fused=None, attention="auto", sampling="auto"):  # graphs on a GPU
+        nonlocal rows_cap
         engine.close()
         engine.cuda_graphs, engine.fused_kernels, engine.decode_attention = graphs, fused, attention
-        engine.fused_projections = projections
         engine.sampler = sampler_for(device, sampling)
         while True:
             try:
@@ -316,7 +312,7 @@ def main(argv: list[str] | None = None) -> dict:
     attempt("b", row_b)
     attempt("b'", row_b_max)
     reset_peak(device)  # return the HF rows' cached blocks first: ours sizes its batch from free memory
-    if {"c", "c0", "c1", "c2", "c3", "c4"} & set(only):
+    if {"c", "c0", "c1", "c2", "c3"} & set(only):
         rows_cap = engine.rows_per_batch(args.new_tokens)
     attempt("c", lambda: row_ours("c", None))
     if device == "cuda":
@@ -324,8 +320,7 @@ def main(argv: list[str] | None = None) -> dict:
         attempt("c1", lambda: row_ours("c1", None, fused=False, attention="torch"))
         attempt("c2", lambda: row_ours("c2", None, attention="torch"))
         attempt("c3", lambda: row_ours("c3", None, sampling="torch"))
-        attempt("c4", lambda: row_ours("c4", None, projections=False))
-    engine.sampler, engine.fused_projections = sampler_for(device), True  # as (c), for the profile
+    engine.sampler = sampler_for(device)  # as (c), for the profile
     engine.close()
     attempt("d", row_d)  # last: compiled graphs hold memory that ours would otherwise not get
     if args.profile:

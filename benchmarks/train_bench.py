@@ -19,9 +19,6 @@ token ids are random. Every run sees samples in micro-batches of ``--batch`` row
 * ``ours``: ``seccodegen.train.loop.fit``: samples split into ``--max-seq-len`` windows and packed
   into rows of ``--max-seq-len`` tokens (no cross-sample attention), chunked cross-entropy, bf16;
 * ``ours-compile``: ``ours`` with ``compile_layers`` (each decoder layer compiled in place);
-* ``ours-compile-clip``: ``ours-compile`` with gradient clipping as its own pass
-  (``clip_grad_norm_`` scaling the gradients before the step) instead of inside the fused AdamW
-  step (train/optimizer.py): what ``ours-compile`` was before;
 * ``ours-nopack``: the same with packing off (methods in ``--no-packing-too`` only).
 
 The compiled rows compile during their ``--warmup`` steps (the second batch width seen makes the
@@ -61,7 +58,6 @@ RUNS = {  # --runs name: row label (the labels of the first and fourth are those
     "hf-pf-compile": "HF Trainer + peft, padding-free + torch.compile",
     "ours": "seccodegen",
     "ours-compile": "seccodegen, compiled layers",
-    "ours-compile-clip": "seccodegen, compiled layers, clipping as a separate pass",
     "ours-nopack": "seccodegen, packing off",
 }
 HF_RUNS = ("hf", "hf-pf", "hf-pf-liger", "hf-pf-compile")
@@ -201,8 +197,7 @@ def runner_for(run: str):
         return lambda *a: run_hf_trainer(
             *a, padding_free=run != "hf", liger=run == "hf-pf-liger", compile_model=run == "hf-pf-compile"
         )
-    return lambda *a: run_ours(*a, packing=run != "ours-nopack", compile_layers=run.startswith("ours-compile"),
-                               separate_clip=run == "ours-compile-clip")  # fmt: skip
+    return lambda *a: run_ours(*a, packing=run != "ours-nopack", compile_layers=run == "ours-compile")
 
 
 def prime_runs(args: argparse.Namespace, runs: list[str], samples, device: str, sync) -> None:

@@ -201,12 +201,8 @@ def run_hf_trainer(
 
 
 def run_ours(
-    args, method, model, samples, device, sync, packing: bool = True, compile_layers: bool = False,
-    separate_clip: bool = False,
+    args, method, model, samples, device, sync, packing: bool = True, compile_layers: bool = False
 ) -> dict:
-    import torch
-
-    from seccodegen.train import loop
     from seccodegen.train.data import Example, build_packed_set
     from seccodegen.train.distributed import init_layout
     from seccodegen.train.loop import fit
@@ -223,14 +219,8 @@ def run_ours(
     if len(train_set.rows) < need:
         raise SystemExit(f"only {len(train_set.rows)} packed rows; raise --samples (need {need})")
     clock = StepClock(args.warmup, sync)
-    folded = loop.clip_gradients
-    if separate_clip:  # the loop before clipping went into the fused step: scale the gradients first
-        loop.clip_gradients = lambda optimizer, params, max_norm: torch.nn.utils.clip_grad_norm_(params, max_norm)
-    try:
-        fit(cfg, init_layout(), model, METHODS.get(method), OBJECTIVES.get("lm")(cfg), train_set, None, 0, None,
-            on_step=lambda step, tokens: clock.tick(tokens))  # fmt: skip
-    finally:
-        loop.clip_gradients = folded
+    fit(cfg, init_layout(), model, METHODS.get(method), OBJECTIVES.get("lm")(cfg), train_set, None, 0, None,
+        on_step=lambda step, tokens: clock.tick(tokens))  # fmt: skip
     return {
         "tokens_per_s": clock.tokens_per_s(),
         "padding_share": 0.0 if packing else float("nan"),

@@ -81,44 +81,6 @@ def decoder_steps() -> None:
     print("12 steps equal")
 
 
-def fused_projections_steps(model_type: str) -> None:
-    """Q/K/V and gate/up as one product each, RoPE and the K/V cache write in one kernel, SiLU*up
-    from the fused output: float32 logits equal to the separate products' through prefill and
-    12 steps (Qwen2 has Q/K/V biases, Llama none; GQA, a left-padded prompt)."""
-    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
-
-    from seccodegen.sample.fused_projections import FusedProjections, fusable, projection_self_check
-
-    torch.manual_seed(0)
-    config, model_class = {"llama": (LlamaConfig, LlamaForCausalLM), "qwen2": (Qwen2Config, Qwen2ForCausalLM)}[model_type]
-    cfg = config(vocab_size=300, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
-                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256)  # fmt: skip
-    model = model_class(cfg).eval()
-    if model_type == "qwen2":  # random biases: a zero bias would hide a misplaced one
-        for layer in model.model.layers:
-            for proj in (layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj):
-                torch.nn.init.normal_(proj.bias, std=0.5)
-    plain = PrefixSharedDecoder(model, cuda_graphs=False)
-    fused = PrefixSharedDecoder(model, cuda_graphs=False)
-    assert fusable(model) is None
-    fused.projections = FusedProjections(fused.layers, fused.n_heads, fused.n_kv, fused.head_dim)
-    reason = projection_self_check(fused, fused.projections)
-    assert reason is None, reason
-    ids = torch.tensor([[0, 0, 0, 5, 6, 7], [8, 9, 10, 11, 12, 13]])
-    mask = torch.tensor([[0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1]])
-    gen = torch.Generator().manual_seed(3)
-    with torch.inference_mode():
-        a, b = plain.prefill(ids, mask, 3, 16), fused.prefill(ids, mask, 3, 16)
-        for _ in range(12):
-            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
-            tokens = torch.randint(0, 300, (6,), generator=gen)
-            a, b = plain.step(tokens), fused.step(tokens)
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
-        for x, y in zip(plain.cache.own_k + plain.cache.own_v, fused.cache.own_k + fused.cache.own_v):
-            torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-4)  # the cache, every position
-    print("12 steps equal")
-
-
 def sampler_matches_reference(*launch: str) -> None:
     """The top-p kernel draws what ``vocab_order_reference`` draws on rows that are not within
     rounding of a boundary (``sampler_self_check``'s three cases: flat, peaked, top_p 1), with

@@ -67,7 +67,6 @@ class HFEngine:
         self.use_prefix_decoder = prefix_sharing and prefix_decoder.supports(lm)
         self.cuda_graphs = cuda_graphs
         self.fused_kernels = fused_kernels  # None: liger-kernel's when on a GPU and installed
-        self.fused_projections = True  # with the fused kernels, Q/K/V and gate/up as one product each
         if fused_kernels:  # required: say now why they cannot run, not at the first batch
             if not self.use_prefix_decoder:
                 raise ModelLoadError(
@@ -129,7 +128,6 @@ class HFEngine:
                 cuda_graphs=self.cuda_graphs,
                 fused_kernels=self.fused_kernels,
                 attention=self.decode_attention,
-                fused_projections=self.fused_projections,
             )
         return self._decoder
 
@@ -140,10 +138,7 @@ class HFEngine:
         sampling = f"sampling: {self.sampler.name}"
         if self._decoder is None:
             return sampling
-        kernels = self._decoder.kernels.name
-        if self._decoder.projections is not None:
-            kernels += f" + {self._decoder.projections.name}"
-        return f"{kernels}, attention: {self._decoder.attention.name}, {sampling}"
+        return f"{self._decoder.kernels.name}, attention: {self._decoder.attention.name}, {sampling}"
 
     def close(self) -> None:
         """Free the decode buffers (the model stays loaded)."""

@@ -27,7 +27,6 @@ own forward (``decode_loop.HFForwardStepper``).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +80,6 @@ class PrefixSharedDecoder:
         cuda_graphs: bool | None = None,
         fused_kernels: bool | None = None,
         attention: str = "auto",
-        fused_projections: bool = True,
     ) -> None:
         if not supports(model):
             raise ValueError(f"model type {getattr(model.config, 'model_type', '?')!r} is not Llama-family")
@@ -102,28 +100,11 @@ class PrefixSharedDecoder:
         self.cuda_graphs = device.type == "cuda" if cuda_graphs is None else cuda_graphs
         # the decode step's RMSNorm, RoPE and SiLU*up as fused kernels (GPU; None: the model's own)
         self.kernels = decode_kernels(model, fused_kernels) or MODEL_MODULES
-        # with them, Q/K/V and gate/up as one matrix multiply each (fused_projections.py)
-        with_kernels = fused_projections and self.kernels is not MODEL_MODULES
-        self.projections = self._fused_projections() if with_kernels else None
         # prefix + own attention: Triton kernels on a GPU, else batched matmuls (decode_attention.py)
         self.attention = decode_attention(device, self.head_dim, attention)
         self.cache: _Cache | None = None
         self._graphs: dict[int, tuple[Any, Any]] = {}  # window -> (CUDAGraph, logits it writes)
         self._pool = None
-
-    def _fused_projections(self):
-        try:
-            from seccodegen.sample.fused_projections import FusedProjections, fusable, projection_self_check
-        except ImportError:  # no Triton
-            return None
-        if fusable(self.model) is not None:  # another layout: the separate products, no warning
-            return None
-        projections = FusedProjections(self.layers, self.n_heads, self.n_kv, self.head_dim)
-        reason = projection_self_check(self, projections)
-        if reason is None:
-            return projections
-        warnings.warn(f"fused projections not used: {reason}", RuntimeWarning, stacklevel=3)
-        return None
 
     # -- shared pieces ------------------------------------------------------------------------
 
@@ -231,21 +212,17 @@ class PrefixSharedDecoder:
         if masked and self.attention.uses_window:  # positions written after t are stale or empty
             pos = torch.arange(window, device=x.device)
             own_bias = torch.zeros(window, device=x.device).masked_fill_(pos > c.t, float("-inf"))
-        kn, fused = self.kernels, self.projections
+        kn = self.kernels
         h = kn.rms_norm(self.layers[0].input_layernorm, x)
         for li, layer in enumerate(self.layers):
             attn = layer.self_attn
-            if fused is not None:  # one product for Q/K/V; K and V land in the cache at t
-                q = fused.attention_inputs(li, h, cos, sin, c.own_k[li], c.own_v[li], c.t)
-            else:
-                q, k, v = self._qkv(attn, h, cos, sin, kn)
-                c.own_k[li].index_copy_(2, c.t, k)
-                c.own_v[li].index_copy_(2, c.t, v)
+            q, k, v = self._qkv(attn, h, cos, sin, kn)
+            c.own_k[li].index_copy_(2, c.t, k)
+            c.own_v[li].index_copy_(2, c.t, v)
             out = attn.o_proj(self.attention(self, q, li, window, own_bias).view(b, 1, -1))
             h, x = kn.add_rms_norm(layer.post_attention_layernorm, out, x)  # x += out; h = norm(x)
             after = self.layers[li + 1].input_layernorm if li + 1 < len(self.layers) else self.norm
-            mlp = fused.mlp(li, layer.mlp, h) if fused is not None else kn.mlp(layer.mlp, h)
-            h, x = kn.add_rms_norm(after, mlp, x)  # the next norm: one kernel with the add
+            h, x = kn.add_rms_norm(after, kn.mlp(layer.mlp, h), x)  # the next norm: one kernel with the add
         return self.lm_head(h[:, 0])
 
     def step(self, tokens):

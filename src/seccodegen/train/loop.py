@@ -53,7 +53,6 @@ from seccodegen.train.model_setup import (
     load_trainable_model,
 )
 from seccodegen.train.objectives import OBJECTIVES, Objective, Scores
-from seccodegen.train.optimizer import build_optimizer, clip_gradients
 from seccodegen.train.scoring import TargetLogprobs
 
 LOG = "train_log.jsonl"
@@ -252,7 +251,7 @@ def fit(
         {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
     ]
     fused = layout.device.type == "cuda" and not (layout.distributed and not method.is_adapter)
-    optimizer = build_optimizer(groups, cfg.lr, fused)
+    optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr, fused=fused or None)
     plan = StepPlan(len(train_set.rows), cfg, layout)
     warmup = int(cfg.warmup * plan.total_steps) if cfg.warmup < 1 else int(cfg.warmup)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -275,7 +274,7 @@ def fit(
         for step in range(start + 1, plan.total_steps + 1):
             loss_acc, norm, tokens = trainer.train_step(step, plan, train_set)
             if cfg.max_grad_norm > 0:
-                clip_gradients(optimizer, params, cfg.max_grad_norm)  # fused AdamW: inside its step
+                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
             lr = scheduler.get_last_lr()[0]
             optimizer.step()
             scheduler.step()
