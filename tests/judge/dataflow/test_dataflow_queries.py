@@ -88,6 +88,17 @@ def test_a_member_call_through_a_deleted_pointer_is_a_use(tmp_path):
     assert not any(r == "use-after-free" for r, _ in good)
 
 
+def test_a_pointer_copied_from_an_iterators_member_is_freed_with_it(tmp_path):
+    # s = it->second; delete it->second: s points to the deleted object (and the other way round)
+    table = "#include <map>\nstruct S { int n; };\nstd::map<int, S*> m;\n"
+    head = "int f(int k) { auto it = m.find(k); if (it == m.end()) return 0; "
+    for body in ("S *s = it->second; delete it->second; m.erase(it); return s->n; }",
+                 "S *s = it->second; delete s; return it->second->n; }"):  # fmt: skip
+        assert ("use-after-free", "CWE-416") in rules(tmp_path, table + head + body, "cpp"), body
+    good = rules(tmp_path, table + head + "S *s = it->second; m.erase(it); int n = s->n; delete s; return n; }", "cpp")
+    assert not any(r == "use-after-free" for r, _ in good)
+
+
 def test_free_in_own_helper_and_dangling_caller_pointer(tmp_path):
     bad = rules(tmp_path, HDR + """
 struct conn { char *peer; int n; };

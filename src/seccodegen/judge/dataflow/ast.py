@@ -201,6 +201,11 @@ def path_key(c) -> str | None:
         return var_name(c)
     kids = children(c)
     if c.kind == K.MEMBER_REF_EXPR and kids:
+        through = strip(kids[0])
+        if through is not None and through.kind == K.CALL_EXPR and through.spelling == "operator->":
+            # it->second, u->name: a member reached through an iterator's or smart pointer's ->
+            inner = path_key(children(through)[0]) if children(through) else None
+            return f"{inner}->{c.spelling}" if inner else None
         inner = path_key(kids[0])
         return f"{inner}{'->' if is_pointer(kids[0]) else '.'}{c.spelling}" if inner else None
     if c.kind == K.UNARY_OPERATOR and kids and unary_op(c) == "*":
