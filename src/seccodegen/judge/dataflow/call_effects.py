@@ -36,15 +36,12 @@ class CallEffects:
     writes_input: dict
 
     def release(self, st: State, ptr, c) -> None:
-        base = ast.pointer_origin(ptr)  # free(p->buf) releases p->buf's block, not p
-        if base:
-            for v in st.aliases(base):
+        # the block ptr points into (free(p + 1): p's), else the location it is read from:
+        # free(p->buf) releases p->buf's block, not p, and also old after old = p->buf
+        key = ast.pointer_origin(ptr) or ast.path_key(ptr)
+        if key:
+            for v in st.aliases(key):
                 st.freed[v] = c.location.line
-        else:
-            key = ast.path_key(ptr)
-            if key:  # free(doc->title) also frees old after old = doc->title
-                for v in st.aliases(key):
-                    st.freed[v] = c.location.line
 
     def call_effects(self, st: State, c, name: str, args: list, obj) -> None:
         """Apply call ``c`` (``name(args)``, on ``obj`` for a member call) to ``st`` in place."""

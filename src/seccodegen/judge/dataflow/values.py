@@ -272,18 +272,21 @@ def element_written(st: State, target, value) -> None:
         _set(st, base, "nonzero", min(filled, k) or None)
 
 
+def _prototype(call):
+    """(declaration, parameter types) of the function ``call`` calls; (None, []) without a prototype."""
+    decl = call.referenced
+    if decl is None or decl.type.kind != ci.TypeKind.FUNCTIONPROTO:
+        return None, []
+    return decl, list(decl.type.argument_types())
+
+
 def writes_through(call, name: str, i: int) -> bool:
     """Whether the callee may write through its ``i``-th argument (a non-const pointer parameter)."""
     if name in READ_ONLY:
         return False
     if name in SOURCE_OUT_ARGS:
         return True
-    decl = call.referenced
-    types = (
-        list(decl.type.argument_types())
-        if decl is not None and decl.type.kind == ci.TypeKind.FUNCTIONPROTO
-        else []
-    )
+    _, types = _prototype(call)
     if i >= len(types):
         return not types  # unknown prototype: may write; variadic extras (printf's): read
     pointee = types[i].get_canonical().get_pointee()
@@ -295,10 +298,9 @@ def reference_out_args(call, n_args: int) -> set[int]:
     (``std::cin >> n``, ``std::getline(in, s)``, an own ``void read(int &n)``): the callee may
     give the variable a new value without a ``&`` at the call. A member operator called with
     its object as the first argument (``operator>>(cin, n)``) has one parameter fewer."""
-    decl = call.referenced
-    if decl is None or decl.type.kind != ci.TypeKind.FUNCTIONPROTO:
+    decl, types = _prototype(call)
+    if decl is None:
         return set()
-    types = list(decl.type.argument_types())
     shift = n_args - len(types) if decl.kind == K.CXX_METHOD and n_args == len(types) + 1 else 0
     return {
         i + shift

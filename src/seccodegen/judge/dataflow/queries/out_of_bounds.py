@@ -248,9 +248,10 @@ class OutOfBounds:
         if size is not None and (hit := self._element_index(ev, index, size, write, origins)):
             return hit
         for var in sorted(ast.refs(index)):
-            if not is_integer(decl_ref(index, var)):
+            ref = decl_ref(index, var)  # the field read through var where there is one (r.slot)
+            if not is_integer(ref):
                 continue  # a pointer read through (*p as an index): its value is not what is checked
-            if field_given_no_input(fn, decl_ref(index, var)):
+            if field_given_no_input(fn, ref):
                 continue  # r.id = 2 while input went into r.name: the struct's taint is not the field's
             # a subscript that only chose which input was read (i in atoi(argv[i])) is no check of it
             lower, upper = bound_sides(ev, var, directional=True, selectors=origins.selectors(ev, var))
@@ -266,7 +267,7 @@ class OutOfBounds:
                 rem = remainder_bound(fn, var) if direct else None  # r = rand() % N: 0..N-1
                 if rem is not None:
                     lower, upper = lower or rem[1], upper or rem[0] <= size
-                if is_unsigned(decl_ref(index, var)):
+                if is_unsigned(ref):
                     lower = True
                 upper = upper or clamped(fn, ev, var) or clamped_in_place(index, var)
                 if not (lower and upper):
