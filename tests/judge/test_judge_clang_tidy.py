@@ -1,4 +1,5 @@
-"""clang-tidy's tainted-index reports on an index that is the string's own length are dropped."""
+"""clang-tidy's tainted-index reports: an index that is the string's own length is dropped, and one
+that is a difference of two values is recorded but left to the dataflow core to decide."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from seccodegen.judge.analyzers.clang_tidy import ClangTidy, own_length_index
+from seccodegen.judge.analyzers.clang_tidy import ClangTidy, difference_index, own_length_index
+from seccodegen.judge.cwe_map import map_rule
 
 REPORT = "Potential out of bound access to 'name' with tainted index"
 
@@ -45,3 +47,55 @@ def test_clang_tidy_keeps_a_tainted_index_and_drops_the_strcspn_idiom(tmp_path: 
     findings = ClangTidy().run([src], "c", timeout=120).get(src, [])
     tainted = sorted(f.line for f in findings if "tainted index" in f.message)
     assert tainted == [11]  # argv's index, not the fgets/strcspn line 7
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "difference"),
+    [
+        ("    return &s[len - n];", 13, True),
+        ("    t[strlen(t) - n] = '\\0';", 5, True),
+        ("    return len < n ? s : &s[len - n];", 27, True),
+        ("    c = v.data[s.size() - k];", 9, True),
+        ("    c = buf[i];", 9, False),
+        ("    c = buf[i - 1];", 9, False),  # one value and a constant: clang's own check stands
+        ("    c = buf[len - n - 1];", 9, False),
+        ("    c = a[b[i] - k];", 9, False),
+    ],
+)
+def test_an_index_that_is_a_difference_of_two_values_is_left_to_the_dataflow_core(
+    line: str, column: int, difference: bool
+) -> None:
+    assert difference_index(REPORT, line, column) is difference
+    assert not difference_index("Out of bound access to memory after the end of 'name'", line, column)
+
+
+def test_a_difference_index_report_is_recorded_but_not_decisive() -> None:
+    rule = "clang-analyzer-security.ArrayBound"
+    assert map_rule("clang-tidy", rule, REPORT + "; the index is a difference of two values") == ()
+    assert "CWE-788" in map_rule("clang-tidy", rule, REPORT)
+
+
+TAIL = """#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+const char *tail(const char *s, size_t n) {
+    size_t len = strlen(s);
+    if (n > len) return s;
+    return &s[len - n];
+}
+int main(int argc, char **argv) {
+    size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 4;
+    char line[256];
+    while (fgets(line, sizeof line, stdin)) printf("%s\\n", tail(line, n));
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-tidy") is None, reason="clang-tidy not installed")
+def test_clang_tidy_marks_the_ordered_difference_as_not_decisive(tmp_path: Path) -> None:
+    src = tmp_path / "tail.c"
+    src.write_text(TAIL)
+    findings = ClangTidy().run([src], "c", timeout=120).get(src, [])
+    bounds = [f for f in findings if f.rule == "clang-analyzer-security.ArrayBound"]
+    assert bounds and all(f.message.endswith("a difference of two values") and not f.cwe_ids for f in bounds)

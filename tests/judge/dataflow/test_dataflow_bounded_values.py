@@ -208,3 +208,20 @@ def test_an_input_offset_into_a_copy_source_array_needs_both_bounds(query_hits, 
     hits = query_hits("out-of-bounds", code % check)
     assert bool(hits) == found, hits
     assert not found or "CWE-125" in hits[0].cwe_ids
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ("strncpy(out, src, out_size);", True),
+        ("strncpy(out, src, out_size); out[out_size - 1] = '\\0';", False),  # terminated after
+        ("if (strlen(src) >= out_size) return -1; strncpy(out, src, out_size);", False),  # it fits
+        ("strncpy(out, src, out_size - 1);", False),  # leaves the last byte for the NUL
+    ],
+)
+def test_a_copy_that_fills_a_buffer_parameter_to_its_size_leaves_it_unterminated(query_hits, body: str, found: bool) -> None:
+    """(out, out_size) is a pair because the caller passes a char array and its size."""
+    code = ("int copy(const char *src, char *out, size_t out_size){ %s return 0; }"
+            " int main(int argc, char **argv){ char name[32]; if (argc < 2) return 1;"
+            " copy(argv[1], name, sizeof name); return puts(name); }")  # fmt: skip
+    assert bool(query_hits("unterminated-copy", code % body)) is found

@@ -85,3 +85,17 @@ POINTER_COUNT = FIELDS.replace(
 )
 def test_reads_that_step_through_the_claimed_length(query_hits, code: str, found: bool) -> None:
     assert bool(query_hits("length-from-data", code, "cpp")) is found
+
+
+@pytest.mark.parametrize(
+    ("check", "found"),
+    [
+        ("", True),
+        ("if (len >= out_size) return -1;", True),  # the destination's size, not the data's
+        ("if (len > n - pos) return -1;", False),
+    ],
+)
+def test_a_read_from_the_parsers_end_pointer_reads_the_data(query_hits, check: str, found: bool) -> None:
+    """strtoul(buf + pos, &end, 10) leaves end inside buf: memcpy(out, end + 1, len) reads buf."""
+    code = NETSTRING.replace("CHECK", check).replace("memcpy(out, buf + pos, len)", "memcpy(out, end + 1, len)")
+    assert bool(query_hits("length-from-data", code, "c")) is found

@@ -99,6 +99,22 @@ def test_a_pointer_copied_from_an_iterators_member_is_freed_with_it(tmp_path):
     assert not any(r == "use-after-free" for r, _ in good)
 
 
+def test_a_pointer_into_the_block_realloc_moved_is_stale(tmp_path):
+    """realloc frees the old block when it succeeds: a pointer taken before it dangles; on the
+    branch where it failed the old block is still there (and freeing it there is no double free)."""
+    head = HDR + "int f(void) { char *buf = malloc(16); if (!buf) return 1; strcpy(buf, \"abc\"); "
+    bad = rules(tmp_path, head + "char *start = buf; char *big = realloc(buf, 4096);"
+                " if (!big) { free(buf); return 1; } puts(start); free(big); return 0; }")  # fmt: skip
+    assert ("use-after-free", "CWE-416") in bad
+    for body in ("char *big = realloc(buf, 4096); if (!big) { free(buf); return 1; } char *start = big;"
+                 " puts(start); free(big); return 0; }",
+                 "char *start = buf; char *big = realloc(buf, 4096); if (big == NULL) { puts(start); free(buf);"
+                 " return 1; } free(big); return 0; }",
+                 "buf = realloc(buf, 4096); if (!buf) return 1; puts(buf); free(buf); return 0; }"):  # fmt: skip
+        good = rules(tmp_path, head + body)
+        assert not any(r in ("use-after-free", "double-free") for r, _ in good), body
+
+
 def test_free_in_own_helper_and_dangling_caller_pointer(tmp_path):
     bad = rules(tmp_path, HDR + """
 struct conn { char *peer; int n; };

@@ -64,3 +64,13 @@ def test_a_count_never_compared_with_the_size_is_found(query_hits, code) -> None
 )
 def test_a_count_checked_against_the_size_is_not(query_hits, code) -> None:
     assert query_hits("copy-past-size-parameter", code) == []
+
+
+def test_a_count_that_is_the_buffers_own_size_is_no_overflow(query_hits) -> None:
+    """memcpy(out, buf, out_size) writes exactly the bytes the caller says out has: neither this
+    query nor out-of-bounds (which knows out from the caller's 64-byte array) reports the write."""
+    code = FIELD.replace("CHECK", "").replace("COPY", "memcpy(out, buf + pos, out_size)")
+    assert query_hits("copy-past-size-parameter", code) == []
+    assert query_hits("out-of-bounds", code) == []
+    other = FIELD.replace("CHECK", "").replace("COPY", "memcpy(out, buf + pos, n)")  # the source's size
+    assert query_hits("out-of-bounds", other)

@@ -65,6 +65,30 @@ def own_length_index(message: str, source_line: str) -> bool:
     return re.search(own_length, source_line) is not None
 
 
+# one operand of an index difference: a name, a member, or a call of either (strlen(s), s.size())
+_OPERAND = r"[A-Za-z_]\w*(?:\s*(?:\.|->)\s*[A-Za-z_]\w*)*(?:\s*\([^()]*\))?"
+DIFFERENCE_RE = re.compile(rf"\s*{_OPERAND}\s*-\s*{_OPERAND}\s*")
+SUBSCRIPT_RE = re.compile(r"[A-Za-z_]\w*(?:\s*(?:\.|->)\s*[A-Za-z_]\w*)*\s*\[")
+
+
+def difference_index(message: str, source_line: str, column: int) -> bool:
+    """A tainted-index report on ``s[a - b]`` (``&s[len - n]``, ``t[strlen(t) - n]``), the access
+    starting at ``column`` (1-based). The analyzer's constraint solver does not relate two symbols,
+    so after ``if (n > len) return s;`` it still sees ``len - n`` wrap; the dataflow core's
+    ``out-of-bounds`` query reads which way the comparison goes and decides these accesses."""
+    if not TAINTED_INDEX_RE.search(message):
+        return False
+    m = SUBSCRIPT_RE.match(source_line, max(column - 1, 0))
+    if not m:
+        return False
+    depth, start = 1, m.end()
+    for i in range(start, len(source_line)):
+        depth += {"[": 1, "]": -1}.get(source_line[i], 0)
+        if depth == 0:
+            return DIFFERENCE_RE.fullmatch(source_line[start:i]) is not None
+    return False
+
+
 @ANALYZERS.register("clang-tidy")
 class ClangTidy:
     name = "clang-tidy"
@@ -72,7 +96,8 @@ class ClangTidy:
     batch_size = 20
 
     def version(self) -> str:
-        # this file's hash: its filter of the reports (own_length_index) changes what a run returns
+        # this file's hash: its filter of the reports (own_length_index) and the note it adds to
+        # messages (difference_index) change what a run returns
         tool = tool_version(("clang-tidy", "--version"))
         return f"{tool} {CHECKS} cpp:shallow {files_hash([Path(__file__)])}"
 
@@ -97,8 +122,12 @@ class ClangTidy:
             path = by_name.get(m.group("file"))
             if path is None:
                 continue
-            if own_length_index(m.group("msg"), _line(path, int(m.group("line")), lines)):
+            source_line = _line(path, int(m.group("line")), lines)
+            if own_length_index(m.group("msg"), source_line):
                 continue
+            message = m.group("msg")
+            if difference_index(message, source_line, int(m.group("col"))):
+                message += "; the index is a difference of two values"
             for rule in m.group("rules").split(","):
                 if rule.startswith("-W"):
                     continue  # a compiler warning echoed by clang
@@ -106,11 +135,11 @@ class ClangTidy:
                     Finding(
                         tool=self.name,
                         rule=rule,
-                        message=m.group("msg"),
+                        message=message,
                         line=int(m.group("line")),
                         column=int(m.group("col")),
                         file=str(path),
-                        cwe_ids=map_rule(self.name, rule, m.group("msg")),
+                        cwe_ids=map_rule(self.name, rule, message),
                     )
                 )
         if proc.returncode not in (0, 1) and not out:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from seccodegen.judge.dataflow import ast, containers, values
 from seccodegen.judge.dataflow.facts import State, stream_label, taint_of
-from seccodegen.judge.dataflow.models import COPIES, FREES, NULL_OUT_ARGS, SOURCE_OUT_ARGS, STREAM_READS
+from seccodegen.judge.dataflow.models import (
+    COPIES,
+    FREES,
+    NULL_OUT_ARGS,
+    REALLOCS,
+    SOURCE_OUT_ARGS,
+    STREAM_READS,
+)
 
 K = ast.K
 
@@ -34,6 +41,7 @@ def input_stored(name: str, args: list, obj, st: State) -> list[tuple[str, froze
 class CallEffects:
     param_frees: dict
     writes_input: dict
+    defs: dict
 
     def release(self, st: State, ptr, c) -> None:
         # the block ptr points into (free(p + 1): p's), else the location it is read from:
@@ -42,6 +50,33 @@ class CallEffects:
         if key:
             for v in st.aliases(key):
                 st.freed[v] = c.location.line
+
+    def moved_block(self, st: State, value) -> frozenset[str]:
+        """The pointers to the block that ``value``, a ``realloc(p, n)``, moves: ``p`` and its
+        aliases (``start = p`` before it). The caller marks them freed once the result is stored
+        (CodeQL's ``cpp/use-after-free`` counts realloc as a deallocation of its argument too)."""
+        v = ast.strip(value)
+        if v is None or v.kind != K.CALL_EXPR or ast.call_name(v) not in REALLOCS:
+            return frozenset()
+        args = ast.call_args(v)
+        key = (ast.pointer_origin(args[0]) or ast.path_key(args[0])) if args else None
+        return st.aliases(key) if key else frozenset()
+
+    def free_moved(self, st: State, pointers: frozenset[str], value) -> None:
+        """Mark ``pointers`` (from :meth:`moved_block`) freed by the realloc ``value``."""
+        for v in pointers:
+            st.freed[v] = ast.strip(value).location.line
+
+    def realloc_failed(self, st: State, var: str) -> None:
+        """On a branch where ``var``, set by ``var = realloc(p, n)``, is NULL, ``p``'s block did
+        not move: ``if (!bigger) { free(buf); return -1; }`` frees it once, not twice."""
+        d = ast.strip(self.defs.get(var))
+        if d is None or d.kind != K.CALL_EXPR or ast.call_name(d) not in REALLOCS:
+            return
+        line = d.location.line
+        for v in self.moved_block(st, d):
+            if st.freed.get(v) == line:
+                del st.freed[v]
 
     def call_effects(self, st: State, c, name: str, args: list, obj) -> None:
         """Apply call ``c`` (``name(args)``, on ``obj`` for a member call) to ``st`` in place."""

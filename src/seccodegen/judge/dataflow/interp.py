@@ -130,8 +130,10 @@ class Interp(StatementWalker, CallEffects):
             srcs |= st.derived.get(s, frozenset())
         t = ast.strip(target)
         name = ast.var_name(t) if t is not None else None
+        moved = self.moved_block(st, value) if value is not None else frozenset()
         if name is None:  # element/field/pointee write: weak update of the base variable
             key = ast.path_key(target)
+            self.free_moved(st, moved - {key}, value)
             if key:  # the location holds a new pointer: not freed, no longer shared with a variable
                 self.forget_freed(st, key)
                 for m in st.alias.pop(key, frozenset()):
@@ -155,6 +157,7 @@ class Interp(StatementWalker, CallEffects):
             values.element_written(st, target, value)
             return
         self.kill(st, name)
+        self.free_moved(st, moved - {name}, value)
         containers.bind(st, name, t, value)
         if value is not None:
             self.defs[name] = value
@@ -191,6 +194,8 @@ class Interp(StatementWalker, CallEffects):
         for var in nonnull_when(cond, truth):
             for v in st.aliases(var):
                 st.maybe_null.pop(v, None)
+        for var in nonnull_when(cond, not truth):  # NULL here, if the condition is only that test
+            self.realloc_failed(st, var)
         # a condition on a flag or a copy (``ok = isalnum(c); if (!ok)``) is read through the flag's
         # definition: its text and calls join the guard's, and the variables it was computed from
         toks, refs, calls = ast.tokens(cond), set(ast.refs(cond)), set(ast.calls_in(cond))

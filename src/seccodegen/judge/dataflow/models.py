@@ -52,6 +52,8 @@ MAY_RETURN_NULL = {
 # function -> (position of a ``&p`` argument it may leave NULL, why): the pointer strsep advances
 # becomes NULL when the delimiter is not in the rest of the string (the last token)
 NULL_OUT_ARGS = {"strsep": (0, "sets it to NULL when the delimiter is missing")}
+# calls that move a block and free the old one when they succeed (call_effects.moved_block)
+REALLOCS = {"realloc", "reallocarray"}
 # function -> position of the heap pointer it releases (``delete`` is handled as an expression).
 # realloc is not here: on failure the old block stays valid, and the usual
 # ``tmp = realloc(p, n); if (!tmp) { free(p); ... }`` must not read as a double free.

@@ -24,8 +24,9 @@ import clang.cindex as ci
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.facts import RELATIONAL
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.copy_bounds import SIZED_COPIES
 from seccodegen.judge.dataflow.queries.index_values import written_offsets
-from seccodegen.judge.dataflow.queries.out_of_bounds import COPY_DEST, SIZED_COPIES
+from seccodegen.judge.dataflow.queries.out_of_bounds import COPY_DEST
 
 K = ci.CursorKind
 # call -> position of the destination it writes

@@ -7,7 +7,8 @@ from the buffer ``buf`` (an element ``buf[pos]``/``msg[pos]``, or a number parse
 ``strtoul(buf + pos, ...)``/``atoi``/``std::stoul``) and then used as the extent of a read from
 ``buf`` (``memcpy(out, buf + pos, len)``, ``std::string(msg.begin() + pos, msg.begin() + pos +
 len)``, ``msg[pos + i]`` for ``i < len`` or ``msg[pos++]`` in such a loop, ``std::string(&msg[pos],
-len)``), where no check on the way compares ``len`` with the data's size (``len > n - pos``,
+len)``; also from a pointer into ``buf``: the end pointer of ``strtoul(buf + pos, &end, 10)`` or
+an alias ``p = buf + pos``), where no check on the way compares ``len`` with the data's size (``len > n - pos``,
 ``pos + len > msg.size()``). A message that claims more bytes than it has makes the program read
 past the end of its buffer. A check of ``len`` against the *destination* (``len >= out_size``)
 is not a check against the data and does not count.
@@ -77,6 +78,18 @@ def data_lengths(fn: FunctionFacts) -> dict[str, str]:
                 out[ev.name] = buf
             elif ev.name in out:
                 out.pop(ev.name)  # assigned again from something else
+    return out
+
+
+def _end_pointers(fn: FunctionFacts, buf: str) -> set[str]:
+    """Pointers a parser leaves inside ``buf``: ``end`` of ``strtoul(buf + pos, &end, 10)``, which
+    points just past the digits it read (a later ``memcpy(out, end + 1, len)`` reads ``buf``)."""
+    out: set[str] = set()
+    for ev in fn.calls(*PARSERS):
+        if len(ev.args) >= 2 and ev.args[0] is not None and ev.args[1] is not None and ast.base_var(ev.args[0]) == buf:
+            arg = ast.strip(ev.args[1])
+            if arg.kind == K.UNARY_OPERATOR and (end := ast.base_var(arg)):
+                out.add(end)
     return out
 
 
@@ -177,8 +190,9 @@ class LengthFromData:
             # size() or length())
             if not sizes and f"{buf} . size" not in body and f"{buf} . length" not in body:
                 continue
+            views = {buf} | _end_pointers(fn, buf)
             for ev in fn.events:
-                extent = self._read_extent(ev, buf, derived, steps)
+                extent = self._read_extent(ev, buf, views | ev.state.aliases(buf), derived, steps)
                 if extent is None or _guarded(ev, derived, buf, sizes):
                     continue
                 reported.add(length)
@@ -203,12 +217,13 @@ class LengthFromData:
         return out
 
     @staticmethod
-    def _read_extent(ev: Event, buf: str, derived: set[str], steps: list[tuple[str, tuple]]) -> str | None:
-        """How ``ev`` reads ``buf`` over an extent given by the length, described; else None."""
+    def _read_extent(ev: Event, buf: str, views: set[str], derived: set[str], steps: list[tuple[str, tuple]]) -> str | None:
+        """How ``ev`` reads ``buf`` over an extent given by the length, described; else None.
+        ``views``: ``buf`` and the pointers into it (aliases, a parser's end pointer)."""
         if ev.kind == "call" and ev.name in SIZED_READS and ev.obj is None:
             src, count = SIZED_READS[ev.name]
             if len(ev.args) > max(src, count) and ev.args[src] is not None:
-                if ast.base_var(ev.args[src]) == buf and _mentions(ev.args[count], derived):
+                if ast.base_var(ev.args[src]) in views and _mentions(ev.args[count], derived):
                     return f"the {ev.name}() from it"
         if ev.kind == "call" and ev.name in POINTER_COUNT_READS and len(ev.args) >= 2 and ev.args[0] is not None:
             # std::string(reinterpret_cast<const char*>(&msg[pos]), len)

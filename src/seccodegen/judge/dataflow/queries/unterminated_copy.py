@@ -5,7 +5,10 @@ Fires on ``strncpy(dst, src, sizeof dst)``, ``memcpy(dst, src, N)``, ``std::copy
 (and ``stpncpy``/``memmove``/``wcsncpy``) where ``dst`` is a fixed-size array of ``N`` ``char`` or ``wchar_t`` elements (an ``unsigned char``
 array holds bytes, not a string), the
 count is that whole size, ``src`` is a parameter's or the input's string (not a literal), and no
-later statement of the function writes a terminator into ``dst`` (``dst[N - 1] = '\\0'``). When
+later statement of the function writes a terminator into ``dst`` (``dst[N - 1] = '\\0'``); also
+``strncpy(out, src, out_size)`` into a ``char`` pointer parameter whose size parameter the file
+pairs with it (buffer_pairs.py: a caller passes a fixed-size array and its size), where no
+condition on the way reads the size (a length check against it leaves room for the NUL). When
 ``src`` has ``N`` or more characters, the array holds no NUL, and the next ``printf("%s")``,
 ``strlen`` or ``std::string(dst)`` reads past its end into whatever follows (in a struct, the next
 field). ``memcpy`` of a whole ``N`` from a shorter string also reads past the source.
@@ -24,6 +27,7 @@ from seccodegen.judge.dataflow import FunctionFacts, ast, values
 from seccodegen.judge.dataflow.ast import array_type
 from seccodegen.judge.dataflow.facts import tainted
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.buffer_pairs import size_pairs
 
 K = ci.CursorKind
 T = ci.TypeKind
@@ -67,16 +71,8 @@ class UnterminatedCopy:
             if len(ev.args) <= max(d, s, n) or any(ev.args[i] is None for i in (d, s, n)):
                 continue
             dest, src = ast.strip(ev.args[d]), ast.strip(ev.args[s])
-            array = array_type(dest)
-            kind = array.element_type.get_canonical().kind if array is not None else None
-            if kind not in TEXT_ELEMENTS:  # char / wchar_t arrays; unsigned char ones hold bytes
-                continue
-            element = array.element_type.get_size()
-            size = array.get_array_size()
-            count = values.const_value(ast.strip(ev.args[n]), ev.state)
-            if count is not None and ev.name.startswith("mem"):
-                count //= element  # bytes -> elements
-            if count != size:
+            size = _whole_size(fn, ev, dest, ast.strip(ev.args[n]))
+            if size is None:
                 continue
             if src is None or src.kind == K.STRING_LITERAL or not tainted(src, ev.state, params=True):
                 continue
@@ -86,3 +82,28 @@ class UnterminatedCopy:
                             f"{ev.name}() fills all {size} elements of '{ast.compact(dest)}' from a string that may "
                             "be as long, leaving no terminating NUL; nothing writes one after it"))  # fmt: skip
         return hits
+
+
+def _whole_size(fn: FunctionFacts, ev, dest, count) -> str | None:
+    """How many elements the text buffer ``dest`` holds, described, when the copy's ``count`` is
+    all of them; else None. ``dest`` is a fixed-size ``char``/``wchar_t`` array and the count its
+    constant size, or a ``char`` pointer the file pairs with a size variable (buffer_pairs.py:
+    the callers pass a fixed-size array and its size) and the count that variable, with no
+    condition on the way that reads it (``if (strlen(src) >= out_size) return -1;`` leaves room)."""
+    array = array_type(dest)
+    if array is not None:
+        if array.element_type.get_canonical().kind not in TEXT_ELEMENTS:  # unsigned char ones hold bytes
+            return None
+        value = values.const_value(count, ev.state)
+        if value is not None and ev.name.startswith("mem"):
+            value //= array.element_type.get_size()  # bytes -> elements
+        return str(array.get_array_size()) if value == array.get_array_size() else None
+    pointer, size = ast.var_name(dest), ast.var_name(count)
+    canon = dest.type.get_canonical() if dest is not None else None
+    if not pointer or not size or canon is None or canon.kind != T.POINTER:
+        return None
+    if canon.get_pointee().get_canonical().kind not in TEXT_ELEMENTS or (pointer, size) not in size_pairs(fn):
+        return None
+    if any(size in g.vars or size in g.text.split() for g in ev.state.guards + tuple(ev.state.checks)):
+        return None
+    return f"'{size}'"
