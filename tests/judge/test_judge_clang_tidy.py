@@ -40,11 +40,18 @@ int main(int argc, char **argv) {
 """
 
 
-@pytest.mark.skipif(shutil.which("clang-tidy") is None, reason="clang-tidy not installed")
+NEEDS_CLANG_TIDY = pytest.mark.skipif(shutil.which("clang-tidy") is None, reason="clang-tidy not installed")
+
+
+def tidy_findings(path: Path, code: str) -> list:
+    """clang-tidy's findings on the C program ``code``, written to ``path``."""
+    path.write_text(code)
+    return ClangTidy().run([path], "c", timeout=120).get(path, [])
+
+
+@NEEDS_CLANG_TIDY
 def test_clang_tidy_keeps_a_tainted_index_and_drops_the_strcspn_idiom(tmp_path: Path) -> None:
-    src = tmp_path / "greet.c"
-    src.write_text(PROGRAM)
-    findings = ClangTidy().run([src], "c", timeout=120).get(src, [])
+    findings = tidy_findings(tmp_path / "greet.c", PROGRAM)
     tainted = sorted(f.line for f in findings if "tainted index" in f.message)
     assert tainted == [11]  # argv's index, not the fgets/strcspn line 7
 
@@ -92,10 +99,8 @@ int main(int argc, char **argv) {
 """
 
 
-@pytest.mark.skipif(shutil.which("clang-tidy") is None, reason="clang-tidy not installed")
+@NEEDS_CLANG_TIDY
 def test_clang_tidy_marks_the_ordered_difference_as_not_decisive(tmp_path: Path) -> None:
-    src = tmp_path / "tail.c"
-    src.write_text(TAIL)
-    findings = ClangTidy().run([src], "c", timeout=120).get(src, [])
+    findings = tidy_findings(tmp_path / "tail.c", TAIL)
     bounds = [f for f in findings if f.rule == "clang-analyzer-security.ArrayBound"]
     assert bounds and all(f.message.endswith("a difference of two values") and not f.cwe_ids for f in bounds)

@@ -25,8 +25,6 @@ KNOWN_WRONG: dict[str, str] = {
     "strcat_path:after": "a validation loop walking the name with a pointer (*p == '/') is not read as a path check (CodeQL's cpp/path-injection accepts no C check either)",
     "add_len:before": "an unsigned short truncating a sum of strlen() lengths: lengths of existing memory are never reported",
     "counter_loop:before": "a short counter incremented once per input line: a count is not input arithmetic",
-    "cache_alias:before": "the freed pointer is used through a global another function stored it in: aliases through globals are not followed",
-    "struct_field_free:before": "a field freed by a helper that receives the struct by address: frees more than one call deep",
     "unique_ptr_get:before": "a raw pointer from a unique_ptr that went out of scope: smart-pointer lifetimes are not modelled",
     "zip_entry:after": "seccodegen-checks' path-from-input wants every parameter joined into a path inspected, the destination folder's too (one lenient inspection must not excuse another parameter)",
     "getenv_deref:before": LOOKUP,

@@ -115,6 +115,43 @@ def test_a_pointer_into_the_block_realloc_moved_is_stale(tmp_path):
         assert not any(r in ("use-after-free", "double-free") for r, _ in good), body
 
 
+def test_a_field_freed_by_an_own_helper_is_freed_at_the_call(tmp_path):
+    """close_conn(&c) frees c.buf when the helper frees c->buf and leaves it so; a helper that
+    sets the field again after freeing it (to NULL, to a new block) leaves nothing dangling."""
+    conn = HDR + "struct conn { char *buf; int fd; };\n"
+    use = (" int main(void) { struct conn c; c.buf = malloc(32); if (!c.buf) return 1; strcpy(c.buf, \"hi\");"
+           " close_conn(&c); printf(\"%s\\n\", c.buf); return 0; }")  # fmt: skip
+    through_pointer = use.replace("struct conn c;", "struct conn s, *c = &s;").replace("c.buf", "c->buf").replace(
+        "close_conn(&c)", "close_conn(c)")  # fmt: skip
+    for code in (use, through_pointer):
+        bad = rules(tmp_path, conn + "void close_conn(struct conn *c) { free(c->buf); }" + code)
+        assert ("use-after-free", "CWE-416") in bad, code
+    for helper in ("void close_conn(struct conn *c) { free(c->buf); c->buf = NULL; }",
+                   "void close_conn(struct conn *c) { free(c->buf); c->buf = malloc(8); }",
+                   # only on an error path: not what every call does
+                   "void close_conn(struct conn *c) { if (c->fd < 0) { free(c->buf); return; } c->fd = 0; }"):  # fmt: skip
+        good = rules(tmp_path, conn + helper + use)
+        assert not any(r in ("use-after-free", "double-free") for r, _ in good), helper
+
+
+def test_a_pointer_a_helper_keeps_in_a_global_is_freed_with_the_callers(tmp_path):
+    """set_cache(v) stores v in a global: free(v) frees what the global points to; a helper that
+    frees the global frees it for the caller too, unless it sets the global again after."""
+    head = HDR + "static char *cache;\nvoid set_cache(char *v) { cache = v; }\n"
+    bad = rules(tmp_path, head + "int main(void) { char *v = strdup(\"x\"); if (!v) return 1; set_cache(v);"
+                " free(v); puts(cache); return 0; }")  # fmt: skip
+    assert ("use-after-free", "CWE-416") in bad
+    drop = "void drop_cache(void) { free(cache); %s}\n"
+    body = "int main(void) { char *v = strdup(\"x\"); if (!v) return 1; set_cache(v); drop_cache(); puts(v); return 0; }"
+    assert ("use-after-free", "CWE-416") in rules(tmp_path, head + drop % "" + body)
+    assert ("use-after-free", "CWE-416") in rules(tmp_path, head + drop % "cache = NULL; " + body)  # v still dangles
+    good = rules(tmp_path, head + drop % "cache = NULL; " + body.replace("puts(v)", "puts(cache ? cache : \"-\")"))
+    assert not any(r in ("use-after-free", "double-free") for r, _ in good)
+    good = rules(tmp_path, head + "int main(void) { char *v = strdup(\"x\"); if (!v) return 1; set_cache(v);"
+                 " puts(cache); free(v); cache = NULL; return 0; }")  # fmt: skip
+    assert not any(r in ("use-after-free", "double-free") for r, _ in good)
+
+
 def test_free_in_own_helper_and_dangling_caller_pointer(tmp_path):
     bad = rules(tmp_path, HDR + """
 struct conn { char *peer; int n; };

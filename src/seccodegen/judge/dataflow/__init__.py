@@ -120,7 +120,9 @@ def analyze_translation_unit(
         OwnFunctions,
         deref_params,
         format_params,
+        freed_fields,
         freed_params,
+        global_effects,
         input_returns,
         input_writes,
         never_returns,
@@ -130,10 +132,14 @@ def analyze_translation_unit(
 
     tu = frontend.parse(path, language, flags)
     fns = list(frontend.main_file_functions(tu))
+    globals_used = {fn.spelling: global_effects(fn) for fn in fns}
     known = OwnFunctions(
         no_return=frozenset(fn.spelling for fn in fns if never_returns(fn)),
         null_returning=frozenset(fn.spelling for fn in fns if returns_null(fn)),
         param_frees={fn.spelling: pos for fn in fns if (pos := freed_params(fn))},
+        field_frees={fn.spelling: fields for fn in fns if (fields := freed_fields(fn))},
+        global_stores={name: g[0] for name, g in globals_used.items() if g[0]},
+        global_frees={name: g[1] for name, g in globals_used.items() if g[1]},
     )
     wrappers = format_params(fns)
 

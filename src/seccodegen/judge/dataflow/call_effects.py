@@ -40,6 +40,9 @@ def input_stored(name: str, args: list, obj, st: State) -> list[tuple[str, froze
 
 class CallEffects:
     param_frees: dict
+    field_frees: dict
+    global_stores: dict
+    global_frees: dict
     writes_input: dict
     defs: dict
 
@@ -50,6 +53,23 @@ class CallEffects:
         if key:
             for v in st.aliases(key):
                 st.freed[v] = c.location.line
+
+    def release_fields(self, st: State, name: str, args: list, c) -> None:
+        """The file's own helper ``name`` frees fields of a struct it receives (``field_frees``):
+        ``close_conn(&c)`` frees ``c.buf``, ``close_conn(p)`` frees ``p->buf``."""
+        for pos, member in self.field_frees.get(name, ()):
+            a = ast.strip(args[pos]) if pos < len(args) else None
+            if a is None:
+                continue
+            if a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&" and ast.children(a):
+                inner = ast.path_key(ast.children(a)[0])
+                key = f"{inner}.{member}" if inner else None
+            else:
+                inner = ast.path_key(a)
+                key = f"{inner}{'->' if ast.is_pointer(a) else '.'}{member}" if inner else None
+            if key:
+                for v in st.aliases(key):
+                    st.freed[v] = c.location.line
 
     def moved_block(self, st: State, value) -> frozenset[str]:
         """The pointers to the block that ``value``, a ``realloc(p, n)``, moves: ``p`` and its
@@ -78,6 +98,24 @@ class CallEffects:
             if st.freed.get(v) == line:
                 del st.freed[v]
 
+    def global_effects(self, st: State, name: str, args: list, c) -> None:
+        """The file's own helper ``name`` stores an argument's pointer in a global (``set_cache(v)``:
+        ``cache`` and ``v`` share memory from here on) or frees a global."""
+        for g, pos in self.global_stores.get(name, ()):
+            origin = (ast.pointer_origin(args[pos]) or ast.path_key(args[pos])) if pos < len(args) else None
+            self.kill(st, g)
+            if origin and origin != g:
+                cls = st.aliases(origin) | {g}
+                for m in cls:
+                    st.alias[m] = cls - {m}
+                if origin in st.freed:
+                    st.freed[g] = st.freed[origin]  # set_cache(p) after free(p): the global dangles
+        for g, set_again in self.global_frees.get(name, ()):
+            for v in st.aliases(g):
+                st.freed[v] = c.location.line
+            if set_again:  # free(cache); cache = NULL;
+                self.kill(st, g)
+
     def call_effects(self, st: State, c, name: str, args: list, obj) -> None:
         """Apply call ``c`` (``name(args)``, on ``obj`` for a member call) to ``st`` in place."""
         if obj is not None or name == "operator+=" and args:  # s += x: the string is the first operand
@@ -97,6 +135,8 @@ class CallEffects:
         for pos in self.param_frees.get(name, ()):  # the file's own helper that frees its argument
             if pos < len(args):
                 self.release(st, args[pos], c)
+        self.release_fields(st, name, args, c)
+        self.global_effects(st, name, args, c)
         for base, labels in input_stored(name, args, obj, st):
             self.add_taint(st, base, labels, set())
         for pos, labels in self.writes_input.get(name, {}).items():  # the file's own reader: read_into(&r)

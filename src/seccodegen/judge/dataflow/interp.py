@@ -54,6 +54,9 @@ def _value_sources(value) -> set[str]:
 class Interp(StatementWalker, CallEffects):
     def __init__(self, own: OwnFunctions) -> None:
         self.param_frees = own.param_frees
+        self.field_frees = own.field_frees
+        self.global_stores = own.global_stores
+        self.global_frees = own.global_frees
         self.writes_input = own.writes_input
         self.no_return = NO_RETURN | own.no_return
         self.may_return_null = MAY_RETURN_NULL | own.null_returning

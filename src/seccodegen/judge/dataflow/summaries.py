@@ -20,6 +20,12 @@ class OwnFunctions:
     no_return: frozenset[str] = frozenset()  # fatal-error helpers: a call ends the path like exit()
     null_returning: frozenset[str] = frozenset()  # results may be NULL, like malloc()'s
     param_frees: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # -> positions freed
+    # -> (position, field) of the fields of pointer/reference parameters it frees (``free(c->buf)``)
+    field_frees: Mapping[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
+    # -> the file-scope pointers it leaves holding a parameter's pointer (global, position), and
+    # those it frees and leaves so
+    global_stores: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    global_frees: Mapping[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)  # (global, set again)
     # input the function reads itself and returns (``int read_int(void) { scanf(...); return x; }``)
     # or stores through a pointer / non-const reference parameter (``scanf("%d", out)``,
     # ``r->slot = atoi(arg)``): function -> labels, and function -> position -> labels
@@ -134,15 +140,108 @@ def freed_params(fn) -> tuple[int, ...]:
     params = [p.spelling for p in fn.get_arguments()]
     out = set()
     for c in fn.walk_preorder():
-        if c.kind == K.CALL_EXPR and c.spelling in FREES and ast.call_args(c):
-            target = ast.var_name(ast.call_args(c)[FREES[c.spelling]])
-        elif c.kind == K.CXX_DELETE_EXPR and ast.children(c):
-            target = ast.var_name(ast.children(c)[0])
-        else:
-            continue
-        if target in params:
+        freed = _freed_expr(c)
+        if freed is not None and (target := ast.var_name(freed)) in params:
             out.add(params.index(target))
     return tuple(sorted(out))
+
+
+def _freed_expr(c):
+    """The expression call or ``delete`` ``c`` frees, else None."""
+    if c.kind == K.CALL_EXPR and c.spelling in FREES and len(args := ast.call_args(c)) > FREES[c.spelling]:
+        return args[FREES[c.spelling]]
+    if c.kind == K.CXX_DELETE_EXPR and ast.children(c):
+        return ast.children(c)[0]
+    return None
+
+
+def _param_field(expr, params: list[str]) -> tuple[int, str] | None:
+    """(parameter position, field) of ``p->f`` / ``p.f`` with ``p`` a parameter, else None."""
+    e = ast.strip(expr)
+    if e is None or e.kind != K.MEMBER_REF_EXPR or not ast.children(e):
+        return None
+    base = ast.strip(ast.children(e)[0])
+    if base is None or base.kind != K.DECL_REF_EXPR or ast.var_name(base) not in params:
+        return None
+    return params.index(ast.var_name(base)), e.spelling
+
+
+BRANCHING = {K.IF_STMT, K.FOR_STMT, K.WHILE_STMT, K.DO_STMT, K.SWITCH_STMT, K.CXX_FOR_RANGE_STMT,
+             K.CONDITIONAL_OPERATOR, K.CXX_TRY_STMT}  # fmt: skip
+
+
+def _unconditional_offsets(fn) -> set[int]:
+    """Start offsets of the nodes in ``fn``'s body that run whenever the function returns
+    normally: those of its top-level statements, outside any branch or loop (a ``free`` on one
+    error path, ``if (!p) { free(d->t); return -1; }``, is not what every call does)."""
+    out: set[int] = set()
+    body = next((k for k in fn.get_children() if k.kind == K.COMPOUND_STMT), None)
+    stack = list(body.get_children()) if body is not None else []
+    while stack:
+        n = stack.pop()
+        if n.kind in BRANCHING or n.kind == K.RETURN_STMT:
+            continue
+        out.add(n.extent.start.offset)
+        stack.extend(n.get_children())
+    return out
+
+
+def freed_fields(fn) -> tuple[tuple[int, str], ...]:
+    """(parameter position, field) of every field of a parameter that function definition ``fn``
+    frees on every call (``void close_conn(struct conn *c) { free(c->buf); }``, outside any branch)
+    and does not assign afterwards (``free(c->buf); c->buf = NULL;`` leaves no freed pointer in the
+    caller's struct). A later assignment is one that follows in the source, whatever the path."""
+    params = [p.spelling for p in fn.get_arguments()]
+    always = _unconditional_offsets(fn)
+    freed: dict[tuple[int, str], int] = {}  # -> offset of the first free
+    assigned: dict[tuple[int, str], int] = {}  # -> offset of the last assignment
+    for c in fn.walk_preorder():
+        target = _freed_expr(c)
+        if target is not None and c.extent.start.offset in always and (key := _param_field(target, params)):
+            freed.setdefault(key, c.extent.start.offset)
+        elif c.kind == K.BINARY_OPERATOR and ast.binary_op(c) == "=" and ast.children(c):
+            if key := _param_field(ast.children(c)[0], params):
+                assigned[key] = max(assigned.get(key, -1), c.extent.start.offset)
+    return tuple(sorted(k for k, at in freed.items() if assigned.get(k, -1) < at))
+
+
+def _global_name(expr) -> str | None:
+    """The file-scope variable ``expr`` names (``cache`` of ``static char *cache;``), else None."""
+    e = ast.strip(expr)
+    if e is None or e.kind != K.DECL_REF_EXPR or e.referenced is None or e.referenced.kind != K.VAR_DECL:
+        return None
+    parent = e.referenced.semantic_parent
+    return e.referenced.spelling if parent is not None and parent.kind == K.TRANSLATION_UNIT else None
+
+
+def global_effects(fn) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, bool], ...]]:
+    """What function definition ``fn`` leaves in the file's global pointers, for its callers:
+    the globals it sets to a parameter (``void set_cache(char *v) { cache = v; }``: the caller's
+    pointer and the global then share memory, so freeing one frees the other) as (global,
+    position), where no other assignment to the global follows in the source; and the globals it
+    frees (``free(cache);``), with whether an assignment follows (``cache = NULL;``: the global
+    holds something else then, but the caller's pointers to that block are freed all the same).
+    Stores and frees count only outside any branch or loop: what every call does."""
+    params = [p.spelling for p in fn.get_arguments()]
+    always = _unconditional_offsets(fn)
+    stores: dict[str, tuple[int, int]] = {}  # global -> (offset, parameter position)
+    frees: dict[str, int] = {}  # global -> offset of the free
+    assigned: dict[str, int] = {}  # global -> offset of its last assignment from anything else
+    for c in fn.walk_preorder():
+        target = _freed_expr(c)
+        if target is not None and (g := _global_name(target)):
+            if c.extent.start.offset in always:
+                frees.setdefault(g, c.extent.start.offset)
+        elif c.kind == K.BINARY_OPERATOR and ast.binary_op(c) == "=" and len(kids := ast.children(c)) == 2:
+            if g := _global_name(kids[0]):
+                value = ast.var_name(ast.strip(kids[1]))
+                if value in params and ast.is_pointer(kids[0]) and c.extent.start.offset in always:
+                    stores[g] = (c.extent.start.offset, params.index(value))
+                else:
+                    assigned[g] = c.extent.start.offset
+    kept = tuple(sorted((g, pos) for g, (at, pos) in stores.items() if assigned.get(g, -1) < at))
+    freed = tuple(sorted((g, max(assigned.get(g, -1), stores.get(g, (-1,))[0]) > at) for g, at in frees.items()))
+    return kept, freed
 
 
 def format_params(fns) -> dict[str, tuple[int, ...]]:
