@@ -38,6 +38,13 @@ def input_stored(name: str, args: list, obj, st: State) -> list[tuple[str, froze
     return out
 
 
+def block_key(ptr) -> str | None:
+    """What a freed or moved pointer expression names: the variable whose block it points into
+    (``free(p + 1)``: ``p``), else the location it is read from (``free(p->buf)`` releases
+    ``p->buf``'s block, not ``p``, and so also ``old`` after ``old = p->buf``)."""
+    return ast.pointer_origin(ptr) or ast.path_key(ptr)
+
+
 class CallEffects:
     param_frees: dict
     field_frees: dict
@@ -46,13 +53,15 @@ class CallEffects:
     writes_input: dict
     defs: dict
 
-    def release(self, st: State, ptr, c) -> None:
-        # the block ptr points into (free(p + 1): p's), else the location it is read from:
-        # free(p->buf) releases p->buf's block, not p, and also old after old = p->buf
-        key = ast.pointer_origin(ptr) or ast.path_key(ptr)
+    @staticmethod
+    def free_block(st: State, key: str | None, line: int) -> None:
+        """The block ``key`` points to is freed at ``line``: it and every alias."""
         if key:
             for v in st.aliases(key):
-                st.freed[v] = c.location.line
+                st.freed[v] = line
+
+    def release(self, st: State, ptr, c) -> None:
+        self.free_block(st, block_key(ptr), c.location.line)
 
     def release_fields(self, st: State, name: str, args: list, c) -> None:
         """The file's own helper ``name`` frees fields of a struct it receives (``field_frees``):
@@ -67,9 +76,7 @@ class CallEffects:
             else:
                 inner = ast.path_key(a)
                 key = f"{inner}{'->' if ast.is_pointer(a) else '.'}{member}" if inner else None
-            if key:
-                for v in st.aliases(key):
-                    st.freed[v] = c.location.line
+            self.free_block(st, key, c.location.line)
 
     def moved_block(self, st: State, value) -> frozenset[str]:
         """The pointers to the block that ``value``, a ``realloc(p, n)``, moves: ``p`` and its
@@ -79,13 +86,15 @@ class CallEffects:
         if v is None or v.kind != K.CALL_EXPR or ast.call_name(v) not in REALLOCS:
             return frozenset()
         args = ast.call_args(v)
-        key = (ast.pointer_origin(args[0]) or ast.path_key(args[0])) if args else None
+        key = block_key(args[0]) if args else None
         return st.aliases(key) if key else frozenset()
 
     def free_moved(self, st: State, pointers: frozenset[str], value) -> None:
         """Mark ``pointers`` (from :meth:`moved_block`) freed by the realloc ``value``."""
-        for v in pointers:
-            st.freed[v] = ast.strip(value).location.line
+        if pointers:
+            line = ast.strip(value).location.line
+            for v in pointers:
+                st.freed[v] = line
 
     def realloc_failed(self, st: State, var: str) -> None:
         """On a branch where ``var``, set by ``var = realloc(p, n)``, is NULL, ``p``'s block did
@@ -102,17 +111,14 @@ class CallEffects:
         """The file's own helper ``name`` stores an argument's pointer in a global (``set_cache(v)``:
         ``cache`` and ``v`` share memory from here on) or frees a global."""
         for g, pos in self.global_stores.get(name, ()):
-            origin = (ast.pointer_origin(args[pos]) or ast.path_key(args[pos])) if pos < len(args) else None
+            origin = block_key(args[pos]) if pos < len(args) else None
             self.kill(st, g)
             if origin and origin != g:
-                cls = st.aliases(origin) | {g}
-                for m in cls:
-                    st.alias[m] = cls - {m}
+                st.share(g, origin)
                 if origin in st.freed:
                     st.freed[g] = st.freed[origin]  # set_cache(p) after free(p): the global dangles
         for g, set_again in self.global_frees.get(name, ()):
-            for v in st.aliases(g):
-                st.freed[v] = c.location.line
+            self.free_block(st, g, c.location.line)
             if set_again:  # free(cache); cache = NULL;
                 self.kill(st, g)
 

@@ -75,6 +75,12 @@ class State:
         """``var`` and every variable that may point to the same memory."""
         return self.alias.get(var, frozenset()) | {var}
 
+    def share(self, var: str, other: str) -> None:
+        """``var`` now points into ``other``'s memory: one alias class (freeing either frees both)."""
+        cls = self.aliases(other) | {var}
+        for m in cls:
+            self.alias[m] = cls - {m}
+
     def related(self, var: str) -> frozenset[str]:
         """``var``, its aliases and the variables its value was built from (transitively)."""
         out = set(self.aliases(var))

@@ -144,9 +144,7 @@ class Interp(StatementWalker, CallEffects):
                         st.alias[m] = st.alias[m] - {key}
                 other = ast.pointer_origin(ast.strip(value)) if value is not None and ast.is_pointer(target) else None
                 if other and other != key:  # d.title = t: the field and t share memory (free(t) frees it)
-                    cls = st.aliases(other) | {key}
-                    for m in cls:
-                        st.alias[m] = cls - {m}
+                    st.share(key, other)
             key = key or ast.element_key(target)  # m[i] = calloc(...): tracked for NULL-ness only
             if key:
                 source = self.null_source(value)
@@ -181,9 +179,7 @@ class Interp(StatementWalker, CallEffects):
             # pointer (freeing either frees both)
             other = ast.pointer_origin(v) or (ast.path_key(v) if ast.is_pointer(v) else None)
             if other and other != name:  # q = p, q = p + n, q = &buf[0], q = s.c_str(): same memory
-                cls = st.aliases(other) | {name}
-                for m in cls:
-                    st.alias[m] = cls - {m}
+                st.share(name, other)
                 if other in st.taint:
                     st.taint[name] = st.taint[name] | st.taint[other] if name in st.taint else st.taint[other]
                 for m in ("maybe_null", "freed"):
