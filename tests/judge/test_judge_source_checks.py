@@ -129,6 +129,9 @@ def test_a_path_counts_as_built_from_a_parameter_only_where_it_reaches_the_file_
     assert rule in rules(zipped % 'if (strstr(name, "..")) return -1;', ("dir", "name"))
     assert rule not in rules(zipped % 'if (strstr(name, "..") || strstr(dir, "..")) return -1;', ("dir", "name"))
     assert rule not in rules(other, ("name",))  # the parameter went into a buffer the call does not use
+    # the parameter's name inside the path literal is no use of the parameter: a fixed file is opened
+    assert rule not in rules('{ FILE *f = fopen(CACHE_DIR "/<key>", "w"); if (!f) return -1; fclose(f); return 0; }', ("key",))
+    assert rule in rules('{ char p[64]; snprintf(p, sizeof p, "cache/%s", key); return unlink(p); }', ("key",))
 
 
 def test_sql_formatted_by_sqlite3_mprintf_and_run_by_get_table() -> None:

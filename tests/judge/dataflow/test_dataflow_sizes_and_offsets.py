@@ -36,6 +36,10 @@ def hits(tmp_path: Path, rule: str, code: str, language: str = "cpp") -> list:
         # a local constructed empty and indexed before anything was added
         ("void f(std::istream& in, long n){ std::vector<Point> p; for (long i = 0; i < n; ++i) in >> p[i].x; }",
          "CWE-787"),
+        # an iterator before the first element, used at once: the last element of an empty string
+        ("void f(std::string& line){ line.erase(line.end() - 1, line.end()); }", "CWE-787"),
+        ("int f(const std::vector<int>& v){ return *(v.end() - 1); }", "CWE-125"),
+        ("int f(const std::vector<int>& v){ return *std::prev(v.end()); }", "CWE-125"),
     ],
 )
 def test_empty_container_access_is_found(tmp_path: Path, code: str, cwe: str) -> None:
@@ -54,6 +58,10 @@ def test_empty_container_access_is_found(tmp_path: Path, code: str, cwe: str) ->
         "void f(std::istream& in, long n){ std::vector<Point> p; p.resize(n); for (long i = 0; i < n; ++i) in >> p[i].x; }",
         "void f(std::istream& in){ std::string s; std::getline(in, s); }",
         "char f(){ std::string s = \"abc\"; return s.back(); }",  # a local the function filled
+        "void f(std::string& s){ if (!s.empty()) s.erase(s.end() - 1); }",
+        # stored first: its uses decide (here the loop's test stops before dereferencing)
+        "void f(std::string& s){ auto it = s.end() - 1; while (it >= s.begin() && *it == ' ') --it; s.erase(it + 1, s.end()); }",
+        "void f(std::string& s){ s.erase(s.end() - 0, s.end()); }",
     ],
 )
 def test_empty_container_safe_patterns_are_not(tmp_path: Path, code: str) -> None:

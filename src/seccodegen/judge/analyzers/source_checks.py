@@ -201,8 +201,10 @@ def _bounded_sources(statement: str, body: str) -> bool:
 def _path_built_from(param: str, statement: str, body: str) -> bool:
     """Parameter ``param`` reaches the file call ``statement``: it is an argument, or it was written
     into a buffer the call uses (``snprintf(full, ..., dir, name); fopen(full, ...)``), or joined
-    with ``+``/``/``. A parameter only printed elsewhere (``fprintf(f, "%s", msg)``) is not."""
+    with ``+``/``/``. A parameter only printed elsewhere (``fprintf(f, "%s", msg)``) is not, nor
+    its name inside a string literal (``fopen(CACHE_DIR "/<key>", "w")`` opens a fixed name)."""
     p = re.escape(param)
+    statement, body = STRING_LITERAL.sub('""', statement), STRING_LITERAL.sub('""', body)
     if re.search(rf"\b{p}\b", statement):
         return True
     for m in re.finditer(rf"\b(?:sn?printf|strn?cat|strn?cpy)\s*\(\s*(\w+)[^;]*\b{p}\b", body):

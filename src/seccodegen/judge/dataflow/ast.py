@@ -23,6 +23,7 @@ CHAR_KINDS = {T.CHAR_S, T.CHAR_U, T.SCHAR, T.UCHAR}  # narrow characters: the el
 INTEGER_KINDS = CHAR_KINDS | {
     T.SHORT, T.USHORT, T.INT, T.UINT, T.LONG, T.ULONG, T.LONGLONG, T.ULONGLONG, T.INT128, T.UINT128,
 }  # fmt: skip
+UNSIGNED_KINDS = {T.UCHAR, T.USHORT, T.UINT, T.ULONG, T.ULONGLONG, T.UINT128, T.CHAR_U, T.BOOL}
 NULL_TEXT = {"NULL", "0", "nullptr", "__null", "((void*)0)", "(void*)0", "0L"}
 
 

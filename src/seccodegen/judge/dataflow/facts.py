@@ -33,6 +33,10 @@ class Guard:
     line: int
     loop: bool = False  # the condition of an enclosing loop (``for (i = 0; i < n; i++)``)
     pointers: frozenset[str] = frozenset()  # the condition's own variables of pointer type (``eq`` in ``!eq``)
+    # signed variables standing alone on one side of a comparison made in an unsigned type
+    # (``i < v.size()``, ``(unsigned)i < n``): a negative one converts to a huge value, so the
+    # comparison bounds them below as well as above
+    unsigned_compared: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -206,7 +206,10 @@ class Interp(StatementWalker, CallEffects):
                 calls |= ast.calls_in(d)
             refs |= st.derived.get(v, frozenset())
         pointers = frozenset(ast.var_name(r) for r in cond.walk_preorder() if r.kind == K.DECL_REF_EXPR and ast.is_pointer(r))
-        guard = Guard(text, frozenset(toks), frozenset(refs), frozenset(calls), truth, cond.location.line, loop, pointers)
+        guard = Guard(
+            text, frozenset(toks), frozenset(refs), frozenset(calls), truth, cond.location.line, loop, pointers,
+            _unsigned_compared(cond),
+        )  # fmt: skip
         st.guards = st.guards + (guard,)
         return st
 
@@ -369,3 +372,22 @@ def walk_function(
     if body is not None:
         it.stmt(body, st)
     return it.events
+
+
+def _unsigned_compared(cond) -> frozenset[str]:
+    """Signed integer variables that stand alone (casts aside) on one side of a ``<``/``<=``/``>``/
+    ``>=`` in ``cond`` whose operands are converted to an unsigned type (``i < hist.size()``; both
+    operands as clang converts them are unsigned: ``long < 11u`` compares signed)."""
+    out = set()
+    for c in cond.walk_preorder():
+        if c.kind != K.BINARY_OPERATOR or ast.binary_op(c) not in ("<", "<=", ">", ">="):
+            continue
+        sides = ast.children(c)
+        if len(sides) != 2 or not all(s.type.get_canonical().kind in ast.UNSIGNED_KINDS for s in sides):
+            continue
+        for side in sides:
+            inner = ast.strip(side)
+            kind = inner.type.get_canonical().kind if inner is not None else None
+            if kind in ast.INTEGER_KINDS and kind not in ast.UNSIGNED_KINDS and (name := ast.var_name(inner)):
+                out.add(name)
+    return frozenset(out)

@@ -1,7 +1,8 @@
 """The last or first element of a C++ container that may be empty (CWE-125 read, CWE-124 write).
 
-Fires where ``c.back()``, ``c.front()``, ``c.pop_back()``, ``c.pop_front()`` or ``c[c.size() - k]``
-runs on a ``std::string``/``std::vector``/``std::deque`` whose emptiness the input decides (a
+Fires where ``c.back()``, ``c.front()``, ``c.pop_back()``, ``c.pop_front()``, ``c[c.size() - k]``,
+or an iterator ``c.end() - k`` / ``std::prev(c.end())`` that is dereferenced or erased at once
+(``line.erase(line.end() - 1, line.end())``; one stored in a variable is left to its uses) runs on a ``std::string``/``std::vector``/``std::deque`` whose emptiness the input decides (a
 parameter, or a container filled from input), with no check of its size on the way: no
 ``if (c.empty()) return;``, ``!c.empty() && ...``, ``c.size() > 0``, a loop bounded by
 ``c.size()``, or a test of a length computed from it, dominates the access or left before it;
@@ -35,6 +36,7 @@ SIZE_CALLS = {"empty", "size", "length"}
 CONSTRUCTORS = {"vector", "basic_string", "deque"}
 READ_ONLY = {"operator[]", "back", "front", "size", "empty", "length", "begin", "end", "cbegin", "cend",
              "data", "c_str", "capacity"}  # fmt: skip
+CONSUMERS = {"operator*", "operator->", "erase"}  # calls that touch the element an iterator names
 GROWING = {"push_back", "emplace_back", "push_front", "emplace_front", "insert", "emplace", "append",
            "operator+=", "assign", "resize", "operator="}  # fmt: skip
 
@@ -56,6 +58,38 @@ def _container_of(c) -> str | None:
     if c is None or c.kind != K.DECL_REF_EXPR:
         return None
     return ast.var_name(c) if is_container(c) else None
+
+
+def _end_of(c) -> str | None:
+    """The container ``c`` is the end iterator of: ``v.end()``, ``v.cend()``."""
+    c = ast.strip(c)
+    if c is None or c.kind != K.CALL_EXPR or c.spelling not in ("end", "cend"):
+        return None
+    obj = ast.member_object(c)
+    return _container_of(obj) if obj is not None else None
+
+
+def _before_end(ev: Event, events: list[Event]) -> tuple[str, str, str] | None:
+    """(container, the expression, the call that uses it) for ``c.end() - k`` (k a positive literal) or ``std::prev(c.end())`` that a
+    call of the same line dereferences or erases directly (not through a variable)."""
+    k = None
+    if ev.name == "operator-" and len(ev.args) == 2:
+        k = ast.strip(ev.args[1])
+        if k is None or k.kind != K.INTEGER_LITERAL or ast.compact(k) in ("0", "0u", "0U"):
+            return None
+    elif ev.name != "prev" or not ev.args:
+        return None
+    var = _end_of(ev.args[0])
+    if var is None:
+        return None
+    text = ast.compact(ev.cursor)
+    for use in events:
+        if use.kind == "call" and use.line == ev.line and use.name in CONSUMERS and any(
+            a is not None and ast.strip(a) is not None and ast.compact(ast.strip(a)) == text for a in use.args
+        ):
+            end = ast.compact(ast.strip(ev.args[0]))
+            return var, f"{end} - {ast.compact(k)}" if ev.name == "operator-" else f"std::prev({end})", use.name
+    return None
 
 
 def _size_minus(index, var: str) -> bool:
@@ -101,7 +135,7 @@ class EmptyContainerAccess:
                 reported.add(hit[0])
                 hits.append(hit[1])
                 continue
-            var, what = None, ""
+            var, what, removes = None, "", ev.name in REMOVE_END
             if ev.obj is not None and ev.name in READ_END | REMOVE_END:
                 var, what = _container_of(ev.obj), f"{ev.name}()"
             elif ev.name == "operator[]" and len(ev.args) == 2:
@@ -109,6 +143,8 @@ class EmptyContainerAccess:
                 if var and not _size_minus(ev.args[1], var):
                     var = None
                 what = f"[{ast.compact(ev.args[1])}]"
+            elif (before := _before_end(ev, fn.events)) is not None:
+                var, what, removes = before[0], before[1], before[2] == "erase"
             if ev.name in GROWING:
                 target = _container_of(ev.obj) if ev.obj is not None else None
                 if target is None and ev.args and ev.name.startswith("operator"):
@@ -123,12 +159,13 @@ class EmptyContainerAccess:
             if size_checked(ev, var):
                 continue
             reported.add(var)
-            if ev.name in REMOVE_END:
+            if removes:
                 cwes, effect = ("CWE-124", "CWE-787"), "writes before the start of its buffer"
             else:
                 cwes, effect = ("CWE-125",), "reads outside its buffer"
+            shown = what if what.startswith((f"{var}.", "std::")) else f"{var}{'' if what.startswith('[') else '.'}{what}"
             hits.append(Hit(self.rule, cwes, ev.line, ev.column,
-                            f"'{var}{'.' if not what.startswith('[') else ''}{what}' {effect} when '{var}' "
+                            f"'{shown}' {effect} when '{var}' "
                             "is empty, and nothing on the way checks its size"))  # fmt: skip
         return hits
 

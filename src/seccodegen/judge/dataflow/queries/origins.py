@@ -24,10 +24,7 @@ RANDOM_CALLS = {"rand", "random", "lrand48", "mrand48", "nrand48", "jrand48", "r
 LENGTH_CALLS = {"strlen", "strnlen", "wcslen", "size", "length", "sizeof", "count", "ftell"}
 EXTREME_RE = re.compile(r"\b(?:[A-Z]*_MAX|0x7[fF]{3,}\w*|0x[fF]{4,}\w*|\d{9,}\w*)\b")
 INTEGER_KINDS = ast.INTEGER_KINDS
-UNSIGNED_KINDS = {
-    ci.TypeKind.UCHAR, ci.TypeKind.USHORT, ci.TypeKind.UINT, ci.TypeKind.ULONG, ci.TypeKind.ULONGLONG,
-    ci.TypeKind.UINT128, ci.TypeKind.CHAR_U, ci.TypeKind.BOOL,
-}  # fmt: skip
+UNSIGNED_KINDS = ast.UNSIGNED_KINDS
 
 
 def written(c, source: bytes) -> str:
@@ -213,7 +210,8 @@ def bound_sides(
             continue
         sides = _lone_comparison(toks, rel, g.truth) if directional else None
         if sides is not None:  # a lone `L op R`: which way it bounds is known
-            lower, upper = lower or sides[0], upper or sides[1]
+            below = sides[1] and bool(g.unsigned_compared & own)  # i < v.size(): negative i fails too
+            lower, upper = lower or sides[0] or below, upper or sides[1]
             continue
         for i, t in enumerate(toks):
             if t not in ("<", ">", "<=", ">="):

@@ -3,7 +3,8 @@
 Four patterns (five with std::copy), each on a buffer access the core saw (``a[i]``, ``operator[]``, a copy call):
 
 * ``index-unchecked``: an index computed from input, a random value or a parameter is used
-  without *both* a lower bound (``i >= 0``; not needed for an unsigned index) and an upper bound
+  without *both* a lower bound (``i >= 0``; not needed for an unsigned index, nor after an upper
+  check made in an unsigned type, ``i < v.size()``, where a negative ``i`` fails) and an upper bound
   check dominating the access (or an earlier check that left the function); or a loop index
   into a fixed-size array is bounded only by such a value (``for (i = 0; i < len; i++)
   buf[i] = ...`` with ``len`` from the input and never compared with anything itself).
