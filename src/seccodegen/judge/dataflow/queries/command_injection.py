@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from seccodegen.judge.dataflow import FunctionFacts, ast
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-from seccodegen.judge.dataflow.queries.origins import literal_value
+from seccodegen.judge.dataflow.queries.comparisons import literal_value
 from seccodegen.judge.dataflow.queries.sinks import arg_positions, unsafe_argument
 
 SINKS: dict[str, tuple[int | str, ...]] = {

@@ -39,8 +39,9 @@ from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.ast import array_size
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.buffer_pairs import caller_array_sizes, file_index, size_pairs
+from seccodegen.judge.dataflow.queries.comparisons import RELATIONS, only_subscripted
 from seccodegen.judge.dataflow.queries.index_values import written_offsets
-from seccodegen.judge.dataflow.queries.origins import RELATIONS, is_integer, only_subscripted
+from seccodegen.judge.dataflow.queries.origins import is_integer
 
 K = ci.CursorKind
 LOOPS = (K.FOR_STMT, K.WHILE_STMT, K.DO_STMT)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, tainted, values
-from seccodegen.judge.dataflow.queries.origins import RELATIONS, literal_value
+from seccodegen.judge.dataflow.queries.comparisons import RELATIONS, literal_value
 
 K = ci.CursorKind
 

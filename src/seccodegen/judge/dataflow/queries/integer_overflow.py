@@ -37,6 +37,7 @@ from seccodegen.judge.dataflow import Event, FunctionFacts, ast
 from seccodegen.judge.dataflow.facts import RELATIONAL
 from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.comparisons import only_subscripted
 from seccodegen.judge.dataflow.queries.origins import (
     LENGTH_CALLS,
     RANDOM_CALLS,
@@ -45,7 +46,6 @@ from seccodegen.judge.dataflow.queries.origins import (
     clamped,
     is_integer,
     is_unsigned,
-    only_subscripted,
     uncontrolled_var,
 )
 

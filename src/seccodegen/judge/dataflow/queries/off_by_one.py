@@ -42,16 +42,14 @@ from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.ast import array_size
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.buffer_pairs import file_index, size_pairs
-from seccodegen.judge.dataflow.queries.index_values import token_value, written_offsets
-from seccodegen.judge.dataflow.queries.origins import (
+from seccodegen.judge.dataflow.queries.comparisons import (
     RELATIONS,
     SIGN_LIMITS,
-    Origins,
-    is_integer,
     literal_value,
     only_subscripted,
-    uncontrolled_var,
 )
+from seccodegen.judge.dataflow.queries.index_values import token_value, written_offsets
+from seccodegen.judge.dataflow.queries.origins import Origins, is_integer, uncontrolled_var
 
 K = ci.CursorKind
 OFF_BY_ONE = ("CWE-193", "CWE-787")

@@ -19,6 +19,15 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
+from seccodegen.judge.dataflow.queries.comparisons import (
+    any_comparison,
+    compound_sides,
+    constant_range,
+    lone_comparison,
+    only_equality,
+    only_subscripted,
+    truth_tested,
+)
 
 RANDOM_CALLS = {"rand", "random", "lrand48", "mrand48", "nrand48", "jrand48", "rand_r", "arc4random"}
 LENGTH_CALLS = {"strlen", "strnlen", "wcslen", "size", "length", "sizeof", "count", "ftell"}
@@ -93,89 +102,6 @@ class Origins:
         return any(EXTREME_RE.search(t) for v in ev.state.related(var) for t in self.texts.get(v, []))
 
 
-def _only_equality(toks: list[str], var: str) -> bool:
-    """``var`` appears in condition ``toks`` only as an operand of ``==``/``!=``: ``end == s`` with
-    ``end = s + n - 1`` tells nothing of how large ``n`` is, unlike a tested flag ``ok``."""
-    at = [i for i, t in enumerate(toks) if t == var]
-    eq = ("==", "!=")
-    return bool(at) and all(
-        (i and toks[i - 1] in eq) or (i + 1 < len(toks) and toks[i + 1] in eq) for i in at
-    )
-
-
-def _truth_tested(toks: list[str], var: str) -> bool:
-    """``var`` stands alone as a truth value somewhere in condition ``toks`` (``!ok``,
-    ``ok && ...``), not as an operand of a comparison or arithmetic: a value from the same input
-    compared on its own (``day > 31`` beside ``month``) is no flag of ``month``."""
-    ends = {"!", "(", ")", "&&", "||"}
-    return any(
-        t == var and (i == 0 or toks[i - 1] in ends) and (i + 1 == len(toks) or toks[i + 1] in ends)
-        for i, t in enumerate(toks)
-    )
-
-
-def only_subscripted(toks: list[str], var: str) -> bool:
-    """Every occurrence of ``var`` in ``toks`` is inside ``[...]``."""
-    depth = 0
-    for t in toks:
-        depth += t == "["
-        depth -= t == "]"
-        if t == var and depth == 0:
-            return False
-    return True
-
-
-RELATIONS = ("<", ">", "<=", ">=")
-COMPOUND = {"&&", "||", "!", "?", ",", "==", "!=", "="}
-SIGN_LIMITS = (["0"], ["1"], ["-", "1"], ["0u"], ["0U"])
-
-
-def _lone_comparison(toks: list[str], rel: set[str], truth: bool) -> tuple[bool, bool] | None:
-    """(lower, upper) that a condition of one comparison ``L op R`` that held (``truth``) or
-    failed proves for the variables ``rel`` standing on one side of it: ``n < len`` held, or
-    ``n >= len`` failed, bounds ``n`` above; ``n >= len`` held bounds it only below (a check in
-    the wrong direction), and ``n >= 0`` held is the lower check. None for anything compound
-    (``&&``, ``||``, ``!``, several comparisons), or when ``rel`` stands on both sides or neither."""
-    at = [i for i, t in enumerate(toks) if t in RELATIONS]
-    if len(at) != 1 or COMPOUND & set(toks):
-        return None
-    i = at[0]
-    left, right = toks[:i], toks[i + 1 :]
-    on_left, on_right = bool(rel & set(left)), bool(rel & set(right))
-    if on_left == on_right:
-        return None
-    less = toks[i] in ("<", "<=")
-    above = less == truth if on_left else less != truth  # var < other, or other > var, held
-    other = right if on_left else left
-    if other in SIGN_LIMITS:  # a sign check: var >= 0 / var > -1 held, or var < 0 failed
-        return (not above, False)
-    return (not above and other[:1] != ["-"], above)
-
-
-def literal_value(token: str) -> int | None:
-    """The value of an integer literal (``10``, ``0x1f``, ``64u``) or a character literal of one
-    plain character (``'0'``); None for anything else."""
-    if len(token) == 3 and token[0] == token[2] == "'" and token[1] != "\\":
-        return ord(token[1])
-    try:
-        return int(token.rstrip("uUlL"), 0)
-    except ValueError:
-        return None
-
-
-def _constant_range(toks: list[str], rel: set[str]) -> bool:
-    """Condition ``toks`` compares one of ``rel`` with two different non-negative constants (the
-    two ends of a range, either way the test is written): both bounds of a value in it."""
-    ends = set()
-    for i, t in enumerate(toks):
-        if t in RELATIONS and 0 < i < len(toks) - 1:
-            left, right = toks[i - 1], toks[i + 1]
-            value = literal_value(right) if left in rel else literal_value(left) if right in rel else None
-            if value is not None and value >= 0 and (i + 2 >= len(toks) or toks[i + 2] in COMPOUND | {")"}):
-                ends.add(value)
-    return len(ends) >= 2
-
-
 def bound_sides(
     ev: Event, var: str, ignore: str = "", directional: bool = False, selectors: frozenset[str] = frozenset()
 ) -> tuple[bool, bool]:
@@ -183,9 +109,12 @@ def bound_sides(
     zero, and against anything else, protects ``ev`` (dominating condition or an earlier exit);
     conditions that also read ``ignore`` (a loop's own ``i < n``) do not count. ``directional``:
     a lone comparison counts only for the side it proves on the way to ``ev`` (an index's
-    checks: ``if (n >= len) return s + len - n;`` is a check in the wrong direction); otherwise
-    any comparison with something other than zero counts as the upper check (a value tested at
-    all before an arithmetic operation). ``selectors`` (:meth:`Origins.selectors`) are left out of
+    checks: ``if (n >= len) return s + len - n;`` is a check in the wrong direction), and a chain
+    of comparisons joined by ``&&`` or by ``||`` is read part by part (:func:`compound_sides`:
+    ``if (n == 0 || n > len) return s + len - n;`` proves no upper bound, and a part about another
+    variable, ``level >= 0``, proves nothing about ``channel``). Without ``directional``, any
+    comparison with something other than zero counts as the upper check (a value tested at all
+    before an arithmetic operation). ``selectors`` (:meth:`Origins.selectors`) are left out of
     what ``var`` came from."""
     st = ev.state
     rel = st.related(var) - selectors
@@ -198,31 +127,27 @@ def bound_sides(
         flags = [
             v for v in g.vars - rel - g.pointers  # a pointer tested for NULL (eq = strstr(line, "=")) bounds nothing
             if (from_rel := st.derived.get(v, frozenset()) & rel)
-            and (from_rel & own and not _only_equality(toks, v) or _truth_tested(toks, v))
+            and (from_rel & own and not only_equality(toks, v) or truth_tested(toks, v))
         ]  # fmt: skip
         if flags:
             lower = upper = True  # a flag computed from var is tested: ok = i >= 0 && i < N
             continue
         if not g.vars & rel:
             continue
-        if _constant_range(toks, rel) and ("||" not in toks if g.truth else "&&" not in toks):
+        if constant_range(toks, rel) and ("||" not in toks if g.truth else "&&" not in toks):
             lower = upper = True  # c >= '0' && c <= '9' held, or c < '0' || c > '9' failed
             continue
-        sides = _lone_comparison(toks, rel, g.truth) if directional else None
-        if sides is not None:  # a lone `L op R`: which way it bounds is known
+        sides = (
+            (lone_comparison(toks, rel, g.truth) or compound_sides(toks, rel, g.truth))
+            if directional
+            else None
+        )
+        if sides is not None:  # a lone `L op R`, or a chain of them: which way it bounds is known
             below = sides[1] and bool(g.unsigned_compared & own)  # i < v.size(): negative i fails too
             lower, upper = lower or sides[0] or below, upper or sides[1]
             continue
-        for i, t in enumerate(toks):
-            if t not in ("<", ">", "<=", ">="):
-                continue
-            left, right = toks[i - 1] if i else "", toks[i + 1] if i + 1 < len(toks) else ""
-            if right in ("0", "1") or left in ("0",) or (right == "-" and i + 2 < len(toks)):
-                lower = True
-            else:
-                upper = True
-        if any(t in ("__builtin_add_overflow", "__builtin_mul_overflow") for t in toks):
-            lower = upper = True
+        sides = any_comparison(toks)
+        lower, upper = lower or sides[0], upper or sides[1]
     return lower, upper
 
 

@@ -50,6 +50,7 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.comparisons import RELATIONS
 from seccodegen.judge.dataflow.queries.copy_bounds import copy_hit, member_sizes, string_length_of
 from seccodegen.judge.dataflow.queries.index_values import (
     clamped_in_place,
@@ -60,7 +61,6 @@ from seccodegen.judge.dataflow.queries.index_values import (
     written_offsets,
 )
 from seccodegen.judge.dataflow.queries.origins import (
-    RELATIONS,
     Origins,
     bound_sides,
     clamped,
