@@ -202,9 +202,9 @@ def _path_built_from(param: str, statement: str, body: str) -> bool:
     """Parameter ``param`` reaches the file call ``statement``: it is an argument, or it was written
     into a buffer the call uses (``snprintf(full, ..., dir, name); fopen(full, ...)``), or joined
     with ``+``/``/``. A parameter only printed elsewhere (``fprintf(f, "%s", msg)``) is not, nor
-    its name inside a string literal (``fopen(CACHE_DIR "/<key>", "w")`` opens a fixed name)."""
+    its name inside a string literal (``fopen(CACHE_DIR "/<key>", "w")`` opens a fixed name):
+    ``statement`` and ``body`` come with their string literals blanked (``""``)."""
     p = re.escape(param)
-    statement, body = STRING_LITERAL.sub('""', statement), STRING_LITERAL.sub('""', body)
     if re.search(rf"\b{p}\b", statement):
         return True
     for m in re.finditer(rf"\b(?:sn?printf|strn?cat|strn?cpy)\s*\(\s*(\w+)[^;]*\b{p}\b", body):
@@ -255,6 +255,7 @@ def _check_function(
     runs_sql = bool(SQL_RUN.search(body))
     # strings/streams the function fills with HTML over several statements (html += "<p>")
     html_vars = set() if ESCAPER.search(body) else set(HTML_VAR.findall(body))
+    bare_body = STRING_LITERAL.sub('""', body)  # for path-from-input: a name in a literal is no use
     for off, st in stmts:
         lit = SQL_LITERAL.search(st)
         if (
@@ -293,8 +294,9 @@ def _check_function(
                     (off, "shell-command-from-input", "CWE-78", "a shell command is built from a value")
                 )
         if FILE_API.search(st):
+            bare = STRING_LITERAL.sub('""', st)
             for p in params:
-                if _path_built_from(p, st, body) and not re.search(PATH_CHECK.format(p=re.escape(p)), body):
+                if _path_built_from(p, bare, bare_body) and not re.search(PATH_CHECK.format(p=re.escape(p)), body):
                     hits.append(
                         (
                             off,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from seccodegen.judge.dataflow import ast, containers, values
 from seccodegen.judge.dataflow.ast import nonnull_when
 from seccodegen.judge.dataflow.call_effects import CallEffects
-from seccodegen.judge.dataflow.facts import Event, Guard, State, merge, taint_of
+from seccodegen.judge.dataflow.facts import RELATIONAL, Event, Guard, State, merge, taint_of
 from seccodegen.judge.dataflow.models import MAY_RETURN_NULL, NO_RETURN, SOURCE_OUT_ARGS
 from seccodegen.judge.dataflow.statements import StatementWalker
 from seccodegen.judge.dataflow.summaries import OwnFunctions
@@ -380,7 +380,7 @@ def _unsigned_compared(cond) -> frozenset[str]:
     operands as clang converts them are unsigned: ``long < 11u`` compares signed)."""
     out = set()
     for c in cond.walk_preorder():
-        if c.kind != K.BINARY_OPERATOR or ast.binary_op(c) not in ("<", "<=", ">", ">="):
+        if c.kind != K.BINARY_OPERATOR or ast.binary_op(c) not in RELATIONAL:
             continue
         sides = ast.children(c)
         if len(sides) != 2 or not all(s.type.get_canonical().kind in ast.UNSIGNED_KINDS for s in sides):

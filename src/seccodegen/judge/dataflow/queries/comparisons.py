@@ -8,6 +8,8 @@ records conditions as :class:`~seccodegen.judge.dataflow.facts.Guard` token list
 
 from __future__ import annotations
 
+from seccodegen.judge.dataflow.facts import RELATIONAL
+
 
 def only_equality(toks: list[str], var: str) -> bool:
     """``var`` appears in condition ``toks`` only as an operand of ``==``/``!=``: ``end == s`` with
@@ -41,7 +43,7 @@ def only_subscripted(toks: list[str], var: str) -> bool:
     return True
 
 
-RELATIONS = ("<", ">", "<=", ">=")
+RELATIONS = RELATIONAL  # the relational operators
 COMPOUND = {"&&", "||", "!", "?", ",", "==", "!=", "="}
 SIGN_LIMITS = (["0"], ["1"], ["-", "1"], ["0u"], ["0U"])
 

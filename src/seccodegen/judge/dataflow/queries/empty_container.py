@@ -2,7 +2,8 @@
 
 Fires where ``c.back()``, ``c.front()``, ``c.pop_back()``, ``c.pop_front()``, ``c[c.size() - k]``,
 or an iterator ``c.end() - k`` / ``std::prev(c.end())`` that is dereferenced or erased at once
-(``line.erase(line.end() - 1, line.end())``; one stored in a variable is left to its uses) runs on a ``std::string``/``std::vector``/``std::deque`` whose emptiness the input decides (a
+(``line.erase(line.end() - 1, line.end())``; one stored in a variable is left to its uses) runs
+on a ``std::string``/``std::vector``/``std::deque`` whose emptiness the input decides (a
 parameter, or a container filled from input), with no check of its size on the way: no
 ``if (c.empty()) return;``, ``!c.empty() && ...``, ``c.size() > 0``, a loop bounded by
 ``c.size()``, or a test of a length computed from it, dominates the access or left before it;
@@ -65,13 +66,13 @@ def _end_of(c) -> str | None:
     c = ast.strip(c)
     if c is None or c.kind != K.CALL_EXPR or c.spelling not in ("end", "cend"):
         return None
-    obj = ast.member_object(c)
-    return _container_of(obj) if obj is not None else None
+    return _container_of(ast.member_object(c))
 
 
 def _before_end(ev: Event, events: list[Event]) -> tuple[str, str, str] | None:
-    """(container, the expression, the call that uses it) for ``c.end() - k`` (k a positive literal) or ``std::prev(c.end())`` that a
-    call of the same line dereferences or erases directly (not through a variable)."""
+    """(container, the expression, the call that uses it) for ``c.end() - k`` (``k`` a positive
+    literal) or ``std::prev(c.end())`` that a call of the same line dereferences or erases
+    directly (not through a variable)."""
     k = None
     if ev.name == "operator-" and len(ev.args) == 2:
         k = ast.strip(ev.args[1])
@@ -135,14 +136,15 @@ class EmptyContainerAccess:
                 reported.add(hit[0])
                 hits.append(hit[1])
                 continue
-            var, what, removes = None, "", ev.name in REMOVE_END
+            var, what, removes = None, "", ev.name in REMOVE_END  # what: the access as the message shows it
             if ev.obj is not None and ev.name in READ_END | REMOVE_END:
-                var, what = _container_of(ev.obj), f"{ev.name}()"
+                var = _container_of(ev.obj)
+                what = f"{var}.{ev.name}()"
             elif ev.name == "operator[]" and len(ev.args) == 2:
                 var = _container_of(ev.args[0])
                 if var and not _size_minus(ev.args[1], var):
                     var = None
-                what = f"[{ast.compact(ev.args[1])}]"
+                what = f"{var}[{ast.compact(ev.args[1])}]"
             elif (before := _before_end(ev, fn.events)) is not None:
                 var, what, removes = before[0], before[1], before[2] == "erase"
             if ev.name in GROWING:
@@ -163,9 +165,8 @@ class EmptyContainerAccess:
                 cwes, effect = ("CWE-124", "CWE-787"), "writes before the start of its buffer"
             else:
                 cwes, effect = ("CWE-125",), "reads outside its buffer"
-            shown = what if what.startswith((f"{var}.", "std::")) else f"{var}{'' if what.startswith('[') else '.'}{what}"
             hits.append(Hit(self.rule, cwes, ev.line, ev.column,
-                            f"'{shown}' {effect} when '{var}' "
+                            f"'{what}' {effect} when '{var}' "
                             "is empty, and nothing on the way checks its size"))  # fmt: skip
         return hits
 

@@ -20,12 +20,12 @@ import clang.cindex as ci
 from seccodegen.judge.dataflow import FunctionFacts, ast, values
 from seccodegen.judge.dataflow.facts import State
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.comparisons import RELATIONS
 from seccodegen.judge.dataflow.queries.origins import is_unsigned
 
 K = ci.CursorKind
 T = ci.TypeKind
 LOOPS = {K.FOR_STMT: "for", K.WHILE_STMT: "while", K.DO_STMT: "do"}
-RELATIONS = ("<", "<=", ">", ">=")
 CHANGES = {"++", "--", "+=", "-=", "=", "*=", "<<="}
 
 
