@@ -54,6 +54,17 @@ def reads_no_own_key_after_t() -> None:
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
     dec.cache.t.fill_(t + 1)  # one step later the next position counts
     assert TritonAttention()(dec, dec.q, 0, 0, None).isnan().all()
+    # given the step's k/v, position t is attended from them (the cache's NaN there is not read)
+    # and written into the cache
+    dec.cache.t.fill_(t)
+    want_dec = _CheckDecoder("cpu", 16, torch.float32)
+    want = TORCH_ATTENTION(want_dec, want_dec.q, 0, t + 1, None, want_dec.k, want_dec.v)
+    for buf in (dec.cache.own_k[0], dec.cache.own_v[0]):
+        buf[:, :, t] = float("nan")
+    got = TritonAttention()(dec, dec.q, 0, 0, None, dec.k, dec.v)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    assert torch.equal(dec.cache.own_k[0][:, :, t], dec.k[:, :, 0])
+    assert torch.equal(dec.cache.own_v[0][:, :, t], dec.v[:, :, 0])
 
 
 def decoder_steps() -> None:

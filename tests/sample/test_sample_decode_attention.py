@@ -60,11 +60,26 @@ def test_a_kernel_that_fails_or_disagrees_falls_back_with_a_warning(monkeypatch:
         name = "wrong"
         uses_window = False
 
-        def __call__(self, dec, q, li, window, own_bias):
-            return TORCH_ATTENTION(dec, q, li, window, own_bias) + 1.0
+        def __call__(self, dec, q, li, window, own_bias, k=None, v=None):
+            return TORCH_ATTENTION(dec, q, li, window, own_bias, k, v) + 1.0
 
     monkeypatch.setattr(decode_attention, "TritonAttention", Wrong)
     with pytest.warns(RuntimeWarning, match="differs from the torch path on this GPU by 1"):
+        assert decode_attention.decode_attention("cpu", 16) is TORCH_ATTENTION
+
+    class ForgetsTheStep(Wrong):  # right outputs, but the step's k/v never reach the cache
+        def __call__(self, dec, q, li, window, own_bias, k=None, v=None):
+            if k is None:
+                return TORCH_ATTENTION(dec, q, li, window, own_bias)
+            c = dec.cache
+            saved = c.own_k[li].clone(), c.own_v[li].clone()
+            out = TORCH_ATTENTION(dec, q, li, window, own_bias, k, v)
+            c.own_k[li].copy_(saved[0])
+            c.own_v[li].copy_(saved[1])
+            return out
+
+    monkeypatch.setattr(decode_attention, "TritonAttention", ForgetsTheStep)
+    with pytest.warns(RuntimeWarning, match="differs from the torch path on this GPU by inf"):
         assert decode_attention.decode_attention("cpu", 16) is TORCH_ATTENTION
 
 

@@ -37,11 +37,16 @@ class TorchAttention:
     name = "batched matmuls (PyTorch)"
     uses_window = True  # reads own positions < window; the caller masks those after t
 
-    def __call__(self, dec: Any, q, li: int, window: int, own_bias):
-        """``q``: ``[B, H, 1, D]`` -> ``[B, H*D]``; attends to the prefix and own positions ``< window``."""
+    def __call__(self, dec: Any, q, li: int, window: int, own_bias, k=None, v=None):
+        """``q``: ``[B, H, 1, D]`` -> ``[B, H*D]``; attends to the prefix and own positions ``< window``.
+        ``k``/``v`` ``[B, Hkv, 1, D]``: the step's keys and values, first written into the own
+        cache at ``t`` (both attentions take them, so the kernel can skip the copy)."""
         import torch
 
         c = dec.cache
+        if k is not None:
+            c.own_k[li].index_copy_(2, c.t, k)
+            c.own_v[li].index_copy_(2, c.t, v)
         b, n, g, d = q.shape[0], c.n, dec.group, dec.head_dim
         u, hkv = b // n, dec.n_kv
         q5 = q.view(u, n, hkv, g, d)
@@ -77,11 +82,11 @@ class TritonAttention:
         self._kernel = prefix_own_attention
         self.own_launch = own_launch
 
-    def __call__(self, dec: Any, q, li: int, window: int, own_bias):
+    def __call__(self, dec: Any, q, li: int, window: int, own_bias, k=None, v=None):
         c = dec.cache
         return self._kernel(
             q, c.prefix_k[li], c.prefix_v[li], c.prefix_bias, c.own_k[li], c.own_v[li], c.t, c.n, dec.scale,
-            own_launch=self.own_launch,
+            own_launch=self.own_launch, step_k=k, step_v=v,
         )  # fmt: skip
 
 
@@ -132,17 +137,29 @@ class _CheckDecoder:
             t=torch.tensor([own_len - 7], device=device),
             n=n,
         )
-        # q as the decoder makes it: a [B, H, 1, D] view of a [B, 1, H*D] projection
+        # q as the decoder makes it: a [B, H, 1, D] view of a [B, 1, H*D] projection; the step's k/v
         self.q = rand(rows, 1, kv_heads * self.group, head_dim).transpose(1, 2)
+        self.k, self.v = (rand(rows, 1, kv_heads, head_dim).transpose(1, 2) for _ in range(2))
 
 
 def compare_with_torch(attention: Any, device: Any, head_dim: int, dtype: Any) -> float:
-    """Largest absolute difference between ``attention`` and the torch path on a small case."""
-    dec = _CheckDecoder(device, head_dim, dtype)
-    t = int(dec.cache.t.item())
-    want = TORCH_ATTENTION(dec, dec.q, 0, t + 1, None).float()
-    got = attention(dec, dec.q, 0, t + 1, None).float()
-    return float((got - want).abs().max())
+    """Largest absolute difference between ``attention`` and the torch path on a small case: their
+    outputs reading position ``t`` from the cache, then given the step's k/v (whose position ``t``
+    holds other values before), and the caches they wrote (the same, or infinite)."""
+    import torch
+
+    want_dec, got_dec = _CheckDecoder(device, head_dim, dtype), _CheckDecoder(device, head_dim, dtype)
+    t = int(want_dec.cache.t.item())
+    diffs = []
+    for step in (False, True):
+        kv = (want_dec.k, want_dec.v) if step else ()
+        want = TORCH_ATTENTION(want_dec, want_dec.q, 0, t + 1, None, *kv).float()
+        got = attention(got_dec, got_dec.q, 0, t + 1, None, *kv).float()
+        diffs.append(float((got - want).abs().max()))
+    for a, b in zip(want_dec.cache.own_k + want_dec.cache.own_v, got_dec.cache.own_k + got_dec.cache.own_v):
+        if not torch.equal(a, b):
+            return float("inf")
+    return max(diffs)
 
 
 def self_check(attention: Any, device: Any, head_dim: int) -> str | None:

@@ -12,7 +12,11 @@ Milakov & Gimelshein 2018, as in flash attention) carried from the first into th
   graph the loop stops at the step's real length (no window of stale positions read and masked),
   and writes the output. Several heads per program keep more loads in flight (one head per
   program was bound by memory latency); ``OWN_LAUNCH`` comes from
-  ``benchmarks/decode_attention_bench.py``'s sweep (docs/performance.md).
+  ``benchmarks/decode_attention_bench.py``'s sweep (docs/performance.md). Given the step's keys
+  and values (``STORE``), it attends position ``t`` from them, not from the cache, and writes them
+  into the cache at ``t``: this replaces two copy kernels per layer (the decoder's
+  ``index_copy_``). Programs whose query heads share a kv head write the same values there, and
+  none of them reads position ``t`` from the cache, so the order of their writes does not matter.
 """
 
 from __future__ import annotations
@@ -75,10 +79,11 @@ def _own_attention(
     q_ptr, q_row_stride, q_head_stride,
     ok_ptr, ov_ptr, o_row_stride, o_head_stride, o_pos_stride,  # own k/v [B, Hkv, T, D]
     t_ptr,  # [1] int64: the own position written this step (keys 0..t are attended)
+    sk_ptr, sv_ptr, s_row_stride, s_head_stride,  # the step's k/v [B, Hkv, 1, D] (read if STORE)
     m_ptr, l_ptr, acc_ptr,  # the prefix kernel's running softmax state
     out_ptr, out_row_stride,  # [B, H*D]
     heads, group, scale,
-    HEAD_DIM: tl.constexpr, BLOCK_T: tl.constexpr, HEADS: tl.constexpr,
+    HEAD_DIM: tl.constexpr, BLOCK_T: tl.constexpr, HEADS: tl.constexpr, STORE: tl.constexpr,
 ):  # fmt: skip
     # HEADS query heads of one row per program: more loads in flight per program (the kernel is
     # bound by memory latency at short own lengths, not by bandwidth)
@@ -93,19 +98,36 @@ def _own_attention(
     acc = tl.load(acc_ptr + state[:, None] * HEAD_DIM + d[None, :])  # [HEADS, D]
     t = tl.load(t_ptr)
     o_base = b * o_row_stride + hk * o_head_stride  # [HEADS]
-    for start in range(0, t + 1, BLOCK_T):
+    if STORE:  # position t comes from the step's k/v (below), not from the cache
+        end = t
+    else:
+        end = t + 1
+    for start in range(0, end, BLOCK_T):
         pos = start + tl.arange(0, BLOCK_T)
-        inside = pos <= t
+        inside = pos < end
         offs = o_base[:, None, None] + pos[None, :, None] * o_pos_stride + d[None, None, :]
         k = tl.load(ok_ptr + offs, mask=inside[None, :, None], other=0.0).to(tl.float32)
         v = tl.load(ov_ptr + offs, mask=inside[None, :, None], other=0.0).to(tl.float32)
         s = tl.where(inside[None, :], tl.sum(k * q[:, None, :], axis=2), float("-inf"))  # [HEADS, BLOCK_T]
-        m_new = tl.maximum(m, tl.max(s, axis=1))  # finite: position `start` <= t is inside
+        m_new = tl.maximum(m, tl.max(s, axis=1))  # finite: position `start` < end is inside
         alpha = tl.exp(m - m_new)
         w = tl.exp(s - m_new[:, None])
         acc = acc * alpha[:, None] + tl.sum(w[:, :, None] * v, axis=1)
         total = total * alpha + tl.sum(w, axis=1)
         m = m_new
+    if STORE:
+        step_offs = b * s_row_stride + hk[:, None] * s_head_stride + d[None, :]  # [HEADS, D]
+        k = tl.load(sk_ptr + step_offs)
+        v = tl.load(sv_ptr + step_offs)
+        cache_offs = o_base[:, None] + t * o_pos_stride + d[None, :]
+        tl.store(ok_ptr + cache_offs, k)
+        tl.store(ov_ptr + cache_offs, v)
+        s = tl.sum(k.to(tl.float32) * q, axis=1)  # [HEADS]
+        m_new = tl.maximum(m, s)
+        alpha = tl.exp(m - m_new)
+        w = tl.exp(s - m_new)
+        acc = acc * alpha[:, None] + w[:, None] * v.to(tl.float32)
+        total = total * alpha + w
     out = acc / total[:, None]
     tl.store(
         out_ptr + b * out_row_stride + h[:, None] * HEAD_DIM + d[None, :], out.to(out_ptr.dtype.element_ty)
@@ -117,12 +139,15 @@ OWN_LAUNCH = (8, 8, 2)
 
 
 def prefix_own_attention(
-    q, prefix_k, prefix_v, prefix_bias, own_k, own_v, t, rows_per_prompt: int, scale: float, own_launch=None
-):
+    q, prefix_k, prefix_v, prefix_bias, own_k, own_v, t, rows_per_prompt: int, scale: float, own_launch=None,
+    step_k=None, step_v=None,
+):  # fmt: skip
     """``q`` ``[B, H, 1, D]`` -> ``[B, H*D]`` (q's dtype). Shapes as in ``PrefixSharedDecoder``'s
     cache: prefix k/v ``[U, Hkv, P, D]``, ``prefix_bias`` ``[U, ..., P]`` float32 contiguous,
     own k/v ``[B, Hkv, T, D]``, ``t`` ``[1]`` long. ``own_launch``: (heads per program, block,
-    warps) of the own-key kernel instead of :data:`OWN_LAUNCH` (benchmarks/decode_attention_bench.py)."""
+    warps) of the own-key kernel instead of :data:`OWN_LAUNCH` (benchmarks/decode_attention_bench.py).
+    ``step_k``/``step_v`` ``[B, Hkv, 1, D]``: this step's keys and values, attended at ``t`` and
+    written into the own cache there; None reads position ``t`` from the cache."""
     import torch
 
     b, heads, _, dim = q.shape
@@ -149,13 +174,21 @@ def prefix_own_attention(
     per_program, block_t, warps = own_launch or OWN_LAUNCH
     while heads % per_program:  # a head count the setting does not divide: fewer per program
         per_program //= 2
+    store = step_k is not None
+    if store:
+        step_k, step_v = (x if x.stride(-1) == 1 else x.contiguous() for x in (step_k, step_v))
+        if step_k.stride() != step_v.stride():
+            step_k, step_v = step_k.contiguous(), step_v.contiguous()
+    else:  # not read: any tensor with the cache's dtype fills the pointer arguments
+        step_k = step_v = own_k
     _own_attention[(heads // per_program, b)](
         q, q.stride(0), q.stride(1),
         own_k, own_v, own_k.stride(0), own_k.stride(1), own_k.stride(2),
-        t, m, total, acc,
+        t, step_k, step_v, step_k.stride(0), step_k.stride(1),
+        m, total, acc,
         out, out.stride(0),
         heads, group, scale,
-        HEAD_DIM=dim, BLOCK_T=block_t, HEADS=per_program,
+        HEAD_DIM=dim, BLOCK_T=block_t, HEADS=per_program, STORE=store,
         num_warps=warps,
     )  # fmt: skip
     return out

@@ -217,9 +217,8 @@ class PrefixSharedDecoder:
         for li, layer in enumerate(self.layers):
             attn = layer.self_attn
             q, k, v = self._qkv(attn, h, cos, sin, kn)
-            c.own_k[li].index_copy_(2, c.t, k)
-            c.own_v[li].index_copy_(2, c.t, v)
-            out = attn.o_proj(self.attention(self, q, li, window, own_bias).view(b, 1, -1))
+            # the attention writes k/v into the own cache at t (the Triton kernel as it attends)
+            out = attn.o_proj(self.attention(self, q, li, window, own_bias, k, v).view(b, 1, -1))
             h, x = kn.add_rms_norm(layer.post_attention_layernorm, out, x)  # x += out; h = norm(x)
             after = self.layers[li + 1].input_layernorm if li + 1 < len(self.layers) else self.norm
             h, x = kn.add_rms_norm(after, kn.mlp(layer.mlp, h), x)  # the next norm: one kernel with the add
