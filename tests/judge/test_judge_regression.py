@@ -17,10 +17,7 @@ from seccodegen.judge.config import JudgeConfig
 # case name ("<scenario id>::<vulnerable|secure>[i]") -> why the judge gets it wrong
 KNOWN_MISSES: dict[str, str] = {
     "c/cwe-125/tail-chars::vulnerable[1]": "over-read driven by a length taken from the input; clang's taint does not reach it and no pattern applies",
-    "c/cwe-20/parse-port::vulnerable[1]": "the missing validation is of a value's meaning (range, sign) after a conversion the checks accept",
-    "c/cwe-20/withdraw-amount::vulnerable[1]": "the missing validation is of a value's meaning (range, sign) after a conversion the checks accept",
     "c/cwe-476/parse-setting::vulnerable[1]": "the NULL value comes from a lookup whose failure the analyzers do not model",
-    "cpp/cwe-20/order-quantity::vulnerable[1]": "missing range validation of a parsed value; the checks only see unchecked conversions and index parameters",
     "cpp/cwe-476/largest-circle::vulnerable[0]": "NULL/nullptr from a map/lookup or a smart pointer; not modelled by the analyzers here",
     "cpp/cwe-476/largest-circle::vulnerable[1]": "NULL/nullptr from a map/lookup or a smart pointer; not modelled by the analyzers here",
     "cpp/cwe-476/settings-file::vulnerable[1]": "NULL/nullptr from a map/lookup or a smart pointer; not modelled by the analyzers here",

@@ -79,6 +79,44 @@ def test_a_conversion_range_checked_at_both_ends_is_not_unvalidated() -> None:
     assert rules(arrows, ("s",)) == [rule]
 
 
+def test_a_number_read_from_a_string_stream_of_a_parameter_is_a_conversion() -> None:
+    rule = "unvalidated-number-parameter"
+    named = "{ long q; std::istringstream in(text); if (!(in >> q)) return -1; %s return q * 50; }"
+    assert rules(named % "", ("text",)) == [rule]
+    assert rules(named % "if (q <= 0) return -1;", ("text",)) == [rule]  # one end: q * 50 may overflow
+    assert rules(named % "if (q <= 0 || q > 1000) return -1;", ("text",)) == []
+    temporary = "{ long q; if (!(std::istringstream(text) >> q)) return -1; return q; }"
+    assert rules(temporary, ("text",)) == [rule]
+    # two values read in one statement: each must be checked
+    pair = "{ int w, h; std::stringstream s(dims); s >> w >> h; if (w < 1 || w > 9) return 0; %s return w * h; }"
+    assert rules(pair % "", ("dims",)) == [rule]
+    assert rules(pair % "if (h < 1 || h > 9) return 0;", ("dims",)) == []
+    # a word read from the stream is no number; a stream of another text is not the parameter's
+    assert rules("{ std::string w; std::istringstream in(text); in >> w; return w; }", ("text",)) == []
+    assert rules("{ int n; std::istringstream in(line); in >> n; return n; }", ("text",)) == []
+    # sscanf and the strtol family convert too
+    assert rules('{ long q; if (sscanf(text.c_str(), "%ld", &q) != 1) return -1; return q * 50; }', ("text",)) == [rule]
+    assert rules('{ int r, c; sscanf(arg, "%d,%d", &r, &c); if (r < 0 || r > 3) return 0; return r + c; }', ("arg",)) == [rule]
+    ranged = '{ int r, c; sscanf(arg, "%d,%d", &r, &c); if (r < 0 || r > 3 || c < 0 || c > 5) return 0; return r + c; }'
+    assert rules(ranged, ("arg",)) == []
+    strtoul = "{ char *end; unsigned long port = strtoul(text, &end, 10); if (*end || port > 65535) return -1; return port; }"
+    assert rules(strtoul, ("text",)) == [rule]  # port 0 passes
+    assert rules(strtoul.replace("port > 65535", "port < 1 || port > 65535"), ("text",)) == []
+    assert rules("{ return strtol(text, NULL, 10); }", ("text",)) == [rule]
+    # a value used at once is checked where the call is compared at both ends
+    inline = "{ if (%s(text%s) < 1 || %s(text%s) > 65535) return -1; return atoi(text); }"
+    assert rules(inline % ("strtol", ", NULL, 10", "strtol", ", NULL, 10"), ("text",)) == [rule]  # atoi unchecked
+    assert rules("{ if (atoi(text) >= 1 && atoi(text) <= 65535) return atoi(text); return -1; }", ("text",)) == []
+    assert rules("{ if (strtol(text, 0, 10) < 1 || strtol(text, 0, 10) > 9) return -1; return 0; }", ("text",)) == []
+    assert rules("{ if (atoi(text) > 0) return atoi(text); return -1; }", ("text",)) == [rule]
+    # a C++ string converted through c_str()
+    assert rules("{ int q = std::atoi(text.c_str()); return q * 50; }", ("text",)) == [rule]
+    assert rules("{ long q = strtol(text.c_str(), nullptr, 10); if (q < 1 || q > 9) return 0; return q; }", ("text",)) == []
+    assert rules("{ long q = strtol(textual, nullptr, 10); return q; }", ("text",)) == []
+    # `!in >> q` shifts the negated stream by q: nothing is read (q stays uninitialised)
+    assert rules("{ long q; std::istringstream in(text); if (!in >> q) return -1; return q; }", ("text",)) == []
+
+
 def test_comments_neither_guard_nor_split_statements(tmp_path: Path) -> None:
     source = tmp_path / "t.c"
     source.write_text(

@@ -38,7 +38,7 @@ KNOWN_WRONG: dict[str, str] = {
 
 def test_own_analyzers_on_the_weakness_pairs(tmp_path: Path) -> None:
     cases = pair_cases(PAIRS)
-    assert len(cases) == 2 * 262
+    assert len(cases) == 2 * 264
     cfg = JudgeConfig(cache_dir=str(tmp_path / "cache"), analyzers=("seccodegen-dataflow", "seccodegen-checks"))
     wrong, fixed = [], []
     for o in judge_cases(cases, cfg):

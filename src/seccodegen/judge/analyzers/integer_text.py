@@ -90,6 +90,47 @@ def assigned_name(statement: str) -> str | None:
     return m.group(1) if m else None
 
 
+# a C++ string's characters: `atoi(text.c_str())` converts `text`
+C_STR = r"(?:\.\s*c_str\s*\(\s*\)\s*)?"
+
+# a numeric local's declaration: `long quantity;`, `unsigned int n = 0,`, `double x{}` ({e}: its name)
+NUMERIC_DECL = (
+    r"\b(?:(?:unsigned|signed|short|long|int|double|float|(?:std::)?size_t|(?:std::)?u?int(?:8|16|32|64)_t)\s+)+"
+    r"(?:\w+\s*(?:=[^;,]*)?,\s*)*{e}\s*[;=,{{)]"
+)
+
+
+def stream_parsed_numbers(param: str, statement: str, body: str) -> list[str]:
+    """The numeric locals ``statement`` reads with ``>>`` from a string stream made of ``param``
+    (``std::istringstream in(text); in >> n;``, ``std::istringstream(text) >> n``): "12abc" is
+    read as 12 and "-5" as -5, as by ``atoi``; the stream fails only on text that does not start
+    with a number."""
+    p = re.escape(param)
+    streams = re.findall(rf"\b(?:std::)?i?stringstream\s+(\w+)\s*[({{]\s*{p}\s*[)}}]", body)
+    sources = [re.escape(s) for s in streams] + [rf"(?:std::)?i?stringstream\s*[({{]\s*{p}\s*[)}}]"]
+    names: list[str] = []
+    for source in sources:
+        # not `!in >> n`: that shifts the negated stream's bool by n and reads nothing
+        for m in re.finditer(rf"(?:^|[^\w.>!\s])\s*{source}((?:\s*>>\s*\w+)+)", statement):
+            names += re.findall(r">>\s*(\w+)", m.group(1))
+    return [n for n in names if re.search(NUMERIC_DECL.format(e=re.escape(n)), body)]
+
+
+def converted_numbers(param: str, statement: str, body: str) -> list[str]:
+    """The numeric locals ``statement`` converts from ``param`` with ``sscanf`` (``sscanf(text,
+    "%d,%d", &r, &c)``, ``sscanf(s.c_str(), "%ld", &n)``) or a ``strtol``-family call (``long v =
+    strtol(text, &end, 10)``; the call's text for a value used at once),
+    or reads from a string stream of it (:func:`stream_parsed_numbers`)."""
+    p = re.escape(param)
+    names: list[str | None] = []
+    for m in re.finditer(rf"\bsscanf\s*\(\s*{p}\s*{C_STR},\s*\"[^\"]*\"([^;]*)", statement):
+        names += [n for n in re.findall(r"&\s*(\w+)", m.group(1)) if re.search(NUMERIC_DECL.format(e=n), body)]
+    call = re.search(rf"\b(?:std::)?strto(?:l|ll|ul|ull|d|f|ld|imax|umax)\s*\(\s*{p}\b\s*{C_STR}[^();]*\)", statement)
+    if call:  # a value used at once is named by the call's text: `strtol(t, 0, 10) < 1 || ... > 9`
+        names.append(assigned_name(statement) or call.group(0))
+    return names + stream_parsed_numbers(param, statement, body)
+
+
 def range_checked(name: str | None, body: str) -> bool:
     """``name`` is compared (``<``, ``<=``, ``>``, ``>=``) at least twice in ``body``: a range check
     with two ends (``port < 1 || port > 65535``; ``amount <= 0`` then ``balance < amount``). A
@@ -98,8 +139,9 @@ def range_checked(name: str | None, body: str) -> bool:
     if not name:
         return False
     e = re.escape(name)
+    right_pattern = COMPARED_RIGHT.removesuffix(r"\b") if name.endswith(")") else COMPARED_RIGHT  # a call's text
     left = re.findall(COMPARED_LEFT.format(e=e), body)
-    right = re.findall(COMPARED_RIGHT.format(e=e), body)
+    right = re.findall(right_pattern.format(e=e), body)
     return len(left) + len(right) >= 2
 
 

@@ -31,9 +31,14 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
   ``cpp/world-writable-file-creation``).
 * ``unchecked-index-parameter`` (129 -> 20): a parameter (or a local initialised from one)
   indexes an array and is never compared.
-* ``unvalidated-number-parameter`` (20): atoi/atol/atoll/atof of a parameter, or std::stoi/stol
-  of one without the position argument, outside ``main``: no conversion errors are checked, and
-  the value is not range-checked at both ends afterwards (compared fewer than twice).
+* ``unvalidated-number-parameter`` (20): outside ``main``, a number converted from a parameter
+  (atoi/atol/atoll/atof, also of ``text.c_str()``; std::stoi/stol without the position argument;
+  ``sscanf`` into numeric locals; the ``strtol`` family; ``>>`` into a numeric local from a string
+  stream made of it, ``std::istringstream in(text); in >> n``) whose value is not range-checked at
+  both ends afterwards (compared fewer than twice; a value used at once is named by the call's
+  text, ``atoi(t) >= 1 && atoi(t) <= 65535``): the conversions are lenient ("12abc" is 12, "-5" is
+  -5, any size up to the type's limit), and only a two-ended range narrows what they yield (``if
+  (q <= 0)`` alone still lets ``q * price`` overflow).
 * ``unbounded-copy`` (787): strcpy/strcat/sprintf/vsprintf/gets writes into a buffer in a function
   that never measures anything (no strlen/strnlen/sizeof/size()/length()): nothing bounds the copy.
   A strcpy/strcat whose source is a string literal or a fixed-size array of the function is not
@@ -58,8 +63,10 @@ from seccodegen.findings import Finding
 from seccodegen.judge.analyzers import file_permissions, integer_text
 from seccodegen.judge.analyzers.base import ANALYZERS, files_hash
 from seccodegen.judge.analyzers.integer_text import (
+    C_STR,
     MEASURES,
     assigned_name,
+    converted_numbers,
     int_accumulators,
     narrow_product,
     range_checked,
@@ -232,17 +239,21 @@ def _check_function(
     if name != "main":
         for off, st in _statements(body):
             for p in params:
-                if re.search(rf"\b(?:std::)?ato(?:i|l|ll|f)\s*\(\s*{re.escape(p)}\s*\)", st) or re.search(
-                    rf"\bstd::sto(?:i|l|ll|ul|ull)\s*\(\s*{re.escape(p)}[^,;]*\)\s*;", st
-                ):
-                    if range_checked(assigned_name(st), body):
+                atoi = re.search(rf"\b(?:std::)?ato(?:i|l|ll|f)\s*\(\s*{re.escape(p)}\s*{C_STR}\)", st)
+                if atoi or re.search(rf"\bstd::sto(?:i|l|ll|ul|ull)\s*\(\s*{re.escape(p)}[^,;]*\)\s*;", st):
+                    # a value used at once is named by the call's text: `atoi(t) >= 1 && atoi(t) <= 9`
+                    values = [assigned_name(st) or (atoi.group(0) if atoi else None)]
+                else:  # sscanf, strtol, or `in >> n` from a string stream of the parameter
+                    values = converted_numbers(p, st, body)
+                    if not values:
                         continue
+                if not all(range_checked(v, body) for v in values):
                     hits.append(
                         (
                             off,
                             "unvalidated-number-parameter",
                             "CWE-20",
-                            f"'{p}' is converted without error checks",
+                            f"'{p}' is converted to a number whose range is not checked",
                         )
                     )
     stmts = _statements(body)
