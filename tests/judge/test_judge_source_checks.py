@@ -113,6 +113,11 @@ def test_a_number_read_from_a_string_stream_of_a_parameter_is_a_conversion() -> 
     assert rules("{ int q = std::atoi(text.c_str()); return q * 50; }", ("text",)) == [rule]
     assert rules("{ long q = strtol(text.c_str(), nullptr, 10); if (q < 1 || q > 9) return 0; return q; }", ("text",)) == []
     assert rules("{ long q = strtol(textual, nullptr, 10); return q; }", ("text",)) == []
+    # a local copy of the parameter's text is the same text
+    copied = "{ std::string s = text; long q; std::stringstream in(s); if (!(in >> q)) return -1; %s return q * 50; }"
+    assert rules(copied % "", ("text",)) == [rule]
+    assert rules(copied % "if (q < 1 || q > 99) return -1;", ("text",)) == []
+    assert rules("{ const char *p = text; return atoi(p); }", ("text",)) == [rule]
     # `!in >> q` shifts the negated stream by q: nothing is read (q stays uninitialised)
     assert rules("{ long q; std::istringstream in(text); if (!in >> q) return -1; return q; }", ("text",)) == []
 

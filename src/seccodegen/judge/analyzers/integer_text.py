@@ -116,6 +116,17 @@ def stream_parsed_numbers(param: str, statement: str, body: str) -> list[str]:
     return [n for n in names if re.search(NUMERIC_DECL.format(e=re.escape(n)), body)]
 
 
+def with_text_copies(params: list[str], body: str) -> list[str]:
+    """``params`` and the locals ``body`` initialises with one of them unchanged (``std::string
+    quantity_str = quantity_text;``, ``const char *s = text;``): the text a conversion reads."""
+    names = list(params)
+    for p in params:
+        names += re.findall(
+            rf"\b(?:(?:const\s+)?(?:std::)?string\s*&?|auto\s*&?|(?:const\s+)?char\s*\*)\s*(\w+)\s*=\s*{re.escape(p)}\s*;", body
+        )
+    return names
+
+
 def converted_numbers(param: str, statement: str, body: str) -> list[str]:
     """The numeric locals ``statement`` converts from ``param`` with ``sscanf`` (``sscanf(text,
     "%d,%d", &r, &c)``, ``sscanf(s.c_str(), "%ld", &n)``) or a ``strtol``-family call (``long v =

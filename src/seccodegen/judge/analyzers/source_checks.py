@@ -32,7 +32,7 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
 * ``unchecked-index-parameter`` (129 -> 20): a parameter (or a local initialised from one)
   indexes an array and is never compared.
 * ``unvalidated-number-parameter`` (20): outside ``main``, a number converted from a parameter
-  (atoi/atol/atoll/atof, also of ``text.c_str()``; std::stoi/stol without the position argument;
+  or a local copy of one (atoi/atol/atoll/atof, also of ``text.c_str()``; std::stoi/stol without the position argument;
   ``sscanf`` into numeric locals; the ``strtol`` family; ``>>`` into a numeric local from a string
   stream made of it, ``std::istringstream in(text); in >> n``) whose value is not range-checked at
   both ends afterwards (compared fewer than twice; a value used at once is named by the call's
@@ -70,6 +70,7 @@ from seccodegen.judge.analyzers.integer_text import (
     int_accumulators,
     narrow_product,
     range_checked,
+    with_text_copies,
 )
 from seccodegen.judge.c_syntax import parser as _parser
 
@@ -238,7 +239,7 @@ def _check_function(
     hits: list[tuple[int, str, str, str]] = []
     if name != "main":
         for off, st in _statements(body):
-            for p in params:
+            for p in with_text_copies(params, body):
                 atoi = re.search(rf"\b(?:std::)?ato(?:i|l|ll|f)\s*\(\s*{re.escape(p)}\s*{C_STR}\)", st)
                 if atoi or re.search(rf"\bstd::sto(?:i|l|ll|ul|ull)\s*\(\s*{re.escape(p)}[^,;]*\)\s*;", st):
                     # a value used at once is named by the call's text: `atoi(t) >= 1 && atoi(t) <= 9`
