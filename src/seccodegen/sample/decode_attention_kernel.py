@@ -176,8 +176,7 @@ def prefix_own_attention(
         per_program //= 2
     store = step_k is not None
     if store:
-        step_k, step_v = (x if x.stride(-1) == 1 else x.contiguous() for x in (step_k, step_v))
-        if step_k.stride() != step_v.stride():
+        if step_k.stride(-1) != 1 or step_k.stride() != step_v.stride():  # one layout for both, D contiguous
             step_k, step_v = step_k.contiguous(), step_v.contiguous()
     else:  # not read: any tensor with the cache's dtype fills the pointer arguments
         step_k = step_v = own_k

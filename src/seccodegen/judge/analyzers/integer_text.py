@@ -113,7 +113,11 @@ def stream_parsed_numbers(param: str, statement: str, body: str) -> list[str]:
         # not `!in >> n`: that shifts the negated stream's bool by n and reads nothing
         for m in re.finditer(rf"(?:^|[^\w.>!\s])\s*{source}((?:\s*>>\s*\w+)+)", statement):
             names += re.findall(r">>\s*(\w+)", m.group(1))
-    return [n for n in names if re.search(NUMERIC_DECL.format(e=re.escape(n)), body)]
+    return [n for n in names if _numeric_local(n, body)]
+
+
+def _numeric_local(name: str, body: str) -> bool:
+    return re.search(NUMERIC_DECL.format(e=re.escape(name)), body) is not None
 
 
 def with_text_copies(params: list[str], body: str) -> list[str]:
@@ -127,17 +131,23 @@ def with_text_copies(params: list[str], body: str) -> list[str]:
     return names
 
 
-def converted_numbers(param: str, statement: str, body: str) -> list[str]:
-    """The numeric locals ``statement`` converts from ``param`` with ``sscanf`` (``sscanf(text,
-    "%d,%d", &r, &c)``, ``sscanf(s.c_str(), "%ld", &n)``) or a ``strtol``-family call (``long v =
-    strtol(text, &end, 10)``; the call's text for a value used at once),
-    or reads from a string stream of it (:func:`stream_parsed_numbers`)."""
+def converted_numbers(param: str, statement: str, body: str) -> list[str | None]:
+    """The values ``statement`` converts from ``param``: the variable an ``atoi``-family call
+    (also of ``text.c_str()``) or a ``std::stoi``/``stol`` without the position argument is
+    assigned to; else the numeric locals ``sscanf`` fills (``sscanf(text, "%d,%d", &r, &c)``), the
+    variable a ``strtol``-family call is assigned to (``long v = strtol(text, &end, 10)``), and
+    what is read from a string stream of it (:func:`stream_parsed_numbers`). A value used at once
+    is named by the call's text (``atoi(t) >= 1 && atoi(t) <= 9``); None where a ``stoi`` result
+    is not assigned."""
     p = re.escape(param)
+    atoi = re.search(rf"\b(?:std::)?ato(?:i|l|ll|f)\s*\(\s*{p}\s*{C_STR}\)", statement)
+    if atoi or re.search(rf"\bstd::sto(?:i|l|ll|ul|ull)\s*\(\s*{p}[^,;]*\)\s*;", statement):
+        return [assigned_name(statement) or (atoi.group(0) if atoi else None)]
     names: list[str | None] = []
     for m in re.finditer(rf"\bsscanf\s*\(\s*{p}\s*{C_STR},\s*\"[^\"]*\"([^;]*)", statement):
-        names += [n for n in re.findall(r"&\s*(\w+)", m.group(1)) if re.search(NUMERIC_DECL.format(e=n), body)]
+        names += [n for n in re.findall(r"&\s*(\w+)", m.group(1)) if _numeric_local(n, body)]
     call = re.search(rf"\b(?:std::)?strto(?:l|ll|ul|ull|d|f|ld|imax|umax)\s*\(\s*{p}\b\s*{C_STR}[^();]*\)", statement)
-    if call:  # a value used at once is named by the call's text: `strtol(t, 0, 10) < 1 || ... > 9`
+    if call:
         names.append(assigned_name(statement) or call.group(0))
     return names + stream_parsed_numbers(param, statement, body)
 

@@ -63,9 +63,7 @@ from seccodegen.findings import Finding
 from seccodegen.judge.analyzers import file_permissions, integer_text
 from seccodegen.judge.analyzers.base import ANALYZERS, files_hash
 from seccodegen.judge.analyzers.integer_text import (
-    C_STR,
     MEASURES,
-    assigned_name,
     converted_numbers,
     int_accumulators,
     narrow_product,
@@ -238,17 +236,11 @@ def _check_function(
     the program chooses file permissions somewhere (then default-mode creations are not flagged)."""
     hits: list[tuple[int, str, str, str]] = []
     if name != "main":
+        texts = with_text_copies(params, body)
         for off, st in _statements(body):
-            for p in with_text_copies(params, body):
-                atoi = re.search(rf"\b(?:std::)?ato(?:i|l|ll|f)\s*\(\s*{re.escape(p)}\s*{C_STR}\)", st)
-                if atoi or re.search(rf"\bstd::sto(?:i|l|ll|ul|ull)\s*\(\s*{re.escape(p)}[^,;]*\)\s*;", st):
-                    # a value used at once is named by the call's text: `atoi(t) >= 1 && atoi(t) <= 9`
-                    values = [assigned_name(st) or (atoi.group(0) if atoi else None)]
-                else:  # sscanf, strtol, or `in >> n` from a string stream of the parameter
-                    values = converted_numbers(p, st, body)
-                    if not values:
-                        continue
-                if not all(range_checked(v, body) for v in values):
+            for p in texts:
+                values = converted_numbers(p, st, body)
+                if values and not all(range_checked(v, body) for v in values):
                     hits.append(
                         (
                             off,
