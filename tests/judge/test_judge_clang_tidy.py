@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from seccodegen.judge.analyzers.clang_tidy import ClangTidy, difference_index, own_length_index
+from seccodegen.judge.analyzers.clang_tidy import (
+    ClangTidy,
+    allocated_past_index,
+    difference_index,
+    own_length_index,
+)
 from seccodegen.judge.cwe_map import map_rule
 
 REPORT = "Potential out of bound access to 'name' with tainted index"
@@ -20,8 +25,20 @@ def test_an_index_that_is_the_strings_own_length_is_in_bounds() -> None:
     assert not own_length_index(REPORT, "    name[strlen(name) - 1] = 0;")  # empty string: index -1
     assert not own_length_index(REPORT, '    other[strcspn(name, "\\n")] = 0;')
     assert not own_length_index(REPORT, "    name[n] = 0;")
-    assert not own_length_index("Potential out of bound access to the region with tainted index",
-                                '    name[strcspn(name, "\\n")] = 0;')  # fmt: skip
+    # a pointer's target ("the region"): the access at the reported column is read
+    region = "Potential out of bound access to the region with tainted index"
+    assert own_length_index(region, '    phone[strcspn(phone, "\\n")] = 0;', 5)
+    assert not own_length_index(region, '    phone[strcspn(line, "\\n")] = 0;', 5)
+    assert not own_length_index(region, "    phone[n] = 0;", 5)
+
+
+def test_an_index_below_the_count_its_block_was_allocated_with() -> None:
+    heap = "Potential out of bound access to the heap area with tainted index"
+    source = "char *msg = malloc((size_t)len + 1);\nfread(msg, 1, len, fp);\nmsg[len] = '\\0';"
+    assert allocated_past_index(heap, "    msg[len] = '\\0';", 5, source)
+    assert not allocated_past_index(heap, "    msg[len] = '\\0';", 5, source.replace("+ 1", "- 1"))
+    assert not allocated_past_index(heap, "    msg[len] = '\\0';", 5, source.replace("+ 1", ""))
+    assert not allocated_past_index(heap, "    msg[n] = '\\0';", 5, source)
 
 
 PROGRAM = """#include <stdio.h>

@@ -118,6 +118,12 @@ def test_a_number_read_from_a_string_stream_of_a_parameter_is_a_conversion() -> 
     assert rules(copied % "", ("text",)) == [rule]
     assert rules(copied % "if (q < 1 || q > 99) return -1;", ("text",)) == []
     assert rules("{ const char *p = text; return atoi(p); }", ("text",)) == [rule]
+    # std::stol's position argument rejects trailing text, not "-5"; stoi without std:: is the same call
+    positioned = "{ std::size_t pos = 0; long q = std::stol(text, &pos); if (pos != text.size() %s) return -1; return q; }"
+    assert rules(positioned % "|| q < 0", ("text",)) == [rule]
+    assert rules(positioned % "|| q < 1 || q > 99", ("text",)) == []
+    assert rules("{ int n = stoi(text); return n * 4; }", ("text",)) == [rule]
+    assert rules("{ int n = parser.stoi(text); return n * 4; }", ("text",)) == []
     # `!in >> q` shifts the negated stream by q: nothing is read (q stays uninitialised)
     assert rules("{ long q; std::istringstream in(text); if (!in >> q) return -1; return q; }", ("text",)) == []
 
@@ -196,3 +202,27 @@ def test_a_message_that_mentions_an_sql_keyword_is_no_sql() -> None:
     assert "sql-built-from-input" in rules(built, ("db", "id"))  # (and an unbounded sprintf)
     fragment = '{ std::string q = "SELECT " + col + " FROM t"; return sqlite3_exec(db, q.c_str(), 0, 0, 0); }'
     assert rules(fragment, ("db", "col")) == ["sql-built-from-input"]
+
+
+def test_factors_checked_against_the_files_macros_and_a_checked_total() -> None:
+    from seccodegen.judge.analyzers.integer_text import define_values
+
+    macros = define_values(b"#define MAX_DIM 8192\n#define HUGE 100000\n")
+    body = "{ int w = atoi(a); int h = atoi(b); if (w > %s || h > %s) return 1; int pixels = w * h; }"
+    checked = [r for _, r, _, _ in _check_function(["a", "b"], body % ("MAX_DIM", "MAX_DIM"), "f", True, macros)]
+    assert "narrow-size-multiplication" not in checked  # 8192 * 8192 fits an int
+    too_large = [r for _, r, _, _ in _check_function(["a", "b"], body % ("HUGE", "HUGE"), "f", True, macros)]
+    assert "narrow-size-multiplication" in too_large
+    # an int total that a comparison reads before it grows is checked
+    loop = "{ int total = 0; int v; while (scanf(\"%d\", &v) == 1) { CHECK total += v; } return total; }"
+    assert rules(loop.replace("CHECK", "")) == ["int-accumulator"]
+    assert rules(loop.replace("CHECK", "if (v <= 0 || v > LIMIT - total) return -1;")) == []
+
+
+def test_a_path_kept_inside_its_folder_by_lexically_relative() -> None:
+    body = (
+        "{ fs::path p = (kDir / name).lexically_normal(); %s std::ifstream in(p); return in.good(); }"
+    )
+    assert rules(body % "", ("name",)) == ["path-from-input"]
+    check = 'fs::path rel = p.lexically_relative(kDir); if (rel.empty() || *rel.begin() == "..") return false;'
+    assert rules(body % check, ("name",)) == []

@@ -31,14 +31,19 @@ KNOWN_WRONG: dict[str, str] = {
     "strchr_deref:before": LOOKUP,
     "reverse_copy:before": "the destination is a pointer parameter whose size only the caller knows (taking the callers' array size flagged 14 more samples of the fresh cells, none exploited)",
     "realloc_grow_index:before": "a growth test off by one (`if (n > cap)` before `v[n++] = x`): the element count of a block that realloc() resizes is not tracked",
+    "size_t_mul:before": "malloc(n * sizeof(point)) with an unsigned 32-bit n cannot wrap size_t (CodeQL's cpp/uncontrolled-allocation-size stops at arithmetic its range analysis proves in range): a large request, no overflow",
     "scanf_s:before": SCANF,
     "scanf_word:before": SCANF,
+    "login_prompt_scanf:before": SCANF,
+    "full_name_concat:before": "strcat of further strings into a block sized for the first one (malloc(strlen(first) + 1)): lengths of strings of unknown length are not added up; the other analyzers of the full judge report it",
+    "average_readings_vector:before": "i <= v.size() reads v[v.size()]: a std::vector index is bounded by any check that reads size(), however it compares",
+    "inventory_sold_out:before": "a free two calls deep (remove_item() calls item_free()): frees are followed one call away",
 }
 
 
 def test_own_analyzers_on_the_weakness_pairs(tmp_path: Path) -> None:
     cases = pair_cases(PAIRS)
-    assert len(cases) == 2 * 264
+    assert len(cases) == 2 * 384
     cfg = JudgeConfig(cache_dir=str(tmp_path / "cache"), analyzers=("seccodegen-dataflow", "seccodegen-checks"))
     wrong, fixed = [], []
     for o in judge_cases(cases, cfg):

@@ -77,3 +77,12 @@ def test_escaped_checked_or_non_html_output_is_not(query_hits, code: str) -> Non
 def test_string_arguments_follow_the_format() -> None:
     assert string_arguments("<a href='%s'>%d%% %s</a>", 1) == [1, 3]
     assert string_arguments("%-*s|%.*s", 0) == [1, 3]
+
+
+def test_a_usage_line_with_placeholders_is_no_html(query_hits) -> None:
+    code = (
+        "int main(int argc, char **argv) { if (argc != 2) { fprintf(stderr, \"usage: %s <word>\\n\", argv[0]);"
+        " return 1; } puts(argv[1]); return 0; }"
+    )
+    assert query_hits("html-injection", code) == []
+    assert query_hits("html-injection", code.replace("puts(argv[1]);", "printf(\"<li>%s</li>\", argv[1]);"))

@@ -269,3 +269,44 @@ def test_the_subscript_that_picked_an_input_is_no_bound_on_it(
     assert [h.line for h in query_hits(query, head + body + tail)], "i < argc bounds i only"
     bounded = body.replace("continue;", f"continue; if ({check}) continue;", 1)
     assert query_hits(query, head + bounded + tail) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "reported"),
+    [
+        # UINT_MAX + 1 wraps to 0: a sum needs one bit more than its wider term
+        ("unsigned n; if (fread(&n, sizeof n, 1, stdin) != 1) return 1; char *p = malloc(n + 1); free(p);", True),
+        # (h - 1) * w + (w - 1) of two 32-bit values stays below 2^64
+        ("unsigned w = strtoul(argv[1], 0, 10), h = strtoul(argv[2], 0, 10); size_t last = (size_t)(h - 1) * w + (w - 1); printf(\"%zu\", last);", False),
+        # d * d of two shorts fits the int it is computed in, not the short it is stored in
+        ("short d = 0; if (scanf(\"%hd\", &d) != 1) return 1; short r = d * d; printf(\"%d\", r);", True),
+        ("short d = 0; if (scanf(\"%hd\", &d) != 1) return 1; int r = d * d; printf(\"%d\", r);", False),
+        # a remainder by a constant is below it
+        ("int base = atoi(argv[1]); int j = rand() % 250; if (base < 0 || base > 1000) return 1; printf(\"%d\", base + j);", False),
+        ("int j = rand(); printf(\"%d\", 1000 + j);", True),
+        # the bytes fread returned, added up
+        ("static char b[64]; size_t got = 0; for (int i = 0; i < argc; i++) got += fread(b, 1, sizeof b, stdin); printf(\"%zu\", got);", False),
+    ],
+)
+def test_sums_that_can_and_cannot_wrap(query_hits, code: str, reported: bool) -> None:
+    program = "int main(int argc, char **argv) { " + code + " return 0; }"
+    assert bool(query_hits("integer-overflow", program)) is reported
+
+
+def test_a_sum_of_bounded_terms_over_a_bounded_loop(query_hits) -> None:
+    code = (
+        "int main(void) { int n, s, sum = 0; if (scanf(\"%d\", &n) != 1 || n <= 0 || n > 10000) return 1;"
+        " for (int i = 0; i < n; i++) { if (scanf(\"%d\", &s) != 1) return 1; CHECK sum += s; }"
+        " printf(\"%d\", sum / n); return 0; }"
+    )
+    assert query_hits("integer-overflow", code.replace("CHECK", "if (s < 0 || s > 100) return 1;")) == []
+    assert query_hits("integer-overflow", code.replace("CHECK", "if (s < 0 || s > 1000000) return 1;"))  # 10^10
+    assert query_hits("integer-overflow", code.replace("CHECK", "if (s > 100) return 1;"))  # negative terms
+
+
+def test_an_unsigned_size_that_cannot_wrap_is_no_uncontrolled_allocation(query_hits) -> None:
+    code = "int main(void) { uint16_t len; if (fread(&len, sizeof len, 1, stdin) != 1) return 1; char *m = malloc(SIZE); free(m); return 0; }"
+    code = "#include <stdint.h>\n" + code
+    assert query_hits("uncontrolled-allocation-size", code.replace("SIZE", "(size_t)len + 1")) == []
+    assert query_hits("uncontrolled-allocation-size", code.replace("SIZE", "len"))  # as CodeQL: no arithmetic to stop at
+    assert query_hits("uncontrolled-allocation-size", code.replace("uint16_t len", "int len").replace("SIZE", "len * 4"))

@@ -224,3 +224,26 @@ def test_a_string_copy_after_a_length_check_that_lets_it_fill_the_array(query_hi
     assert "17 bytes" in hit.message
     strict = code.replace("> sizeof b", ">= sizeof b").replace("n > 16", "n >= 16")
     assert query_hits("off-by-one-bound", strict) == []
+
+
+def test_a_field_freed_by_one_helper_and_again_by_another(query_hits) -> None:
+    code = (
+        "struct config { char *path; int verbose; };\n"
+        "static void config_free(struct config *c) { free(c->path); free(c); }\n"
+        "static void disable(struct config *c) { free(c->path); CLEAR c->verbose = 0; }\n"
+        "int main(void) { struct config *c = calloc(1, sizeof *c); if (!c) return 1; c->path = malloc(8);"
+        " if (getenv(\"X\")) disable(c); config_free(c); return 0; }"
+    )
+    found = query_hits("use-after-free", code.replace("CLEAR", ""))
+    assert [h.rule for h in found] == ["double-free"]
+    assert query_hits("use-after-free", code.replace("CLEAR", "c->path = NULL;")) == []
+
+
+def test_a_constructors_member_initializers_are_walked(query_hits) -> None:
+    code = (
+        "#include <cstdlib>\n"
+        "class Pool { public: Pool(unsigned count, unsigned size) : data_(new char[count * size]) {} char *data_; };\n"
+        "int main() { const char *a = std::getenv(\"A\"); unsigned n = a ? (unsigned)std::strtoul(a, nullptr, 10) : 4;"
+        " Pool p(n, n); return p.data_ != nullptr; }"
+    )
+    assert query_hits("integer-overflow", code, "cpp")

@@ -394,3 +394,13 @@ def test_a_function_the_walk_raises_on_leaves_the_other_functions(tmp_path, monk
     assert set(failures) == {"walk of g(): ValueError: walk bug"}
     with pytest.raises(ValueError, match="walk bug"):
         run_queries(path, "c")
+
+
+def test_a_prefix_compare_is_no_allow_list_for_the_rest_of_the_name(query_hits) -> None:
+    code = (
+        "int main(void) { char path[256]; const char *qs = getenv(\"QUERY_STRING\");"
+        " if (qs == NULL || CHECK) return 0; strcpy(path, \"/var/www/\"); strncat(path, qs + 5, 200);"
+        " FILE *f = fopen(path, \"r\"); if (f) fclose(f); return 0; }"
+    )
+    assert query_hits("path-injection", code.replace("CHECK", 'strncmp(qs, "file=", 5) != 0'))
+    assert query_hits("path-injection", code.replace("CHECK", 'strcmp(qs, "file=a.txt") != 0')) == []

@@ -338,3 +338,56 @@ def test_stream_extraction_into_a_char_array(query_hits, code: str, found: bool)
     hits = query_hits("out-of-bounds", code, "cpp")
     assert bool(hits) is found, hits
     assert not hits or "CWE-120" in hits[0].cwe_ids
+
+
+def test_an_index_below_the_count_its_block_was_allocated_with(query_hits) -> None:
+    code = (
+        "#include <stdint.h>\n"
+        "char *read_msg(FILE *fp) { uint16_t len; if (fread(&len, sizeof len, 1, fp) != 1) return NULL;"
+        " char *m = malloc(SIZE); if (!m) return NULL; if (fread(m, 1, len, fp) != len) { free(m); return NULL; }"
+        " m[len] = '\\0'; return m; }"
+    )
+    assert query_hits("out-of-bounds", code.replace("SIZE", "(size_t)len + 1")) == []
+    assert query_hits("out-of-bounds", code.replace("SIZE", "len"))
+
+
+def test_a_loop_bounded_by_the_count_a_read_returned(query_hits) -> None:
+    code = (
+        "typedef void (*op)(int *);\nstatic void nop(int *a) { (void)a; }\nstatic op table[4] = {nop, nop, nop, nop};\n"
+        "int main(void) { unsigned char code[256]; int acc = 0; size_t n = fread(code, 1, sizeof code, stdin);"
+        " for (size_t pc = 0; pc < n; pc++) { unsigned char o = code[pc]; CHECK table[o](&acc); } return acc; }"
+    )
+    assert query_hits("out-of-bounds", code.replace("CHECK", "if (o >= 4) return 1;")) == []
+    # the table read that picks the function called is an access too
+    found = query_hits("out-of-bounds", code.replace("CHECK", ""))
+    assert found and "'o'" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("check", "reported"),
+    [
+        ("if ((size_t)len + 2 > n) return -1;", True),  # the packet's size: the read fits, the write does not
+        ("if ((size_t)len + 2 > n || len > sizeof value) return -1;", False),
+        ("if ((size_t)len + 2 > n || len > VALUE_MAX) return -1;", False),
+        ("if (n > 34 || (size_t)len + 2 > n) return -1;", False),  # n is bounded above itself
+        ("if (n < 3 || (size_t)len + 2 > n) return -1;", True),  # below only
+    ],
+)
+def test_a_count_compared_only_with_the_source_does_not_bound_the_destination(query_hits, check: str, reported: bool) -> None:
+    code = (
+        "#define VALUE_MAX 32\n"
+        "int tlv(const unsigned char *buf, size_t n) { char value[32]; unsigned char len;"
+        " if (n < 2) return -1; len = buf[1]; CHECK memcpy(value, buf + 2, len); return value[0]; }\n"
+        "int main(void) { unsigned char b[512]; size_t n = fread(b, 1, sizeof b, stdin); return tlv(b, n); }"
+    )
+    assert bool(query_hits("out-of-bounds", code.replace("CHECK", check))) is reported
+
+
+def test_a_std_array_data_is_a_fixed_size_destination(query_hits) -> None:
+    code = (
+        "#include <array>\n"
+        "struct Slot { std::array<std::uint8_t, 32> key{};"
+        " bool load(const std::string &p) { CHECK std::memcpy(key.data(), p.data(), p.size()); return true; } };"
+    )
+    assert query_hits("out-of-bounds", code.replace("CHECK", ""), "cpp")
+    assert query_hits("out-of-bounds", code.replace("CHECK", "if (p.size() > key.size()) return false;"), "cpp") == []

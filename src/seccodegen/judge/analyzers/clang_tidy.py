@@ -48,21 +48,8 @@ LANG = {"c": "c", "cpp": "c++"}
 DIAG_RE = re.compile(
     r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>warning|error): (?P<msg>.*) \[(?P<rules>[^\]]+)\]$"
 )
-TAINTED_INDEX_RE = re.compile(r"out of bound access to '(\w+)' with tainted index")
-
-
-def own_length_index(message: str, source_line: str) -> bool:
-    """A tainted-index report on ``buf[strcspn(buf, "...")]`` or ``buf[strlen(buf)]``: the index is
-    the length of the string in ``buf`` itself, at most its terminating NUL, so the access stays
-    inside the array (``name[strcspn(name, "\n")] = 0`` after ``fgets(name, sizeof name, stdin)``).
-    The analyzer sees only that the index derives from input; ``buf[strlen(buf) - 1]`` is not
-    excused (it reads before the array when the string is empty)."""
-    m = TAINTED_INDEX_RE.search(message)
-    if not m:
-        return False
-    b = re.escape(m.group(1))
-    own_length = rf"\b{b}\s*\[\s*(?:strcspn\s*\(\s*{b}\s*,[^()\]]*|strlen\s*\(\s*{b}\s*)\)\s*\]"
-    return re.search(own_length, source_line) is not None
+# clang names the array it knows ('name'); for a pointer's target it says "the region" or "the heap area"
+TAINTED_INDEX_RE = re.compile(r"out of bound access to (?:'(\w+)'|the [\w ]+?) with tainted index")
 
 
 # one operand of an index difference: a name, a member, or a call of either (strlen(s), s.size())
@@ -71,22 +58,62 @@ DIFFERENCE_RE = re.compile(rf"\s*{_OPERAND}\s*-\s*{_OPERAND}\s*")
 SUBSCRIPT_RE = re.compile(r"[A-Za-z_]\w*(?:\s*(?:\.|->)\s*[A-Za-z_]\w*)*\s*\[")
 
 
+def _subscript(message: str, source_line: str, column: int) -> tuple[str, str] | None:
+    """(array, index text) of the tainted-index report ``message`` on ``source_line``: the access
+    at ``column`` (1-based), or without one, the first access of the array the message names."""
+    m = TAINTED_INDEX_RE.search(message)
+    if not m:
+        return None
+    at = SUBSCRIPT_RE.match(source_line, max(column - 1, 0)) if column else None
+    for sub in [at] if at else SUBSCRIPT_RE.finditer(source_line):
+        base = sub.group(0)[:-1].strip()
+        if at is None and base != m.group(1):
+            continue
+        depth = 1
+        for i in range(sub.end(), len(source_line)):
+            depth += {"[": 1, "]": -1}.get(source_line[i], 0)
+            if depth == 0:
+                return base, source_line[sub.end() : i]
+    return None
+
+
+def own_length_index(message: str, source_line: str, column: int = 0) -> bool:
+    """A tainted-index report on ``buf[strcspn(buf, "...")]`` or ``buf[strlen(buf)]``: the index is
+    the length of the string in ``buf`` itself, at most its terminating NUL, so the access stays
+    inside the array (``name[strcspn(name, "\n")] = 0`` after ``fgets(name, sizeof name, stdin)``),
+    or inside the string a pointer points to (``phone[strcspn(phone, "\n")]``, which clang
+    reports as an access to "the region"). The analyzer sees only that the index derives from
+    input; ``buf[strlen(buf) - 1]`` is not excused (it reads before the array when the string is
+    empty)."""
+    found = _subscript(message, source_line, column)
+    if found is None:
+        return False
+    b = re.escape(found[0])
+    own_length = rf"\s*(?:strcspn\s*\(\s*{b}\s*,[^()\]]*|strlen\s*\(\s*{b}\s*)\)\s*"
+    return re.fullmatch(own_length, found[1]) is not None
+
+
+def allocated_past_index(message: str, source_line: str, column: int, source: str) -> bool:
+    """A tainted-index report on ``p[n]`` where the file allocates ``p`` with ``n`` plus a constant
+    (``char *msg = malloc((size_t)len + 1); ... msg[len] = '\0';``): the block has room past
+    the index, a relation between two symbols the analyzer's solver does not keep."""
+    found = _subscript(message, source_line, column)
+    if found is None or not re.fullmatch(r"\s*[A-Za-z_]\w*\s*", found[1]):
+        return False
+    p, n = re.escape(found[0]), re.escape(found[1].strip())
+    sized = (
+        rf"\b{p}\s*=\s*(?:\([^()]*\)\s*)?(?:malloc|calloc)\s*\(\s*(?:\(\s*size_t\s*\)\s*)?{n}\s*\+\s*[1-9]\d*\s*[,)]"
+    )
+    return re.search(sized, source) is not None
+
+
 def difference_index(message: str, source_line: str, column: int) -> bool:
     """A tainted-index report on ``s[a - b]`` (``&s[len - n]``, ``t[strlen(t) - n]``), the access
     starting at ``column`` (1-based). The analyzer's constraint solver does not relate two symbols,
     so after ``if (n > len) return s;`` it still sees ``len - n`` wrap; the dataflow core's
     ``out-of-bounds`` query reads which way the comparison goes and decides these accesses."""
-    if not TAINTED_INDEX_RE.search(message):
-        return False
-    m = SUBSCRIPT_RE.match(source_line, max(column - 1, 0))
-    if not m:
-        return False
-    depth, start = 1, m.end()
-    for i in range(start, len(source_line)):
-        depth += {"[": 1, "]": -1}.get(source_line[i], 0)
-        if depth == 0:
-            return DIFFERENCE_RE.fullmatch(source_line[start:i]) is not None
-    return False
+    found = _subscript(message, source_line, column) if column else None
+    return found is not None and DIFFERENCE_RE.fullmatch(found[1]) is not None
 
 
 @ANALYZERS.register("clang-tidy")
@@ -123,10 +150,13 @@ class ClangTidy:
             if path is None:
                 continue
             source_line = _line(path, int(m.group("line")), lines)
-            if own_length_index(m.group("msg"), source_line):
+            column = int(m.group("col"))
+            if own_length_index(m.group("msg"), source_line, column) or allocated_past_index(
+                m.group("msg"), source_line, column, "\n".join(lines[path])
+            ):
                 continue
             message = m.group("msg")
-            if difference_index(message, source_line, int(m.group("col"))):
+            if difference_index(message, source_line, column):
                 message += "; the index is a difference of two values"
             for rule in m.group("rules").split(","):
                 if rule.startswith("-W"):

@@ -23,6 +23,15 @@ WIDE_FACTOR = re.compile(
     r"|\b\d+(?:[uU]?[lL]{2}|[lL]{2}[uU]?|[uU]?[lL]|[lL][uU])\s*\*"
 )
 INT_ACC_DECL = re.compile(r"\bint\s+(\w+)\s*=\s*0\s*;")
+DEFINE = re.compile(
+    rb"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+\(?[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*\)?[ \t]*(?:/[*/].*)?$",
+    re.M,
+)
+
+
+def define_values(source: bytes) -> dict[str, int]:
+    """The ``#define NAME 123`` integer macros of a source file's text."""
+    return {m.group(1).decode(): int(m.group(2), 0) for m in DEFINE.finditer(source)}
 
 
 def constant(name: str, body: str) -> bool:
@@ -45,18 +54,21 @@ COMPARED_LEFT = r"(?<![\w.>]){e}\s*(?:<=|>=|<(?![<=])|>(?![>=]))"
 COMPARED_RIGHT = r"(?:<=|>=|(?<!<)<|(?<![>\-])>)\s*{e}\b"
 
 
-def literal_bound(name: str, body: str) -> int | None:
-    """The largest decimal literal above 1 that ``name`` is compared with (``<``, ``<=``, ``>``,
-    ``>=``, either side) in ``body``; None when there is none. A size checked against a literal
-    (``items > 1000000``) is taken to be limited to it; 0 and 1 are lower ends (``n < 0``)."""
+def literal_bound(name: str, body: str, macros: dict[str, int] | None = None) -> int | None:
+    """The largest decimal literal above 1 (or ``#define``'d constant, ``macros``) that ``name`` is
+    compared with (``<``, ``<=``, ``>``, ``>=``, either side) in ``body``; None when there is none.
+    A size checked against a literal (``items > 1000000``, ``w > MAX_DIM``) is taken to be
+    limited to it; 0 and 1 are lower ends (``n < 0``)."""
     e = re.escape(name)
-    found = re.findall(COMPARED_LEFT.format(e=e) + r"\s*(\d+)[uUlL]*\b", body)
-    found += re.findall(r"\b(\d+)[uUlL]*\s*" + COMPARED_RIGHT.format(e=e), body)
-    bounds = [int(v) for v in found if int(v) > 1]
+    macros = macros or {}
+    found = re.findall(COMPARED_LEFT.format(e=e) + r"\s*(\d+|[A-Z][A-Z0-9_]*)[uUlL]*\b", body)
+    found += re.findall(r"\b(\d+|[A-Z][A-Z0-9_]*)[uUlL]*\s*" + COMPARED_RIGHT.format(e=e), body)
+    values = [int(v) if v.isdigit() else macros.get(v) for v in found]
+    bounds = [v for v in values if v is not None and v > 1]
     return max(bounds) if bounds else None
 
 
-def product_fits_int(product: str, body: str) -> bool:
+def product_fits_int(product: str, body: str, macros: dict[str, int] | None = None) -> bool:
     """Every factor of ``product`` (a ``*`` chain of names and integer literals) is a literal or
     a name compared with a literal, and the product of those bounds fits a 32-bit int."""
     total = 1
@@ -65,7 +77,7 @@ def product_fits_int(product: str, body: str) -> bool:
         if re.fullmatch(r"\d+[uUlL]*", factor):
             bound = int(factor.rstrip("uUlL"))
         elif re.fullmatch(r"[A-Za-z_]\w*", factor):
-            bound = literal_bound(factor, body)
+            bound = literal_bound(factor, body, macros)
             if bound is None:
                 return False
         else:
@@ -133,15 +145,16 @@ def with_text_copies(params: list[str], body: str) -> list[str]:
 
 def converted_numbers(param: str, statement: str, body: str) -> list[str | None]:
     """The values ``statement`` converts from ``param``: the variable an ``atoi``-family call
-    (also of ``text.c_str()``) or a ``std::stoi``/``stol`` without the position argument is
-    assigned to; else the numeric locals ``sscanf`` fills (``sscanf(text, "%d,%d", &r, &c)``), the
+    (also of ``text.c_str()``) or a ``std::stoi``/``stol`` is assigned to (its position argument,
+    ``std::stol(text, &pos)``, lets the caller reject trailing text, not a value out of range:
+    "-5" is read whole); else the numeric locals ``sscanf`` fills (``sscanf(text, "%d,%d", &r, &c)``), the
     variable a ``strtol``-family call is assigned to (``long v = strtol(text, &end, 10)``), and
     what is read from a string stream of it (:func:`stream_parsed_numbers`). A value used at once
     is named by the call's text (``atoi(t) >= 1 && atoi(t) <= 9``); None where a ``stoi`` result
     is not assigned."""
     p = re.escape(param)
     atoi = re.search(rf"\b(?:std::)?ato(?:i|l|ll|f)\s*\(\s*{p}\s*{C_STR}\)", statement)
-    if atoi or re.search(rf"\bstd::sto(?:i|l|ll|ul|ull)\s*\(\s*{p}[^,;]*\)\s*;", statement):
+    if atoi or re.search(rf"(?<![\w.>:])(?:std::)?sto(?:i|l|ll|ul|ull)\s*\(\s*{p}[^;]*\)\s*;", statement):
         return [assigned_name(statement) or (atoi.group(0) if atoi else None)]
     names: list[str | None] = []
     for m in re.finditer(rf"\bsscanf\s*\(\s*{p}\s*{C_STR},\s*\"[^\"]*\"([^;]*)", statement):
@@ -166,9 +179,10 @@ def range_checked(name: str | None, body: str) -> bool:
     return len(left) + len(right) >= 2
 
 
-def narrow_product(statement: str, body: str) -> bool:
+def narrow_product(statement: str, body: str, macros: dict[str, int] | None = None) -> bool:
     """``statement`` declares a narrow integer, or sizes an allocation, with a product of
-    non-constants computed in 32 bits, in a function (``body``) with no overflow guard."""
+    non-constants computed in 32 bits, in a function (``body``) with no overflow guard; the
+    file's integer macros (``macros``) bound the factors compared with them."""
     if OVERFLOW_GUARD.search(body):
         return False
     decl = NARROW_DECL.search(statement)
@@ -176,7 +190,7 @@ def narrow_product(statement: str, body: str) -> bool:
         decl
         and not WIDE_FACTOR.search(decl.group(2))
         and not all(constant(v, body) for v in re.findall(r"\b[A-Za-z_]\w*\b", decl.group(2)))
-        and not product_fits_int(decl.group(2), body)
+        and not product_fits_int(decl.group(2), body, macros)
     ):
         return True
     alloc = ALLOC_CALL.search(statement)
@@ -187,17 +201,26 @@ def narrow_product(statement: str, body: str) -> bool:
         and "size_t" not in expr
         and not WIDE_FACTOR.search(expr)
         and not size_t_product(expr, body)
-        and not product_fits_int(expr, body)
+        and not product_fits_int(expr, body, macros)
     )
 
 
 def int_accumulators(body: str) -> list[tuple[int, str]]:
     """(line offset, name) of each ``int`` declared 0 and summed with ``+=`` in a function that
-    loops and has no overflow guard."""
+    loops and has no overflow guard, and that no comparison reads (``if (size > LIMIT - total)``
+    checks the total before it grows)."""
     if OVERFLOW_GUARD.search(body) or not re.search(r"\b(?:for|while)\b", body):
         return []
     return [
         (body[: m.start()].count("\n"), m.group(1))
         for m in INT_ACC_DECL.finditer(body)
-        if re.search(rf"\b{m.group(1)}\s*\+=", body)
+        if re.search(rf"\b{m.group(1)}\s*\+=", body) and not compared(m.group(1), body)
     ]
+
+
+def compared(name: str, body: str) -> bool:
+    """``name`` stands in a comparison (``<``, ``<=``, ``>``, ``>=``), alone or inside an operand
+    of one (``size > LIMIT - total``): within the same statement or condition as the operator."""
+    e = re.escape(name)
+    relational = r"(?:<=|>=|(?<![<-])<(?![<])|(?<![>-])>(?![>]))"
+    return re.search(rf"{relational}[^;{{}}&|?]*\b{e}\b|\b{e}\b[^;{{}}&|?=]*{relational}", body) is not None

@@ -65,6 +65,7 @@ from seccodegen.judge.analyzers.base import ANALYZERS, files_hash
 from seccodegen.judge.analyzers.integer_text import (
     MEASURES,
     converted_numbers,
+    define_values,
     int_accumulators,
     narrow_product,
     range_checked,
@@ -105,7 +106,7 @@ FILE_API = re.compile(
 )
 PATH_CHECK = (
     r"(?:strchr|strrchr|strstr|strpbrk|strcspn|strspn)\s*\(\s*{p}\b|\b{p}\s*(?:\.|->)\s*(?:find|rfind|find_first_of|"
-    r"find_first_not_of|filename|has_parent_path|is_absolute|lexically_normal)\b|realpath|canonical|basename|"
+    r"find_first_not_of|filename|has_parent_path|is_absolute|lexically_normal)\b|realpath|canonical|basename|lexically_relative|"
     r"\b{p}\s*\[\s*0\s*\]\s*==\s*'\.'|\b(?:isalnum|isalpha|isdigit)\s*\(|"
     + ALLOWLIST_LOOP.replace("{", "{{").replace("}", "}}")
 )
@@ -230,10 +231,11 @@ def _appends_value_to(statement: str, html_vars: set[str]) -> bool:
 
 
 def _check_function(
-    params: list[str], body: str, name: str = "", sets_permissions: bool = True
+    params: list[str], body: str, name: str = "", sets_permissions: bool = True, macros: dict[str, int] | None = None
 ) -> list[tuple[int, str, str, str]]:
     """(line offset in body, rule, CWE, message) for every rule that fires; ``sets_permissions``:
-    the program chooses file permissions somewhere (then default-mode creations are not flagged)."""
+    the program chooses file permissions somewhere (then default-mode creations are not flagged);
+    ``macros``: the file's integer ``#define``s."""
     hits: list[tuple[int, str, str, str]] = []
     if name != "main":
         texts = with_text_copies(params, body)
@@ -344,7 +346,7 @@ def _check_function(
                     )
                 )
                 break
-        if narrow_product(st, body):
+        if narrow_product(st, body, macros):
             hits.append(
                 (off, "narrow-size-multiplication", "CWE-190", "a size is a product computed in a narrow integer type")
             )
@@ -378,8 +380,9 @@ class SourceChecks:
             code = path.read_bytes()
             tree = _parser(language).parse(code)
             sets_permissions = file_permissions.program_sets_permissions(_without_comments(tree.root_node))
+            macros = define_values(code)
             for name, params, body, body_line in _functions(tree):
-                for off, rule, cwe, msg in _check_function(params, body, name, sets_permissions):
+                for off, rule, cwe, msg in _check_function(params, body, name, sets_permissions, macros):
                     out.setdefault(path, []).append(
                         Finding(
                             tool=TOOL,

@@ -35,12 +35,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import clang.cindex as ci
-
-from seccodegen.judge.dataflow import ast, frontend
+from seccodegen.judge.dataflow import frontend
 from seccodegen.judge.dataflow.ast import base_var, call_args, refs
 from seccodegen.judge.dataflow.facts import (
-    EXTERNAL,
     Event,
     FunctionFacts,
     Guard,
@@ -57,57 +54,6 @@ __all__ = [
 ]  # fmt: skip
 
 
-STRING_ELEMENT_KINDS = ast.CHAR_KINDS | {ci.TypeKind.WCHAR}  # char *, wchar_t *: a string's elements
-NUMBER_KINDS = ast.INTEGER_KINDS | {
-    ci.TypeKind.BOOL, ci.TypeKind.FLOAT, ci.TypeKind.DOUBLE, ci.TypeKind.LONGDOUBLE, ci.TypeKind.ENUM,
-}  # fmt: skip
-MAX_INPUT_ROUNDS = 3  # a helper of a helper of a helper of main: deeper chains are not followed
-
-
-def input_params(
-    facts: list[FunctionFacts],
-    own: dict[str, list[str | None]],
-    inputs: dict[str, dict[str, frozenset[str]]],
-) -> set[str]:
-    """Add to ``inputs`` (function -> parameter -> ``src:`` labels) the parameters of the file's
-    own functions (``own``: function -> :func:`value_params`) that some call in ``facts`` passes
-    input to; return the functions that gained."""
-    gained: set[str] = set()
-    for f in facts if own else ():  # calls() with no names would be every call
-        for ev in f.calls(*own):
-            if ev.obj is not None:
-                continue
-            for name, arg in zip(own[ev.name], ev.args):
-                if name is None:
-                    continue
-                labels = frozenset(lbl for lbl in taint_of(arg, ev.state) if lbl.startswith(EXTERNAL))
-                have = inputs.setdefault(ev.name, {}).get(name, frozenset())
-                if labels - have:
-                    inputs[ev.name][name] = have | labels
-                    gained.add(ev.name)
-    return gained
-
-
-def value_params(fn) -> list[str | None]:
-    """Function definition ``fn``'s parameter names where the parameter holds a value a caller's input can be: a
-    number, a character string (``char *``, a ``char`` array, ``std::string``); None for the others.
-    A pointer to numbers or structs hands over memory whose contents the caller bounds (a
-    running mean of the readings ``main`` stored, ``mean += v[i] / n``, is not input arithmetic)."""
-    out: list[str | None] = []
-    for p in fn.get_arguments():
-        t = p.type.get_canonical()
-        if t.kind in (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE):
-            t = t.get_pointee().get_canonical()
-        if t.kind == ci.TypeKind.POINTER:
-            ok = t.get_pointee().get_canonical().kind in STRING_ELEMENT_KINDS
-        elif t.kind in (ci.TypeKind.CONSTANTARRAY, ci.TypeKind.INCOMPLETEARRAY):
-            ok = t.element_type.get_canonical().kind in STRING_ELEMENT_KINDS
-        else:
-            ok = t.kind in NUMBER_KINDS or "basic_string" in t.spelling
-        out.append(p.spelling if ok and p.spelling else None)
-    return out
-
-
 def analyze_translation_unit(
     path: str | Path, language: str, flags: Sequence[str] = (), failures: list[str] | None = None
 ) -> list[FunctionFacts]:
@@ -115,6 +61,12 @@ def analyze_translation_unit(
 
     With a ``failures`` list, a function the walk raises on gets no events (queries see nothing
     of it) and the error is described there; without one, the exception propagates."""
+    from seccodegen.judge.dataflow.call_sites import (
+        MAX_INPUT_ROUNDS,
+        checked_number_params,
+        input_params,
+        value_params,
+    )
     from seccodegen.judge.dataflow.interp import walk_function
     from seccodegen.judge.dataflow.summaries import (
         OwnFunctions,
@@ -144,11 +96,12 @@ def analyze_translation_unit(
     wrappers = format_params(fns)
 
     inputs: dict[str, dict[str, frozenset[str]]] = {}  # function -> parameter -> input labels
+    checked: dict[str, frozenset[str]] = {}  # function -> numbers every call passes in range
 
     def walk(fn) -> FunctionFacts:
         params = tuple(p.spelling for p in fn.get_arguments() if p.spelling)
         argv = params[1:] if fn.spelling == "main" else ()
-        plain = params if fn.spelling != "main" else ()
+        plain = tuple(p for p in params if p not in checked.get(fn.spelling, ())) if fn.spelling != "main" else ()
         try:
             events = walk_function(fn, plain, argv, known, inputs.get(fn.spelling))
         except Exception as exc:  # noqa: BLE001 - one function's walk must not hide the others'
@@ -162,6 +115,9 @@ def analyze_translation_unit(
         return {f.name for f in out if {e.name for e in f.calls()} & names}
 
     out = [walk(fn) for fn in fns]
+    checked = checked_number_params(out, fns)
+    if checked:
+        out = [walk(fn) if fn.spelling in checked else f for fn, f in zip(fns, out)]
     # own functions that hand back an allocation they did not check may return NULL too: their
     # callers are walked again knowing it (one round; a helper of a helper is not followed)
     more = frozenset(f.name for f in out if returns_unchecked_allocation(f)) - known.null_returning

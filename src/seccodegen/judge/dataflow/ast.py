@@ -415,6 +415,27 @@ def array_type(expr):
 
 
 def array_size(expr) -> int | None:
-    """Number of elements of the fixed-size array ``expr`` names (``buf``, ``s.buf``), else None."""
+    """Number of elements of the fixed-size array ``expr`` names (``buf``, ``s.buf``), or of the
+    ``std::array`` whose ``data()`` it is (``key.data()``), else None."""
     t = array_type(expr)
-    return t.get_array_size() if t is not None else None
+    return t.get_array_size() if t is not None else _std_array_data_size(expr)
+
+
+def _std_array_data_size(expr) -> int | None:
+    """N of ``a.data()`` for a ``std::array<T, N>`` ``a`` (its size over ``T``'s: the bindings
+    give no template value arguments)."""
+    c = strip(expr)
+    if c is None or c.kind != K.CALL_EXPR or c.spelling != "data":
+        return None
+    member = next((k for k in c.get_children() if k.kind == K.MEMBER_REF_EXPR), None)
+    obj = next(iter(member.get_children()), None) if member is not None else None
+    if obj is None:
+        return None
+    t = obj.type.get_canonical()
+    if t.kind == T.POINTER:  # p->data() on a pointer to the array
+        t = t.get_pointee().get_canonical()
+    name = t.spelling.removeprefix("const ")
+    if not (name.startswith("std::array<") or name.startswith("std::__1::array<")) or t.get_num_template_arguments() < 1:
+        return None
+    elem = t.get_template_argument_type(0).get_size()
+    return t.get_size() // elem if elem and elem > 0 and t.get_size() > 0 else None

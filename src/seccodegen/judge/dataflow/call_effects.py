@@ -45,6 +45,19 @@ def block_key(ptr) -> str | None:
     return ast.pointer_origin(ptr) or ast.path_key(ptr)
 
 
+def field_key(arg, member: str) -> str | None:
+    """The location of field ``member`` of the struct argument ``arg`` names: ``c.buf`` for
+    ``&c``, ``p->buf`` for a pointer ``p``."""
+    a = ast.strip(arg)
+    if a is None:
+        return None
+    if a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&" and ast.children(a):
+        inner = ast.path_key(ast.children(a)[0])
+        return f"{inner}.{member}" if inner else None
+    inner = ast.path_key(a)
+    return f"{inner}{'->' if ast.is_pointer(a) else '.'}{member}" if inner else None
+
+
 class CallEffects:
     param_frees: dict
     field_frees: dict
@@ -67,16 +80,8 @@ class CallEffects:
         """The file's own helper ``name`` frees fields of a struct it receives (``field_frees``):
         ``close_conn(&c)`` frees ``c.buf``, ``close_conn(p)`` frees ``p->buf``."""
         for pos, member in self.field_frees.get(name, ()):
-            a = ast.strip(args[pos]) if pos < len(args) else None
-            if a is None:
-                continue
-            if a.kind == K.UNARY_OPERATOR and ast.unary_op(a) == "&" and ast.children(a):
-                inner = ast.path_key(ast.children(a)[0])
-                key = f"{inner}.{member}" if inner else None
-            else:
-                inner = ast.path_key(a)
-                key = f"{inner}{'->' if ast.is_pointer(a) else '.'}{member}" if inner else None
-            self.free_block(st, key, c.location.line)
+            if pos < len(args):
+                self.free_block(st, field_key(args[pos], member), c.location.line)
 
     def moved_block(self, st: State, value) -> frozenset[str]:
         """The pointers to the block that ``value``, a ``realloc(p, n)``, moves: ``p`` and its

@@ -240,6 +240,18 @@ PREFIX_DOTDOT = re.compile(
 )
 
 
+# strncmp(s, "file=", 5): whether the text *starts* with a literal, not what follows it
+PREFIX_COMPARE = re.compile(r'\bstrn(?:case)?cmp \( [^(),]* , ("(?:[^"\\]|\\.)*") , (\d+) \)')
+
+
+def _prefix_compares_only(text: str) -> bool:
+    """Every ``strncmp`` in condition ``text`` compares no more than a literal's own length: a
+    prefix test (``strncmp(qs, "file=", 5)``), which says nothing of the rest of the string."""
+    found = PREFIX_COMPARE.findall(text)
+    calls = len(re.findall(r"\bstrn(?:case)?cmp \(", text))
+    return bool(found) and len(found) == calls and all(int(n) <= len(lit) - 2 for lit, n in found)
+
+
 def _prefix_only(g: Guard) -> bool:
     """``g`` tests the path only for a leading ".." (and nothing else a path check reads)."""
     stripped = PREFIX_DOTDOT.sub(" ", g.text)
@@ -263,7 +275,9 @@ def guard_matches(g: Guard, kind: str) -> bool:
         raise ValueError(f"unknown guard kind {kind!r}")
     if _prefix_only(g):  # strncmp(name, "..", 2): neither a path check nor a comparison with a good name
         return False
-    # allow-list: a known-good test, or a character range (c >= 'a' && c <= 'z')
+    # allow-list: a known-good test, or a character range (c >= 'a' && c <= 'z'); not a prefix test
+    if _prefix_compares_only(g.text):
+        names = names - {"strncmp", "strncasecmp"}
     allowed = bool(names & ALLOW_CALLS) or bool(toks & RELATIONAL) and any(t.startswith("'") for t in toks)
     if kind == "path":  # a lone '/' or '.' test (absolute path, leading dot) does not stop "a/../.."
         # realpath()/canonical() in a condition is only its NULL test: "../../etc/passwd" resolves

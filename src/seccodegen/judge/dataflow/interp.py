@@ -340,6 +340,11 @@ class Interp(StatementWalker, CallEffects):
         obj = ast.member_object(c)
         if obj is not None:
             st = self.expr(obj, st)
+        callee = ast.strip(next(iter(c.get_children()), None))
+        if callee is not None and callee.kind in (K.ARRAY_SUBSCRIPT_EXPR, K.UNARY_OPERATOR):
+            st = self.expr(callee, st)  # handlers[op](&acc): the table is read first
+            if st is None:
+                return None
         for a in args:
             st = self.expr(a, st)
         if st is None:
@@ -369,6 +374,10 @@ def walk_function(
         st.taint[p] = frozenset({"src:argv"})
     body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
     it = Interp(own)
+    if fn.kind == K.CONSTRUCTOR:  # the member initializers run first: storage_(new char[count * size])
+        for init in fn.get_children():
+            if init.kind.is_expression() and init.kind != K.MEMBER_REF:
+                it.stmt(init, st)
     if body is not None:
         it.stmt(body, st)
     return it.events

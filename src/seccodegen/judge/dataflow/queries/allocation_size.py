@@ -33,8 +33,10 @@ from seccodegen.judge.dataflow.queries.origins import (
     bound_sides,
     clamped,
     is_integer,
+    is_unsigned,
     uncontrolled_var,
 )
+from seccodegen.judge.dataflow.queries.widths import cannot_overflow
 
 K = ci.CursorKind
 # allocation call -> argument positions that are a size or an element count
@@ -64,6 +66,19 @@ def _integer_vars(size) -> list[str]:
             continue
         stack.extend(n.get_children())
     return sorted(out)
+
+
+def _arithmetic_in_range(size) -> bool:
+    """``size`` is arithmetic on unsigned values that cannot pass its type's maximum
+    (``(size_t)len + 1`` with a ``uint16_t`` or ``uint32_t`` ``len``; ``n * sizeof(rec)`` with a
+    32-bit unsigned ``n`` in 64 bits): CodeQL's query stops at such an operation (its range
+    analysis finds no overflow), where a plain ``malloc(n)`` or a signed ``n`` (negative, it
+    converts to a huge size) is still reported."""
+    c = ast.strip(size)
+    if c is None or c.kind != K.BINARY_OPERATOR or ast.binary_op(c) not in ("+", "*", "<<"):
+        return False
+    refs = [n for n in c.walk_preorder() if n.kind == K.DECL_REF_EXPR and is_integer(n)]
+    return bool(refs) and all(is_unsigned(n) for n in refs) and cannot_overflow(c, ast.binary_op(c))
 
 
 @QUERIES.register("uncontrolled-allocation-size")
@@ -96,6 +111,8 @@ class UncontrolledAllocationSize:
         return hits
 
     def _check(self, fn: FunctionFacts, ev: Event, size, origins: Origins) -> Hit | None:
+        if _arithmetic_in_range(size):
+            return None
         for var in _integer_vars(size):
             why = uncontrolled_var(var, ev, origins, params=False)
             if not why or not why.startswith("input"):

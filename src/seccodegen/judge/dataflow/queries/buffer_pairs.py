@@ -174,6 +174,33 @@ def _pairs_from_allocations(fn: FunctionFacts) -> set[tuple[str, str]]:
     return out
 
 
+def allocated_past(fn: FunctionFacts, pointer: str | None, var: str) -> bool:
+    """Every block the function stores in ``pointer`` has more elements than ``var`` holds: its
+    count is ``var + k`` for a constant ``k >= 1`` (``char *msg = malloc((size_t)len + 1)``), and
+    neither gets another value afterwards, so ``msg[len]`` is its last element."""
+    if not pointer:
+        return False
+    found = False
+    for i, ev in enumerate(fn.events):
+        if ev.kind != "assign" or ev.name != pointer or not ev.args or ev.args[0] is None:
+            continue
+        count = _allocated_count(ev)
+        if count is None:
+            continue  # an element's store (msg[len] = 0); another value for the pointer is seen below
+        c = ast.strip(count)
+        kids = ast.children(c) if c is not None and c.kind == K.BINARY_OPERATOR and ast.binary_op(c) == "+" else []
+        if len(kids) != 2:
+            return False
+        named = [k for k in kids if ast.var_name(ast.strip(k)) == var]
+        extra = [values.const_value(ast.strip(k), ev.state) for k in kids if ast.var_name(ast.strip(k)) != var]
+        if len(named) != 1 or len(extra) != 1 or extra[0] is None or extra[0] < 1:
+            return False
+        if any(_gives_new_value(e, (pointer, var)) for e in fn.events[i + 1 :]):
+            return False
+        found = True
+    return found
+
+
 def size_pairs(fn: FunctionFacts) -> set[tuple[str, str]]:
     """(buffer, size) variable pairs of ``fn`` (see the module's docstring)."""
     return _pairs_from_callers(fn) | _pairs_from_calls(fn) | _pairs_from_allocations(fn)

@@ -35,7 +35,15 @@ from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.sinks import tested_for, unsafe_argument
 
 K = ci.CursorKind
-HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^<>]*>|<\s*[A-Za-z]+\b")
+# an HTML element by name, or a doctype/comment: "<li><b>%s</b>", "<a href=\"%s\"", not the
+# placeholders of a usage line ("usage: %s <word> <times>")
+ELEMENTS = (
+    "a|abbr|article|aside|b|blockquote|body|br|button|caption|code|dd|div|dl|dt|em|footer|form|h[1-6]|head"
+    "|header|hr|html|i|iframe|img|input|label|li|link|main|meta|nav|ol|option|p|pre|script|section|select"
+    "|small|span|strong|style|sub|sup|table|tbody|td|textarea|th|thead|title|tr|u|ul"
+)
+HTML_TAG = re.compile(rf"<\s*/?\s*(?:{ELEMENTS})\b[^<>]*>?|<!(?:DOCTYPE|--)", re.I)
+USAGE = re.compile(r"\busage\b", re.I)
 CONTENT_TYPE = re.compile(r"Content-Type:\s*text/html", re.I)
 ENTITY = re.compile(r"&(?:lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);")
 ESCAPER_NAME = re.compile(r"escape|encode|sanitiz|sanitis|entit|html_?safe|quote_?html", re.I)
@@ -102,9 +110,14 @@ class Escapers:
         return self._own[name]
 
 
+def _tagged(text: str) -> bool:
+    """``text`` holds an HTML tag and is no usage line (``<input>`` there is a placeholder)."""
+    return bool(HTML_TAG.search(text)) and not USAGE.search(text)
+
+
 def _writes_html(fn: FunctionFacts, escapes: Escapers) -> bool:
     for t in fn.cursor.get_tokens():
-        if t.kind == ci.TokenKind.LITERAL and t.spelling.startswith('"') and HTML_TAG.search(t.spelling):
+        if t.kind == ci.TokenKind.LITERAL and t.spelling.startswith('"') and _tagged(t.spelling):
             return True
     tu = fn.cursor.translation_unit
     if tu is not None and any(t.kind == ci.TokenKind.LITERAL and CONTENT_TYPE.search(t.spelling)
@@ -215,7 +228,7 @@ class HtmlInjection:
                 if fmt is None:
                     continue
                 positions = string_arguments(fmt, fmt_pos + 1)
-            tagged = bool(HTML_TAG.search(fmt))
+            tagged = _tagged(fmt)
             if not (tagged or page and ev.name not in TO_BUFFER):
                 continue
             if _to_stderr(ev) or ev.name in TO_BUFFER and ast.base_var(ev.args[0]) in escaped:

@@ -41,13 +41,16 @@ from seccodegen.judge.dataflow.queries.comparisons import only_subscripted
 from seccodegen.judge.dataflow.queries.origins import (
     LENGTH_CALLS,
     RANDOM_CALLS,
+    READ_COUNTS,
     Origins,
     bound_sides,
     clamped,
     is_integer,
     is_unsigned,
+    remainder_bound,
     uncontrolled_var,
 )
+from seccodegen.judge.dataflow.queries.widths import cannot_overflow, value_bits
 
 K = ci.CursorKind
 BINARY_OPS = {"+", "*", "<<"}
@@ -100,57 +103,6 @@ def self_update(node, op: str, parents: dict) -> tuple[str, list] | None:
         if c is not None and c.kind == K.DECL_REF_EXPR and ast.var_name(c) == name:
             return op + "=", [acc, term]
     return None
-
-
-def value_bits(c) -> int:
-    """An upper bound on the bits of ``c``'s value: a product of two 32-bit values needs 64, a sum
-    of two the wider one's (one bit of slack is not counted: sums of a few terms), ``sizeof`` 16."""
-    c0 = c
-    while c0 is not None and c0.kind == K.UNEXPOSED_EXPR and len(ast.children(c0)) == 1:
-        c0 = ast.children(c0)[0]  # implicit conversions only: an explicit (size_t) cast is a widening
-    if c0 is None:
-        return 64
-    if c0.kind == K.PAREN_EXPR and ast.children(c0):
-        return value_bits(ast.children(c0)[0])
-    if c0.kind in (K.CSTYLE_CAST_EXPR, K.CXX_STATIC_CAST_EXPR, K.CXX_FUNCTIONAL_CAST_EXPR):
-        inner = [k for k in ast.children(c0) if k.kind != K.TYPE_REF]
-        size = c0.type.get_canonical().get_size()
-        if inner and size and size > 0:  # a widening cast keeps the value; a narrowing one truncates
-            return min(size * 8, value_bits(inner[-1]))
-    if c0.kind == K.INTEGER_LITERAL:
-        toks = ast.text(c0)
-        try:
-            return max(1, int(toks.rstrip("uUlL"), 0).bit_length())
-        except ValueError:
-            return 32
-    if ast.is_sizeof(c0):
-        return 16
-    if c0.kind == K.BINARY_OPERATOR and len(ast.children(c0)) == 2:
-        a, b = (value_bits(k) for k in ast.children(c0))
-        op = ast.binary_op(c0)
-        if op == "*":
-            return a + b
-        if op in ("+", "-", "|", "^"):
-            return max(a, b)
-        if op in ("/", ">>", "%", "&"):
-            return min(a, b) if op == "&" else a
-    size = c0.type.get_canonical().get_size()
-    return size * 8 if size and size > 0 else 64
-
-
-def cannot_overflow(node, op: str) -> bool:
-    """The operation is computed in a type wide enough for any value of its operands
-    (``(size_t)h * w`` of two 32-bit values; ``long long sum += int_value``)."""
-    size = node.type.get_canonical().get_size()
-    if not size or size <= 0:
-        return False
-    room = size * 8 - (0 if is_unsigned(node) else 1)
-    kids = ast.children(node)
-    if op in ("+", "*") and len(kids) == 2:
-        return value_bits(node) <= room
-    if op == "+=" and len(kids) == 2:  # an accumulator 31 bits wider than its terms: 2^31 additions
-        return value_bits(kids[1]) + 31 <= room
-    return False
 
 
 def _reaches_sink(fn: FunctionFacts, node, parents: dict, ev: Event, op: str) -> bool:
@@ -244,6 +196,24 @@ def _unchecked_accumulator(fn: FunctionFacts, ev: Event, kids: list, op: str) ->
     return None if clamped(fn, ev, acc) else (acc, missing)
 
 
+def _bounded_sum(ev: Event, kids: list, op: str, macros: dict[str, int]) -> bool:
+    """``total += x`` where checks bound ``x`` to ``[0, K]`` and the loops around it run at most
+    ``N`` times (:func:`ranges.loop_iterations`), and ``K * N`` fits the total's type: 100 points
+    a student for at most 10,000 students. CodeQL's range analysis proves the same."""
+    if op != "+=" or len(kids) != 2:
+        return False
+    term = ast.strip(kids[1])
+    high = ranges.upper_bound(term, ev, macros) if term is not None else None
+    if high is None:
+        return False
+    if not all(is_unsigned(r) or bound_sides(ev, ast.var_name(r), directional=True)[0]
+               for r in term.walk_preorder() if r.kind == K.DECL_REF_EXPR and is_integer(r)):  # fmt: skip
+        return False  # a negative term may take the total below the minimum
+    runs = ranges.loop_iterations(ev, macros)
+    limit = ranges.type_max(kids[0])
+    return runs is not None and limit is not None and high * runs <= limit
+
+
 MINIMUM_WORDS = ("min", "lowest")  # std::numeric_limits<T>::min()/lowest(), INT_MIN, LLONG_MIN...
 
 
@@ -323,6 +293,13 @@ def _value_checked(ev: Event, var: str, origins: Origins, pointer: bool) -> bool
     return False
 
 
+def _read_count(kid) -> bool:
+    """``kid`` is the count a read returns (``got += fread(buf, 1, size, f)``): at most its size
+    argument, what the buffer holds, not a value the input chose."""
+    c = ast.strip(kid)
+    return c is not None and c.kind == K.CALL_EXPR and ast.call_name(c) in READ_COUNTS
+
+
 def _random_operands(node) -> list[str]:
     """Generators called as an operand itself (``rand() * 100``, ``(int)random() + 1000``): a
     value up to ``RAND_MAX`` with nothing to check. An operand that only contains the call
@@ -363,17 +340,20 @@ class IntegerOverflow:
     def _check(
         self, fn, node, op: str, ev: Event, origins: Origins, parents: dict, macros: dict[str, int]
     ) -> Hit | None:
-        if cannot_overflow(node, op) or _length_times_int(node, op, ev, origins, parents):
+        if cannot_overflow(node, op, parents) or _length_times_int(node, op, ev, origins, parents):
             return None
         update = self_update(node, op, parents)  # total = total + x: as total += x
         acc_op, acc_kids = update if update else (op, ast.children(node))
+        if acc_op == "+=" and len(acc_kids) == 2 and _read_count(acc_kids[1]):
+            return None  # got += fread(...): the bytes read so far, memory that exists
         operands = sorted(
             {
-                v for kid in ast.children(node) if not ast.calls_in(kid) & LENGTH_CALLS
-                for v in ast.refs(kid) if not only_subscripted(ast.tokens(kid), v)
+                v for kid in ast.children(node) if not ast.calls_in(kid) & LENGTH_CALLS and not _read_count(kid)
+                for v in ast.refs(kid) if not only_subscripted(ast.tokens(kid), v) and remainder_bound(fn, v) is None
             }
         )  # a length of existing memory (strlen(s) + 1) cannot overflow in practice; an index
-        # only picks the element whose value is the operand (counts[k] += 1: k is not added)
+        # only picks the element whose value is the operand (counts[k] += 1: k is not added); a
+        # remainder by a constant (jitter = rand() % 250) is below it
         direct = {v: uncontrolled_var(v, ev, origins, params=False) for v in operands}
         if op in ("+", "*", "+=", "*="):  # not shifts: RAND32()-style macros build a value from rand() << k
             direct.update({f"{name}()": "a random value" for name in _random_operands(node)})
@@ -408,7 +388,7 @@ class IntegerOverflow:
             unchecked = []
         if not unchecked:
             accumulator = _unchecked_accumulator(fn, ev, acc_kids, acc_op) if any(direct.values()) else None
-            if accumulator is None:
+            if accumulator is None or _bounded_sum(ev, acc_kids, acc_op, macros):
                 return None
             acc, missing = accumulator
             if missing == "below":

@@ -252,8 +252,9 @@ COPY_SIZES = {"memcpy": 2, "memmove": 2, "memset": 2, "strncpy": 2}  # call -> i
 def _byte_array(arg) -> tuple[int, str | None] | None:
     """(element count, name) of the fixed-size byte array ``arg`` names, else None."""
     dest = ast.strip(arg) if arg is not None else None
-    count = array_size(dest) if dest is not None else None
-    if count is None or ast.array_type(dest).element_type.get_canonical().get_size() != 1:
+    t = ast.array_type(dest) if dest is not None else None
+    count = t.get_array_size() if t is not None else None
+    if count is None or t.element_type.get_canonical().get_size() != 1:
         return None
     return count, ast.var_name(dest)
 

@@ -126,7 +126,8 @@ def bound_sides(
         toks = g.text.split()
         flags = [
             v for v in g.vars - rel - g.pointers  # a pointer tested for NULL (eq = strstr(line, "=")) bounds nothing
-            if (from_rel := st.derived.get(v, frozenset()) & rel)
+            if v in toks  # the flag itself is tested, not a pointer made from it (!rgb after rgb = malloc(n * 3))
+            and (from_rel := st.derived.get(v, frozenset()) & rel)
             and (from_rel & own and not only_equality(toks, v) or truth_tested(toks, v))
         ]  # fmt: skip
         if flags:
@@ -243,16 +244,19 @@ def clamped(fn: FunctionFacts, ev: Event, var: str) -> bool:
     """``var`` was re-assigned under a relational check of itself before ``ev`` (``if (n > 31)
     n = 31;`` bounds ``n`` although the check does not dominate the use), or every value assigned
     to it before ``ev`` is the smaller of two (``n = len < sizeof out ? len : sizeof out``,
-    ``std::min(len, cap)``, ``MIN(a, b)``)."""
+    ``std::min(len, cap)``, ``MIN(a, b)``). The first holds for what ``var`` was computed from as
+    well: ``if (m < 1 || m > 10000) m = 64; int slots = m + 1;`` bounds ``slots``."""
+    sources = {var} | set(ev.state.related(var))
     assigned = []
     for prior in fn.events:
         if prior is ev or prior.line > ev.line:
             break
-        if prior.kind == "assign" and prior.name == var:
+        if prior.kind == "assign" and prior.name in sources:
             for g in prior.state.guards:
-                if var in g.vars and set(g.text.split()) & {"<", ">", "<=", ">="}:
+                if prior.name in g.vars and set(g.text.split()) & {"<", ">", "<=", ">="}:
                     return True
-            assigned.append(prior.args[0] if prior.args else None)
+            if prior.name == var:
+                assigned.append(prior.args[0] if prior.args else None)
     return bool(assigned) and all(a is not None and is_min_form(ast.text(a).split()) for a in assigned)
 
 

@@ -50,6 +50,7 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.queries.buffer_pairs import allocated_past
 from seccodegen.judge.dataflow.queries.comparisons import RELATIONS
 from seccodegen.judge.dataflow.queries.copy_bounds import copy_hit, member_sizes, string_length_of
 from seccodegen.judge.dataflow.queries.index_values import (
@@ -119,6 +120,19 @@ def _later_use(fn: FunctionFacts, ev: Event, var: str | None) -> Event | None:
     return None
 
 
+def _bounds_a_counter(ev: Event, var: str, index) -> bool:
+    """``var`` is the upper bound of a loop (``x < w``) whose counter the index also reads: a row
+    length in ``y * w + x``, which the loop keeps the position inside of."""
+    counters = ast.refs(index) - {var}
+    for g in ev.state.guards:
+        if not g.loop or var not in g.vars:
+            continue
+        toks = g.text.split()
+        if any(a in counters and op in ("<", "<=") and b == var for a, op, b in zip(toks, toks[1:], toks[2:])):
+            return True
+    return False
+
+
 @QUERIES.register("out-of-bounds")
 class OutOfBounds:
     rule = "out-of-bounds"
@@ -179,6 +193,8 @@ class OutOfBounds:
                 cwe = ("CWE-193",) if count == size else ()
                 msg = f"'{var}' counts up to {count} bytes read, past a {size}-element array"
                 return self._hit(ev, cwe + cwes[1:], msg)
+            if why and why.startswith("parameter") and _bounds_a_counter(ev, var, index):
+                continue  # rgb[(y * w + x) * 3] in for (x = 0; x < w; x++): w is a dimension, not a position
             if why:
                 upper = upper or count is not None  # a count of at most size - 1 bytes read
                 rem = remainder_bound(fn, var) if direct else None  # r = rand() % N: 0..N-1
@@ -187,6 +203,8 @@ class OutOfBounds:
                 if is_unsigned(ref):
                     lower = True
                 upper = upper or clamped(fn, ev, var) or clamped_in_place(index, var)
+                # p = malloc(len + 1); p[len] = '\0': the block was sized past the index
+                upper = upper or (base is not None and ast.var_name(index) == var and allocated_past(fn, ast.base_var(base), var))
                 if not (lower and upper):
                     missing = "lower and upper" if not (lower or upper) else "lower" if not lower else "upper"
                     return self._hit(ev, cwes, f"index '{var}' is {why}, with no {missing} bound check")
@@ -225,7 +243,10 @@ class OutOfBounds:
                     reason = uncontrolled_var(other, ev, origins, params=True)
                     if reason is None and len(limits) == 1:  # i < len alone, len = strlen(s)
                         reason = string_length_of(other, ev, origins, fn, dest, size)
-                    if reason and not (bound_sides(ev, other, ignore=var)[1] or clamped(fn, ev, other)):
+                    read = read_count_bound(fn, other)  # n = fread(buf, 1, sizeof buf, f): i < n fits
+                    if reason and not (
+                        bound_sides(ev, other, ignore=var)[1] or clamped(fn, ev, other) or read is not None and read <= size
+                    ):
                         return self._hit(
                             ev, cwes[1:], f"loop over a {size}-element array bounded by '{other}', {reason}"
                         )

@@ -27,14 +27,11 @@ from pathlib import Path
 
 import clang.cindex as ci
 
+from seccodegen.judge.analyzers.integer_text import define_values
 from seccodegen.judge.dataflow import Event, ast, values
 from seccodegen.judge.dataflow.queries.origins import bound_sides, is_unsigned
 
 K = ci.CursorKind
-DEFINE = re.compile(
-    rb"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+\(?[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*\)?[ \t]*(?:/[*/].*)?$",
-    re.M,
-)
 INT_TOKEN = re.compile(r"^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
 FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 # <limits.h>/<stdint.h> on the LP64 targets the judge compiles for
@@ -54,7 +51,7 @@ def macro_values(path: str) -> dict[str, int]:
         source = Path(path).read_bytes()
     except OSError:
         return {}
-    return LIMITS | {m.group(1).decode(): int(m.group(2), 0) for m in DEFINE.finditer(source)}
+    return LIMITS | define_values(source)
 
 
 def _constant(token: str, ev: Event, macros: dict[str, int]) -> int | None:
@@ -151,3 +148,28 @@ def type_max(c) -> int | None:
     if not size or size <= 0:
         return None
     return 2 ** (size * 8) - 1 if is_unsigned(c) else 2 ** (size * 8 - 1) - 1
+
+
+def loop_iterations(ev: Event, macros: dict[str, int]) -> int | None:
+    """An upper bound on how often the loops around ``ev`` run together: each guarding loop's
+    condition is ``i < n`` (or ``i <= n``) with ``n`` a constant or bounded by a check
+    (``for (i = 0; i < n; i++)`` after ``if (n > MAX_STUDENTS) return``), and the counter starts
+    at zero or above; None when one is not (``while (scanf(...) == 1)``)."""
+    loops = [g for g in ev.state.guards if g.loop]
+    if not loops:
+        return None
+    total = 1
+    for g in loops:
+        atoms = _atoms(g.text, "&&") or []
+        counts = []
+        for atom in atoms:
+            if len(atom) == 3 and atom[1] in ("<", "<="):
+                limit = _constant(atom[2], ev, macros)
+                if limit is None and re.fullmatch(r"[A-Za-z_]\w*", atom[2]):
+                    limit = var_upper_bound(atom[2], ev, macros)
+                if limit is not None and limit >= 0:
+                    counts.append(limit + (atom[1] == "<="))
+        if not counts:
+            return None
+        total *= min(counts)
+    return total

@@ -22,8 +22,10 @@ pointer, C++ container iterators, frees more than one call deep.
 from __future__ import annotations
 
 from seccodegen.judge.dataflow import FunctionFacts, ast
+from seccodegen.judge.dataflow.call_effects import field_key
 from seccodegen.judge.dataflow.models import FREES
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
+from seccodegen.judge.dataflow.summaries import freed_fields
 
 
 def _freed_line(state, expr=None, var: str | None = None) -> tuple[str, int] | None:
@@ -33,6 +35,20 @@ def _freed_line(state, expr=None, var: str | None = None) -> tuple[str, int] | N
     key = ast.path_key(expr) if expr is not None else None
     if key and key in state.freed:
         return key, state.freed[key]
+    return None
+
+
+def _field_freed_again(ev) -> tuple[str, int] | None:
+    """(field, line) where the file's own function ``ev`` calls frees a field of a struct it
+    receives (``free(cfg->log_path)`` in ``config_free(cfg)``) that is already freed here."""
+    decl = ev.cursor.referenced if ev.cursor is not None else None
+    body = decl.get_definition() if decl is not None else None
+    if body is None:
+        return None
+    for pos, member in freed_fields(body):
+        key = field_key(ev.args[pos], member) if pos < len(ev.args) else None
+        if key and key in ev.state.freed:
+            return key, ev.state.freed[key]
     return None
 
 
@@ -64,6 +80,11 @@ class UseAfterFree:
                 if found:  # p->method() reads through p
                     msg = f"'{found[0]}' is used after it was freed (line {found[1]}): {ev.name}() called through it"
                     hits.append(self._hit(ev, "CWE-416", msg))
+                    continue
+                again = _field_freed_again(ev)
+                if again:  # disable_logging(cfg) freed cfg->log_path; config_free(cfg) frees it too
+                    msg = f"'{again[0]}' is freed again by {ev.name}() (first at line {again[1]})"
+                    hits.append(Hit("double-free", ("CWE-415",), ev.line, ev.column, msg))
                     continue
                 for a in ev.args:
                     found = _freed_line(st, a, ast.base_var(a)) if ast.is_pointer(a) else None
