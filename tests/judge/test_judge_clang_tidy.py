@@ -34,10 +34,14 @@ def test_an_index_that_is_the_strings_own_length_is_in_bounds() -> None:
 
 def test_an_index_below_the_count_its_block_was_allocated_with() -> None:
     heap = "Potential out of bound access to the heap area with tainted index"
-    source = "char *msg = malloc((size_t)len + 1);\nfread(msg, 1, len, fp);\nmsg[len] = '\\0';"
+    source = ["char *msg = malloc((size_t)len + 1);", "fread(msg, 1, len, fp);", "msg[len] = '\\0';"]
     assert allocated_past_index(heap, "    msg[len] = '\\0';", 5, source)
-    assert not allocated_past_index(heap, "    msg[len] = '\\0';", 5, source.replace("+ 1", "- 1"))
-    assert not allocated_past_index(heap, "    msg[len] = '\\0';", 5, source.replace("+ 1", ""))
+    assert not allocated_past_index(
+        heap, "    msg[len] = '\\0';", 5, [line.replace("+ 1", "- 1") for line in source]
+    )
+    assert not allocated_past_index(
+        heap, "    msg[len] = '\\0';", 5, [line.replace("+ 1", "") for line in source]
+    )
     assert not allocated_past_index(heap, "    msg[n] = '\\0';", 5, source)
 
 

@@ -93,18 +93,17 @@ def own_length_index(message: str, source_line: str, column: int = 0) -> bool:
     return re.fullmatch(own_length, found[1]) is not None
 
 
-def allocated_past_index(message: str, source_line: str, column: int, source: str) -> bool:
-    """A tainted-index report on ``p[n]`` where the file allocates ``p`` with ``n`` plus a constant
-    (``char *msg = malloc((size_t)len + 1); ... msg[len] = '\0';``): the block has room past
-    the index, a relation between two symbols the analyzer's solver does not keep."""
+def allocated_past_index(message: str, source_line: str, column: int, lines: list[str]) -> bool:
+    """A tainted-index report on ``p[n]`` where the file (``lines``, joined only for such a report)
+    allocates ``p`` with ``n`` plus a constant (``char *msg = malloc((size_t)len + 1); ...
+    msg[len] = '\0';``): the block has room past the index, a relation between two symbols the
+    analyzer's solver does not keep."""
     found = _subscript(message, source_line, column)
     if found is None or not re.fullmatch(r"\s*[A-Za-z_]\w*\s*", found[1]):
         return False
     p, n = re.escape(found[0]), re.escape(found[1].strip())
-    sized = (
-        rf"\b{p}\s*=\s*(?:\([^()]*\)\s*)?(?:malloc|calloc)\s*\(\s*(?:\(\s*size_t\s*\)\s*)?{n}\s*\+\s*[1-9]\d*\s*[,)]"
-    )
-    return re.search(sized, source) is not None
+    sized = rf"\b{p}\s*=\s*(?:\([^()]*\)\s*)?(?:malloc|calloc)\s*\(\s*(?:\(\s*size_t\s*\)\s*)?{n}\s*\+\s*[1-9]\d*\s*[,)]"
+    return re.search(sized, "\n".join(lines)) is not None
 
 
 def difference_index(message: str, source_line: str, column: int) -> bool:
@@ -152,7 +151,7 @@ class ClangTidy:
             source_line = _line(path, int(m.group("line")), lines)
             column = int(m.group("col"))
             if own_length_index(m.group("msg"), source_line, column) or allocated_past_index(
-                m.group("msg"), source_line, column, "\n".join(lines[path])
+                m.group("msg"), source_line, column, lines[path]
             ):
                 continue
             message = m.group("msg")

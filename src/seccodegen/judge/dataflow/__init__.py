@@ -68,6 +68,7 @@ def analyze_translation_unit(
         value_params,
     )
     from seccodegen.judge.dataflow.interp import walk_function
+    from seccodegen.judge.dataflow.queries.ranges import macro_values
     from seccodegen.judge.dataflow.summaries import (
         OwnFunctions,
         deref_params,
@@ -101,7 +102,9 @@ def analyze_translation_unit(
     def walk(fn) -> FunctionFacts:
         params = tuple(p.spelling for p in fn.get_arguments() if p.spelling)
         argv = params[1:] if fn.spelling == "main" else ()
-        plain = tuple(p for p in params if p not in checked.get(fn.spelling, ())) if fn.spelling != "main" else ()
+        plain = (
+            tuple(p for p in params if p not in checked.get(fn.spelling, ())) if fn.spelling != "main" else ()
+        )
         try:
             events = walk_function(fn, plain, argv, known, inputs.get(fn.spelling))
         except Exception as exc:  # noqa: BLE001 - one function's walk must not hide the others'
@@ -115,7 +118,8 @@ def analyze_translation_unit(
         return {f.name for f in out if {e.name for e in f.calls()} & names}
 
     out = [walk(fn) for fn in fns]
-    checked = checked_number_params(out, fns)
+    macros = macro_values(str(path))  # the file's #defines: the bounds in its callers' checks
+    checked = checked_number_params(out, fns, macros)
     if checked:
         out = [walk(fn) if fn.spelling in checked else f for fn, f in zip(fns, out)]
     # own functions that hand back an allocation they did not check may return NULL too: their
@@ -130,7 +134,7 @@ def analyze_translation_unit(
     # functions concerned are walked again until nothing changes, at most MAX_INPUT_ROUNDS times
     own = {fn.spelling: value_params(fn) for fn in fns if fn.spelling != "main"}
     for _ in range(MAX_INPUT_ROUNDS):
-        gained = input_params(out, own, inputs)
+        gained = input_params(out, own, inputs, macros)
         returns, writes = input_returns(out, inputs), input_writes(out, inputs)
         changed = {
             name for name in set(returns) | set(writes) | set(known.returns_input) | set(known.writes_input)

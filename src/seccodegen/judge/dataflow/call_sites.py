@@ -8,6 +8,8 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast, values
 from seccodegen.judge.dataflow.facts import EXTERNAL, FunctionFacts, taint_of
+from seccodegen.judge.dataflow.queries import ranges
+from seccodegen.judge.dataflow.queries.origins import bound_sides, clamped, is_integer, is_unsigned
 
 STRING_ELEMENT_KINDS = ast.CHAR_KINDS | {ci.TypeKind.WCHAR}  # char *, wchar_t *: a string's elements
 NUMBER_KINDS = ast.INTEGER_KINDS | {
@@ -20,23 +22,21 @@ def input_params(
     facts: list[FunctionFacts],
     own: dict[str, list[str | None]],
     inputs: dict[str, dict[str, frozenset[str]]],
+    macros: dict[str, int],
 ) -> set[str]:
     """Add to ``inputs`` (function -> parameter -> ``src:`` labels) the parameters of the file's
     own functions (``own``: function -> :func:`value_params`) that some call in ``facts`` passes
     input to; return the functions that gained. A number the caller checked at both ends on the
     way to the call (an unsigned one: above) passes no input: the callee gets a value in range,
-    as CodeQL's bounds-check barrier stops the flow at the checked variable."""
+    as CodeQL's bounds-check barrier stops the flow at the checked variable (``macros``: the
+    file's integer ``#define``s, :func:`ranges.macro_values`)."""
     gained: set[str] = set()
     for f in facts if own else ():  # calls() with no names would be every call
-        macros = None
         for ev in f.calls(*own):
             if ev.obj is not None:
                 continue
             for name, arg in zip(own[ev.name], ev.args):
-                if name is None:
-                    continue
-                macros = file_macros(f.file) if macros is None else macros
-                if in_range_number(f, ev, arg, macros):
+                if name is None or in_range_number(f, ev, arg, macros):
                     continue  # a number the caller range-checked: fill(rgb, width) after width <= MAX_DIM
                 labels = frozenset(lbl for lbl in taint_of(arg, ev.state) if lbl.startswith(EXTERNAL))
                 have = inputs.setdefault(ev.name, {}).get(name, frozenset())
@@ -73,9 +73,6 @@ def in_range_number(fn: FunctionFacts, ev, arg, macros: dict[str, int]) -> bool:
     are checked; the product's own overflow is reported in the caller). A call's value is not,
     nor a value checked only against its type's limits (``times > INT_MAX``; ``macros``: the
     file's ``#define``s, for the bounds' values)."""
-    from seccodegen.judge.dataflow.queries import ranges
-    from seccodegen.judge.dataflow.queries.origins import bound_sides, clamped, is_integer, is_unsigned
-
     v = ast.strip(arg)
     if v is None or not is_integer(v):
         return False
@@ -104,7 +101,9 @@ def in_range_number(fn: FunctionFacts, ev, arg, macros: dict[str, int]) -> bool:
     return True
 
 
-def checked_number_params(facts: list[FunctionFacts], fns) -> dict[str, frozenset[str]]:
+def checked_number_params(
+    facts: list[FunctionFacts], fns, macros: dict[str, int]
+) -> dict[str, frozenset[str]]:
     """Function -> its integer parameters that every call in the file passes a number in range
     (:func:`in_range_number`), for functions other than ``main`` called at least once and only
     by name. Such a parameter is not the program's input: ``load_tiles(tiles, w, h, f)`` after
@@ -119,16 +118,9 @@ def checked_number_params(facts: list[FunctionFacts], fns) -> dict[str, frozense
     ok: dict[str, set[str]] = {name: {p for _, p in params} for name, params in ints.items()}
     called: set[str] = set()
     for f in facts if ints else ():
-        macros = file_macros(f.file)
         for ev in f.calls(*ints):
             called.add(ev.name)
             for i, p in ints[ev.name]:
                 if ev.obj is not None or i >= len(ev.args) or not in_range_number(f, ev, ev.args[i], macros):
                     ok[ev.name].discard(p)
     return {name: frozenset(ps) for name, ps in ok.items() if ps and name in called}
-
-
-def file_macros(path: str) -> dict[str, int]:
-    from seccodegen.judge.dataflow.queries import ranges
-
-    return ranges.macro_values(path)

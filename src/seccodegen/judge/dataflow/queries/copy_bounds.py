@@ -11,6 +11,7 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast
 from seccodegen.judge.dataflow.facts import RELATIONAL
+from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.base import Hit
 from seccodegen.judge.dataflow.queries.buffer_pairs import caller_array_sizes, size_pairs
 from seccodegen.judge.dataflow.queries.index_values import decl_ref
@@ -163,7 +164,7 @@ def copy_hit(rule: str, fn: FunctionFacts, ev: Event, origins: Origins) -> Hit |
             and not clamped(fn, ev, var)
             and (
                 other := _bounded_by_variables_only(
-                    ev, var, ast.tokens(ev.args[dest_pos]), file_constants(fn)
+                    ev, var, set(_value_names(ast.tokens(ev.args[dest_pos]))) - {"data"}, file_constants(fn)
                 )
             )
         ):
@@ -178,15 +179,15 @@ TYPE_WORDS = {"size_t", "ssize_t", "int", "unsigned", "long", "short", "char", "
               "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int32_t", "int64_t", "const"}  # fmt: skip
 
 
-def _bounded_by_variables_only(ev: Event, var: str, dest: list[str], constants: frozenset[str]) -> str | None:
+def _bounded_by_variables_only(ev: Event, var: str, dest: set[str], constants: frozenset[str]) -> str | None:
     """The other side of the comparisons that bound ``var`` on the way to ``ev``, when every one
     of them compares it with variables alone (``if ((size_t)len + 2 > n) return -1;``: the
     source's length), never with a constant, a ``sizeof`` or a macro: the count fits the data
     it is read from, and nothing says it fits a fixed-size destination (CodeQL's range analysis
     finds no constant bound for it either). None when there is no such comparison or one of them
-    has a constant side or reads the destination (``dest``: its tokens; ``n > key.size()``), or
-    compares it with one variable that is itself so bounded (``bytes > len`` after ``len >
-    sizeof(payload) - 1``)."""
+    has a constant side or reads the destination (``dest``: the names it is written with; ``n >
+    key.size()``), or compares it with one variable that is itself so bounded (``bytes > len``
+    after ``len > sizeof(payload) - 1``)."""
     st = ev.state
     # var, its aliases, and what is computed from it (need = len + 1; used + need >= MAX reads it)
     rel = set(st.aliases(var)) | {v for v, sources in st.derived.items() if var in sources}
@@ -206,16 +207,9 @@ def _bounded_by_variables_only(ev: Event, var: str, dest: list[str], constants: 
                     right if set(left) & rel else left if set(right) & rel and not set(left) & rel else None
                 )
                 if other is not None:
-                    if _constant_side(other, ev, constants) or set(other) & set(dest) - {
-                        "data",
-                        "(",
-                        ")",
-                        ".",
-                        "->",
-                        "&",
-                    }:
+                    if _constant_side(other, ev, constants) or set(other) & dest:
                         return None
-                    names = [t for t in other if re.fullmatch(r"[A-Za-z_]\w*", t) and t not in TYPE_WORDS]
+                    names = _value_names(other)
                     if len(names) == 1 and names[0] != var and _bounded_above(ev, names[0], dest, constants):
                         return None
                     found = found or " ".join(other)
@@ -223,41 +217,29 @@ def _bounded_by_variables_only(ev: Event, var: str, dest: list[str], constants: 
     return found
 
 
-def _bounded_above(ev: Event, name: str, dest: list[str], constants: frozenset[str]) -> bool:
+def _bounded_above(ev: Event, name: str, dest: set[str], constants: frozenset[str]) -> bool:
     """A check on the way bounds ``name`` from above by a constant or the destination's size:
     ``len < K`` or ``K > len`` held, or ``len > K``/``len >= K`` failed (``if (len > sizeof(buf)
     - 1) return false;``)."""
-    st = ev.state
-    sources = [(g, True) for g in st.guards if g.truth] + [
-        (g, False) for g in list(st.checks) + [g for g in st.guards if not g.truth]
-    ]
-    for g, held in sources:
-        if name not in g.vars:
+    for toks, held in ranges.settled_atoms(ev, name):
+        ops = [i for i, t in enumerate(toks) if t in RELATIONAL]
+        if len(ops) != 1:
             continue
-        joiner = "&&" if held else "||"
-        if ("||" if held else "&&") in g.text.split():
-            continue  # a mix whose parts need not all hold
-        for atom in " ".join(g.text.split()).split(f" {joiner} "):
-            toks = (
-                [t for t in atom.split() if t not in ("(", ")")]
-                if atom.count("(") == atom.count(")")
-                else atom.split()
-            )
-            ops = [i for i, t in enumerate(toks) if t in RELATIONAL]
-            if len(ops) != 1:
-                continue
-            left, op, right = toks[: ops[0]], toks[ops[0]], toks[ops[0] + 1 :]
-            if left == [name]:
-                other, below = right, op in ("<", "<=")
-            elif right == [name]:
-                other, below = left, op in (">", ">=")
-            else:
-                continue
-            if below == held and (
-                _constant_side(other, ev, constants) or set(other) & set(dest) - {"data", "."}
-            ):
-                return True
+        left, op, right = toks[: ops[0]], toks[ops[0]], toks[ops[0] + 1 :]
+        if left == [name]:
+            other, below = right, op in ("<", "<=")
+        elif right == [name]:
+            other, below = left, op in (">", ">=")
+        else:
+            continue
+        if below == held and (_constant_side(other, ev, constants) or set(other) & dest):
+            return True
     return False
+
+
+def _value_names(tokens: list[str]) -> list[str]:
+    """The names among ``tokens`` that are values, not types or casts (``(size_t)n``: ``n``)."""
+    return [t for t in tokens if re.fullmatch(r"[A-Za-z_]\w*", t) and t not in TYPE_WORDS]
 
 
 def _constant_side(tokens: list[str], ev: Event, constants: frozenset[str]) -> bool:
@@ -265,8 +247,9 @@ def _constant_side(tokens: list[str], ev: Event, constants: frozenset[str]) -> b
     macro, a local known to hold one, or a ``const``/``constexpr`` of the file (``constants``)."""
     if "sizeof" in tokens:
         return True
-    names = [t for t in tokens if re.fullmatch(r"[A-Za-z_]\w*", t) and t not in TYPE_WORDS]
-    return all(t.isupper() or t in constants or ev.state.consts.get(t) is not None for t in names)
+    return all(
+        t.isupper() or t in constants or ev.state.consts.get(t) is not None for t in _value_names(tokens)
+    )
 
 
 def file_constants(fn: FunctionFacts) -> frozenset[str]:

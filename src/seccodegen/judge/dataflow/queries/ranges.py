@@ -23,6 +23,7 @@ no bound, and the query falls back to counting the check as a guard.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import clang.cindex as ci
@@ -81,34 +82,41 @@ def _atoms(text: str, joiner: str) -> list[list[str]] | None:
     return atoms
 
 
-def var_upper_bound(var: str, ev: Event, macros: dict[str, int]) -> int | None:
-    """The smallest upper bound on ``var`` that a check on the way to ``ev`` proves, or None."""
-    best = None
+def settled_atoms(ev: Event, var: str) -> Iterator[tuple[list[str], bool]]:
+    """(atom, held) for each comparison the conditions on the way to ``ev`` that read ``var``
+    settle: every part of a condition that held with ``&&`` (held), or failed with ``||`` or as
+    an earlier check that left (failed); parentheses dropped, mixed chains skipped."""
     sources = [(g, True) for g in ev.state.guards if g.truth] + [(g, False) for g in ev.state.checks]
     sources += [(g, False) for g in ev.state.guards if not g.truth]
     for guard, held in sources:
-        if var not in guard.vars:
+        if var in guard.vars:
+            for atom in _atoms(guard.text, "&&" if held else "||") or []:
+                yield atom, held
+
+
+def var_upper_bound(var: str, ev: Event, macros: dict[str, int]) -> int | None:
+    """The smallest upper bound on ``var`` that a check on the way to ``ev`` proves, or None."""
+    best = None
+    for atom, held in settled_atoms(ev, var):
+        if len(atom) != 3:
             continue
-        for atom in _atoms(guard.text, "&&" if held else "||") or []:
-            if len(atom) != 3:
-                continue
-            left, op, right = atom
-            if op not in FLIP:
-                continue
-            if right == var:  # K > v  ->  v < K
-                left, op, right = right, FLIP[op], left
-            if left != var:
-                continue
-            k = _constant(right, ev, macros)
-            if k is None:
-                continue
-            if not held:  # the atom failed: v > K failed -> v <= K
-                op = {">": "<=", ">=": "<", "<": None, "<=": None}[op]
-                if op is None:
-                    continue  # a failed "v < K" gives a lower bound
-            bound = k - 1 if op == "<" else k if op == "<=" else None
-            if bound is not None and (best is None or bound < best):
-                best = bound
+        left, op, right = atom
+        if op not in FLIP:
+            continue
+        if right == var:  # K > v  ->  v < K
+            left, op, right = right, FLIP[op], left
+        if left != var:
+            continue
+        k = _constant(right, ev, macros)
+        if k is None:
+            continue
+        if not held:  # the atom failed: v > K failed -> v <= K
+            op = {">": "<=", ">=": "<", "<": None, "<=": None}[op]
+            if op is None:
+                continue  # a failed "v < K" gives a lower bound
+        bound = k - 1 if op == "<" else k if op == "<=" else None
+        if bound is not None and (best is None or bound < best):
+            best = bound
     return best
 
 

@@ -38,14 +38,17 @@ def _freed_line(state, expr=None, var: str | None = None) -> tuple[str, int] | N
     return None
 
 
-def _field_freed_again(ev) -> tuple[str, int] | None:
+def _field_freed_again(ev, known: dict) -> tuple[str, int] | None:
     """(field, line) where the file's own function ``ev`` calls frees a field of a struct it
-    receives (``free(cfg->log_path)`` in ``config_free(cfg)``) that is already freed here."""
+    receives (``free(cfg->log_path)`` in ``config_free(cfg)``) that is already freed here;
+    ``known``: each definition's freed fields, read once per query run."""
     decl = ev.cursor.referenced if ev.cursor is not None else None
     body = decl.get_definition() if decl is not None else None
     if body is None:
         return None
-    for pos, member in freed_fields(body):
+    if body not in known:
+        known[body] = freed_fields(body)
+    for pos, member in known[body]:
         key = field_key(ev.args[pos], member) if pos < len(ev.args) else None
         if key and key in ev.state.freed:
             return key, ev.state.freed[key]
@@ -59,6 +62,7 @@ class UseAfterFree:
 
     def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
         hits = []
+        fields: dict = {}  # callee definition -> the struct fields it frees
         for ev in fn.events:
             st = ev.state
             if ev.kind == "deref":
@@ -81,7 +85,7 @@ class UseAfterFree:
                     msg = f"'{found[0]}' is used after it was freed (line {found[1]}): {ev.name}() called through it"
                     hits.append(self._hit(ev, "CWE-416", msg))
                     continue
-                again = _field_freed_again(ev)
+                again = _field_freed_again(ev, fields)
                 if again:  # disable_logging(cfg) freed cfg->log_path; config_free(cfg) frees it too
                     msg = f"'{again[0]}' is freed again by {ev.name}() (first at line {again[1]})"
                     hits.append(Hit("double-free", ("CWE-415",), ev.line, ev.column, msg))

@@ -9,6 +9,7 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast
 from seccodegen.judge.dataflow.queries.origins import is_unsigned
+from seccodegen.judge.dataflow.queries.ranges import type_max
 
 K = ci.CursorKind
 
@@ -68,19 +69,21 @@ def cannot_overflow(node, op: str, parents: dict | None = None) -> bool:
     (``(size_t)h * w`` of two 32-bit values; ``long long sum += int_value``), and the type it is
     then converted to holds that value too (with ``parents``: ``short r = d * d`` of two
     ``short`` values fits the ``int`` it is computed in, not the ``short`` it is stored in)."""
-    size = node.type.get_canonical().get_size()
-    if not size or size <= 0:
+    limit = type_max(node)
+    if limit is None:
         return False
-    room = size * 8 - (0 if is_unsigned(node) else 1)
     target = _converted_to(node, parents) if parents else None
-    if target is not None and 0 < (target.type.get_canonical().get_size() or 0) < size:
-        room = target.type.get_canonical().get_size() * 8 - (0 if is_unsigned(target) else 1)
+    if (
+        target is not None
+        and 0 < (target.type.get_canonical().get_size() or 0) < node.type.get_canonical().get_size()
+    ):
+        limit = type_max(target) or limit
     kids = ast.children(node)
     if op in ("+", "*") and len(kids) == 2:  # UINT_MAX + 1 wraps; (size_t)(h - 1) * w + (w - 1) does not
         a, b = (value_max(k) for k in kids)
-        return (a * b if op == "*" else a + b) <= 2**room - 1
+        return (a * b if op == "*" else a + b) <= limit
     if op == "+=" and len(kids) == 2:  # an accumulator 31 bits wider than its terms: 2^31 additions
-        return value_bits(kids[1]) + 31 <= room
+        return value_bits(kids[1]) + 31 <= limit.bit_length()
     return False
 
 
