@@ -30,20 +30,42 @@ KNOWN_WRONG: dict[str, str] = {
     "getenv_deref:before": LOOKUP,
     "strchr_deref:before": LOOKUP,
     "reverse_copy:before": "the destination is a pointer parameter whose size only the caller knows (taking the callers' array size flagged 14 more samples of the fresh cells, none exploited)",
-    "realloc_grow_index:before": "a growth test off by one (`if (n > cap)` before `v[n++] = x`): the element count of a block that realloc() resizes is not tracked",
     "size_t_mul:before": "malloc(n * sizeof(point)) with an unsigned 32-bit n cannot wrap size_t (CodeQL's cpp/uncontrolled-allocation-size stops at arithmetic its range analysis proves in range): a large request, no overflow",
     "scanf_s:before": SCANF,
     "scanf_word:before": SCANF,
     "login_prompt_scanf:before": SCANF,
-    "full_name_concat:before": "strcat of further strings into a block sized for the first one (malloc(strlen(first) + 1)): lengths of strings of unknown length are not added up; the other analyzers of the full judge report it",
-    "average_readings_vector:before": "i <= v.size() reads v[v.size()]: a std::vector index is bounded by any check that reads size(), however it compares",
-    "inventory_sold_out:before": "a free two calls deep (remove_item() calls item_free()): frees are followed one call away",
+    # the second blind batch (the last 120 pairs): what the own analyzers still miss, each left to
+    # the full judge's other tools or out of reach for the reason given
+    "spool_dir_trailing_slash:before": LOOKUP,
+    "http_header_split_colon:before": LOOKUP,
+    "query_user_param_strstr:before": LOOKUP,
+    "score_row_strtok_field:before": LOOKUP,
+    "locale_prefix_getenv:before": LOOKUP,
+    "shell_builtin_dispatch:before": "a table lookup helper that returns NULL for an unknown name, called through b->run: a struct field read of a helper's NULL result is not followed",
+    "request_user_from_token:before": "a struct field set on one path only and read on the other (req.user): fields are not followed as may-be-NULL across the function",
+    "note_board_selected:before": "selected = notes[i]; free(notes[j]) in a later iteration: aliases of array elements are not tracked",
+    "first_word_strtok_copy:before": "a strtok() result points into the copy freed before the return: strtok's result is not an alias of its argument",
+    "record_field_after_grow:before": "a pointer into a struct field's block kept across the realloc() that moved it: the block a field points to is not followed through a realloc of another variable",
+    "event_listener_unsubscribe:before": "a deleted object still stored in a vector that is iterated later: container elements are not tracked as freed one by one",
+    "image_buffer_shallow_copy:before": "a class without a copy constructor passed by value: both destructors free the buffer (the rule of three is not modelled)",
+    "team_roster_captain_delete:before": "captain points to an element of players; every element is deleted, then captain: a field alias of an element is not followed",
+    "frame_payload_load:before": "a copy count read into a struct field (fr->len) and checked against the source only: field counts are read as their struct",
+    "initials_from_words:before": "a std::string constructed with 4 characters, written at a count the input decides: container sizes from constructors are not tracked",
+    "sample_batch_copy:after": "b.count clamped inside make_batch(): a struct's fields carry the struct's input taint, so the loop over b.values looks unbounded",
+    "buddy_pool_order_shift:after": "p->pages assigned a checked value in the same function: a field of a pointer parameter keeps the parameter's label",
+    "ticket_order_sum_new:after": "a total bounded inside its helper (total_tickets returns at most MAX_TICKETS): return values carry their input labels, not their ranges",
+    "log_room_underflow:before": "input handed over inside a struct reaches text sinks only (its numbers are not followed field by field)",
+    "frame_trailer_underflow:before": "input handed over inside a struct reaches text sinks only (its numbers are not followed field by field)",
+    "vertex_buffer_u32:after": "seccodegen-checks reads a limit written as a shift (1u << 20) as no literal bound",
+    "spool_user_unlink_query:before": "strstr(s, \"../\") misses a final \"..\": a search for \"..\" in any form is read as a path check",
+    "asset_pack_delete_cin:before": "find(\"../\") misses a final \"..\": a search for \"..\" in any form is read as a path check",
+    "host_resolve_denylist_cpp:before": "a deny-list of shell metacharacters (find_first_of) that lets $( through: character searches count as allow-lists",
 }
 
 
 def test_own_analyzers_on_the_weakness_pairs(tmp_path: Path) -> None:
     cases = pair_cases(PAIRS)
-    assert len(cases) == 2 * 384
+    assert len(cases) == 2 * 504
     cfg = JudgeConfig(cache_dir=str(tmp_path / "cache"), analyzers=("seccodegen-dataflow", "seccodegen-checks"))
     wrong, fixed = [], []
     for o in judge_cases(cases, cfg):

@@ -84,3 +84,21 @@ def test_too_small_allocations_are_found(query_hits, code, words) -> None:
 )
 def test_allocations_that_fit_their_type_are_not_reported(query_hits, code) -> None:
     assert query_hits("allocation-too-small", code) == []
+
+
+def test_strings_joined_into_a_block_sized_for_fewer(query_hits) -> None:
+    code = "char *f(const char *a, const char *b) { char *p = malloc(SIZE); if (!p) return 0; strcpy(p, a); FILL return p; }"
+    cases = {
+        ("strlen(a) + 1", 'strcat(p, " "); strcat(p, b);'): True,  # b's length is not counted
+        ("strlen(a) + strlen(b) + 1", 'strcat(p, " "); strcat(p, b);'): True,  # the separator takes the NUL
+        ("strlen(a) + strlen(b) + 2", 'strcat(p, " "); strcat(p, b);'): False,
+        ("strlen(a) + 4", 'strcat(p, ".txt");'): True,
+        ("strlen(a) + 5", 'strcat(p, ".txt");'): False,
+        ("strlen(a) + strlen(b) + 1", 'strcat(p, "-");'): False,  # b's unused length may be the room
+        ("strlen(a) + 1", "sprintf(p + strlen(p), \"%s\", b);"): False,  # not added up: not reported
+    }
+    for (size, fill), bad in cases.items():
+        found = query_hits("concat-past-allocation", code.replace("SIZE", size).replace("FILL", fill))
+        assert bool(found) is bad, (size, fill)
+    via_length = "char *g(const char *a, const char *b) { size_t n = strlen(a); char *p = malloc(n + 1); if (!p) return 0; strcpy(p, a); strcat(p, b); return p; }"
+    assert "'b'" in query_hits("concat-past-allocation", via_length)[0].message

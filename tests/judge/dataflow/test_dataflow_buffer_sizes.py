@@ -212,3 +212,22 @@ def test_a_nested_initializer_list_is_not_evaluated(query_hits) -> None:
     code = 'int f(void){ int grid[8][8] = {{0}}; int r, c; if (scanf("%d %d", &r, &c) == 2) grid[r][c] = 1; return grid[0][0]; }'
     found = query_hits("out-of-bounds", code)
     assert found and "no lower and upper bound" in found[0].message, found
+
+
+def test_a_read_that_fills_a_text_buffer_to_its_end(query_hits) -> None:
+    code = """static int read_reply(int fd, char *buf, size_t size) {
+    ssize_t n = read(fd, buf, COUNT);
+    if (n < 0) return -1;
+    buf[n] = '\\0';
+    return (int)n; }
+int main(void) { char reply[32]; return read_reply(0, reply, sizeof reply); }"""
+    whole = query_hits("unterminated-copy", "#include <unistd.h>\n" + code.replace("COUNT", "size"))
+    assert [h.cwe_ids for h in whole] == [("CWE-193", "CWE-787")]  # the NUL goes at buf[size]
+    room = "#include <unistd.h>\n" + code.replace("COUNT", "size - 1")
+    assert query_hits("unterminated-copy", room) == []
+    assert query_hits("out-of-bounds", room) == []  # n <= size - 1: inside
+    banner = 'int main(void) { char b[64]; FILE *f = fopen("motd", "r"); if (!f) return 1; size_t n = fread(b, 1, COUNT, f); fclose(f); if (n == 0) return 1; TERM printf("%s", b); return 0; }'
+    unterminated = query_hits("unterminated-copy", banner.replace("COUNT", "sizeof b").replace("TERM", ""))
+    assert [h.cwe_ids for h in unterminated] == [("CWE-170", "CWE-125")]
+    terminated = banner.replace("COUNT", "sizeof b - 1").replace("TERM", "b[n] = '\\0';")
+    assert query_hits("unterminated-copy", terminated) == []

@@ -209,3 +209,47 @@ def test_a_bound_of_constants_is_a_bound(query_hits) -> None:
         ' throw std::invalid_argument("bad"); g_taken[row][0] = true; return true; }'
     )
     assert query_hits("off-by-one-bound", code, "cpp") == []
+
+
+def test_a_container_index_bounded_by_its_size_non_strictly(query_hits) -> None:
+    code = (
+        "long f(const std::vector<int>& v, std::vector<int>& out) { long t = 0; int n = out.size();\n"
+        "  for (std::size_t i = 0; i READ v.size(); ++i) t += v[i];\n"
+        "  for (int j = 0; j WRITE n; ++j) out[j] = 0; return t; }"
+    )
+    found = query_hits("container-index-at-size", code.replace("READ", "<=").replace("WRITE", "<="), "cpp")
+    assert [h.cwe_ids for h in found] == [("CWE-193", "CWE-125"), ("CWE-193", "CWE-787")]
+    assert query_hits("container-index-at-size", code.replace("READ", "<").replace("WRITE", "<"), "cpp") == []
+    checked = "int g(const std::vector<int>& v, std::size_t k) { if (k CMP v.size()) return -1; return v[k]; }"
+    assert query_hits("container-index-at-size", checked.replace("CMP", ">"), "cpp")
+    assert query_hits("container-index-at-size", checked.replace("CMP", ">="), "cpp") == []
+    text = "char g(const std::string& s) { char c = 0; for (std::size_t i = 0; i <= s.size(); ++i) c ^= s[i]; return c; }"
+    assert query_hits("container-index-at-size", text, "cpp") == []  # s[s.size()] is the string's NUL
+
+
+def test_a_block_grown_only_when_the_count_exceeds_its_size(query_hits) -> None:
+    code = """int f(void) { int cap = 4, n = 0, x; int *v = malloc(cap * sizeof(int)); if (!v) return 1;
+  while (scanf("%d", &x) == 1) {
+    if (GROW) { cap *= 2; int *t = realloc(v, sizeof(int) * cap); if (!t) { free(v); return 1; } v = t; }
+    v[n++] = x;
+  }
+  free(v); return n; }"""
+    found = query_hits("late-growth", code.replace("GROW", "n > cap"))
+    assert [h.cwe_ids for h in found] == [("CWE-193", "CWE-787")]
+    assert query_hits("late-growth", code.replace("GROW", "cap < n"))
+    for in_time in ("n >= cap", "n == cap", "n + 1 > cap"):
+        assert query_hits("late-growth", code.replace("GROW", in_time)) == []
+    roomy = code.replace("malloc(cap * sizeof(int))", "malloc((cap + 1) * sizeof(int))")
+    assert query_hits("late-growth", roomy.replace("GROW", "n > cap")) == []  # one spare element
+
+
+def test_a_container_read_one_past_the_loop_index(query_hits) -> None:
+    code = """std::string out(const std::vector<const char *> &args) { std::string o = "a.txt";
+  for (std::size_t i = 0; i < args.size(); ++i) { std::string a = args[i]; if (a == "-o") { CHECK o = args[i + 1]; ++i; } }
+  return o; }"""
+    found = query_hits("container-index-at-size", code.replace("CHECK", ""), "cpp")
+    assert [h.cwe_ids for h in found] == [("CWE-193", "CWE-125")]
+    checked = code.replace("CHECK", "if (i + 1 >= args.size()) break;")
+    assert query_hits("container-index-at-size", checked, "cpp") == []
+    shorter = code.replace("i < args.size()", "i < args.size() - 1").replace("CHECK", "")
+    assert query_hits("container-index-at-size", shorter, "cpp") == []

@@ -45,3 +45,16 @@ def test_a_parameter_count_from_a_local_array(query_hits) -> None:
     code = 'void dump(int n) { char secret[16] = "s"; fwrite(secret, 1, n, stdout); }'
     (hit,) = query_hits("over-read", code)
     assert "parameter 'n'" in hit.message
+
+
+def test_memcmp_of_a_string_against_a_longer_literal_prefix(query_hits) -> None:
+    code = """#define PREFIX "Authorization: Bearer "
+const char *token(const char *header) { size_t plen = strlen(PREFIX);
+    CHECK
+    if (memcmp(header, PREFIX, plen) != 0) return NULL;
+    return header + plen; }"""
+    found = query_hits("memcmp-past-string", code.replace("CHECK", ""))
+    assert [h.cwe_ids for h in found] == [("CWE-125", "CWE-126")]
+    assert query_hits("memcmp-past-string", code.replace("CHECK", "if (strlen(header) < plen) return NULL;")) == []
+    array = 'int f(void) { char line[64] = {0}; if (!fgets(line, sizeof line, stdin)) return 1; return memcmp(line, "GET ", 4); }'
+    assert query_hits("memcmp-past-string", array) == []  # an array of 64 bytes holds the 4 read

@@ -247,3 +247,15 @@ def test_a_constructors_member_initializers_are_walked(query_hits) -> None:
         " Pool p(n, n); return p.data_ != nullptr; }"
     )
     assert query_hits("integer-overflow", code, "cpp")
+
+
+def test_a_free_two_helpers_deep_is_followed(query_hits) -> None:
+    code = (
+        "struct item { char *name; int n; };\n"
+        "static void item_free(struct item *it) { free(it->name); free(it); }\n"
+        "static void remove_item(struct item *it) { fprintf(stderr, \"%s\\n\", it->name); item_free(it); }\n"
+        "int f(struct item *it) { if (it->n <= 0) { ORDER } return 0; }"
+    )
+    used_after = query_hits("use-after-free", code.replace("ORDER", "remove_item(it); puts(it->name);"))
+    assert used_after and "freed" in used_after[0].message
+    assert query_hits("use-after-free", code.replace("ORDER", "puts(it->name); remove_item(it);")) == []

@@ -74,3 +74,14 @@ def test_a_count_that_is_the_buffers_own_size_is_no_overflow(query_hits) -> None
     assert query_hits("out-of-bounds", code) == []
     other = FIELD.replace("CHECK", "").replace("COPY", "memcpy(out, buf + pos, n)")  # the source's size
     assert query_hits("out-of-bounds", other)
+
+
+def test_a_bounded_write_sized_by_the_source_string(query_hits) -> None:
+    code = "void f(const char *title) { char label[40]; CHECK snprintf(label, SIZE, \"%s!\", title); puts(label); }"
+    found = query_hits("out-of-bounds", code.replace("CHECK", "").replace("SIZE", "strlen(title) + 2"))
+    assert found and found[0].cwe_ids == ("CWE-787", "CWE-805")
+    assert query_hits("out-of-bounds", code.replace("CHECK", "").replace("SIZE", "sizeof label")) == []
+    checked = code.replace("CHECK", "if (strlen(title) + 2 > sizeof label) return;").replace("SIZE", "strlen(title) + 2")
+    assert query_hits("out-of-bounds", checked) == []
+    copy = "void g(const char *src) { char dst[16]; strncpy(dst, src, strlen(src)); dst[15] = 0; puts(dst); }"
+    assert query_hits("out-of-bounds", copy)

@@ -391,3 +391,16 @@ def test_a_std_array_data_is_a_fixed_size_destination(query_hits) -> None:
     )
     assert query_hits("out-of-bounds", code.replace("CHECK", ""), "cpp")
     assert query_hits("out-of-bounds", code.replace("CHECK", "if (p.size() > key.size()) return false;"), "cpp") == []
+
+
+def test_the_last_character_of_a_c_string_that_may_be_empty(tmp_path) -> None:
+    code = """#include <string.h>
+#include <stdio.h>
+static int ends_with_backslash(const char *line) { size_t n = strlen(line); return CHECK line[n - 1] == '\\\\'; }
+int main(void) { char line[256];
+    while (fgets(line, sizeof line, stdin)) { if (ends_with_backslash(line)) line[strlen(line) - 1] = 0; }
+    return 0; }"""
+    found = hits(tmp_path, "empty-string-last-index", code.replace("CHECK", ""), "c")
+    # the helper's read (line 3 after two header lines); main's write is behind the helper's call
+    assert [(h.line, h.cwe_ids) for h in found] == [(5, ("CWE-125", "CWE-191"))]
+    assert hits(tmp_path, "empty-string-last-index", code.replace("CHECK", "n > 0 &&"), "c") == []

@@ -29,9 +29,21 @@ DEFINE = re.compile(
 )
 
 
+# a file-scope integer constant: ``const int MAX_SIDE = 1024;``, ``static constexpr size_t kRows = 64;``
+# (unindented: a local of the same form may change with its block)
+CONST_DECL = re.compile(
+    rb"^(?:static[ \t]+)?(?:const|constexpr)[ \t]+(?:static[ \t]+)?(?:unsigned[ \t]+|signed[ \t]+)?"
+    rb"(?:int|long|short|size_t|std::size_t|u?int(?:8|16|32|64)_t|std::u?int(?:8|16|32|64)_t)[ \t]+"
+    rb"(\w+)[ \t]*=[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*;",
+    re.M,
+)
+
+
 def define_values(source: bytes) -> dict[str, int]:
-    """The ``#define NAME 123`` integer macros of a source file's text."""
-    return {m.group(1).decode(): int(m.group(2), 0) for m in DEFINE.finditer(source)}
+    """The ``#define NAME 123`` integer macros of a source file's text, and its file-scope integer
+    constants (``const int MAX_SIDE = 1024;``)."""
+    found = [*DEFINE.finditer(source), *CONST_DECL.finditer(source)]
+    return {m.group(1).decode(): int(m.group(2), 0) for m in found}
 
 
 def constant(name: str, body: str) -> bool:
@@ -76,7 +88,7 @@ def product_fits_int(product: str, body: str, macros: dict[str, int] | None = No
         factor = factor.strip().strip("()").strip()
         if re.fullmatch(r"\d+[uUlL]*", factor):
             bound = int(factor.rstrip("uUlL"))
-        elif re.fullmatch(r"[A-Za-z_]\w*", factor):
+        elif re.fullmatch(r"[A-Za-z_]\w*(?:(?:\.|->)[A-Za-z_]\w*)*", factor):  # n, s.rows, img->w
             bound = literal_bound(factor, body, macros)
             if bound is None:
                 return False

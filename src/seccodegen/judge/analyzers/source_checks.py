@@ -60,7 +60,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seccodegen.findings import Finding
-from seccodegen.judge.analyzers import file_permissions, integer_text
+from seccodegen.judge import c_syntax
+from seccodegen.judge.analyzers import file_permissions, integer_text, path_validators
 from seccodegen.judge.analyzers.base import ANALYZERS, files_hash
 from seccodegen.judge.analyzers.integer_text import (
     MEASURES,
@@ -71,7 +72,9 @@ from seccodegen.judge.analyzers.integer_text import (
     range_checked,
     with_text_copies,
 )
+from seccodegen.judge.c_syntax import functions as _functions
 from seccodegen.judge.c_syntax import parser as _parser
+from seccodegen.judge.c_syntax import without_comments as _without_comments
 
 TOOL = "seccodegen-checks"
 VERSION = "1"
@@ -90,6 +93,8 @@ SQL_RUN = re.compile(
     r"|PQexec|PQsendQuery)\s*\("
 )
 STRING_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+SQL_VAR = re.compile(r'\b(\w+)\s*(?:=|\+=|<<|\.\s*append\s*\()\s*(?=")')  # then SQL_LITERAL: its text
+STRING_CONVERSION = re.compile(r"%[-+ #0]*\d*(?:\.(?:\d+|\*))?s")  # %s, %.400s, %-20s, %.*s
 HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z]")
 ESCAPER = re.compile(r"escape|encode|sanitiz|quote|html_|&lt;|&#|&amp;", re.IGNORECASE)
 # c >= 'a' && c <= 'z' / c < '0' || c > '9': a character allow-list
@@ -122,53 +127,6 @@ UNBOUNDED_COPY = re.compile(r"\b(?:strcpy|strcat|sprintf|vsprintf|gets|wcscpy|wc
 # strcpy(dst, "literal") / strcpy(dst, name): the source of a string copy (group 1: literal, 2: name)
 STRING_COPY_SOURCE = re.compile(r"\b(?:strcpy|strcat|wcscpy|wcscat)\s*\([^,;]*,\s*(?:(L?\"[^\"]*\")|(\w+))\s*\)")
 
-
-
-def _functions(tree):
-    """Yield (function name, parameter names, body text without comments, body's first line) for
-    every definition in a parsed file."""
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.type == "function_definition":
-            body = node.child_by_field_name("body")
-            params = []
-            for sub in _walk(node.child_by_field_name("declarator")):
-                if sub.type in ("parameter_declaration", "optional_parameter_declaration"):
-                    names = [n for n in _walk(sub) if n.type == "identifier"]
-                    if names:
-                        params.append(names[-1].text.decode())
-            ids = [
-                n
-                for n in _walk(node.child_by_field_name("declarator"))
-                if n.type in ("identifier", "field_identifier")
-            ]
-            name = min(ids, key=lambda n: n.start_byte).text.decode() if ids else ""
-            if body is not None:
-                yield name, params, _without_comments(body), body.start_point[0] + 1
-        stack.extend(node.children)
-
-
-def _without_comments(body) -> str:
-    """The text of ``body`` with its comments blanked (newlines kept, so line offsets hold): a
-    comment that names ``INT_MAX`` or ``strlen`` neither guards nor measures anything."""
-    text = bytearray(body.text)
-    for n in _walk(body):
-        if n.type == "comment":
-            for i in range(n.start_byte - body.start_byte, n.end_byte - body.start_byte):
-                if text[i] != ord("\n"):
-                    text[i] = ord(" ")
-    return text.decode("utf-8", "replace")
-
-
-def _walk(node):
-    if node is None:
-        return
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def _statements(body: str) -> list[tuple[int, str]]:
@@ -231,11 +189,19 @@ def _appends_value_to(statement: str, html_vars: set[str]) -> bool:
 
 
 def _check_function(
-    params: list[str], body: str, name: str = "", sets_permissions: bool = True, macros: dict[str, int] | None = None
+    params: list[str],
+    body: str,
+    name: str = "",
+    sets_permissions: bool = True,
+    macros: dict[str, int] | None = None,
+    validated: set[str] = frozenset(),
+    screened: bool = False,
 ) -> list[tuple[int, str, str, str]]:
     """(line offset in body, rule, CWE, message) for every rule that fires; ``sets_permissions``:
     the program chooses file permissions somewhere (then default-mode creations are not flagged);
-    ``macros``: the file's integer ``#define``s."""
+    ``macros``: the file's integer ``#define``s; ``validated``: parameters the file's own name
+    validators inspect (:mod:`.path_validators`); ``screened``: the function or its callers pass
+    its parameters to the file's own character validators (``valid_host``)."""
     hits: list[tuple[int, str, str, str]] = []
     if name != "main":
         texts = with_text_copies(params, body)
@@ -259,6 +225,10 @@ def _check_function(
             rf"\b(?:int|long|short|unsigned|size_t|auto)\s+(\w+)\s*=\s*[^;]*\b{re.escape(p)}\b", body
         )
     runs_sql = bool(SQL_RUN.search(body))
+    # strings the function starts with SQL text and extends later (sql += " WHERE a = '" + v + "'")
+    sql_vars = {m.group(1) for m in SQL_VAR.finditer(body) if SQL_LITERAL.match(body, m.end())} if runs_sql else set()
+    # (line offset of the last statement that runs SQL: a string extended after it is output)
+    last_run = max((body[: m.start()].count("\n") for m in SQL_RUN.finditer(body)), default=-1)
     # strings/streams the function fills with HTML over several statements (html += "<p>")
     html_vars = set() if ESCAPER.search(body) else set(HTML_VAR.findall(body))
     bare_body = STRING_LITERAL.sub('""', body)  # for path-from-input: a name in a literal is no use
@@ -267,8 +237,8 @@ def _check_function(
         if (
             runs_sql
             and lit
-            and ("%s" in lit.group(0) or re.search(r'"\s*(?:\+|<<)\s*(?!(?:std::)?to_string)[\w(]', st))
-        ):
+            and (STRING_CONVERSION.search(lit.group(0)) or re.search(r'"\s*(?:\+|<<)\s*(?!(?:std::)?to_string)[\w(]', st))
+        ) or (runs_sql and not lit and sql_vars and off < last_run and _appends_value_to(st, sql_vars)):
             hits.append(
                 (
                     off,
@@ -288,7 +258,7 @@ def _check_function(
                     (off, "html-built-from-input", "CWE-79", "a value is written into HTML without escaping")
                 )
         m = SHELL_RUN.search(st)
-        if m and not CHAR_VALIDATION.search(body):
+        if m and not screened and not CHAR_VALIDATION.search(body):
             var = re.match(r"\s*([A-Za-z_]\w*)", m.group(1))
             name = var.group(1) if var else ""
             built = name and re.search(
@@ -301,7 +271,7 @@ def _check_function(
                 )
         if FILE_API.search(st):
             bare = STRING_LITERAL.sub('""', st)
-            for p in params:
+            for p in (p for p in params if p not in validated):
                 if _path_built_from(p, bare, bare_body) and not re.search(PATH_CHECK.format(p=re.escape(p)), body):
                     hits.append(
                         (
@@ -362,7 +332,9 @@ class SourceChecks:
     batch_size = 200
 
     def version(self) -> str:
-        return VERSION + ":" + files_hash([Path(__file__), Path(file_permissions.__file__), Path(integer_text.__file__)])
+        sources = [Path(__file__), Path(file_permissions.__file__), Path(integer_text.__file__),
+                   Path(path_validators.__file__), Path(c_syntax.__file__)]  # fmt: skip
+        return VERSION + ":" + files_hash(sources)
 
     def available(self) -> bool:
         try:
@@ -381,8 +353,15 @@ class SourceChecks:
             tree = _parser(language).parse(code)
             sets_permissions = file_permissions.program_sets_permissions(_without_comments(tree.root_node))
             macros = define_values(code)
-            for name, params, body, body_line in _functions(tree):
-                for off, rule, cwe, msg in _check_function(params, body, name, sets_permissions, macros):
+            functions = list(_functions(tree))
+            defined = [f[:3] for f in functions]
+            validated = path_validators.validated_params(defined, PATH_CHECK, FILE_API)
+            screened = path_validators.screening_functions(defined, CHAR_VALIDATION.pattern, SHELL_RUN)
+            for name, params, body, body_line in functions:
+                checks = _check_function(
+                    params, body, name, sets_permissions, macros, validated.get(name, set()), name in screened
+                )
+                for off, rule, cwe, msg in checks:
                     out.setdefault(path, []).append(
                         Finding(
                             tool=TOOL,

@@ -64,21 +64,23 @@ def analyze_translation_unit(
     from seccodegen.judge.dataflow.call_sites import (
         MAX_INPUT_ROUNDS,
         checked_number_params,
+        checked_text_params,
         input_params,
         value_params,
     )
     from seccodegen.judge.dataflow.interp import walk_function
+    from seccodegen.judge.dataflow.predicates import check_tokens
     from seccodegen.judge.dataflow.queries.ranges import macro_values
     from seccodegen.judge.dataflow.summaries import (
         OwnFunctions,
+        constant_return,
         deref_params,
         format_params,
-        freed_fields,
-        freed_params,
         global_effects,
         input_returns,
         input_writes,
         never_returns,
+        own_frees,
         returns_null,
         returns_unchecked_allocation,
     )
@@ -86,18 +88,22 @@ def analyze_translation_unit(
     tu = frontend.parse(path, language, flags)
     fns = list(frontend.main_file_functions(tu))
     globals_used = {fn.spelling: global_effects(fn) for fn in fns}
+    param_frees, field_frees = own_frees(fns)
     known = OwnFunctions(
         no_return=frozenset(fn.spelling for fn in fns if never_returns(fn)),
         null_returning=frozenset(fn.spelling for fn in fns if returns_null(fn)),
-        param_frees={fn.spelling: pos for fn in fns if (pos := freed_params(fn))},
-        field_frees={fn.spelling: fields for fn in fns if (fields := freed_fields(fn))},
+        param_frees=param_frees,
+        field_frees=field_frees,
         global_stores={name: g[0] for name, g in globals_used.items() if g[0]},
         global_frees={name: g[1] for name, g in globals_used.items() if g[1]},
+        check_tokens={fn.spelling: toks for fn in fns if (toks := check_tokens(fn)) is not None},
+        constant_returns={fn.spelling: k for fn in fns if (k := constant_return(fn)) is not None},
     )
     wrappers = format_params(fns)
 
     inputs: dict[str, dict[str, frozenset[str]]] = {}  # function -> parameter -> input labels
     checked: dict[str, frozenset[str]] = {}  # function -> numbers every call passes in range
+    texts: dict[str, dict[str, frozenset[str]]] = {}  # function -> text parameter -> checks every call made
 
     def walk(fn) -> FunctionFacts:
         params = tuple(p.spelling for p in fn.get_arguments() if p.spelling)
@@ -106,7 +112,7 @@ def analyze_translation_unit(
             tuple(p for p in params if p not in checked.get(fn.spelling, ())) if fn.spelling != "main" else ()
         )
         try:
-            events = walk_function(fn, plain, argv, known, inputs.get(fn.spelling))
+            events = walk_function(fn, plain, argv, known, inputs.get(fn.spelling), texts.get(fn.spelling))
         except Exception as exc:  # noqa: BLE001 - one function's walk must not hide the others'
             if failures is None:
                 raise
@@ -120,8 +126,9 @@ def analyze_translation_unit(
     out = [walk(fn) for fn in fns]
     macros = macro_values(str(path))  # the file's #defines: the bounds in its callers' checks
     checked = checked_number_params(out, fns, macros)
-    if checked:
-        out = [walk(fn) if fn.spelling in checked else f for fn, f in zip(fns, out)]
+    texts = checked_text_params(out, fns)
+    if checked or texts:
+        out = [walk(fn) if fn.spelling in checked or fn.spelling in texts else f for fn, f in zip(fns, out)]
     # own functions that hand back an allocation they did not check may return NULL too: their
     # callers are walked again knowing it (one round; a helper of a helper is not followed)
     more = frozenset(f.name for f in out if returns_unchecked_allocation(f)) - known.null_returning

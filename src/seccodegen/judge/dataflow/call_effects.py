@@ -59,12 +59,57 @@ def field_key(arg, member: str) -> str | None:
 
 
 class CallEffects:
+    addresses: dict
+    constant_returns: dict
     param_frees: dict
     field_frees: dict
     global_stores: dict
     global_frees: dict
     writes_input: dict
     defs: dict
+
+    def forget_freed(self, st: State, key: str) -> None:
+        """Location ``key`` (``p``, ``p->f``, ``*pp``) gets a new value: it and what hangs off it are not freed."""
+        for k in [k for k in st.freed if k == key or k.startswith((key + "->", key + ".", key + "[", "*" + key))]:
+            del st.freed[k]
+
+    def written_through(self, st: State, target) -> None:
+        """``*link = next`` writes one of the locations whose address ``link`` was given
+        (``link = &head``, later ``link = &t->next``): each may hold the new pointer now, so none
+        is freed or shares memory with what it pointed to (the unlink loop of a list)."""
+        if target.kind != K.UNARY_OPERATOR or ast.unary_op(target) != "*" or not ast.children(target):
+            return
+        for loc in self.addresses.get(ast.var_name(ast.children(target)[0]) or "", ()):
+            self.forget_freed(st, loc)
+            for m in st.alias.pop(loc, frozenset()):
+                if m in st.alias:
+                    st.alias[m] = st.alias[m] - {loc}
+
+    @staticmethod
+    def flag_tested(st: State, proven: dict[str, tuple[bool, int]]) -> None:
+        """A branch that proves a flag's value drops the frees made only where it held another
+        (``delete[] buf; error = true;`` ... ``if (!error) delete[] buf;`` frees once)."""
+        flags = {flag for flag, _ in st.freed_when.values()}
+        for var, (flag, value) in list(st.freed_when.items()):
+            if flag in proven and (proven[flag][1] != value if proven[flag][0] else proven[flag][1] == value):
+                st.freed.pop(var, None)
+                del st.freed_when[var]
+        for flag, (equal, value) in proven.items():
+            if equal and flag in flags:
+                st.consts[flag] = value  # known on this branch: the join below can tell the paths apart
+
+    def result_flag(self, st: State, name: str, value, c) -> None:
+        """``closed = handle_command(c, line)`` of an own function that always returns 1: the flag
+        holds 1, and what the call freed is freed where it does (``while (!closed && ...)`` then
+        runs again only where nothing was freed)."""
+        if value.kind != K.CALL_EXPR or ast.call_name(value) not in self.constant_returns:
+            return
+        k = self.constant_returns[ast.call_name(value)]
+        st.consts[name] = k
+        line = value.location.line
+        for var, at in st.freed.items():
+            if at == line and var != name:
+                st.freed_when[var] = (name, k)
 
     @staticmethod
     def free_block(st: State, key: str | None, line: int) -> None:

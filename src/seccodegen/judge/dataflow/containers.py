@@ -48,6 +48,12 @@ def _type_spelling(c) -> str:
     return c.type.get_canonical().spelling.removeprefix("const ")
 
 
+def is_keyed(c) -> bool:
+    """``c`` is a map (``std::map``, ``std::unordered_map`` and kin): its ``operator[]`` takes a key,
+    not a position, and inserts what is missing."""
+    return c is not None and "map<" in _type_spelling(c).split(",")[0] and _type_spelling(c).startswith(NODE_CONTAINER_TYPES)
+
+
 def is_container(c) -> bool:
     """``c``'s type is a std::vector/std::string/std::deque or a node-based container (list,
     map, set and their unordered kin), const-qualified or not."""

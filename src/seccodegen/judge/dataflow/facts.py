@@ -14,11 +14,31 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from seccodegen.judge.dataflow import ast
+from seccodegen.judge.dataflow.guard_kinds import guard_matches
 from seccodegen.judge.dataflow.models import INPUT_STREAMS, NO_PROPAGATION, SOURCE_RETURNS
 
 K = ast.K
 EXTERNAL = "src:"  # label prefix of input sources (argv, getenv, stdin, files, sockets)
 PARAM = "param:"  # label prefix of a function's parameters
+# label suffix for the checks every call in the file made on a value before passing it to the
+# file's own function: ``src:stdin@path`` is stdin text that each caller path-checked (``valid_name``)
+CHECKED = "@"
+
+
+def label_checks(label: str) -> frozenset[str]:
+    """The check kinds (``path``, ``allowlist``) a label's value passed in every caller."""
+    return frozenset(label.split(CHECKED, 1)[1].split(",")) if CHECKED in label else frozenset()
+
+
+def label_source(label: str) -> str:
+    """``label`` without its checks: ``src:stdin`` of ``src:stdin@path``."""
+    return label.split(CHECKED, 1)[0]
+
+
+def with_checks(label: str, kinds: frozenset[str]) -> str:
+    """``label`` marked as having passed ``kinds`` as well as the checks it carries."""
+    kinds = kinds | label_checks(label)
+    return f"{label_source(label)}{CHECKED}{','.join(sorted(kinds))}" if kinds else label
 
 
 @dataclass(frozen=True)
@@ -37,6 +57,9 @@ class Guard:
     # (``i < v.size()``, ``(unsigned)i < n``): a negative one converts to a huge value, so the
     # comparison bounds them below as well as above
     unsigned_compared: frozenset[str] = frozenset()
+    # the bodies' tokens of the file's own predicates the condition calls (``!valid_name(name)``):
+    # read for path and allow-list checks only (a parser's comparisons bound nothing of its input)
+    helper_tokens: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -68,12 +91,15 @@ class State:
     # the file's own functions that return input they read themselves -> its labels
     # (``summaries.input_returns``): one mapping for the whole walk, shared by every copy
     returns: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # var -> (flag, value): ``var`` was freed on exactly the paths where integer ``flag`` holds
+    # ``value`` (``delete[] buf; error = true;``), so a branch that proves otherwise drops it
+    freed_when: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(dict(self.taint), dict(self.derived), dict(self.alias), dict(self.maybe_null),
                      dict(self.freed), self.guards, self.checks, dict(self.consts), dict(self.sizes),
                      dict(self.strlens), dict(self.nonzero), dict(self.borrows), dict(self.invalid),
-                     self.left, self.returns)  # fmt: skip
+                     self.left, self.returns, dict(self.freed_when))  # fmt: skip
 
     def aliases(self, var: str) -> frozenset[str]:
         """``var`` and every variable that may point to the same memory."""
@@ -101,6 +127,7 @@ def merge(states: list[State | None]) -> State | None:
     if not live:
         return None
     out = live[0].copy()
+    out.freed_when = _freed_when(live)
     for s in live[1:]:
         for var, labels in s.taint.items():
             out.taint[var] = out.taint.get(var, frozenset()) | labels
@@ -134,6 +161,32 @@ def merge(states: list[State | None]) -> State | None:
             mine, theirs = getattr(out, m), getattr(s, m)
             for var in [v for v in mine if theirs.get(v) != mine[v]]:
                 del mine[var]
+    return out
+
+
+def _freed_when(live: list[State]) -> dict[str, tuple[str, int]]:
+    """For each pointer freed on some of the ``live`` paths: (flag, value) such that on every path
+    that freed it the integer ``flag`` holds ``value`` (``delete[] buf; error = true;``), carried
+    from an earlier join or read from the paths' constants (preferring a flag the other paths hold
+    another value of). Where that holds, a branch that proves ``flag != value`` has not freed it."""
+    out: dict[str, tuple[str, int]] = {}
+    for var in {v for s in live for v in s.freed}:
+        freeing = [s for s in live if var in s.freed]
+        others = [s for s in live if var not in s.freed]
+        carried = {s.freed_when.get(var) for s in freeing}
+        if len(carried) == 1 and None not in carried:
+            out[var] = carried.pop()
+            continue
+        candidates = []
+        for flag in sorted(set.intersection(*(set(s.consts) for s in freeing))):
+            values = {s.consts[flag] for s in freeing}
+            if len(values) == 1:
+                value = values.pop()
+                telling = all(s.consts.get(flag) not in (None, value) for s in others)
+                candidates.append((not telling, flag, value))
+        if candidates:
+            _, flag, value = min(candidates)
+            out[var] = (flag, value)
     return out
 
 
@@ -173,6 +226,12 @@ class FunctionFacts:
 
     def calls(self, *names: str) -> list[Event]:
         return [e for e in self.events if e.kind == "call" and (not names or e.name in names)]
+
+    def only_value(self, var: str) -> str | None:
+        """The text of the one value the function assigns ``var`` (``strlen ( s )`` of ``size_t n =
+        strlen(s);``) when it assigns it exactly once, token-spaced as :attr:`body_text`; else None."""
+        found = re.findall(rf"\b{re.escape(var)} = ([^;]*) ;", self.body_text)
+        return found[0] if len(found) == 1 else None
 
     @cached_property
     def body_text(self) -> str:
@@ -217,73 +276,6 @@ def taint_of(expr, state: State) -> frozenset[str]:
 def tainted(expr, state: State, params: bool = False) -> bool:
     """Whether ``expr`` may carry input data (``params=True``: a parameter's value counts too)."""
     return any(lbl.startswith(EXTERNAL) or (params and lbl.startswith(PARAM)) for lbl in taint_of(expr, state))
-
-
-PATH_CALLS = {
-    "strstr", "strchr", "strrchr", "strpbrk", "strcspn", "strspn", "strncmp", "memcmp", "find", "rfind",
-    "find_first_of", "find_first_not_of", "realpath", "canonical", "weakly_canonical", "is_absolute",
-    "has_parent_path", "filename", "basename", "lexically_normal", "starts_with", "compare", "isalnum",
-    "isalpha", "regex_match", "regex_search", "contains", "find_last_of",
-}  # fmt: skip
-CANONICALIZERS = {"realpath", "canonical", "weakly_canonical", "canonicalize_file_name"}
-ALLOW_CALLS = {
-    "strcmp", "strncmp", "strcasecmp", "isalnum", "isalpha", "isdigit", "isxdigit", "islower", "isupper",
-    "strspn", "strcspn", "strpbrk", "strchr", "find_first_not_of", "find_first_of", "regex_match",
-    "regex_search", "count", "find", "all_of", "any_of", "none_of",
-}  # fmt: skip
-RELATIONAL = {"<", ">", "<=", ">="}
-# a test of whether a name *starts* with ".." (rfind("..", 0), starts_with, strncmp(.., 2), a
-# find at 0): "a/../../etc" passes it, so alone it is no path check
-PREFIX_DOTDOT = re.compile(
-    r'rfind \( "\.\." , 0 \)|starts_with \( "\.\." \)|strncmp \( [^()]* , "\.\." , 2 \)'
-    r'|compare \( 0 , 2 , "\.\." \)|find \( "\.\." \) == 0'
-)
-
-
-# strncmp(s, "file=", 5): whether the text *starts* with a literal, not what follows it
-PREFIX_COMPARE = re.compile(r'\bstrn(?:case)?cmp \( [^(),]* , ("(?:[^"\\]|\\.)*") , (\d+) \)')
-
-
-def _prefix_compares_only(text: str) -> bool:
-    """Every ``strncmp`` in condition ``text`` compares no more than a literal's own length: a
-    prefix test (``strncmp(qs, "file=", 5)``), which says nothing of the rest of the string."""
-    found = PREFIX_COMPARE.findall(text)
-    calls = len(re.findall(r"\bstrn(?:case)?cmp \(", text))
-    return bool(found) and len(found) == calls and all(int(n) <= len(lit) - 2 for lit, n in found)
-
-
-def _prefix_only(g: Guard) -> bool:
-    """``g`` tests the path only for a leading ".." (and nothing else a path check reads)."""
-    stripped = PREFIX_DOTDOT.sub(" ", g.text)
-    if stripped == g.text:
-        return False
-    rest = set(stripped.split()) | (g.tokens - set(g.text.split()))  # with the tested flags' definitions
-    return not (rest & (PATH_CALLS | ALLOW_CALLS) or rest & {'".."', '"/"', "'/'"})
-
-
-def guard_matches(g: Guard, kind: str) -> bool:
-    """Whether condition ``g`` is a check of the ``kind`` ("bounds", "path", "allowlist", "null", "any")."""
-    toks = g.tokens
-    names = g.calls | toks  # glibc's isalnum() & co. are macros: the name is a token, not a call
-    if kind == "any":
-        return True
-    if kind == "bounds":
-        return bool(toks & RELATIONAL)
-    if kind == "null":
-        return bool(toks & {"NULL", "nullptr", "!", "==", "!="}) or len(g.vars) == 1
-    if kind not in ("path", "allowlist"):
-        raise ValueError(f"unknown guard kind {kind!r}")
-    if _prefix_only(g):  # strncmp(name, "..", 2): neither a path check nor a comparison with a good name
-        return False
-    # allow-list: a known-good test, or a character range (c >= 'a' && c <= 'z'); not a prefix test
-    if _prefix_compares_only(g.text):
-        names = names - {"strncmp", "strncasecmp"}
-    allowed = bool(names & ALLOW_CALLS) or bool(toks & RELATIONAL) and any(t.startswith("'") for t in toks)
-    if kind == "path":  # a lone '/' or '.' test (absolute path, leading dot) does not stop "a/../.."
-        # realpath()/canonical() in a condition is only its NULL test: "../../etc/passwd" resolves
-        # fine; what tests the resolved path is path-injection's business
-        return bool(names & (PATH_CALLS - CANONICALIZERS)) or '".."' in toks or allowed
-    return allowed
 
 
 def guards_of(event: Event, var: str, kind: str = "any", dominating_only: bool = False) -> list[Guard]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from seccodegen.judge.dataflow import ast, containers, values
 from seccodegen.judge.dataflow.ast import nonnull_when
 from seccodegen.judge.dataflow.call_effects import CallEffects
-from seccodegen.judge.dataflow.facts import RELATIONAL, Event, Guard, State, merge, taint_of
+from seccodegen.judge.dataflow.facts import Event, Guard, State, merge, taint_of, with_checks
+from seccodegen.judge.dataflow.guard_kinds import flag_values, position_searches, unsigned_compared
 from seccodegen.judge.dataflow.models import MAY_RETURN_NULL, NO_RETURN, SOURCE_OUT_ARGS
 from seccodegen.judge.dataflow.statements import StatementWalker
 from seccodegen.judge.dataflow.summaries import OwnFunctions
@@ -58,12 +59,15 @@ class Interp(StatementWalker, CallEffects):
         self.global_stores = own.global_stores
         self.global_frees = own.global_frees
         self.writes_input = own.writes_input
+        self.check_tokens = own.check_tokens
+        self.constant_returns = own.constant_returns
         self.no_return = NO_RETURN | own.no_return
         self.may_return_null = MAY_RETURN_NULL | own.null_returning
         self.events: list[Event] = []
         self.loops: list[dict[str, list[State]]] = []  # innermost last: {"break": [...], "continue": [...]}
         self.gotos: dict[str, list[State]] = {}
         self.defs: dict[str, object] = {}  # var -> the value last assigned to it, in walk order
+        self.addresses: dict[str, set[str]] = {}  # pointer -> the locations whose address it got
         self.iteration = 1
         self.budget = MAX_NODES
 
@@ -107,13 +111,10 @@ class Interp(StatementWalker, CallEffects):
         self.forget_elements_at(st, var)
         self.forget_freed(st, var)
         values.killed(st, var)
+        for v in [v for v, (flag, _) in st.freed_when.items() if flag == var]:
+            del st.freed_when[v]  # the flag changes: its old value no longer tells the paths apart
         if st.left:
             st.left = frozenset(x for x in st.left if var not in x[1])
-
-    def forget_freed(self, st: State, key: str) -> None:
-        """Location ``key`` (``p``, ``p->f``, ``*pp``) gets a new value: it and what hangs off it are not freed."""
-        for k in [k for k in st.freed if k == key or k.startswith((key + "->", key + ".", key + "[", "*" + key))]:
-            del st.freed[k]
 
     def add_taint(self, st: State, var: str, labels: frozenset[str], sources: set[str]) -> None:
         """Weak update: ``var``'s memory (and every alias's) may now also hold ``labels`` data."""
@@ -139,6 +140,7 @@ class Interp(StatementWalker, CallEffects):
             self.free_moved(st, moved - {key}, value)
             if key:  # the location holds a new pointer: not freed, no longer shared with a variable
                 self.forget_freed(st, key)
+                self.written_through(st, t)
                 for m in st.alias.pop(key, frozenset()):
                     if m in st.alias:
                         st.alias[m] = st.alias[m] - {key}
@@ -159,6 +161,9 @@ class Interp(StatementWalker, CallEffects):
             return
         self.kill(st, name)
         self.free_moved(st, moved - {name}, value)
+        if (v := ast.strip(value)) is not None and v.kind == K.UNARY_OPERATOR and ast.unary_op(v) == "&":
+            if pointee := ast.path_key(ast.children(v)[0]) if ast.children(v) else None:
+                self.addresses.setdefault(name, set()).add(pointee)  # link = &head
         containers.bind(st, name, t, value)
         if value is not None:
             self.defs[name] = value
@@ -170,6 +175,7 @@ class Interp(StatementWalker, CallEffects):
         if v is None:
             return
         values.assigned(st, name, t, value)
+        self.result_flag(st, name, v, c)
         if source := self.null_source(value):
             st.maybe_null[name] = source
         elif ast.is_null_literal(value) and ast.is_pointer(t):
@@ -195,20 +201,23 @@ class Interp(StatementWalker, CallEffects):
                 st.maybe_null.pop(v, None)
         for var in nonnull_when(cond, not truth):  # NULL here, if the condition is only that test
             self.realloc_failed(st, var)
+        if st.freed_when:
+            self.flag_tested(st, flag_values(ast.tokens(cond), truth))
         # a condition on a flag or a copy (``ok = isalnum(c); if (!ok)``) is read through the flag's
         # definition: its text and calls join the guard's, and the variables it was computed from
-        toks, refs, calls = ast.tokens(cond), set(ast.refs(cond)), set(ast.calls_in(cond))
+        toks, refs, calls = ast.tokens(cond), set(ast.refs(cond)), set(ast.calls_in(cond)) - position_searches(cond)
         text = " ".join(toks)
         for v in list(refs):
             d = self.defs.get(v)
             if d is not None:
-                toks += ast.tokens(d)
-                calls |= ast.calls_in(d)
+                toks += [t for t in ast.tokens(d) if t not in position_searches(d)]
+                calls |= ast.calls_in(d) - position_searches(d)
             refs |= st.derived.get(v, frozenset())
         pointers = frozenset(ast.var_name(r) for r in cond.walk_preorder() if r.kind == K.DECL_REF_EXPR and ast.is_pointer(r))
+        helpers = frozenset().union(*(self.check_tokens.get(name, frozenset()) for name in calls))
         guard = Guard(
             text, frozenset(toks), frozenset(refs), frozenset(calls), truth, cond.location.line, loop, pointers,
-            _unsigned_compared(cond),
+            unsigned_compared(cond), helpers,
         )  # fmt: skip
         st.guards = st.guards + (guard,)
         return st
@@ -362,14 +371,17 @@ def walk_function(
     argv_names: tuple[str, ...],
     own: OwnFunctions = OwnFunctions(),
     param_inputs: dict[str, frozenset[str]] | None = None,
+    param_checks: dict[str, frozenset[str]] | None = None,
 ) -> list[Event]:
     """Events of function definition ``fn``; parameters are tainted ``param:<name>``, the names in
     ``argv_names`` (main's argv/envp) ``src:argv``; ``own``: what is known of the file's own
     functions where they are called; ``param_inputs`` (parameter -> ``src:`` labels) are the
-    parameters a call in the file passes input to."""
+    parameters a call in the file passes input to; ``param_checks`` (parameter -> check kinds)
+    the checks every call made on its argument (``param:name@path``)."""
     st = State(returns=own.returns_input)
     for p in param_names:
-        st.taint[p] = frozenset({f"param:{p}"}) | (param_inputs or {}).get(p, frozenset())
+        label = with_checks(f"param:{p}", (param_checks or {}).get(p, frozenset()))
+        st.taint[p] = frozenset({label}) | (param_inputs or {}).get(p, frozenset())
     for p in argv_names:
         st.taint[p] = frozenset({"src:argv"})
     body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
@@ -381,22 +393,3 @@ def walk_function(
     if body is not None:
         it.stmt(body, st)
     return it.events
-
-
-def _unsigned_compared(cond) -> frozenset[str]:
-    """Signed integer variables that stand alone (casts aside) on one side of a ``<``/``<=``/``>``/
-    ``>=`` in ``cond`` whose operands are converted to an unsigned type (``i < hist.size()``; both
-    operands as clang converts them are unsigned: ``long < 11u`` compares signed)."""
-    out = set()
-    for c in cond.walk_preorder():
-        if c.kind != K.BINARY_OPERATOR or ast.binary_op(c) not in RELATIONAL:
-            continue
-        sides = ast.children(c)
-        if len(sides) != 2 or not all(s.type.get_canonical().kind in ast.UNSIGNED_KINDS for s in sides):
-            continue
-        for side in sides:
-            inner = ast.strip(side)
-            kind = inner.type.get_canonical().kind if inner is not None else None
-            if kind in ast.INTEGER_KINDS and kind not in ast.UNSIGNED_KINDS and (name := ast.var_name(inner)):
-                out.add(name)
-    return frozenset(out)

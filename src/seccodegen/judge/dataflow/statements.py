@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast, values
 from seccodegen.judge.dataflow.ast import DeclRefStandIn, for_parts
-from seccodegen.judge.dataflow.facts import State, merge
+from seccodegen.judge.dataflow.facts import Guard, State, merge
 
 K = ast.K
 
@@ -122,6 +124,22 @@ class StatementWalker:
             return merge(outs)
         return self.expr(c, st)
 
+    def next_element(self, st: State, var, container, c) -> None:
+        """The range-for variable ``var`` takes the next element of ``container``. A pointer
+        element (``for (P *p : players)``) is a value copied out of the container, not a pointer
+        into its storage: freeing it frees the element's object, not the container; where the pass
+        before freed it, every element is freed (``container[]``: ``items[0]->name`` after
+        ``for (Item *it : items) delete it;`` reads freed memory)."""
+        owner = ast.path_key(container)
+        if owner and var.spelling in st.freed:  # the last element was freed: so is each one
+            st.freed[owner + "[]"] = st.freed[var.spelling]
+        self.kill(st, var.spelling)
+        self.assign(st, DeclRefStandIn(var), container, c)
+        if var.type.get_canonical().kind == ci.TypeKind.POINTER:
+            for m in st.alias.pop(var.spelling, frozenset()):
+                if m in st.alias:
+                    st.alias[m] = st.alias[m] - {var.spelling}
+
     def loop(self, c, k, kids, st: State) -> State | None:
         init = cond = inc = var = None
         body = kids[-1] if kids else None
@@ -134,11 +152,13 @@ class StatementWalker:
             rng = [x for x in kids[:-1] if x.kind != K.VAR_DECL]
             st = self.expr(rng[-1], st) if rng else st
             if st is not None and var is not None and rng:
-                self.kill(st, var.spelling)
-                self.assign(st, DeclRefStandIn(var), rng[-1], c)
+                self.next_element(st, var, rng[-1], c)
         else:
             init, cond, inc = for_parts(c, kids)
             st = self.stmt(init, st)
+            for d in (init.get_children() if init is not None and init.kind == K.DECL_STMT else ()):
+                if st is not None and d.kind == K.VAR_DECL:  # for (int i = 0; ...) after another loop's i:
+                    st.checks = frozenset(_renamed(g, d.spelling) for g in st.checks)  # its exits bound that one
         exits: list[State | None] = []
         outer = self.iteration
         cur = st
@@ -149,6 +169,8 @@ class StatementWalker:
                 break
             cur = cur.copy()
             values.loop_entered(cur, writes)  # a pass starts from any iteration's values
+            if k == K.CXX_FOR_RANGE_STMT and it == 2 and var is not None and rng:
+                self.next_element(cur, var, rng[-1], c)  # for (P *p : v) delete p; frees each element once
             if cond is not None and k != K.DO_STMT:
                 cur = self.expr(cond, cur)
                 if cur is None:
@@ -181,3 +203,19 @@ class StatementWalker:
         if out is not None and st is not None:
             out.guards = st.guards
         return out
+
+
+def _renamed(g: Guard, var: str) -> Guard:
+    """Check ``g`` with the earlier variable ``var`` renamed away (``i`` -> ``i__earlier``): a new variable
+    of that name is declared, which the check says nothing of; what it says of the others holds."""
+    words = g.text.split()
+    if var not in words:
+        return g
+    old = f"{var}__earlier"  # an identifier still, so the comparison reads as before
+    return replace(
+        g,
+        text=" ".join(old if w == var else w for w in words),
+        tokens=(g.tokens - {var}) | {old},
+        vars=g.vars - {var},
+        unsigned_compared=g.unsigned_compared - {var},
+    )

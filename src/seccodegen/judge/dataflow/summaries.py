@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast
-from seccodegen.judge.dataflow.models import FORMAT_FUNCTIONS, FREES, MAY_RETURN_NULL, NO_RETURN
+from seccodegen.judge.dataflow.models import (
+    FORMAT_FUNCTIONS,
+    FREES,
+    MAY_RETURN_NULL,
+    NO_RETURN,
+)
+
+FieldFrees = tuple[tuple[int, str], ...]  # (parameter position, field) pairs a function frees
 
 K = ast.K
 
@@ -31,6 +38,11 @@ class OwnFunctions:
     # ``r->slot = atoi(arg)``): function -> labels, and function -> position -> labels
     returns_input: Mapping[str, frozenset[str]] = field(default_factory=dict)
     writes_input: Mapping[str, Mapping[int, frozenset[str]]] = field(default_factory=dict)
+    # predicates that inspect their arguments and open or run nothing (``valid_name(s)``): function
+    # -> the tokens and calls of its body, read as part of a condition that calls it
+    check_tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # functions that return the same integer on every path -> it
+    constant_returns: Mapping[str, int] = field(default_factory=dict)
 
 
 def _entry_labels(inputs: Mapping[str, Mapping[str, frozenset[str]]], name: str) -> frozenset[str]:
@@ -107,6 +119,23 @@ def never_returns(fn) -> bool:
     return last is not None and last.kind == K.CALL_EXPR and ast.call_name(last) in NO_RETURN
 
 
+def constant_return(fn) -> int | None:
+    """The integer every ``return`` of function definition ``fn`` returns, when they all return
+    the same literal (``handle_command`` that always closes and returns 1); else None."""
+    if fn.result_type.get_canonical().kind not in ast.INTEGER_KINDS:
+        return None
+    found = set()
+    for c in fn.walk_preorder():
+        if c.kind == K.RETURN_STMT:
+            kids = ast.children(c)
+            value = ast.strip(kids[0]) if kids else None
+            toks = ast.tokens(value) if value is not None and value.kind == K.INTEGER_LITERAL else []
+            if len(toks) != 1 or not toks[0].rstrip("uUlL").isdigit():
+                return None
+            found.add(int(toks[0].rstrip("uUlL")))
+    return found.pop() if len(found) == 1 else None
+
+
 def returns_null(fn) -> bool:
     """Whether function definition ``fn`` returns a pointer and has a ``return NULL;``."""
     if fn.result_type.get_canonical().kind != ci.TypeKind.POINTER:
@@ -135,15 +164,46 @@ def returns_unchecked_allocation(facts) -> bool:
     return False
 
 
-def freed_params(fn) -> tuple[int, ...]:
-    """Positions of the parameters function definition ``fn`` passes to ``free``/``delete``."""
+def freed_params(fn, helpers: Mapping[str, tuple[int, ...]] | None = None) -> tuple[int, ...]:
+    """Positions of the parameters function definition ``fn`` passes to ``free``/``delete``, or,
+    outside any branch, to one of the file's ``helpers`` (name -> positions it frees) at a
+    position it frees."""
     params = [p.spelling for p in fn.get_arguments()]
+    always = _unconditional_offsets(fn) if helpers else set()
     out = set()
     for c in fn.walk_preorder():
-        freed = _freed_expr(c)
-        if freed is not None and (target := ast.var_name(freed)) in params:
-            out.add(params.index(target))
+        for freed in _freed_exprs(c, helpers or {}, always):
+            if (target := ast.var_name(freed)) in params:
+                out.add(params.index(target))
     return tuple(sorted(out))
+
+
+def _freed_exprs(c, helpers: Mapping[str, tuple[int, ...]], always: set[int]) -> list:
+    """The expressions call or ``delete`` ``c`` frees: its own, or those a helper frees when the
+    call runs on every path through the function (``always``: offsets, :func:`_unconditional_offsets`;
+    a helper that frees its argument only on ``quit`` leaves the caller's pointer live otherwise)."""
+    if (freed := _freed_expr(c)) is not None:
+        return [freed]
+    if c.kind == K.CALL_EXPR and c.spelling in helpers and c.extent.start.offset in always:
+        args = ast.call_args(c)
+        return [args[pos] for pos in helpers[c.spelling] if pos < len(args)]
+    return []
+
+
+def own_frees(fns) -> tuple[dict[str, tuple[int, ...]], dict[str, FieldFrees]]:
+    """(function -> parameter positions it frees, function -> (position, field) it frees) for
+    the file's functions ``fns``, followed through helpers to any depth: ``remove_item(it)`` that
+    calls ``item_free(it)`` frees ``it`` and ``it->name`` as ``item_free`` does. Each round adds
+    one call level; a file's helpers nest a few deep, so the rounds stop at the function count."""
+    frees: dict[str, tuple[int, ...]] = {}
+    fields: dict[str, FieldFrees] = {}
+    for _ in range(len(fns)):
+        new_frees = {fn.spelling: pos for fn in fns if (pos := freed_params(fn, frees))}
+        new_fields = {fn.spelling: f for fn in fns if (f := freed_fields(fn, fields))}
+        if new_frees == frees and new_fields == fields:
+            break
+        frees, fields = new_frees, new_fields
+    return frees, fields
 
 
 def _freed_expr(c):
@@ -173,10 +233,15 @@ BRANCHING = {K.IF_STMT, K.FOR_STMT, K.WHILE_STMT, K.DO_STMT, K.SWITCH_STMT, K.CX
 def _unconditional_offsets(fn) -> set[int]:
     """Start offsets of the nodes in ``fn``'s body that run whenever the function returns
     normally: those of its top-level statements, outside any branch or loop (a ``free`` on one
-    error path, ``if (!p) { free(d->t); return -1; }``, is not what every call does)."""
+    error path, ``if (!p) { free(d->t); return -1; }``, is not what every call does), up to the
+    first statement that may return (``if (cmd != quit) return 0; close(c);`` closes on one path)."""
     out: set[int] = set()
     body = next((k for k in fn.get_children() if k.kind == K.COMPOUND_STMT), None)
-    stack = list(body.get_children()) if body is not None else []
+    stack = []
+    for top in body.get_children() if body is not None else ():
+        stack.append(top)
+        if any(n.kind == K.RETURN_STMT for n in top.walk_preorder()):
+            break  # what follows an early return runs on the other paths only
     while stack:
         n = stack.pop()
         if n.kind in BRANCHING or n.kind == K.RETURN_STMT:
@@ -186,11 +251,13 @@ def _unconditional_offsets(fn) -> set[int]:
     return out
 
 
-def freed_fields(fn) -> tuple[tuple[int, str], ...]:
+def freed_fields(fn, helpers: Mapping[str, FieldFrees] | None = None) -> FieldFrees:
     """(parameter position, field) of every field of a parameter that function definition ``fn``
     frees on every call (``void close_conn(struct conn *c) { free(c->buf); }``, outside any branch)
     and does not assign afterwards (``free(c->buf); c->buf = NULL;`` leaves no freed pointer in the
-    caller's struct). A later assignment is one that follows in the source, whatever the path."""
+    caller's struct). A later assignment is one that follows in the source, whatever the path.
+    A call of one of the file's ``helpers`` (name -> (position, field) it frees) with a parameter
+    frees that parameter's fields too."""
     params = [p.spelling for p in fn.get_arguments()]
     always = _unconditional_offsets(fn)
     freed: dict[tuple[int, str], int] = {}  # -> offset of the first free
@@ -199,6 +266,11 @@ def freed_fields(fn) -> tuple[tuple[int, str], ...]:
         target = _freed_expr(c)
         if target is not None and c.extent.start.offset in always and (key := _param_field(target, params)):
             freed.setdefault(key, c.extent.start.offset)
+        elif c.kind == K.CALL_EXPR and c.spelling in (helpers or {}) and c.extent.start.offset in always:
+            args = ast.call_args(c)
+            for pos, member in helpers[c.spelling]:
+                if pos < len(args) and (var := ast.var_name(args[pos])) in params:
+                    freed.setdefault((params.index(var), member), c.extent.start.offset)
         elif c.kind == K.BINARY_OPERATOR and ast.binary_op(c) == "=" and ast.children(c):
             if key := _param_field(ast.children(c)[0], params):
                 assigned[key] = max(assigned.get(key, -1), c.extent.start.offset)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
-from seccodegen.judge.dataflow.facts import RELATIONAL
+from seccodegen.judge.dataflow.guard_kinds import RELATIONAL
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.copy_bounds import SIZED_COPIES
 from seccodegen.judge.dataflow.queries.index_values import written_offsets

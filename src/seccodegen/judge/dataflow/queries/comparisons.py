@@ -8,7 +8,7 @@ records conditions as :class:`~seccodegen.judge.dataflow.facts.Guard` token list
 
 from __future__ import annotations
 
-from seccodegen.judge.dataflow.facts import RELATIONAL
+from seccodegen.judge.dataflow.guard_kinds import RELATIONAL
 
 
 def only_equality(toks: list[str], var: str) -> bool:
@@ -147,6 +147,26 @@ def constant_range(toks: list[str], rel: set[str]) -> bool:
             if value is not None and value >= 0 and (i + 2 >= len(toks) or toks[i + 2] in COMPOUND | {")"}):
                 ends.add(value)
     return len(ends) >= 2
+
+
+def constant_choice(toks: list[str], rel: set[str], truth: bool) -> bool:
+    """Condition ``toks`` pins one of ``rel`` to listed constants: ``ch == 1 || ch == 3`` held, or
+    ``ch != 1 && ch != 3 && ch != 4`` failed (the rejection of anything else): both bounds."""
+    joiner, op = ("||", "==") if truth else ("&&", "!=")
+    parts, cur = [], []
+    for t in toks + [joiner]:
+        if t == joiner:
+            parts.append(cur)
+            cur = []
+        elif t not in ("(", ")"):
+            cur.append(t)
+    for part in parts:
+        if len(part) != 3 or part[1] != op:
+            return False
+        left, right = part[0], part[2]
+        if not (left in rel and literal_value(right) is not None or right in rel and literal_value(left) is not None):
+            return False
+    return bool(parts)
 
 
 def any_comparison(toks: list[str]) -> tuple[bool, bool]:

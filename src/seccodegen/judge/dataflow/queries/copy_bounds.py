@@ -10,7 +10,7 @@ import re
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast
-from seccodegen.judge.dataflow.facts import RELATIONAL
+from seccodegen.judge.dataflow.guard_kinds import RELATIONAL
 from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.base import Hit
 from seccodegen.judge.dataflow.queries.buffer_pairs import caller_array_sizes, size_pairs
@@ -118,6 +118,8 @@ def copy_hit(rule: str, fn: FunctionFacts, ev: Event, origins: Origins) -> Hit |
         return _hit(rule, ev, ("CWE-787", "CWE-120", "CWE-242"),
                     f"'>>' into the {ast.array_size(ev.args[1])}-byte array '{ast.compact(ev.args[1])}' "
                     "reads a whole word, however long, with no std::setw")  # fmt: skip
+    if ev.name in FORMATTED_SIZES and ev.obj is None and (hit := _size_from_a_source(rule, ev)):
+        return hit
     member = ev.obj is not None  # a stream's read(buf, n), a string's copy(buf, n) (see member_sizes)
     dest_pos = 0 if member else DEST.get(ev.name, 0)
     sized = member_sizes(ev) if member else SIZED_COPIES
@@ -172,6 +174,39 @@ def copy_hit(rule: str, fn: FunctionFacts, ev: Event, origins: Origins) -> Hit |
                         f"{ev.name}() size '{var}' ({why}) is compared with '{other}' only, "
                         f"not with the {size}-element destination")  # fmt: skip
     return None
+
+
+FORMATTED_SIZES = {"snprintf": 1, "vsnprintf": 1, "strncpy": 2, "memcpy": 2, "strncat": 2}  # -> size position
+
+
+def _size_from_a_source(rule: str, ev: Event) -> Hit | None:
+    """``snprintf(label, strlen(it->title) + 8, ...)`` / ``strncpy(dst, src, strlen(src))`` into a
+    fixed-size array: the size is another string's length (plus constants), not the destination's,
+    and no condition on the way compares that string's length (CodeQL's ``cpp/badly-bounded-write``
+    and ``cpp/bad-strncpy-size``: a bound taken from the source)."""
+    pos = FORMATTED_SIZES[ev.name]
+    if len(ev.args) <= pos or ev.args[0] is None or ev.args[pos] is None:
+        return None
+    size = ast.array_size(ev.args[0])
+    dest = ast.base_var(ev.args[0])
+    bound = ast.strip(ev.args[pos])
+    if size is None or dest is None or bound is None or ast.is_sizeof(bound):
+        return None
+    if dest in ast.refs(bound) or any(ast.is_sizeof(n) and dest in ast.refs(n) for n in bound.walk_preorder()):
+        return None
+    measured = [n for n in bound.walk_preorder() if n.kind == K.CALL_EXPR and ast.call_name(n) in STRING_LENGTHS]
+    if not measured:
+        return None
+    strings = set().union(*(ast.refs(n) for n in measured)) - {dest}
+    if any(ev.state.strlens.get(v) is not None for v in strings):
+        return None  # a string of known length: overflow-buffer compares it with the destination
+    if not strings or any(
+        g.tokens & RELATIONAL and g.vars & strings for g in list(ev.state.guards) + list(ev.state.checks)
+    ):
+        return None
+    return _hit(rule, ev, ("CWE-787", "CWE-805"),
+                f"{ev.name}() bounds its write into the {size}-byte '{ast.compact(ev.args[0])}' by "
+                f"'{ast.compact(bound)}', another string's length, not the destination's size")  # fmt: skip
 
 
 # names in a bound that are types or casts, not values: (size_t)n, static_cast<std::size_t>(k)

@@ -99,6 +99,9 @@ def written_offsets(fn: FunctionFacts) -> set[int]:
                 writes.add(ast.strip(kids[0]).extent.start.offset)
         elif ev.kind == "arith" and ev.name in ("++", "--") and ev.args and ev.args[0] is not None:
             writes.add(ast.strip(ev.args[0]).extent.start.offset)
+        elif ev.kind == "call" and ev.name == "operator=" and (target := ev.obj if ev.obj is not None else
+                                                                  (ev.args[0] if ev.args else None)) is not None:
+            writes.add(ast.strip(target).extent.start.offset)  # slots[k] = t of a struct: its copy assignment
         elif ev.kind == "call" and ev.cursor.kind == K.CALL_EXPR:  # std::cin >> a[i]: the callee writes a[i]
             for pos in values.reference_out_args(ev.cursor, len(ev.args)):
                 if pos < len(ev.args) and (arg := ast.strip(ev.args[pos])) is not None:

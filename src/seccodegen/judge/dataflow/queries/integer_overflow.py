@@ -34,7 +34,7 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast
-from seccodegen.judge.dataflow.facts import RELATIONAL
+from seccodegen.judge.dataflow.guard_kinds import RELATIONAL
 from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.comparisons import only_subscripted

@@ -86,7 +86,7 @@ def _closes_at_end(toks: list[str]) -> bool:
     return True
 
 
-def _upper_bounds(ev: Event, var: str) -> list[tuple[list[str], bool]] | None:
+def upper_bounds(ev: Event, var: str) -> list[tuple[list[str], bool]] | None:
     """(other side's tokens, strict) of every comparison on the way that bounds ``var`` above:
     ``var < X`` proven gives (X, True), ``var <= X`` (X, False); ``var + 1 > X`` failing gives
     (X, True) and ``var > X - 1`` failing ``(X - 1, False)``. None when a condition reads
@@ -209,7 +209,7 @@ class OffByOneBound:
         """(CWEs, message) of a write the checks on the way do not keep inside the buffer."""
         if count is None and not count_vars:
             return None
-        bounds = _upper_bounds(ev, var)
+        bounds = upper_bounds(ev, var)
         if bounds is None:
             return None
         if not bounds and (cond := _left_at_count(ev, var, base, count, count_vars)):
@@ -274,7 +274,7 @@ def _copy_past_loose_check(ev: Event) -> str | None:
     var, extra = toks[0], (literal_value(toks[2]) if len(toks) == 3 else 0)
     if extra is None:
         return None
-    bounds = _upper_bounds(ev, var)
+    bounds = upper_bounds(ev, var)
     if not bounds or any(not _names_count(other, count, base, ev) for other, _ in bounds):
         return None  # unbounded (other queries), or bounded by anything but the array's size
     slack = 0 if all(strict for _, strict in bounds) else 1  # var < N: N - 1 at most; var <= N: N

@@ -18,10 +18,11 @@ from pathlib import Path
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
-from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
+from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM, label_checks, label_source
 from seccodegen.judge.dataflow.queries.comparisons import (
     any_comparison,
     compound_sides,
+    constant_choice,
     constant_range,
     lone_comparison,
     only_equality,
@@ -30,7 +31,10 @@ from seccodegen.judge.dataflow.queries.comparisons import (
 )
 
 RANDOM_CALLS = {"rand", "random", "lrand48", "mrand48", "nrand48", "jrand48", "rand_r", "arc4random"}
-LENGTH_CALLS = {"strlen", "strnlen", "wcslen", "size", "length", "sizeof", "count", "ftell"}
+# calls whose value is a length of, or a position in, memory that exists (a find() result is below
+# the size or npos): not an attacker-chosen number
+LENGTH_CALLS = {"strlen", "strnlen", "wcslen", "size", "length", "sizeof", "count", "ftell", "strcspn", "strspn",
+                "find", "rfind", "find_first_of", "find_last_of", "find_first_not_of", "find_last_not_of"}  # fmt: skip
 EXTREME_RE = re.compile(r"\b(?:[A-Z]*_MAX|0x7[fF]{3,}\w*|0x[fF]{4,}\w*|\d{9,}\w*)\b")
 INTEGER_KINDS = ast.INTEGER_KINDS
 UNSIGNED_KINDS = ast.UNSIGNED_KINDS
@@ -138,6 +142,9 @@ def bound_sides(
         if constant_range(toks, rel) and ("||" not in toks if g.truth else "&&" not in toks):
             lower = upper = True  # c >= '0' && c <= '9' held, or c < '0' || c > '9' failed
             continue
+        if constant_choice(toks, rel, g.truth):
+            lower = upper = True  # ch != 1 && ch != 3 && ch != 4 failed: ch is one of them
+            continue
         sides = (
             (lone_comparison(toks, rel, g.truth) or compound_sides(toks, rel, g.truth))
             if directional
@@ -149,6 +156,9 @@ def bound_sides(
             continue
         sides = any_comparison(toks)
         lower, upper = lower or sides[0], upper or sides[1]
+    if not lower:  # every caller proved it non-negative before the call (checks_made's "lower")
+        labels = [lbl for v in own for lbl in st.taint.get(v, frozenset()) if lbl.startswith((EXTERNAL, PARAM))]
+        lower = bool(labels) and all("lower" in label_checks(lbl) for lbl in labels)
     return lower, upper
 
 
@@ -162,7 +172,8 @@ def uncontrolled_var(var: str, ev: Event, origins: Origins, params: bool) -> str
     labels = ev.state.taint.get(var, frozenset())
     for v in ev.state.related(var):
         labels |= ev.state.taint.get(v, frozenset())
-    external = sorted(lbl[len(EXTERNAL) :] for lbl in labels if lbl.startswith(EXTERNAL))
+    labels = frozenset(lbl for lbl in labels if "fields" not in label_checks(lbl))  # a struct's numbers: call_sites
+    external = sorted({label_source(lbl)[len(EXTERNAL) :] for lbl in labels if lbl.startswith(EXTERNAL)})
     if external:
         return f"input ({', '.join(external)})"
     if calls & RANDOM_CALLS or any(lbl.startswith("rand:") for lbl in labels):
@@ -171,7 +182,7 @@ def uncontrolled_var(var: str, ev: Event, origins: Origins, params: bool) -> str
         return "an extreme value (a *_MAX limit)"
     if params and any(lbl.startswith(PARAM) for lbl in labels):
         return "parameter " + ", ".join(
-            sorted(f"'{lbl[len(PARAM) :]}'" for lbl in labels if lbl.startswith(PARAM))
+            sorted({f"'{label_source(lbl)[len(PARAM) :]}'" for lbl in labels if lbl.startswith(PARAM)})
         )
     return None
 
@@ -192,6 +203,28 @@ def _assigned_values(fn: FunctionFacts, var: str) -> list[tuple[object, Event]] 
         if ev.kind == "assign" and ev.name == var:
             out.append((ast.strip(ev.args[0]) if ev.args else None, ev))
     return out
+
+
+READ_DESTINATIONS = {"read": 1, "pread": 1, "recv": 1, "recvfrom": 1, "fread": 0, "readlink": 1}
+
+
+def read_leaves_room(fn: FunctionFacts, var: str, buffer: str, sizes: set[str]) -> bool:
+    """Every value the function gives ``var`` is the count of a read into ``buffer`` of ``S - k``
+    bytes (``k`` >= 1), ``S`` one of ``sizes`` (the buffer's size variables) or ``sizeof``
+    the buffer: ``n = read(fd, buf, size - 1); buf[n] = '\\0';`` stays inside."""
+    assigned = _assigned_values(fn, var)
+    if not assigned:
+        return False
+    for call, _ in assigned:
+        name = ast.call_name(call) if call is not None and call.kind == ci.CursorKind.CALL_EXPR else None
+        if name not in READ_DESTINATIONS or len(args := ast.call_args(call)) <= READ_COUNTS[name]:
+            return False
+        if ast.base_var(args[READ_DESTINATIONS[name]]) != buffer:
+            return False
+        m = re.fullmatch(r"(\w+|sizeof \(? (\w+) \)?) - [1-9]\d*", ast.text(args[READ_COUNTS[name]]))
+        if not m or not (m.group(1) in sizes or m.group(2) == buffer):
+            return False
+    return True
 
 
 def read_count_bound(fn: FunctionFacts, var: str) -> int | None:

@@ -49,8 +49,9 @@ from __future__ import annotations
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
+from seccodegen.judge.dataflow.containers import is_keyed
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-from seccodegen.judge.dataflow.queries.buffer_pairs import allocated_past
+from seccodegen.judge.dataflow.queries.buffer_pairs import allocated_past, size_pairs
 from seccodegen.judge.dataflow.queries.comparisons import RELATIONS
 from seccodegen.judge.dataflow.queries.copy_bounds import copy_hit, member_sizes, string_length_of
 from seccodegen.judge.dataflow.queries.index_values import (
@@ -68,6 +69,7 @@ from seccodegen.judge.dataflow.queries.origins import (
     is_integer,
     is_unsigned,
     read_count_bound,
+    read_leaves_room,
     remainder_bound,
     uncontrolled_var,
 )
@@ -152,7 +154,7 @@ class OutOfBounds:
                 base = ast.children(ev.cursor)[0]
                 write = ev.cursor.extent.start.offset in writes
                 hit = self._index(fn, ev, base, ev.args[0], write, origins)
-            elif ev.kind == "call" and ev.name == "operator[]" and ev.args and ev.obj is None:
+            elif ev.kind == "call" and ev.name == "operator[]" and ev.args and ev.obj is None and not is_keyed(ev.args[0]):
                 write = ev.cursor.extent.start.offset in writes
                 hit = self._index(fn, ev, None, ev.args[-1], write, origins)
             elif ev.kind == "call" and (ev.obj is None or member_sizes(ev)):
@@ -197,6 +199,9 @@ class OutOfBounds:
                 continue  # rgb[(y * w + x) * 3] in for (x = 0; x < w; x++): w is a dimension, not a position
             if why:
                 upper = upper or count is not None  # a count of at most size - 1 bytes read
+                if not upper and base is not None and (name := ast.var_name(base)):
+                    sizes = {s for b, s in size_pairs(fn) if b == name}  # read(fd, buf, size - 1) of a pair
+                    upper = read_leaves_room(fn, var, name, sizes)
                 rem = remainder_bound(fn, var) if direct else None  # r = rand() % N: 0..N-1
                 if rem is not None:
                     lower, upper = lower or rem[1], upper or rem[0] <= size

@@ -10,7 +10,11 @@ followed by a test of the result other than its NULL test (a prefix comparison `
 character test ``real[0] != '/'``), ``find("..")``, allow-lists (``strcmp``,
 ``isalnum``...); a name reduced by ``basename()``/``.filename()`` is safe. A test for a
 *leading* ``..`` alone (``rfind("..", 0) == 0``, ``starts_with("..")``, ``strncmp(name, "..",
-2)``) is no check: ``a/../../etc/passwd`` passes it.
+2)``) is no check: ``a/../../etc/passwd`` passes it; nor is a prefix comparison of a path that
+was not resolved first (``strncmp(path, base, n)``, ``p.compare(0, n, base)``,
+``std::mismatch``): ``uploads/../etc/passwd`` starts with ``uploads/``. A condition that calls one
+of the file's own predicates is read with the predicate's body (``if (!valid_name(name))``), and
+a name every caller checked so arrives marked (``src:argv@path``).
 
 CodeQL counterpart: ``cpp/path-injection`` (sinks ``fopen``, ``open``, ``opendir``, ``mkdir``,
 ``chdir``, ``rename``... and their wrappers). Deliberate differences: CodeQL accepts no C
@@ -23,7 +27,8 @@ as a parameter).
 from __future__ import annotations
 
 from seccodegen.judge.dataflow import Event, FunctionFacts
-from seccodegen.judge.dataflow.facts import CANONICALIZERS, RELATIONAL, guards_of
+from seccodegen.judge.dataflow.facts import guards_of
+from seccodegen.judge.dataflow.guard_kinds import CANONICALIZERS, RELATIONAL
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.sinks import (
     arg_positions,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, guarded, guards_of, taint_of
-from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM
+from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM, label_checks, label_source
 
 
 def arg_positions(spec: tuple[int | str, ...], n: int) -> list[int]:
@@ -64,9 +64,10 @@ def unsafe_argument(
     ``param_counts``: which parameters may make it unsafe (default: all); ``direct_params``: a
     parameter passed through unchanged counts too (a sink whose harm is in the function itself,
     such as printing it into HTML), not only one built into another value."""
-    labels = taint_of(arg, ev.state)
-    external = [lbl for lbl in labels if lbl.startswith(EXTERNAL)]
-    params = [lbl[len(PARAM) :] for lbl in labels if lbl.startswith(PARAM)]
+    # a value every caller checked as this sink needs (``src:stdin@path``) is not what makes it unsafe
+    labels = [lbl for lbl in taint_of(arg, ev.state) if not label_checks(lbl) & set(guard_kinds)]
+    external = [label_source(lbl) for lbl in labels if lbl.startswith(EXTERNAL)]
+    params = [label_source(lbl)[len(PARAM) :] for lbl in labels if lbl.startswith(PARAM)]
     params = [p for p in params if param_counts is None or param_counts(p)]
     direct = ast.var_name(arg)
     built = direct_params or (direct not in fn.params if direct else ast.strip(arg) is not None)
@@ -76,7 +77,7 @@ def unsafe_argument(
         if any(guarded(ev, v, kind) for kind in guard_kinds):
             return None
     if external:
-        return "input (" + ", ".join(sorted(lbl[len(EXTERNAL) :] for lbl in external)) + ")"
+        return "input (" + ", ".join(sorted({lbl[len(EXTERNAL) :] for lbl in external})) + ")"
     return "parameter " + ", ".join(f"'{p}'" for p in sorted(params))
 
 

@@ -45,9 +45,10 @@ def _length_reads(expr, dest: str) -> bool:
 
 
 def _minus_one(expr) -> bool:
-    """``expr`` ends in ``- 1`` (``sizeof(buf) - strlen(buf) - 1``) or subtracts ``+ 1``."""
+    """``expr`` ends in ``- k`` for a positive ``k`` (``sizeof(buf) - strlen(buf) - 1``; ``- 2``
+    also keeps a byte for a newline appended next) or subtracts ``+ k``."""
     text = ast.text(expr)
-    return bool(re.search(r"- 1\s*\)*\s*$", text) or re.search(r"- \( .*\+ 1 \)", text))
+    return bool(re.search(r"- [1-9]\d*\s*\)*\s*$", text) or re.search(r"- \( .*\+ [1-9]\d* \)", text))
 
 
 @QUERIES.register("strncat-size")

@@ -21,6 +21,8 @@ later in the function counts, on any path.
 
 from __future__ import annotations
 
+import re
+
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import FunctionFacts, ast, values
@@ -39,6 +41,8 @@ BOUNDED_COPIES = {
     "strncpy": (0, 1, 2), "stpncpy": (0, 1, 2), "wcsncpy": (0, 1, 2), "memcpy": (0, 1, 2), "memmove": (0, 1, 2),
     "copy_n": (2, 0, 1),
 }  # fmt: skip
+# reads of raw input: call -> (destination, count) positions (fread's element size must be 1)
+READS = {"fread": (0, 2), "read": (1, 2), "recv": (1, 2)}
 
 
 def _terminated_later(fn: FunctionFacts, after, dest_text: str) -> bool:
@@ -65,6 +69,11 @@ class UnterminatedCopy:
     def run(self, fn: FunctionFacts, language: str) -> list[Hit]:
         hits: list[Hit] = []
         for ev in fn.events:
+            if ev.kind == "call" and ev.name in READS and ev.obj is None:
+                hit = _read_to_the_end(fn, ev)
+                if hit:
+                    hits.append(hit)
+                continue
             if ev.kind != "call" or ev.name not in BOUNDED_COPIES or ev.obj is not None:
                 continue
             d, s, n = BOUNDED_COPIES[ev.name]
@@ -82,6 +91,55 @@ class UnterminatedCopy:
                             f"{ev.name}() fills all {size} elements of '{ast.compact(dest)}' from a string that may "
                             "be as long, leaving no terminating NUL; nothing writes one after it"))  # fmt: skip
         return hits
+
+
+def _read_to_the_end(fn: FunctionFacts, ev) -> Hit | None:
+    """``fread(buf, 1, sizeof buf, f)`` / ``read(fd, buf, size)`` that may fill a text buffer to its
+    last byte: then either nothing terminates it (the next ``%s`` or ``strchr`` reads past it:
+    CWE-170) or the terminator goes at the count read, ``buf[n] = '\\0'``, which is the size
+    itself when the read filled it (one past the end: CWE-193)."""
+    d, n = READS[ev.name]
+    if len(ev.args) <= max(d, n) or ev.args[d] is None or ev.args[n] is None:
+        return None
+    if ev.name == "fread" and values.const_value(ev.args[1], ev.state) != 1:
+        return None
+    dest = ast.strip(ev.args[d])
+    size = _whole_size(fn, ev, dest, ast.strip(ev.args[n]))
+    if size is None:
+        return None
+    shown = ast.compact(dest)
+    if not _terminated_later(fn, ev, ast.text(dest)):
+        return Hit("unterminated-copy", ("CWE-170", "CWE-125"), ev.line, ev.column,
+                   f"{ev.name}() may fill all {size} bytes of '{shown}' with no terminating NUL, and nothing "
+                   "writes one after it: reading it as a string runs past its end")  # fmt: skip
+    if _terminated_at_count(fn, ev, ast.text(dest)):
+        return Hit("unterminated-copy", ("CWE-193", "CWE-787"), ev.line, ev.column,
+                   f"{ev.name}() may fill all {size} bytes of '{shown}': the NUL written at the count it "
+                   "returns then lands one past the end (read one byte less)")  # fmt: skip
+    return None
+
+
+def _terminated_at_count(fn: FunctionFacts, read, dest_text: str) -> bool:
+    """After ``read``, the terminator is written at the variable that holds its result
+    (``n = read(...); ... buf[n] = '\\0';``) and no condition on the way bounds that variable
+    by anything below the size (``if (n <= 0) return;`` bounds it below only)."""
+    result = next((ev.name for ev in fn.events if ev.kind == "assign" and ev.args and ev.args[0] is not None
+                   and ast.strip(ev.args[0]) is not None and ast.strip(ev.args[0]).extent == read.cursor.extent), None)  # fmt: skip
+    if result is None:
+        return False
+    for ev in fn.events:
+        if ev.kind != "assign" or ev.cursor.kind != K.BINARY_OPERATOR or ev.line < read.line:
+            continue
+        target = ast.strip(ast.children(ev.cursor)[0])
+        if target is None or target.kind != K.ARRAY_SUBSCRIPT_EXPR or ast.text(ast.children(target)[0]) != dest_text:
+            continue
+        index = ast.children(target)[1] if len(ast.children(target)) > 1 else None
+        if ast.var_name(index) == result:
+            upper = [g for g in list(ev.state.guards) + list(ev.state.checks)
+                     if result in g.text.split() and any(op in g.text.split() for op in ("<", ">", "<=", ">="))
+                     and not re.search(rf"{re.escape(result)} (?:<=|<) 0\b|\b0 (?:>=|>) {re.escape(result)}", g.text)]  # fmt: skip
+            return not upper
+    return False
 
 
 def _whole_size(fn: FunctionFacts, ev, dest, count) -> str | None:

@@ -27,14 +27,33 @@ from seccodegen.judge.dataflow.models import FREES
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.summaries import freed_fields
 
+K = ast.K
+
 
 def _freed_line(state, expr=None, var: str | None = None) -> tuple[str, int] | None:
-    """(name, line of the free) when ``var`` (or an alias) or the location ``expr`` is freed."""
+    """(name, line of the free) when ``var`` (or an alias) or the location ``expr`` is freed, or
+    ``expr`` is an element of a container whose every element was freed (``items[0]``)."""
     if var and var in state.freed:  # aliases were marked when the memory was freed
         return var, state.freed[var]
     key = ast.path_key(expr) if expr is not None else None
     if key and key in state.freed:
         return key, state.freed[key]
+    owner = _element_owner(expr) if expr is not None else None
+    if owner and owner + "[]" in state.freed:
+        return f"{owner}[...]", state.freed[owner + "[]"]
+    return None
+
+
+def _element_owner(expr) -> str | None:
+    """The container or array ``expr`` is an element of (``items[0]``, ``v.at(i)``, ``v.front()``)."""
+    c = ast.strip(expr)
+    if c is None:
+        return None
+    if c.kind == K.ARRAY_SUBSCRIPT_EXPR and ast.children(c):
+        return ast.path_key(ast.children(c)[0])
+    if c.kind == K.CALL_EXPR and ast.call_name(c) in ("operator[]", "at", "front", "back"):
+        obj = ast.member_object(c) if ast.call_name(c) != "operator[]" else (ast.call_args(c) or [None])[0]
+        return ast.path_key(obj) if obj is not None else None
     return None
 
 

@@ -1,0 +1,60 @@
+"""The file's own predicates: functions that inspect their arguments and act on nothing
+(``static int valid_name(const char *s)``). A condition that calls one is read with the tokens of
+the predicate's body (:attr:`~.summaries.OwnFunctions.check_tokens`), so ``if (!valid_name(name))
+return 1;`` counts as the path check or allow-list the body makes."""
+
+from __future__ import annotations
+
+import clang.cindex as ci
+
+from seccodegen.judge.dataflow import ast
+from seccodegen.judge.dataflow.guard_kinds import PREFIX_COMPARE, PREFIX_DOTDOT
+from seccodegen.judge.dataflow.models import COPIES, SOURCE_OUT_ARGS
+
+K = ast.K
+
+
+# calls a predicate never makes: what opens, removes, runs or writes (a helper that does is an
+# action whose result a condition tests, not a check of its argument)
+ACTIONS = {
+    "fopen", "freopen", "open", "openat", "creat", "opendir", "mkdir", "rmdir", "unlink", "remove",
+    "rename", "system", "popen", "execl", "execlp", "execv", "execvp", "fwrite", "write", "send",
+    "remove_all", "copy_file", "sqlite3_exec", "sqlite3_prepare_v2",
+}  # fmt: skip
+
+
+def _writes_params(fn, body) -> bool:
+    """The body assigns through a parameter (``req->tpl[n] = 0``, ``*out = v``, ``p[i] = c``)."""
+    params = {p.spelling for p in fn.get_arguments()}
+    for c in body.walk_preorder():
+        if c.kind in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR) and ast.children(c):
+            target = ast.strip(ast.children(c)[0])
+            if (c.kind == K.COMPOUND_ASSIGNMENT_OPERATOR or ast.binary_op(c) == "=") and target is not None \
+                    and target.kind != K.DECL_REF_EXPR and ast.base_var(target) in params:  # fmt: skip
+                return True
+    return False
+
+
+def check_tokens(fn) -> frozenset[str] | None:
+    """The tokens and calls of the body of ``fn`` when it is a predicate on its arguments: it
+    takes parameters, returns ``bool`` or an integer, calls nothing in ``ACTIONS``, copies or
+    reads nothing into memory, and assigns nothing through its parameters
+    (``static int valid_name(const char *s) { if (strstr(s, "..")) return 0; ... }``); else None."""
+    result = fn.result_type.get_canonical().kind
+    if result != ci.TypeKind.BOOL and result not in INTEGER_RESULTS or not list(fn.get_arguments()):
+        return None
+    body = next((k for k in fn.get_children() if k.kind == K.COMPOUND_STMT), None)
+    if body is None:
+        return None
+    calls = ast.calls_in(body)
+    if calls & ACTIONS or calls & (set(COPIES) | set(SOURCE_OUT_ARGS)) or _writes_params(fn, body):
+        return None  # a parser that fills its arguments (sscanf into req->target) checks nothing
+    # a test of the name's start only (strncmp(name, "..", 2), strncmp(name, "img_", 4)) is read
+    # as it is in a condition: no path check, no allow-list
+    text = PREFIX_DOTDOT.sub(" ", ast.text(body))
+    text = PREFIX_COMPARE.sub(lambda m: " " if int(m.group(2)) <= len(m.group(1)) - 2 else m.group(0), text)
+    return frozenset(text.split()) | frozenset(c for c in calls if c in text.split())
+
+
+INTEGER_RESULTS = {ci.TypeKind.INT, ci.TypeKind.UINT, ci.TypeKind.CHAR_S, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR,
+                   ci.TypeKind.SHORT, ci.TypeKind.LONG}  # fmt: skip
