@@ -79,7 +79,7 @@ def screening_functions(functions: Sequence[tuple[str, list[str], str]], check: 
         return set()
     called = _validator_calls(validators)
     calling = {name for name, _, body in functions if called.search(body)}
-    return calling | set(validated_params(functions, check, action))
+    return calling | set(_validated(functions, called))
 
 
 def validated_params(
@@ -89,9 +89,11 @@ def validated_params(
     validators. ``functions``: (name, parameters, body); ``path_check``: the rule's pattern of an
     inspection of parameter ``{p}``; ``file_api``: the calls that open or remove files."""
     validators = _validators(functions, path_check, file_api)
-    if not validators:
-        return {}
-    called = _validator_calls(validators)
+    return _validated(functions, _validator_calls(validators)) if validators else {}
+
+
+def _validated(functions: Sequence[tuple[str, list[str], str]], called: re.Pattern) -> dict[str, set[str]]:
+    """:func:`validated_params` for the validators whose calls ``called`` matches."""
 
     def inspected(body: str) -> set[str]:  # every variable a validator call reads
         return {n for args in called.findall(body) for n in re.findall(r"[A-Za-z_]\w*", args)}

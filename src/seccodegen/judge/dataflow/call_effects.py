@@ -81,9 +81,7 @@ class CallEffects:
             return
         for loc in self.addresses.get(ast.var_name(ast.children(target)[0]) or "", ()):
             self.forget_freed(st, loc)
-            for m in st.alias.pop(loc, frozenset()):
-                if m in st.alias:
-                    st.alias[m] = st.alias[m] - {loc}
+            st.unshare(loc)
 
     @staticmethod
     def flag_tested(st: State, proven: dict[str, tuple[bool, int]]) -> None:

@@ -111,6 +111,12 @@ class State:
         for m in cls:
             self.alias[m] = cls - {m}
 
+    def unshare(self, var: str) -> None:
+        """``var`` no longer points into the memory of the variables it was aliased with."""
+        for m in self.alias.pop(var, frozenset()):
+            if m in self.alias:
+                self.alias[m] = self.alias[m] - {var}
+
     def related(self, var: str) -> frozenset[str]:
         """``var``, its aliases and the variables its value was built from (transitively)."""
         out = set(self.aliases(var))

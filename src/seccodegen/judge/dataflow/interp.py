@@ -101,9 +101,7 @@ class Interp(StatementWalker, CallEffects):
 
     def kill(self, st: State, var: str) -> None:
         """``var`` gets a new value: forget its taint, aliases, NULL-ness and freed-ness."""
-        for v in st.alias.pop(var, frozenset()):
-            if v in st.alias:
-                st.alias[v] = st.alias[v] - {var}
+        st.unshare(var)
         st.taint.pop(var, None)
         st.derived.pop(var, None)
         for k in [k for k in st.maybe_null if k == var or k.startswith((var + "->", var + ".", var + "["))]:
@@ -141,9 +139,7 @@ class Interp(StatementWalker, CallEffects):
             if key:  # the location holds a new pointer: not freed, no longer shared with a variable
                 self.forget_freed(st, key)
                 self.written_through(st, t)
-                for m in st.alias.pop(key, frozenset()):
-                    if m in st.alias:
-                        st.alias[m] = st.alias[m] - {key}
+                st.unshare(key)
                 other = ast.pointer_origin(ast.strip(value)) if value is not None and ast.is_pointer(target) else None
                 if other and other != key:  # d.title = t: the field and t share memory (free(t) frees it)
                     st.share(key, other)
@@ -210,8 +206,9 @@ class Interp(StatementWalker, CallEffects):
         for v in list(refs):
             d = self.defs.get(v)
             if d is not None:
-                toks += [t for t in ast.tokens(d) if t not in position_searches(d)]
-                calls |= ast.calls_in(d) - position_searches(d)
+                searches = position_searches(d)
+                toks += [t for t in ast.tokens(d) if t not in searches]
+                calls |= ast.calls_in(d) - searches
             refs |= st.derived.get(v, frozenset())
         pointers = frozenset(ast.var_name(r) for r in cond.walk_preorder() if r.kind == K.DECL_REF_EXPR and ast.is_pointer(r))
         helpers = frozenset().union(*(self.check_tokens.get(name, frozenset()) for name in calls))

@@ -53,7 +53,8 @@ def check_tokens(fn) -> frozenset[str] | None:
     # as it is in a condition: no path check, no allow-list
     text = PREFIX_DOTDOT.sub(" ", ast.text(body))
     text = PREFIX_COMPARE.sub(lambda m: " " if int(m.group(2)) <= len(m.group(1)) - 2 else m.group(0), text)
-    return frozenset(text.split()) | frozenset(c for c in calls if c in text.split())
+    words = frozenset(text.split())
+    return words | (calls & words)
 
 
 INTEGER_RESULTS = {ci.TypeKind.INT, ci.TypeKind.UINT, ci.TypeKind.CHAR_S, ci.TypeKind.SCHAR, ci.TypeKind.UCHAR,

@@ -136,9 +136,7 @@ class StatementWalker:
         self.kill(st, var.spelling)
         self.assign(st, DeclRefStandIn(var), container, c)
         if var.type.get_canonical().kind == ci.TypeKind.POINTER:
-            for m in st.alias.pop(var.spelling, frozenset()):
-                if m in st.alias:
-                    st.alias[m] = st.alias[m] - {var.spelling}
+            st.unshare(var.spelling)
 
     def loop(self, c, k, kids, st: State) -> State | None:
         init = cond = inc = var = None
