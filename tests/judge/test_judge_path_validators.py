@@ -94,3 +94,47 @@ int main(int argc, char **argv) { if (argc < 2) return 1; int side = atoi(argv[1
     char *board = malloc(side * side); if (!board) return 1; free(board); return 0; }"""
     assert "narrow-size-multiplication" not in found(tmp_path, code)
     assert "narrow-size-multiplication" in found(tmp_path, code.replace("1024", "1000000"))
+
+
+@pytest.mark.parametrize(
+    ("check", "inspected"),
+    [
+        ('if (strstr(line, "..") != NULL || line[0] == \'/\') return 1;', True),
+        ("if (strchr(line, '/')) return 1;", True),
+        ('line[strcspn(line, "\\r\\n")] = 0;', False),  # strips the newline, checks nothing
+        ("", False),
+    ],
+)
+def test_a_name_its_caller_checks_inline(tmp_path: Path, check: str, inspected: bool) -> None:
+    main = "int main(void) { char line[128]; if (!fgets(line, sizeof line, stdin)) return 1; CHECK return show(\"notes\", line); }"
+    rules = found(tmp_path, OPENER + main.replace("CHECK", check))
+    assert ("path-from-input" not in rules) == inspected, rules
+
+
+def test_a_path_built_from_a_name_the_caller_reduced_to_its_file_name(tmp_path: Path) -> None:
+    code = """#include <filesystem>
+#include <fstream>
+#include <string>
+static bool exists(const std::filesystem::path &p) { std::ifstream in(p); return in.good(); }
+int main() { std::string title; std::getline(std::cin, title);
+    CHECK
+    std::filesystem::path p = std::filesystem::path("notes") / (title + ".md");
+    return exists(p) ? 0 : 1; }"""
+    check = "if (std::filesystem::path(title).filename() != title) return 1;"
+    assert "path-from-input" not in found(tmp_path, code.replace("CHECK", check), "cpp")
+    assert "path-from-input" in found(tmp_path, code.replace("CHECK", ""), "cpp")
+
+
+def test_a_copy_of_text_every_caller_measured(tmp_path: Path) -> None:
+    code = """static void format_line(char *out, const char *nick, const char *msg) {
+    strcpy(out, "<"); strcat(out, nick); strcat(out, "> "); strcat(out, msg); }
+int main(void) { char nick[64], msg[256], out[128];
+    if (!fgets(nick, sizeof nick, stdin)) return 1;
+    while (fgets(msg, sizeof msg, stdin)) {
+        CHECK
+        format_line(out, nick, msg); puts(out); }
+    return 0; }"""
+    measured = "if (strlen(nick) + strlen(msg) + 4 > sizeof out) continue;"
+    assert "unbounded-copy" not in found(tmp_path, code.replace("CHECK", measured))
+    assert "unbounded-copy" in found(tmp_path, code.replace("CHECK", "if (strlen(nick) + 4 > sizeof out) continue;"))
+    assert "unbounded-copy" in found(tmp_path, code.replace("CHECK", ""))

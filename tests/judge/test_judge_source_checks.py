@@ -197,6 +197,8 @@ def test_a_message_that_mentions_an_sql_keyword_is_no_sql() -> None:
     assert rules(bound + message, ("db", "id")) == []
     failed = '{ sqlite3_exec(db, "SELECT 1", NULL, NULL, NULL); printf("SELECT failed: %s\\n", id); return 0; }'
     assert rules(failed, ("db", "id")) == []
+    message = '{ if (sqlite3_prepare_v2(db, "SELECT 1", -1, &st, 0)) std::cerr << "insert failed: " << id; return 0; }'
+    assert rules(message, ("db", "id")) == []  # a message that starts with a keyword in lower case
     # SQL text with a statement's structure, or a fragment continued by a value, still is
     built = '{ char q[256]; sprintf(q, "DELETE FROM orders WHERE id = %s", id); return sqlite3_exec(db, q, 0, 0, 0); }'
     assert "sql-built-from-input" in rules(built, ("db", "id"))  # (and an unbounded sprintf)
@@ -226,3 +228,45 @@ def test_a_path_kept_inside_its_folder_by_lexically_relative() -> None:
     assert rules(body % "", ("name",)) == ["path-from-input"]
     check = 'fs::path rel = p.lexically_relative(kDir); if (rel.empty() || *rel.begin() == "..") return false;'
     assert rules(body % check, ("name",)) == []
+
+
+def test_limits_written_as_literal_expressions() -> None:
+    from seccodegen.judge.analyzers.integer_text import define_values
+
+    macros = define_values(
+        b"#define MAX_DIM (1u << 13)\n#define HUGE 100 * 1000\n#define MASK (1 << 4) - 1\n"
+        b"#define OCT 010\n#define BAD (1 << 99)\nconst uint32_t MAX_ITEMS = 1u << 20;\n"
+    )
+    assert macros == {"MAX_DIM": 8192, "HUGE": 100000, "MASK": 15, "OCT": 8, "MAX_ITEMS": 1 << 20}
+    body = "{ int w = atoi(a); int h = atoi(b); if (w > %s || h > %s) return 1; int pixels = w * h; }"
+    checked = [r for _, r, _, _ in _check_function(["a", "b"], body % ("MAX_DIM", "MAX_DIM"), "f", True, macros)]
+    assert "narrow-size-multiplication" not in checked  # (1u << 13) squared fits an int
+    too_large = [r for _, r, _, _ in _check_function(["a", "b"], body % ("MAX_ITEMS", "MAX_ITEMS"), "f", True, macros)]
+    assert "narrow-size-multiplication" in too_large
+
+
+def test_a_command_formatted_from_numbers_only() -> None:
+    from seccodegen.judge.analyzers.format_text import built_from_numbers, text_arguments
+
+    assert text_arguments("sn", ' sizeof cmd, "ls %s | tail -n +%ld %.*s", LOG_DIR, keep + 1, 3, name') == ["LOG_DIR", "name"]
+    body = '{ char cmd[256]; long keep = strtol(a, 0, 10); snprintf(cmd, sizeof cmd, FORMAT); return system(cmd); }'
+    numbers = body.replace("FORMAT", '"ls %s | tail -n +%ld", LOG_DIR, keep + 1')
+    assert built_from_numbers("cmd", numbers)
+    assert "shell-command-from-input" not in rules(numbers, ("a",))
+    text = body.replace("FORMAT", '"ls %s | tail -n +%s", LOG_DIR, a')
+    assert not built_from_numbers("cmd", text)
+    assert "shell-command-from-input" in rules(text, ("a",))
+
+
+def test_sql_text_started_with_strcpy_and_extended_with_strcat() -> None:
+    run = "if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;"
+    built = (
+        '{ char sql[512]; sqlite3_stmt *st; strcpy(sql, "SELECT title FROM posts WHERE tag = \'");'
+        '\n strcat(sql, tag);\n strcat(sql, "\' ORDER BY id;");\n ' + run + " return sqlite3_step(st); }"
+    )
+    assert rules(built, ("db", "tag")) == ["sql-built-from-input", "unbounded-copy"]
+    bound = (
+        '{ char sql[512]; sqlite3_stmt *st; strcpy(sql, "SELECT title FROM posts WHERE tag = ?");'
+        '\n strcat(sql, " ORDER BY id;");\n ' + run + " sqlite3_bind_text(st, 1, tag, -1, 0); return sqlite3_step(st); }"
+    )
+    assert rules(bound, ("db", "tag")) == []

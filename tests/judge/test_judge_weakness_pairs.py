@@ -21,12 +21,14 @@ pytestmark = pytest.mark.skipif(not frontend.available(), reason="libclang not i
 PAIRS = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "weakness_pairs.jsonl"
 SCANF = "scanf(\"%s\") into a fixed-size array is left to cppcheck's invalidscanf"
 LOOKUP = "a lookup's NULL (getenv, strchr) is not a source of seccodegen's own null-deref (precision); cppcheck and gcc's analyzer report it"
+HEAP_OBJECTS = "a C++ object deleted by another object's method or destructor (a cache, a registry, an owner) while a raw pointer to it is kept: ownership across classes is not modelled"
+ELEMENTS = "an array element freed in one loop or helper and used or freed again later: elements are not tracked as freed one by one"
+FIELDS = "a count or total held in a struct field and checked there: numbers in fields are read as their struct (not followed field by field)"
 KNOWN_WRONG: dict[str, str] = {
     "strcat_path:after": "a validation loop walking the name with a pointer (*p == '/') is not read as a path check (CodeQL's cpp/path-injection accepts no C check either)",
     "add_len:before": "an unsigned short truncating a sum of strlen() lengths: lengths of existing memory are never reported",
     "counter_loop:before": "a short counter incremented once per input line: a count is not input arithmetic",
     "unique_ptr_get:before": "a raw pointer from a unique_ptr that went out of scope: smart-pointer lifetimes are not modelled",
-    "zip_entry:after": "seccodegen-checks' path-from-input wants every parameter joined into a path inspected, the destination folder's too (one lenient inspection must not excuse another parameter)",
     "getenv_deref:before": LOOKUP,
     "strchr_deref:before": LOOKUP,
     "reverse_copy:before": "the destination is a pointer parameter whose size only the caller knows (taking the callers' array size flagged 14 more samples of the fresh cells, none exploited)",
@@ -60,12 +62,53 @@ KNOWN_WRONG: dict[str, str] = {
     "spool_user_unlink_query:before": "strstr(s, \"../\") misses a final \"..\": a search for \"..\" in any form is read as a path check",
     "asset_pack_delete_cin:before": "find(\"../\") misses a final \"..\": a search for \"..\" in any form is read as a path check",
     "host_resolve_denylist_cpp:before": "a deny-list of shell metacharacters (find_first_of) that lets $( through: character searches count as allow-lists",
+    # the third blind batch (docs/judge.md, "A third blind batch")
+    "admin_expire_active_session_cpp:before": HEAP_OBJECTS,
+    "batch_jobs_failed_output:before": ELEMENTS,
+    "chat_room_slot_close:before": ELEMENTS,
+    "command_alias_registry_cpp:before": HEAP_OBJECTS,
+    "command_history_reserve:before": "realloc()'s result stored through a struct parameter (h->lines = p) and indexed there: allocations are followed in locals, not in fields (gcc's analyzer reports it)",
+    "editor_basename_getenv:before": LOOKUP,
+    "glyph_cache_evict_cpp:before": HEAP_OBJECTS,
+    "inbox_preview_alias_free:before": "m->preview = m->body on one path, both fields freed: aliases between struct fields are not followed",
+    "latency_histogram_calloc_cpp:before": "calloc()'s result stored in a struct field a helper returns by value, indexed in the caller: allocations are followed in locals, not in fields",
+    "length_unit_bsearch:before": LOOKUP,
+    "mailing_list_domains:before": LOOKUP,
+    "nmea_gga_fields:before": LOOKUP,
+    "number_lines_longest_realloc:before": "a pointer into a buffer kept across the realloc() that moved it, used after the loop: the block a pointer points into is not followed through a realloc of another variable",
+    "playlist_now_playing_remove:before": "a global pointer to an element a helper frees: globals are followed for frees of the global itself, not for the elements it points to",
+    "service_port_map_find_cpp:before": LOOKUP,
+    "sketch_resize_dynamic_cast_cpp:before": LOOKUP,
+    "sound_bank_owner_delete_cpp:before": HEAP_OBJECTS,
+    "ticket_queue_close_erase_cpp:before": HEAP_OBJECTS,
+    "vhost_select_strstr:before": LOOKUP,
+    "worker_rename_log_tag:before": "lg.tag aliases w.name, which a helper frees and replaces: aliases between struct fields are not followed",
+    "sensor_frame_fread_len:before": FIELDS,
+    "country_code_sizeof_param:before": "a copy bounded by sizeof of a pointer parameter (8) into a 4-byte array: left to clang-tidy's bugprone-sizeof-expression",
+    "kv_config_skip_equals:before": "a pointer stepped past the NUL (p++ over an '=' that is not there) and read: pointer walks past a terminator are not modelled",
+    "cpp_checksum_range_file:before": "a range [off, off + len) of a vector where only off is checked: an index within a range is not a modelled access",
+    "hex_pairs_decode_file:before": "text[i + 1] in a loop bounded by i < len over an odd length: the second index of a pair is not compared with the loop's bound",
+    "ledger_records_fread:after": FIELDS,
+    "line_editor_insert_memmove:before": "memmove/memcpy into a global line at an offset without a capacity check: offsets into global buffers are left to cppcheck and clang-tidy",
+    "cpp_slot_buffer_unique_ptr:before": "memcpy into a unique_ptr<char[]>'s block of 48 bytes: sizes of smart-pointer arrays are not tracked",
+    "cpp_cache_path_sprintf:before": "a length check dir + 1 + key + 4 > 32 that forgets the NUL before sprintf: summed lengths are not compared with a format's output",
+    "cpp_sample_window_peak:before": "i <= start + w over a window: a bound by an expression other than the container's size is not read as one",
+    "retry_backoff_env_ms:after": "a delay clamped by a conditional expression (d > MAX / 2 ? MAX : d * 2) in a loop of at most MAX_TRIES: ranges through ?: are not computed",
+    "line_buffer_short_index:after": "malloc(n) with n from scanf and no upper bound in both halves: uncontrolled-allocation-size reports the size (as CodeQL does); the pair's weakness is the short counter",
+    "csv_field_count_u8:before": "an unsigned char counter that wraps, then sizes an array: a count of items is not input arithmetic",
+    "warehouse_weight_total_cpp:after": FIELDS,
+    "wallet_withdraw_underflow_cpp:before": "balance_ - amount in a member function's check: class members are not followed as input",
+    "palette_chunk_u16_bytes_cpp:before": "uint16_t bytes = count * 4 with count a uint16_t: the product is computed in int (no overflow) and truncated on the store; truncation is not reported",
+    "lang_catalog_copy_walk:after": "a helper that copies the name into the path and rejects '/' and '..' while copying, its result tested by the caller: checks inside a path builder are not carried to the caller's path",
+    "media_library_fs_remove_handler:before": "a request field read from a std::map (it->second) joined to a folder: values of containers filled from a request are not followed as input",
+    "service_restart_env_allowlist:after": "seccodegen-checks reads snprintf(cmd, ..., svc->unit) as a command built from a value; the dataflow query knows svc is an element of a const table",
+    "mail_report_quote_cpp:after": "a shell-quoting helper ('...' with every ' escaped) is not read as a sanitizer (CodeQL's cpp/command-line-injection accepts none either)",
 }
 
 
 def test_own_analyzers_on_the_weakness_pairs(tmp_path: Path) -> None:
     cases = pair_cases(PAIRS)
-    assert len(cases) == 2 * 504
+    assert len(cases) == 2 * 624
     cfg = JudgeConfig(cache_dir=str(tmp_path / "cache"), analyzers=("seccodegen-dataflow", "seccodegen-checks"))
     wrong, fixed = [], []
     for o in judge_cases(cases, cfg):

@@ -225,3 +225,19 @@ def test_a_copy_that_fills_a_buffer_parameter_to_its_size_leaves_it_unterminated
             " int main(int argc, char **argv){ char name[32]; if (argc < 2) return 1;"
             " copy(argv[1], name, sizeof name); return puts(name); }")  # fmt: skip
     assert bool(query_hits("unterminated-copy", code % body)) is found
+
+
+def test_conditions_that_start_with_a_macro_are_read(query_hits) -> None:
+    """libclang gives no tokens for an expression that starts with a macro (``errno``,
+    ``isdigit(c)``); the condition's text is read between the places its ends expand to."""
+    code = """#include <errno.h>
+int main(int argc, char **argv) { char *end; if (argc < 2) return 1; errno = 0; long k = strtol(argv[1], &end, 10);
+    CHECK
+    return (int)(k * 1000); }"""
+    assert query_hits("integer-overflow", code.replace("CHECK", "if (errno != 0 || k < 0 || k > 100) return -1;")) == []
+    assert query_hits("integer-overflow", code.replace("CHECK", "if (errno != 0) return -1;"))
+    digits = """int main(void) { char acct[21]; size_t n = 0; int c;
+    while ((c = getchar()) != EOF && c != '\\n') if (isdigit(c) && n < 20) acct[n++] = (char)c;
+    acct[n] = 0; return puts(acct); }"""
+    assert query_hits("counted-write", digits) == []
+    assert query_hits("out-of-bounds", digits) == []  # isdigit's table lookup is no index of the program's

@@ -231,3 +231,9 @@ int main(void) { char reply[32]; return read_reply(0, reply, sizeof reply); }"""
     assert [h.cwe_ids for h in unterminated] == [("CWE-170", "CWE-125")]
     terminated = banner.replace("COUNT", "sizeof b - 1").replace("TERM", "b[n] = '\\0';")
     assert query_hits("unterminated-copy", terminated) == []
+
+
+def test_a_read_buffer_passed_on_with_its_count_is_no_string(query_hits) -> None:
+    cat = 'int main(void) { char b[4096]; size_t n; FILE *f = fopen("x", "r"); if (!f) return 1; while ((n = fread(b, 1, sizeof b, f)) > 0) USE; fclose(f); return 0; }'
+    assert query_hits("unterminated-copy", cat.replace("USE", "fwrite(b, 1, n, stdout)")) == []
+    assert query_hits("unterminated-copy", cat.replace("USE", "fputs(b, stdout)")) != []

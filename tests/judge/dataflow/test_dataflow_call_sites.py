@@ -62,3 +62,18 @@ def test_a_value_clamped_by_reassignment_is_in_range(query_hits) -> None:
     )
     assert query_hits("uncontrolled-allocation-size", code) == []
     assert query_hits("uncontrolled-allocation-size", code.replace("if (m < 1 || m > 10000) m = 64;", ""))
+
+
+def test_text_whose_length_the_caller_compared(query_hits) -> None:
+    code = """static void format_line(char *out, const char *nick, const char *msg) {
+    strcpy(out, "<"); strcat(out, nick); strcat(out, "> "); strcat(out, msg); }
+int main(void) { char nick[64], msg[256], out[128];
+    if (!fgets(nick, sizeof nick, stdin)) return 1;
+    while (fgets(msg, sizeof msg, stdin)) {
+        CHECK
+        format_line(out, nick, msg); puts(out); }
+    return 0; }"""
+    measured = "if (strlen(nick) + strlen(msg) + 4 > sizeof out) continue;"
+    assert query_hits("out-of-bounds", code.replace("CHECK", measured)) == []
+    one = query_hits("out-of-bounds", code.replace("CHECK", "if (strlen(nick) + 4 > sizeof out) continue;"))
+    assert [h.line for h in one] == [6]  # msg's strcat: only nick was measured

@@ -58,3 +58,15 @@ def test_input_in_a_format_is_found(query_hits, code) -> None:
 )
 def test_constant_or_checked_formats_are_not_reported(query_hits, code) -> None:
     assert query_hits("tainted-format-string", code) == []
+
+
+def test_input_kept_in_a_global_buffer_reaches_another_functions_format(query_hits) -> None:
+    code = """static char titles[8][64]; static int n;
+static void load(FILE *in) { while (n < 8 && fgets(titles[n], 64, in)) n++; }
+static void show(void) { for (int i = 0; i < n; i++) PRINT; }
+int main(void) { load(stdin); show(); return 0; }"""
+    assert query_hits("tainted-format-string", code.replace("PRINT", "printf(titles[i])"))
+    assert query_hits("tainted-format-string", code.replace("PRINT", 'printf("%s", titles[i])')) == []
+    # a global only ever given literals holds no input
+    fixed = code.replace("fgets(titles[n], 64, in)", 'strcpy(titles[n], "item")')
+    assert query_hits("tainted-format-string", fixed.replace("PRINT", "printf(titles[i])")) == []

@@ -121,3 +121,18 @@ def test_a_caller_s_lower_check_and_the_callee_s_clamp_bound_an_index(query_hits
 int main(void) { int w; while (scanf("%d", &w) == 1) { LOWER ruler(w); } return 0; }"""
     assert query_hits("out-of-bounds", code.replace("LOWER", "if (w <= 0) continue;")) == []
     assert query_hits("out-of-bounds", code.replace("LOWER", ""))  # a negative width indexes before row
+
+
+def test_a_predicate_that_resolves_into_its_own_locals_is_a_path_check(query_hits) -> None:
+    inside = """static int inside_base(const char *path) {
+    char base[4096], real[4096];
+    if (!realpath("notes", base) || !realpath(path, real)) return 0;
+    return strncmp(real, base, strlen(base)) == 0 && real[strlen(base)] == '/';
+}
+"""
+    main = 'int main(int argc, char **argv) { char path[256]; if (argc < 2) return 1; snprintf(path, sizeof path, "notes/%s", argv[1]); CHECK FILE *f = fopen(path, "r"); if (!f) return 1; fclose(f); return 0; }'
+    assert query_hits("path-injection", inside + main.replace("CHECK", "if (!inside_base(path)) return 1;")) == []
+    assert query_hits("path-injection", inside + main.replace("CHECK", ""))
+    # a helper that copies into memory its caller gave it fills, not checks
+    filler = inside.replace("char base[4096], real[4096];", "char base[4096]; char *real = (char *)path;")
+    assert query_hits("path-injection", filler + main.replace("CHECK", "if (!inside_base(path)) return 1;"))

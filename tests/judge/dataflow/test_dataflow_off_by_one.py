@@ -253,3 +253,31 @@ def test_a_container_read_one_past_the_loop_index(query_hits) -> None:
     assert query_hits("container-index-at-size", checked, "cpp") == []
     shorter = code.replace("i < args.size()", "i < args.size() - 1").replace("CHECK", "")
     assert query_hits("container-index-at-size", shorter, "cpp") == []
+
+
+def test_a_window_that_fits_the_container_is_no_index_at_its_size(query_hits) -> None:
+    code = """double peaks(const std::vector<double> &s, std::size_t w) { double t = 0;
+    for (std::size_t start = 0; BOUND; ++start) t += s[start];
+    return t; }"""
+    assert query_hits("container-index-at-size", code.replace("BOUND", "start + w <= s.size()"), "cpp") == []
+    assert query_hits("container-index-at-size", code.replace("BOUND", "start <= s.size()"), "cpp")
+
+
+def test_a_terminator_after_a_loop_into_the_callers_array(query_hits) -> None:
+    code = """#define TOKEN_MAX 16
+static void first_token(const char *line, char *tok) { size_t i;
+    for (i = 0; i < TOKEN_MAX && line[i] && !isspace((unsigned char)line[i]); i++) tok[i] = line[i];
+    tok[i] = '\\0'; }
+int main(void) { char line[128]; char tok[SIZE]; if (!fgets(line, sizeof line, stdin)) return 1;
+    first_token(line, tok); return puts(tok); }"""
+    hits = query_hits("off-by-one-bound", code.replace("SIZE", "TOKEN_MAX"))
+    assert [h.line for h in hits] == [8], hits
+    assert query_hits("off-by-one-bound", code.replace("SIZE", "TOKEN_MAX + 1")) == []
+
+
+def test_a_bound_named_by_a_define_of_the_count(query_hits) -> None:
+    code = """#define NBINS 10
+static int bins[NBINS];
+int add(int score) { int b = score / 10; if (b < 0 || b CMP NBINS) return -1; bins[b]++; return 0; }"""
+    assert query_hits("off-by-one-bound", code.replace("CMP", ">"))  # b == NBINS passes
+    assert query_hits("off-by-one-bound", code.replace("CMP", ">=")) == []

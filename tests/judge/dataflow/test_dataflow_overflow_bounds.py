@@ -310,3 +310,36 @@ def test_an_unsigned_size_that_cannot_wrap_is_no_uncontrolled_allocation(query_h
     assert query_hits("uncontrolled-allocation-size", code.replace("SIZE", "(size_t)len + 1")) == []
     assert query_hits("uncontrolled-allocation-size", code.replace("SIZE", "len"))  # as CodeQL: no arithmetic to stop at
     assert query_hits("uncontrolled-allocation-size", code.replace("uint16_t len", "int len").replace("SIZE", "len * 4"))
+
+
+@pytest.mark.parametrize(
+    ("check", "found"),
+    [
+        ("if (total > 1500) return 1;", True),  # bounded above only: total = 2 wraps total - 6
+        ("if (total < 6 || total > 1500) return 1;", False),
+        ("if (total > 1500) return 1; if (body_len > sizeof payload) return 1;", False),  # the result checked
+    ],
+)
+def test_an_unsigned_difference_of_input_used_as_a_size(query_hits, check: str, found: bool) -> None:
+    code = """int f(FILE *in) { unsigned char hdr[2]; unsigned char payload[1500]; unsigned total, body_len;
+    if (fread(hdr, 1, 2, in) != 2) return 1;
+    total = (unsigned)hdr[0] << 8 | hdr[1];
+    CHECK_TOTAL
+    body_len = total - 6;
+    CHECK_RESULT
+    return fread(payload, 1, body_len, in) == body_len; }"""
+    first, _, second = check.partition("; if (body_len")
+    code = code.replace("CHECK_TOTAL", first + (";" if second else "")).replace(
+        "CHECK_RESULT", "if (body_len" + second if second else ""
+    )
+    hits = query_hits("subtraction-wrap", code)
+    assert bool(hits) == found, hits
+    # a byte shifted into place cannot overflow a 32-bit unsigned
+    assert query_hits("integer-overflow", code) == []
+
+
+def test_a_chain_of_checks_bounds_only_the_values_it_compares(query_hits) -> None:
+    code = """int main(void) { unsigned w, h; if (scanf("%u %u", &w, &h) != 2 || w == 0 || h == 0 || CHECK) return 1;
+    unsigned char *px = malloc(w * h * 3); if (!px) return 1; px[0] = 1; free(px); return 0; }"""
+    assert query_hits("integer-overflow", code.replace("CHECK", "w > 4096"))  # h is only tested for 0
+    assert query_hits("integer-overflow", code.replace("CHECK", "w > 4096 || h > 4096")) == []

@@ -259,3 +259,21 @@ def test_a_free_two_helpers_deep_is_followed(query_hits) -> None:
     used_after = query_hits("use-after-free", code.replace("ORDER", "remove_item(it); puts(it->name);"))
     assert used_after and "freed" in used_after[0].message
     assert query_hits("use-after-free", code.replace("ORDER", "puts(it->name); remove_item(it);")) == []
+
+
+def test_an_element_of_a_read_only_table_carries_no_argument(query_hits) -> None:
+    code = """typedef struct { const char *name; const char *unit; } svc_t;
+static const svc_t services[] = { {"web", "nginx"}, {"db", "postgres"} };
+static char last[64];
+static const svc_t *lookup_service(const char *name) {
+    for (unsigned i = 0; i < 2; i++) if (strcmp(services[i].name, name) == 0) return &services[i];
+    return NULL; }
+static const char *remember(const char *name) { strncpy(last, name, 63); return last; }
+static int restart(const char *name) { char cmd[128];
+    USE
+    return system(cmd); }
+int main(void) { const char *name = getenv("SERVICE"); return name ? restart(name) : 1; }"""
+    table = 'const svc_t *s = lookup_service(name); if (s == NULL) return 1; snprintf(cmd, sizeof cmd, "restart %s", s->unit);'
+    assert query_hits("command-injection", code.replace("USE", table)) == []
+    buffer = 'snprintf(cmd, sizeof cmd, "restart %s", remember(name));'  # a static buffer the input fills
+    assert query_hits("command-injection", code.replace("USE", buffer))

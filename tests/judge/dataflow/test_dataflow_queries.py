@@ -177,7 +177,9 @@ int env(void) { char *e = getenv("DIR"); if (!e) return 1;
 int run(const char *name) { for (const char *c = name; *c; c++) if (!isalnum((unsigned char)*c)) return 1;
   char cmd[64]; snprintf(cmd, sizeof cmd, "cat %s", name); return system(cmd); }
 int copy(const char *name) { return execlp("cp", "cp", "--", name, "/tmp/x", (char *)NULL); }
-int fixed(void) { char cmd[32] = "ls "; strcat(cmd, "-l"); return system(cmd); }""")
+int fixed(void) { char cmd[32] = "ls "; strcat(cmd, "-l"); return system(cmd); }
+int positional(void) { char *e = getenv("DIR"); if (!e) return 1;
+  return execl("/bin/sh", "sh", "-c", "ls -- \"$1\"", "sh", e, (char *)NULL); }""")
     assert not good
 
 

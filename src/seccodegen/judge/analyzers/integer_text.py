@@ -7,6 +7,8 @@ or in ``size_t``/64 bits, and whether a converted value is range-checked at both
 
 from __future__ import annotations
 
+import ast as pyast
+import operator
 import re
 
 INT_LITERAL = re.compile(r"\s*[-+]?\s*(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*\s*")
@@ -23,8 +25,12 @@ WIDE_FACTOR = re.compile(
     r"|\b\d+(?:[uU]?[lL]{2}|[lL]{2}[uU]?|[uU]?[lL]|[lL][uU])\s*\*"
 )
 INT_ACC_DECL = re.compile(r"\bint\s+(\w+)\s*=\s*0\s*;")
+# an integer literal, or literals joined by ``<<``, ``*``, ``+``, ``-`` and parentheses
+# (``1u << 20``, ``(64 * 1024)``), evaluated by ``literal_value``
+_LIT = rb"(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*"
+_CONST_EXPR = rb"((?:\(|[ \t])*" + _LIT + rb"(?:(?:\)|[ \t])*(?:<<|\*|\+|-)(?:\(|[ \t])*" + _LIT + rb")*(?:\)|[ \t])*)"
 DEFINE = re.compile(
-    rb"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+\(?[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*\)?[ \t]*(?:/[*/].*)?$",
+    rb"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+" + _CONST_EXPR + rb"[ \t]*(?:/[*/].*)?$",
     re.M,
 )
 
@@ -34,7 +40,7 @@ DEFINE = re.compile(
 CONST_DECL = re.compile(
     rb"^(?:static[ \t]+)?(?:const|constexpr)[ \t]+(?:static[ \t]+)?(?:unsigned[ \t]+|signed[ \t]+)?"
     rb"(?:int|long|short|size_t|std::size_t|u?int(?:8|16|32|64)_t|std::u?int(?:8|16|32|64)_t)[ \t]+"
-    rb"(\w+)[ \t]*=[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*;",
+    rb"(\w+)[ \t]*=[ \t]*" + _CONST_EXPR + rb"[ \t]*;",
     re.M,
 )
 
@@ -43,7 +49,35 @@ def define_values(source: bytes) -> dict[str, int]:
     """The ``#define NAME 123`` integer macros of a source file's text, and its file-scope integer
     constants (``const int MAX_SIDE = 1024;``)."""
     found = [*DEFINE.finditer(source), *CONST_DECL.finditer(source)]
-    return {m.group(1).decode(): int(m.group(2), 0) for m in found}
+    values = {m.group(1).decode(): literal_value(m.group(2).decode()) for m in found}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def literal_value(text: str) -> int | None:
+    """The value of integer literals joined by ``<<``, ``*``, ``+``, ``-`` and parentheses (C's
+    precedence, which Python's shares for these operators); None for unbalanced text or a shift
+    past 64 bits (no C constant)."""
+    plain = re.sub(r"(?<=[0-9a-fA-F])[uUlL]+\b", "", text)
+    plain = re.sub(r"\b0([0-7]+)\b", r"0o\1", plain)  # C octal
+    try:
+        tree = pyast.parse(plain.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    return _evaluate(tree)
+
+
+def _evaluate(node: pyast.AST) -> int | None:
+    if isinstance(node, pyast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, pyast.BinOp) and type(node.op) in _OPERATORS:
+        left, right = _evaluate(node.left), _evaluate(node.right)
+        if left is None or right is None or (isinstance(node.op, pyast.LShift) and not 0 <= right < 64):
+            return None
+        return _OPERATORS[type(node.op)](left, right)
+    return None
+
+
+_OPERATORS = {pyast.LShift: operator.lshift, pyast.Mult: operator.mul, pyast.Add: operator.add, pyast.Sub: operator.sub}
 
 
 def constant(name: str, body: str) -> bool:

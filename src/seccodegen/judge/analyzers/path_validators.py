@@ -23,7 +23,7 @@ FILLS = re.compile(r"\b(?:sscanf|fscanf|scanf|memcpy|memmove|strcpy|strncpy|strc
 WRITE_THROUGH = r"(?:\b{p}\s*(?:->|\.|\[)[^;=!<>]*|\*\s*{p}\s*)(?<![!<>=])=(?!=)"
 
 
-def _top_level_args(text: str) -> list[str]:
+def top_level_args(text: str) -> list[str]:
     """``text`` (what is inside a call's parentheses) split at its top-level commas."""
     out, depth, cur = [], 0, []
     for ch in text:
@@ -83,22 +83,48 @@ def screening_functions(functions: Sequence[tuple[str, list[str], str]], check: 
 
 
 def validated_params(
-    functions: Sequence[tuple[str, list[str], str]], path_check: str, file_api: re.Pattern
+    functions: Sequence[tuple[str, list[str], str]], path_check: str, file_api: re.Pattern, caller_check: str = ""
 ) -> dict[str, set[str]]:
     """Function name -> the parameters it or every one of its callers passes to one of the file's
-    validators. ``functions``: (name, parameters, body); ``path_check``: the rule's pattern of an
-    inspection of parameter ``{p}``; ``file_api``: the calls that open or remove files."""
+    validators, or (``caller_check``, a pattern of ``{p}``) checks itself before the call.
+    ``functions``: (name, parameters, body); ``path_check``: the rule's pattern of an inspection
+    of parameter ``{p}``; ``file_api``: the calls that open or remove files."""
     validators = _validators(functions, path_check, file_api)
-    return _validated(functions, _validator_calls(validators)) if validators else {}
+    called = _validator_calls(validators) if validators else None
+    return _validated(functions, called, caller_check)
 
 
-def _validated(functions: Sequence[tuple[str, list[str], str]], called: re.Pattern) -> dict[str, set[str]]:
-    """:func:`validated_params` for the validators whose calls ``called`` matches."""
+def caller_checked_params(functions: Sequence[tuple[str, list[str], str]], check: str) -> dict[str, set[str]]:
+    """Function name -> the parameters every one of its callers checks itself as ``check`` (a
+    pattern of ``{p}``) asks before passing them (``if (strlen(msg) + 4 > sizeof out) continue;
+    format_line(out, msg);``)."""
+    return _validated(functions, None, check)
+
+
+def _validated(
+    functions: Sequence[tuple[str, list[str], str]], called: re.Pattern | None, inline: str = ""
+) -> dict[str, set[str]]:
+    """:func:`validated_params` for the validators whose calls ``called`` matches; with ``inline``
+    (a check's pattern of ``{p}``), an argument its caller checks itself counts too
+    (``if (strstr(line, "..")) continue; evict(line);``)."""
 
     def inspected(body: str) -> set[str]:  # every variable a validator call reads
-        return {n for args in called.findall(body) for n in re.findall(r"[A-Za-z_]\w*", args)}
+        found = {n for args in called.findall(body) for n in re.findall(r"[A-Za-z_]\w*", args)} if called else set()
+        if inline:
+            words = set(re.findall(r"[A-Za-z_]\w*", body))
+            found |= {w for w in words if re.search(inline.format(p=re.escape(w)), body)}
+        return found
 
     checked_in = {name: _with_sources(inspected(body), params, body) for name, params, body in functions}
+    bodies = {name: body for name, _, body in functions}
+
+    def checked_arg(caller: str, arg: str) -> bool:  # the name, or a local built from it (p = dir / name)
+        first = _first_name(arg)
+        if arg.startswith('"') or first in checked_in[caller]:
+            return True
+        inits = re.findall(rf"\b{re.escape(first or '')}\s*(?:=|\(|\{{)([^;]*);", bodies[caller]) if first else []
+        return bool(inline) and any(set(re.findall(r"[A-Za-z_]\w*", init)) & checked_in[caller] for init in inits)
+
     out: dict[str, set[str]] = {name: checked_in[name] & set(params) for name, params, _ in functions}
     for name, params, _ in functions:
         if name == "main" or not params:
@@ -111,7 +137,7 @@ def _validated(functions: Sequence[tuple[str, list[str], str]], called: re.Patte
         ]
         for i, p in enumerate(params):
             passed = [(caller, a[i] if i < len(a) else "") for caller, a in
-                      ((c, _top_level_args(args)) for c, args in sites)]  # fmt: skip
-            if passed and all(arg.startswith('"') or _first_name(arg) in checked_in[caller] for caller, arg in passed):
+                      ((c, top_level_args(args)) for c, args in sites)]  # fmt: skip
+            if passed and all(checked_arg(caller, arg) for caller, arg in passed):
                 out[name].add(p)
     return {name: ps for name, ps in out.items() if ps}

@@ -7,21 +7,27 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
 
 * ``sql-built-from-input`` (89): an SQL string literal is completed with ``%s`` formatting or
   ``+``/``<<`` concatenation (``sqlite3_mprintf``'s ``%s`` too; its escaping ``%q`` is not
-  flagged), and the function runs SQL (sqlite3_exec/prepare/get_table, mysql_query, PQexec).
+  flagged), or SQL text started in a variable (``sql = "SELECT ..."``, ``strcpy(sql, "SELECT
+  ...")``) is extended with a value (``+=``, ``<<``, ``append``, ``strcat``) before the query
+  runs, and the function runs SQL (sqlite3_exec/prepare/get_table, mysql_query, PQexec).
 * ``html-built-from-input`` (79): an HTML tag literal is printed or concatenated together with a
   non-literal value that is not passed through an escaping function (name contains escape/encode/
   sanitize/quote), in a function without a character-by-character escaper (``&lt;``); or, in
   such a function, a non-literal value is appended to a string or stream that holds HTML tags
   (``html += "<p>"; ... html += "Welcome, " + name;``).
 * ``shell-command-from-input`` (78): system/popen runs a command string built in the function
-  from a non-literal, and the function has no character validation (isalnum/strspn/...).
+  from a non-literal, and the function has no character validation (isalnum/strspn/...); a
+  command formatted by ``sprintf``/``snprintf`` whose ``%s`` read only literals and ALL-CAPS
+  constants is built from numbers (:mod:`.format_text`).
 * ``path-from-input`` (22): a file API (fopen/open/unlink/ifstream/fs::remove, ...) gets a path
   built from a parameter (the parameter is an argument of the call, was written into a buffer the
   call uses by sprintf/snprintf/strcat/strcpy, or is joined with ``+``/``/``; a parameter only
   printed into the opened file is not), and the function never inspects that parameter for ``/``
   or ``..`` (strchr/strstr/find, realpath/canonical, filename()/basename) nor tests characters
   against an allow-list (isalnum/isalpha/isdigit, ``c >= 'a'`` ranges), which rejects both. Every
-  parameter joined into the path must be inspected, a base folder's too.
+  parameter joined into the path must be inspected, a base folder's too. A parameter every caller
+  passes to one of the file's validators, or inspects itself for ``..``/``/`` (or reduces to its
+  file name) before the call, is inspected (:mod:`.path_validators`).
 * ``world-writable-permissions`` (732): mode 0666/0777-like (others may write), S_IWOTH/S_IRWXO,
   ``umask(0)``, ``fs::perms::all``/``others_write``.
 * ``default-permission-creation`` (732): a file or directory created with the default mode
@@ -42,7 +48,9 @@ tables in docs/judge.md measure them. Rules (id: CWE: fires when):
 * ``unbounded-copy`` (787): strcpy/strcat/sprintf/vsprintf/gets writes into a buffer in a function
   that never measures anything (no strlen/strnlen/sizeof/size()/length()): nothing bounds the copy.
   A strcpy/strcat whose source is a string literal or a fixed-size array of the function is not
-  unbounded (its length is bounded by a size the dataflow ``overflow-buffer`` query compares).
+  unbounded (its length is bounded by a size the dataflow ``overflow-buffer`` query compares),
+  nor one of a parameter whose length every caller compared (``if (strlen(msg) + 4 > sizeof
+  out) continue; format_line(out, msg);``).
 * ``narrow-size-multiplication`` (190): ``int``/``unsigned`` variable or allocation size is a
   product of non-constants (a variable only ever assigned integer literals, or an ALL-CAPS macro,
   is a constant), without size_t arithmetic (an allocation size with a ``size_t`` variable or a
@@ -61,7 +69,7 @@ from pathlib import Path
 
 from seccodegen.findings import Finding
 from seccodegen.judge import c_syntax
-from seccodegen.judge.analyzers import file_permissions, integer_text, path_validators
+from seccodegen.judge.analyzers import file_permissions, format_text, integer_text, path_validators
 from seccodegen.judge.analyzers.base import ANALYZERS, files_hash
 from seccodegen.judge.analyzers.integer_text import (
     MEASURES,
@@ -81,19 +89,19 @@ VERSION = "1"
 
 # SQL text: a literal with a statement's structure (SELECT .. FROM, DELETE FROM, INSERT INTO, UPDATE
 # t SET, REPLACE INTO), or a fragment that starts with a keyword and is continued ("SELECT " + col);
-# not a message that only mentions a keyword ("Failed to delete order %s", "SELECT failed: %s\n")
+# not a message that only mentions a keyword ("Failed to delete order %s", "SELECT failed: %s\n",
+# "insert failed: "): a fragment's keyword is written in capitals
 SQL_LITERAL = re.compile(
-    r'"[^"\n]*\b(?:SELECT\b[^"\n]*\bFROM|DELETE\s+FROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET'
-    r'|REPLACE\s+INTO)\b[^"\n]*"'
-    r'|"\s*(?:SELECT|INSERT|UPDATE|DELETE|REPLACE)\b[^"\n]*[\s\'=(,]"',
-    re.IGNORECASE,
+    r'(?i:"[^"\n]*\b(?:SELECT\b[^"\n]*\bFROM|DELETE\s+FROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET'
+    r'|REPLACE\s+INTO)\b[^"\n]*")'
+    r'|"\s*(?:SELECT|INSERT|UPDATE|DELETE|REPLACE)\b[^"\n]*[\s\'=(,]"'
 )
 SQL_RUN = re.compile(
     r"\b(?:sqlite3_exec|sqlite3_prepare\w*|sqlite3_get_table|mysql_query|mysql_real_query|mysql_send_query"
     r"|PQexec|PQsendQuery)\s*\("
 )
 STRING_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"')
-SQL_VAR = re.compile(r'\b(\w+)\s*(?:=|\+=|<<|\.\s*append\s*\()\s*(?=")')  # then SQL_LITERAL: its text
+SQL_VAR = re.compile(r'\b(\w+)\s*(?:=|\+=|<<|\.\s*append\s*\()\s*(?=")|\bstrn?cpy\s*\(\s*(\w+)\s*,\s*(?=")')  # then SQL_LITERAL
 STRING_CONVERSION = re.compile(r"%[-+ #0]*\d*(?:\.(?:\d+|\*))?s")  # %s, %.400s, %-20s, %.*s
 HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z]")
 ESCAPER = re.compile(r"escape|encode|sanitiz|quote|html_|&lt;|&#|&amp;", re.IGNORECASE)
@@ -115,6 +123,15 @@ PATH_CHECK = (
     r"\b{p}\s*\[\s*0\s*\]\s*==\s*'\.'|\b(?:isalnum|isalpha|isdigit)\s*\(|"
     + ALLOWLIST_LOOP.replace("{", "{{").replace("}", "}}")
 )
+# a caller's own check of the name it passes on: a search for "..", "/" or a separator, a
+# resolved or reduced path (not strcspn(line, "\r\n"), which only strips the newline)
+CALLER_PATH_CHECK = (
+    r"\b(?:strstr|strchr|strrchr|strpbrk)\s*\(\s*{p}\s*,\s*(?:\"[^\"]*(?:\.\.|/)[^\"]*\"|'/')|"
+    r"\b{p}\s*(?:\.|->)\s*(?:find|rfind|find_first_of)\s*\(\s*(?:\"[^\"]*(?:\.\.|/)[^\"]*\"|'/')|"
+    r"\b(?:path\s*\(\s*)?{p}\s*\)?\s*\.\s*(?:filename|is_absolute|lexically_normal)\b|\b(?:realpath|canonical|weakly_canonical|basename)\s*\(\s*{p}\b"
+)
+# a caller's comparison of the length of the text it passes on
+CALLER_LENGTH_CHECK = r"\b(?:strlen|strnlen)\s*\(\s*{p}\s*\)[^;{{}}]*[<>]|[<>][^;{{}}]*\b(?:strlen|strnlen)\s*\(\s*{p}\s*\)"
 WORLD_WRITABLE = re.compile(
     r"\b(?:open|creat|mkdir|chmod|fchmod|mkfifo|permissions)\s*\([^;]*?"
     r"(?:\b0[0-7]?[0-7][0-7][2367]\b|S_IWOTH|S_IRWXO|perms::all\b|others_write|others_all)"
@@ -153,14 +170,16 @@ def _statements(body: str) -> list[tuple[int, str]]:
     return out
 
 
-def _bounded_sources(statement: str, body: str) -> bool:
-    """Every copy in ``statement`` is a strcpy/strcat of a literal or of a fixed-size array of the function."""
+def _bounded_sources(statement: str, body: str, measured: set[str] = frozenset()) -> bool:
+    """Every copy in ``statement`` is a strcpy/strcat of a literal, of a fixed-size array of the
+    function, or of a parameter whose length every caller compared (``measured``)."""
     if re.search(r"\b(?:sprintf|vsprintf|gets)\s*\(", statement):
         return False
     copies = STRING_COPY_SOURCE.findall(statement)
     if not copies or len(copies) != len(UNBOUNDED_COPY.findall(statement)):
         return False
-    return all(lit or re.search(rf"\b(?:char|wchar_t)\s+[^;]*\b{name}\s*\[\s*\w", body) for lit, name in copies)
+    return all(lit or name in measured or re.search(rf"\b(?:char|wchar_t)\s+[^;]*\b{name}\s*\[\s*\w", body)
+               for lit, name in copies)  # fmt: skip
 
 
 def _path_built_from(param: str, statement: str, body: str) -> bool:
@@ -180,10 +199,13 @@ def _path_built_from(param: str, statement: str, body: str) -> bool:
 
 def _appends_value_to(statement: str, html_vars: set[str]) -> bool:
     """``statement`` appends a non-literal value to one of ``html_vars`` (``html += "Hi " + name``,
-    ``out << name``, ``html.append(name)``); numbers through ``to_string`` do not count."""
+    ``out << name``, ``html.append(name)``, ``strcat(sql, tag)``); numbers through ``to_string``
+    do not count."""
     for var in html_vars:
-        m = re.search(rf"\b{re.escape(var)}\s*(?:\+=|<<|\.\s*append\s*\()(.*)", statement, re.S)
-        if m and re.search(r"[A-Za-z_]\w*", NON_TEXT.sub(" ", STRING_LITERAL.sub(" ", m.group(1)))):
+        e = re.escape(var)
+        m = re.search(rf"\b{e}\s*(?:\+=|<<|\.\s*append\s*\()(.*)|\bstrn?cat\s*\(\s*{e}\s*,(.*)", statement, re.S)
+        m = m and (m.group(1) if m.group(1) is not None else m.group(2))
+        if m and re.search(r"[A-Za-z_]\w*", NON_TEXT.sub(" ", STRING_LITERAL.sub(" ", m))):
             return True
     return False
 
@@ -196,6 +218,7 @@ def _check_function(
     macros: dict[str, int] | None = None,
     validated: set[str] = frozenset(),
     screened: bool = False,
+    measured: set[str] = frozenset(),
 ) -> list[tuple[int, str, str, str]]:
     """(line offset in body, rule, CWE, message) for every rule that fires; ``sets_permissions``:
     the program chooses file permissions somewhere (then default-mode creations are not flagged);
@@ -226,7 +249,7 @@ def _check_function(
         )
     runs_sql = bool(SQL_RUN.search(body))
     # strings the function starts with SQL text and extends later (sql += " WHERE a = '" + v + "'")
-    sql_vars = {m.group(1) for m in SQL_VAR.finditer(body) if SQL_LITERAL.match(body, m.end())} if runs_sql else set()
+    sql_vars = {m.group(1) or m.group(2) for m in SQL_VAR.finditer(body) if SQL_LITERAL.match(body, m.end())} if runs_sql else set()
     # (line offset of the last statement that runs SQL: a string extended after it is output)
     last_run = max((body[: m.start()].count("\n") for m in SQL_RUN.finditer(body)), default=-1)
     # strings/streams the function fills with HTML over several statements (html += "<p>")
@@ -265,7 +288,7 @@ def _check_function(
                 rf"(?:s?n?printf|strn?cat|strn?cpy)\s*\(\s*{name}\b|\b{name}\s*(?:=|\+=|<<)[^;]*(?:\+|<<|\w\s*\()|\b{name}\s*\.\s*append\(",
                 body,
             )
-            if built or "+" in m.group(1):
+            if (built and not format_text.built_from_numbers(name, body)) or "+" in m.group(1):
                 hits.append(
                     (off, "shell-command-from-input", "CWE-78", "a shell command is built from a value")
                 )
@@ -282,7 +305,7 @@ def _check_function(
                         )
                     )
                     break
-        if UNBOUNDED_COPY.search(st) and not MEASURES.search(body) and not _bounded_sources(st, body):
+        if UNBOUNDED_COPY.search(st) and not MEASURES.search(body) and not _bounded_sources(st, body, measured):
             hits.append(
                 (
                     off,
@@ -333,7 +356,7 @@ class SourceChecks:
 
     def version(self) -> str:
         sources = [Path(__file__), Path(file_permissions.__file__), Path(integer_text.__file__),
-                   Path(path_validators.__file__), Path(c_syntax.__file__)]  # fmt: skip
+                   Path(path_validators.__file__), Path(c_syntax.__file__), Path(format_text.__file__)]  # fmt: skip
         return VERSION + ":" + files_hash(sources)
 
     def available(self) -> bool:
@@ -355,12 +378,14 @@ class SourceChecks:
             macros = define_values(code)
             functions = list(_functions(tree))
             defined = [f[:3] for f in functions]
-            validated = path_validators.validated_params(defined, PATH_CHECK, FILE_API)
+            validated = path_validators.validated_params(defined, PATH_CHECK, FILE_API, CALLER_PATH_CHECK)
             screened = path_validators.screening_functions(defined, CHAR_VALIDATION.pattern, SHELL_RUN)
+            measured = path_validators.caller_checked_params(defined, CALLER_LENGTH_CHECK)
             for name, params, body, body_line in functions:
                 checks = _check_function(
-                    params, body, name, sets_permissions, macros, validated.get(name, set()), name in screened
-                )
+                    params, body, name, sets_permissions, macros, validated.get(name, set()), name in screened,
+                    measured.get(name, set()),
+                )  # fmt: skip
                 for off, rule, cwe, msg in checks:
                     out.setdefault(path, []).append(
                         Finding(

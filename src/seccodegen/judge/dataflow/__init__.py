@@ -68,21 +68,25 @@ def analyze_translation_unit(
         input_params,
         value_params,
     )
+    from seccodegen.judge.dataflow.global_inputs import global_text_buffers, global_text_inputs, readers
     from seccodegen.judge.dataflow.interp import walk_function
     from seccodegen.judge.dataflow.predicates import check_tokens
     from seccodegen.judge.dataflow.queries.ranges import macro_values
+    from seccodegen.judge.dataflow.returns import (
+        constant_return,
+        never_returns,
+        returns_null,
+        returns_unchecked_allocation,
+        table_return,
+    )
     from seccodegen.judge.dataflow.summaries import (
         OwnFunctions,
-        constant_return,
         deref_params,
         format_params,
         global_effects,
         input_returns,
         input_writes,
-        never_returns,
         own_frees,
-        returns_null,
-        returns_unchecked_allocation,
     )
 
     tu = frontend.parse(path, language, flags)
@@ -98,6 +102,7 @@ def analyze_translation_unit(
         global_frees={name: g[1] for name, g in globals_used.items() if g[1]},
         check_tokens={fn.spelling: toks for fn in fns if (toks := check_tokens(fn)) is not None},
         constant_returns={fn.spelling: k for fn in fns if (k := constant_return(fn)) is not None},
+        table_returns=frozenset(fn.spelling for fn in fns if table_return(fn)),
     )
     wrappers = format_params(fns)
 
@@ -151,6 +156,12 @@ def analyze_translation_unit(
         redo = gained | callers_of(changed)
         if not redo:
             break
+        out = [walk(fn) if f.name in redo else f for fn, f in zip(fns, out)]
+    # text one function reads into a global buffer reaches the others' text sinks (one round)
+    held = global_text_inputs(out, global_text_buffers(tu))
+    if held:
+        known = replace(known, global_inputs=held)
+        redo = readers(fns, held)
         out = [walk(fn) if f.name in redo else f for fn, f in zip(fns, out)]
     derefs = deref_params(out)
     for f in out:

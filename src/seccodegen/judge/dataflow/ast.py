@@ -85,8 +85,19 @@ def children(c) -> list:
 
 
 def tokens(c) -> list[str]:
-    """The source tokens of ``c`` (macro uses appear as written)."""
-    return [t.spelling for t in c.get_tokens()]
+    """The source tokens of ``c`` (macro uses appear as written). An expression that starts with
+    a macro (``errno != 0 || k > 100``) has an extent libclang finds no tokens in; its tokens are
+    then read between the places the extent's ends expand to."""
+    found = [t.spelling for t in c.get_tokens()]
+    if found:
+        return found
+    ext = c.extent
+    if ext.start.file is None or ext.end.file is None or ext.start.file.name != ext.end.file.name:
+        return found
+    tu = c.translation_unit
+    start = ci.SourceLocation.from_position(tu, ext.start.file, ext.start.line, ext.start.column)
+    end = ci.SourceLocation.from_position(tu, ext.end.file, ext.end.line, ext.end.column)
+    return [t.spelling for t in tu.get_tokens(extent=ci.SourceRange.from_locations(start, end))]
 
 
 def text(c) -> str:

@@ -6,6 +6,8 @@ Mixed into :class:`~.interp.Interp`, whose ``add_taint``/``kill`` it uses."""
 
 from __future__ import annotations
 
+import clang.cindex as ci
+
 from seccodegen.judge.dataflow import ast, containers, values
 from seccodegen.judge.dataflow.facts import State, stream_label, taint_of
 from seccodegen.judge.dataflow.models import (
@@ -208,6 +210,8 @@ class CallEffects:
                 return everything[i : i + 1] if 0 <= i < len(everything) else []
 
             srcs = [a for p in src_pos for a in pick(p)]
+            if name in FORMATTED:  # sprintf(cmd, "tail -n %ld", keep): a number enters as digits
+                srcs = [a for a in srcs if not _numeric(a)]
             labels = frozenset().union(*[taint_of(a, st) for a in srcs]) if srcs else frozenset()
             refs = set().union(*[ast.refs(a) for a in srcs]) if srcs else set()
             dests = pick(dest_pos)
@@ -225,3 +229,15 @@ class CallEffects:
                 if base:
                     self.add_taint(st, base, labels, refs)
         values.called(st, name, args, c)
+
+
+# copies that format their sources: a number among them is written as digits (no text of its own)
+FORMATTED = {"sprintf", "snprintf", "vsprintf", "vsnprintf", "swprintf", "asprintf"}
+NUMBER_KINDS = (ast.INTEGER_KINDS - ast.CHAR_KINDS - {ci.TypeKind.WCHAR}) | {
+    ci.TypeKind.FLOAT, ci.TypeKind.DOUBLE, ci.TypeKind.LONGDOUBLE, ci.TypeKind.BOOL
+}
+
+
+def _numeric(arg) -> bool:
+    """``arg`` is a number (not a character, which ``%c`` writes as itself)."""
+    return arg is not None and arg.type.get_canonical().kind in NUMBER_KINDS

@@ -8,6 +8,7 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast, values
 from seccodegen.judge.dataflow.facts import EXTERNAL, FunctionFacts, guarded, taint_of, with_checks
+from seccodegen.judge.dataflow.guard_kinds import RELATIONAL
 from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.origins import bound_sides, clamped, is_integer, is_unsigned
 
@@ -26,14 +27,36 @@ def checks_made(ev, arg) -> frozenset[str]:
     """The kinds of check (``STRING_CHECKS``) that protect ``arg`` of call ``ev`` in the caller:
     ``if (!valid_name(name)) return 1; save(name, ...)`` passes a path-checked name; and
     ``lower`` for an integer variable the caller proved non-negative (``if (width <= 0)
-    continue; draw(width);``: the callee's own upper clamp then bounds it at both ends)."""
+    continue; draw(width);``: the callee's own upper clamp then bounds it at both ends); and
+    ``length`` for text whose length a comparison read (``if (strlen(nick) + strlen(msg) + 4 >
+    sizeof out) continue; format_line(out, nick, msg);``: the callee's copies were measured)."""
     names = ({ast.base_var(arg)} - {None}) | ast.refs(arg)
     kinds = {k for k in STRING_CHECKS if any(guarded(ev, v, k) for v in names)}
+    if _length_compared(ev, names):
+        kinds.add("length")
     v = ast.strip(arg)
     if v is not None and v.kind == ci.CursorKind.DECL_REF_EXPR and is_integer(v) and (name := ast.var_name(v)):
         if is_unsigned(v) or bound_sides(ev, name, directional=True)[0]:
             kinds.add("lower")
     return frozenset(kinds)
+
+
+LENGTH_OF = {"strlen", "strnlen", "wcslen"}
+
+
+def _length_compared(ev, names: set[str]) -> bool:
+    """A comparison on the way to ``ev`` reads the length of one of ``names`` (``strlen(s) > N``,
+    ``s.size() >= cap``)."""
+    for g in list(ev.state.guards) + list(ev.state.checks):
+        toks = g.text.split()
+        if not set(toks) & RELATIONAL:
+            continue
+        for i, t in enumerate(toks[:-2]):
+            if t in LENGTH_OF and toks[i + 1] == "(" and toks[i + 2] in names:
+                return True
+            if t in names and toks[i + 1] == "." and toks[i + 2] in ("size", "length"):
+                return True
+    return False
 
 
 def input_params(

@@ -94,12 +94,15 @@ class State:
     # var -> (flag, value): ``var`` was freed on exactly the paths where integer ``flag`` holds
     # ``value`` (``delete[] buf; error = true;``), so a branch that proves otherwise drops it
     freed_when: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # the file's own functions that return an element of a table, NULL or a literal, never what
+    # their arguments point to (``returns.table_return``): their results carry no argument's labels
+    table_returns: frozenset[str] = frozenset()
 
     def copy(self) -> State:
         return State(dict(self.taint), dict(self.derived), dict(self.alias), dict(self.maybe_null),
                      dict(self.freed), self.guards, self.checks, dict(self.consts), dict(self.sizes),
                      dict(self.strlens), dict(self.nonzero), dict(self.borrows), dict(self.invalid),
-                     self.left, self.returns, dict(self.freed_when))  # fmt: skip
+                     self.left, self.returns, dict(self.freed_when), self.table_returns)  # fmt: skip
 
     def aliases(self, var: str) -> frozenset[str]:
         """``var`` and every variable that may point to the same memory."""
@@ -258,7 +261,7 @@ def taint_of(expr, state: State) -> frozenset[str]:
         name = ast.call_name(c)
         out = frozenset({SOURCE_RETURNS[name]}) if name in SOURCE_RETURNS else frozenset()
         out |= state.returns.get(name, frozenset())
-        if name in NO_PROPAGATION:
+        if name in NO_PROPAGATION or name in state.table_returns:
             return out
         for a in ast.call_args(c):
             out |= taint_of(a, state)

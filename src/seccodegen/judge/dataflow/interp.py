@@ -24,6 +24,9 @@ from seccodegen.judge.dataflow.statements import StatementWalker
 from seccodegen.judge.dataflow.summaries import OwnFunctions
 
 K = ast.K
+# glibc's isdigit(c) & co. expand to (*__ctype_b_loc())[(int)(c)]: a table of 384 entries made
+# for every value a character or EOF takes, no array of the program's
+CTYPE_TABLES = {"__ctype_b_loc", "__ctype_tolower_loc", "__ctype_toupper_loc"}
 ARITH_OPS = {"+", "-", "*", "/", "%", "<<"}  # operators recorded as "arith" events (overflow sites)
 MAX_NODES = 20000  # statements+expressions walked per function (x2 for loops); beyond: stop early
 
@@ -298,7 +301,7 @@ class Interp(StatementWalker, CallEffects):
             kids = ast.children(c)
             for kid in kids:
                 st = self.expr(kid, st)
-            if st is not None and kids:
+            if st is not None and kids and not ast.calls_in(kids[0]) & CTYPE_TABLES:
                 self.emit("deref", ast.base_var(kids[0]) or "", c, st, tuple(kids[1:]), kids[0])
             return st
         if k == K.MEMBER_REF_EXPR:
@@ -375,12 +378,15 @@ def walk_function(
     functions where they are called; ``param_inputs`` (parameter -> ``src:`` labels) are the
     parameters a call in the file passes input to; ``param_checks`` (parameter -> check kinds)
     the checks every call made on its argument (``param:name@path``)."""
-    st = State(returns=own.returns_input)
+    st = State(returns=own.returns_input, table_returns=own.table_returns)
     for p in param_names:
         label = with_checks(f"param:{p}", (param_checks or {}).get(p, frozenset()))
         st.taint[p] = frozenset({label}) | (param_inputs or {}).get(p, frozenset())
     for p in argv_names:
         st.taint[p] = frozenset({"src:argv"})
+    for g, labels in own.global_inputs.items():  # text another function read into a global buffer
+        if g not in param_names and g not in argv_names:
+            st.taint[g] = labels
     body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
     it = Interp(own)
     if fn.kind == K.CONSTRUCTOR:  # the member initializers run first: storage_(new char[count * size])

@@ -35,10 +35,32 @@ def _writes_params(fn, body) -> bool:
     return False
 
 
+def _copies_out(body) -> bool:
+    """The body copies into memory it did not declare (``strcpy(out, s)``, ``sscanf(s, "%d", &req->n)``);
+    copies into its own locals (``realpath(path, real)`` to compare ``real``) are part of a check."""
+    local = {c.spelling for c in body.walk_preorder()  # its own arrays and objects, not pointers to others'
+             if c.kind == K.VAR_DECL and c.type.get_canonical().kind not in (ci.TypeKind.POINTER, ci.TypeKind.LVALUEREFERENCE)}  # fmt: skip
+    for c in body.walk_preorder():
+        if c.kind != K.CALL_EXPR or c.spelling not in COPIES:
+            continue
+        args = ast.call_args(c)
+        where = COPIES[c.spelling][0]
+        if where == -1:
+            dests = [ast.member_object(c)]
+        elif isinstance(where, str):
+            dests = args[int(where[1:]):]
+        else:
+            dests = args[where : where + 1]
+        if not dests or any(d is None or ast.base_var(d) not in local for d in dests):
+            return True
+    return False
+
+
 def check_tokens(fn) -> frozenset[str] | None:
     """The tokens and calls of the body of ``fn`` when it is a predicate on its arguments: it
-    takes parameters, returns ``bool`` or an integer, calls nothing in ``ACTIONS``, copies or
-    reads nothing into memory, and assigns nothing through its parameters
+    takes parameters, returns ``bool`` or an integer, calls nothing in ``ACTIONS``, reads no
+    input, copies into nothing but its own arrays (``realpath(path, real)`` to compare ``real``
+    with the base), and assigns nothing through its parameters
     (``static int valid_name(const char *s) { if (strstr(s, "..")) return 0; ... }``); else None."""
     result = fn.result_type.get_canonical().kind
     if result != ci.TypeKind.BOOL and result not in INTEGER_RESULTS or not list(fn.get_arguments()):
@@ -47,7 +69,7 @@ def check_tokens(fn) -> frozenset[str] | None:
     if body is None:
         return None
     calls = ast.calls_in(body)
-    if calls & ACTIONS or calls & (set(COPIES) | set(SOURCE_OUT_ARGS)) or _writes_params(fn, body):
+    if calls & ACTIONS or calls & set(SOURCE_OUT_ARGS) or _copies_out(body) or _writes_params(fn, body):
         return None  # a parser that fills its arguments (sscanf into req->target) checks nothing
     # a test of the name's start only (strncmp(name, "..", 2), strncmp(name, "img_", 4)) is read
     # as it is in a condition: no path check, no allow-list

@@ -8,12 +8,7 @@ from dataclasses import dataclass, field
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast
-from seccodegen.judge.dataflow.models import (
-    FORMAT_FUNCTIONS,
-    FREES,
-    MAY_RETURN_NULL,
-    NO_RETURN,
-)
+from seccodegen.judge.dataflow.models import FORMAT_FUNCTIONS, FREES
 
 FieldFrees = tuple[tuple[int, str], ...]  # (parameter position, field) pairs a function frees
 
@@ -43,6 +38,10 @@ class OwnFunctions:
     check_tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # functions that return the same integer on every path -> it
     constant_returns: Mapping[str, int] = field(default_factory=dict)
+    # functions that return a table's element, NULL or a literal (:func:`.returns.table_return`)
+    table_returns: frozenset[str] = frozenset()
+    # the file's global text buffers that hold input -> its labels, text only (:mod:`.global_inputs`)
+    global_inputs: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def _entry_labels(inputs: Mapping[str, Mapping[str, frozenset[str]]], name: str) -> frozenset[str]:
@@ -106,62 +105,6 @@ def input_writes(
             if labels:
                 out.setdefault(f.name, {})[pos] = frozenset(labels)
     return out
-
-
-def never_returns(fn) -> bool:
-    """Whether function definition ``fn`` is declared no-return or always ends in a no-return call."""
-    head = [t.spelling for t in fn.get_tokens()][:12]
-    if "_Noreturn" in head or "noreturn" in head:
-        return True
-    body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
-    stmts = ast.children(body) if body is not None else []
-    last = ast.strip(stmts[-1]) if stmts else None
-    return last is not None and last.kind == K.CALL_EXPR and ast.call_name(last) in NO_RETURN
-
-
-def constant_return(fn) -> int | None:
-    """The integer every ``return`` of function definition ``fn`` returns, when they all return
-    the same literal (``handle_command`` that always closes and returns 1); else None."""
-    if fn.result_type.get_canonical().kind not in ast.INTEGER_KINDS:
-        return None
-    found = set()
-    for c in fn.walk_preorder():
-        if c.kind == K.RETURN_STMT:
-            kids = ast.children(c)
-            value = ast.strip(kids[0]) if kids else None
-            toks = ast.tokens(value) if value is not None and value.kind == K.INTEGER_LITERAL else []
-            if len(toks) != 1 or not toks[0].rstrip("uUlL").isdigit():
-                return None
-            found.add(int(toks[0].rstrip("uUlL")))
-    return found.pop() if len(found) == 1 else None
-
-
-def returns_null(fn) -> bool:
-    """Whether function definition ``fn`` returns a pointer and has a ``return NULL;``."""
-    if fn.result_type.get_canonical().kind != ci.TypeKind.POINTER:
-        return False
-    return any(
-        r.kind == K.RETURN_STMT and ast.children(r) and ast.is_null_literal(ast.children(r)[0])
-        for r in fn.walk_preorder()
-    )
-
-
-def returns_unchecked_allocation(facts) -> bool:
-    """Whether walked function ``facts`` returns a pointer that may still be an allocation's or
-    open's NULL: ``return malloc(n);``, or ``p = strdup(s); ...; return p;`` with no check of
-    ``p`` on some path to the return."""
-    if facts.cursor is None or facts.cursor.result_type.get_canonical().kind != ci.TypeKind.POINTER:
-        return False
-    for ev in facts.events:
-        if ev.kind != "return" or not ev.args or ev.args[0] is None:
-            continue
-        value = ast.strip(ev.args[0])
-        if value is not None and value.kind == K.CALL_EXPR and ast.call_name(value) in MAY_RETURN_NULL:
-            return True
-        var = ast.var_name(value) if value is not None else None
-        if var and ev.state.maybe_null.get(var, "NULL") != "NULL":
-            return True
-    return False
 
 
 def freed_params(fn, helpers: Mapping[str, tuple[int, ...]] | None = None) -> tuple[int, ...]:

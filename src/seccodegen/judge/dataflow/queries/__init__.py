@@ -35,6 +35,7 @@ from seccodegen.judge.dataflow.queries import (  # noqa: F401  (import = registr
     prefix_compare,
     sized_copy,
     strncat_size,
+    subtraction_wrap,
     unsigned_wrap,
     unterminated_copy,
     use_after_free,

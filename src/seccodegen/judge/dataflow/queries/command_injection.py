@@ -3,7 +3,8 @@
 Sinks: ``system``, ``popen`` (the command), ``wordexp``, and the ``exec`` family: the program
 argument always; the other arguments (``execl``'s list, ``execv``'s vector) only when the
 program is a literal shell (``"/bin/sh"``, ``"bash"``...), since a fixed program such as ``cp``
-gets them as separate arguments no shell parses. ``execvp(args[0], args)`` runs the program
+gets them as separate arguments no shell parses; of a shell's ``-c`` list only the script (the
+argument after ``"-c"``): the ones after it are positional parameters (``"$1"``) it does not parse. ``execvp(args[0], args)`` runs the program
 the local list names (``char *args[] = {"grep", "-c", "x", name, NULL}``) when nothing is
 assigned into the list afterwards. The data may get
 there through ``strcat``/``strncat``/``sprintf``/``snprintf``/``memcpy`` into a command buffer,
@@ -67,6 +68,16 @@ def _runs_shell(program) -> bool:
     return name in SHELLS
 
 
+def _script_position(args: list) -> int | None:
+    """In ``execl("/bin/sh", "sh", "-c", script, "sh", name, NULL)``, the script's position (the
+    argument after a literal ``"-c"``); None when there is no such literal."""
+    for i, a in enumerate(args[1:-1], start=1):
+        lit = ast.strip(a)
+        if lit is not None and lit.kind == ast.K.STRING_LITERAL and lit.spelling == '"-c"':
+            return i + 1
+    return None
+
+
 @QUERIES.register("command-injection")
 class CommandInjection:
     rule = "command-injection"
@@ -81,6 +92,8 @@ class CommandInjection:
                 args[0] = _initial_element(fn, args[0])  # execvp(argv_list[0], argv_list)
                 if not _runs_shell(args[0]):
                     positions = [0]  # exec of a fixed non-shell program: arguments are not parsed by a shell
+                elif (script := _script_position(args)) is not None:
+                    positions = [0, script]  # sh -c SCRIPT NAME ARGS...: the rest are $0, $1, not parsed
             for pos in positions:
                 why = unsafe_argument(fn, ev, args[pos], ("allowlist",))
                 if why:

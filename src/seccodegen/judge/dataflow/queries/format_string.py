@@ -15,9 +15,10 @@ into a format (``snprintf(fmt, n, "%%%ds", width)``) cannot add conversions. A w
 
 CodeQL counterpart: ``cpp/tainted-format-string`` (user input to a format argument, through
 user-defined formatting functions). Deliberate differences: parameters built into a format count
-as sources (the scenarios' functions receive their input as parameters); input that reaches a
-format through a global variable (``cpp/tainted-format-string-through-global``) or through the
-return value of the file's own function is not followed. A parameter passed straight to
+as sources (the scenarios' functions receive their input as parameters); input another
+function read into a global text buffer is followed (:mod:`seccodegen.judge.dataflow.global_inputs`, as
+``cpp/tainted-format-string-through-global`` does), input in other globals or returned by the
+file's own functions is not. A parameter passed straight to
 ``printf(s)`` is reported in the callers that pass input to it, not in the function itself
 (clang's taint checker and CodeQL's ``cpp/non-constant-format`` look at that call).
 """

@@ -25,7 +25,8 @@ parameters count as input only at a sink (CodeQL has no such notion; a scenario'
 receives its input as parameters); a value derived from ``strlen``/``sizeof``/``size()`` (the
 length of memory that exists) is never reported (``malloc(strlen(s) + 1)``); a relational
 check against anything but a constant (``n > SIZE_MAX / m``, ``n < limit``) counts as a guard
-without proving it sufficient; subtraction (CWE-191) is not reported; calls into other
+without proving it sufficient; subtraction (CWE-191) is :mod:`.subtraction_wrap`'s, where
+its wrapped value becomes a size; calls into other
 functions are not followed.
 """
 

@@ -15,6 +15,8 @@ after ``if (strlen(s) > sizeof buf) return;`` (the string and its NUL).
 The buffer's count is known when it is
 
 * a fixed-size array or a block of known size (the constant; ``sizeof buf`` for a byte array);
+* a pointer parameter every call in the file fills with a fixed-size array (the smallest one's
+  count: ``first_token(line, tok)`` with ``char tok[16]``);
 * a pointer parameter whose size is another parameter: some call of the function in the file
   passes a fixed-size array for the pointer and its size for the other (``sizeof field``, or
   the literal), or the function itself passes the pair as a buffer and its whole size
@@ -40,8 +42,9 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
 from seccodegen.judge.dataflow.ast import array_size
+from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
-from seccodegen.judge.dataflow.queries.buffer_pairs import file_index, size_pairs
+from seccodegen.judge.dataflow.queries.buffer_pairs import caller_array_sizes, file_index, size_pairs
 from seccodegen.judge.dataflow.queries.comparisons import (
     RELATIONS,
     SIGN_LIMITS,
@@ -62,14 +65,14 @@ def _split(toks: list[str], truth: bool) -> list[list[str]] | None:
         toks = toks[1:-1]
     joiner = "&&" if truth else "||"
     parts, depth, cur = [], 0, []
-    for t in toks:
+    for i, t in enumerate(toks):
         depth += t == "("
         depth -= t == ")"
         if depth == 0 and t == joiner:
             parts.append(cur)
             cur = []
-        elif depth == 0 and t in ("&&", "||", "?", ",", "!"):
-            return None
+        elif depth == 0 and (t in ("&&", "||", "?", ",") or t == "!" and toks[i + 1 : i + 2] == ["("]):
+            return None  # (a `!name` / `!call(...)` part is one test; `!(a && b)` is not read)
         else:
             cur.append(t)
     parts.append(cur)
@@ -123,19 +126,25 @@ def upper_bounds(ev: Event, var: str) -> list[tuple[list[str], bool]] | None:
             if mine == [var]:
                 out.append((other, strict))
             elif set(mine[1::2]) == {"+"}:  # var + 1 <= X: var < X; pos + var <= X: var <= X
-                out.append((other, strict or "1" in mine[::2]))
+                # (start + w <= X with a variable w: as strict, w is a count that is usually
+                # at least 1, and nothing here tells)
+                addends = [t for t in mine[::2] if t != var]
+                out.append((other, strict or "1" in addends or any(t.isidentifier() for t in addends)))
             else:
                 return None
     return out
 
 
-def _names_count(other: list[str], count: int | None, base: str | None, ev: Event) -> bool:
+def _names_count(
+    other: list[str], count: int | None, base: str | None, ev: Event, macros: dict[str, int] | None = None
+) -> bool:
     """``other`` (a comparison's side) is exactly the constant element count ``count``: the
-    number, a variable holding it, or ``sizeof base``."""
+    number, a variable holding it, a ``#define`` of the file (``macros``), or ``sizeof base``."""
     if count is None:
         return False
     if len(other) == 1:
-        return token_value(other[0], ev) == count
+        value = token_value(other[0], ev)
+        return (value if value is not None else (macros or {}).get(other[0])) == count
     return bool(base) and other[:1] == ["sizeof"] and base in other and "-" not in other and "+" not in other
 
 
@@ -168,6 +177,7 @@ class OffByOneBound:
         if not fn.events:
             return []
         writes = written_offsets(fn)
+        callers: dict[str, int] | None = None  # caller_array_sizes(fn), computed when needed
         pairs = size_pairs(fn)
         hits: list[Hit] = []
         origins = Origins.of(fn) if fn.calls(*STRING_COPIES) else None  # reads the file: once, where needed
@@ -187,6 +197,9 @@ class OffByOneBound:
             if var is None or not is_integer(index):
                 continue
             count = array_size(base_expr) or values.element_count(base_expr, ev.state)
+            if count is None and base in fn.params:  # first_token(line, tok) with char tok[16]
+                callers = callers if callers is not None else caller_array_sizes(fn)
+                count = callers.get(base)
             count_vars = sorted(s for b, s in pairs if b == base and s != var)
             shown = ast.compact(base_expr)
             hit = self._check(fn, ev, var, base, count, count_vars, shown)
@@ -212,17 +225,18 @@ class OffByOneBound:
         bounds = upper_bounds(ev, var)
         if bounds is None:
             return None
-        if not bounds and (cond := _left_at_count(ev, var, base, count, count_vars)):
+        macros = ranges.macro_values(fn.file)  # the file's #defines: `if (b > NBINS)` names the count
+        if not bounds and (cond := _left_at_count(ev, var, base, count, count_vars, macros)):
             return OFF_BY_ONE, (f"'{var}' may leave the loop on '{cond}' equal to the buffer's size: "
                                 f"'{shown}[{var}]' then writes one past the end")  # fmt: skip
         loose, unrelated = None, []
         for other, strict in bounds:
-            if (len(other) == 1 and other[0] in count_vars) or _names_count(other, count, base, ev):
+            if (len(other) == 1 and other[0] in count_vars) or _names_count(other, count, base, ev, macros):
                 if strict:
                     return None  # var < count: the write fits
                 loose = " ".join(other)
             elif _constant(other, ev, fn) or _constant_expression(other, ev, fn):
-                if count is None or len(other) > 1 or _bounded_below(other, strict, count, ev):
+                if count is None or len(other) > 1 or _bounded_below(other, strict, count, ev, macros):
                     return None  # a constant bound that may keep var below the count
             elif (
                 "sizeof" in other
@@ -314,7 +328,9 @@ def _string_past_loose_check(ev: Event, origins: Origins) -> str | None:
     return None
 
 
-def _left_at_count(ev: Event, var: str, base: str | None, count: int | None, count_vars: list[str]) -> str | None:
+def _left_at_count(
+    ev: Event, var: str, base: str | None, count: int | None, count_vars: list[str], macros: dict[str, int]
+) -> str | None:
     """The condition of a loop this path left, which held ``var < count`` as one of its ``&&``
     parts while the loop assigned ``var``: on leaving it ``var`` may equal the count (the loop
     ``for (i = 0; i < size && src[i]; i++)`` ends with ``i == size`` on a long input)."""
@@ -327,14 +343,15 @@ def _left_at_count(ev: Event, var: str, base: str | None, count: int | None, cou
                 continue
             left, op, right = toks[: at[0]], toks[at[0]], toks[at[0] + 1 :]
             other = right if (op, left) == ("<", [var]) else left if (op, right) == (">", [var]) else None
-            if other and ((len(other) == 1 and other[0] in count_vars) or _names_count(other, count, base, ev)):
+            if other and ((len(other) == 1 and other[0] in count_vars) or _names_count(other, count, base, ev, macros)):
                 return guard.text
     return None
 
 
-def _bounded_below(other: list[str], strict: bool, count: int, ev: Event) -> bool:
+def _bounded_below(other: list[str], strict: bool, count: int, ev: Event, macros: dict[str, int]) -> bool:
     """A constant bound ``var < K`` / ``var <= K`` keeps ``var`` below ``count`` (or is unknown)."""
     k = token_value(other[0], ev)
+    k = k if k is not None else macros.get(other[0])
     if k is None:
         return True  # a named limit of unknown value
     return k < count if not strict else k <= count

@@ -27,6 +27,7 @@ from seccodegen.judge.dataflow.queries.comparisons import (
     lone_comparison,
     only_equality,
     only_subscripted,
+    top_level_parts,
     truth_tested,
 )
 
@@ -154,12 +155,22 @@ def bound_sides(
             below = sides[1] and bool(g.unsigned_compared & own)  # i < v.size(): negative i fails too
             lower, upper = lower or sides[0] or below, upper or sides[1]
             continue
-        sides = any_comparison(toks)
+        sides = any_comparison(_parts_about(toks, rel, g.truth))
         lower, upper = lower or sides[0], upper or sides[1]
     if not lower:  # every caller proved it non-negative before the call (checks_made's "lower")
         labels = [lbl for v in own for lbl in st.taint.get(v, frozenset()) if lbl.startswith((EXTERNAL, PARAM))]
         lower = bool(labels) and all("lower" in label_checks(lbl) for lbl in labels)
     return lower, upper
+
+
+def _parts_about(toks: list[str], rel: set[str], truth: bool) -> list[str]:
+    """Of a chain whose every part has the whole's outcome (``A || B`` failed, ``A && B`` held),
+    the parts that read one of ``rel`` (``w == 0 || h == 0 || w > MAX`` failed bounds ``h`` by
+    nothing above); ``toks`` itself for any other condition."""
+    parts = top_level_parts(toks, "&&" if truth else "||")
+    if len(parts) < 2 or any(len(top_level_parts(p, "||" if truth else "&&")) > 1 for p in parts):
+        return toks
+    return [t for p in parts if rel & set(p) for t in p]
 
 
 def uncontrolled_var(var: str, ev: Event, origins: Origins, params: bool) -> str | None:

@@ -109,6 +109,8 @@ def _read_to_the_end(fn: FunctionFacts, ev) -> Hit | None:
         return None
     shown = ast.compact(dest)
     if not _terminated_later(fn, ev, ast.text(dest)):
+        if not _read_as_text(fn, ev, ast.text(dest)):
+            return None  # fwrite(buf, 1, n, stdout): bytes with their count, never a string
         return Hit("unterminated-copy", ("CWE-170", "CWE-125"), ev.line, ev.column,
                    f"{ev.name}() may fill all {size} bytes of '{shown}' with no terminating NUL, and nothing "
                    "writes one after it: reading it as a string runs past its end")  # fmt: skip
@@ -117,6 +119,24 @@ def _read_to_the_end(fn: FunctionFacts, ev) -> Hit | None:
                    f"{ev.name}() may fill all {size} bytes of '{shown}': the NUL written at the count it "
                    "returns then lands one past the end (read one byte less)")  # fmt: skip
     return None
+
+
+# calls that take a buffer with its byte count: what they read of it ends at the count
+BYTE_CALLS = {"fwrite", "write", "send", "sendto", "memcpy", "memmove", "memcmp", "memchr", "memset", "fread",
+              "read", "recv", "SHA256_Update", "MD5_Update", "crc32", "fclose", "close"}  # fmt: skip
+
+
+def _read_as_text(fn: FunctionFacts, read, dest_text: str) -> bool:
+    """Another call than ``read`` takes the buffer and is not one of ``BYTE_CALLS``
+    (``printf("%s", buf)``, ``strchr(buf, '\n')``, ``parse(buf)``): it may read it as a string."""
+    for ev in fn.events:
+        if ev.kind != "call" or ev is read or ev.name in BYTE_CALLS:
+            continue
+        if ev.cursor.extent == read.cursor.extent:
+            continue  # the same read, seen again on the loop's second pass
+        if any(a is not None and ast.text(ast.strip(a) or a) == dest_text for a in ev.args):
+            return True
+    return False
 
 
 def _terminated_at_count(fn: FunctionFacts, read, dest_text: str) -> bool:

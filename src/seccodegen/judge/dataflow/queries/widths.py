@@ -66,7 +66,8 @@ def value_max(c) -> int:
 
 def cannot_overflow(node, op: str, parents: dict | None = None) -> bool:
     """The operation is computed in a type wide enough for any value of its operands
-    (``(size_t)h * w`` of two 32-bit values; ``long long sum += int_value``), and the type it is
+    (``(size_t)h * w`` of two 32-bit values; ``long long sum += int_value``; a byte shifted into
+    place, ``(uint32_t)b[3] << 24``), and the type it is
     then converted to holds that value too (with ``parents``: ``short r = d * d`` of two
     ``short`` values fits the ``int`` it is computed in, not the ``short`` it is stored in)."""
     limit = type_max(node)
@@ -82,6 +83,9 @@ def cannot_overflow(node, op: str, parents: dict | None = None) -> bool:
     if op in ("+", "*") and len(kids) == 2:  # UINT_MAX + 1 wraps; (size_t)(h - 1) * w + (w - 1) does not
         a, b = (value_max(k) for k in kids)
         return (a * b if op == "*" else a + b) <= limit
+    if op == "<<" and len(kids) == 2:  # (uint32_t)b[3] << 24 of a byte: at most 0xff000000
+        a, b = (value_max(k) for k in kids)
+        return b < 64 and a << b <= limit
     if op == "+=" and len(kids) == 2:  # an accumulator 31 bits wider than its terms: 2^31 additions
         return value_bits(kids[1]) + 31 <= limit.bit_length()
     return False
