@@ -30,6 +30,14 @@ def label_checks(label: str) -> frozenset[str]:
     return frozenset(label.split(CHECKED, 1)[1].split(",")) if CHECKED in label else frozenset()
 
 
+def checked_by_callers(state: State, names, kind: str) -> bool:
+    """Every input or parameter label the variables ``names`` carry in ``state`` passed the check
+    ``kind`` in every caller (``@lower``, ``@length``: :func:`.call_sites.checks_made`); False
+    when they carry none."""
+    labels = [lbl for v in names for lbl in state.taint.get(v, frozenset()) if lbl.startswith((EXTERNAL, PARAM))]
+    return bool(labels) and all(kind in label_checks(lbl) for lbl in labels)
+
+
 def label_source(label: str) -> str:
     """``label`` without its checks: ``src:stdin`` of ``src:stdin@path``."""
     return label.split(CHECKED, 1)[0]

@@ -90,3 +90,12 @@ DEREF_ARGS: dict[str, tuple[int, ...]] = {
     "puts": (0,), "atoi": (0,), "atol": (0,), "strtol": (0,), "strtoul": (0,), "sscanf": (0,),
     "strtok": (1,), "toupper": (), "qsort": (0,),
 }  # fmt: skip
+
+
+def arg_positions(spec: tuple[int | str, ...], n: int) -> list[int]:
+    """The argument positions a spec of this module names in a call of ``n`` arguments: ``(0, 1)``
+    -> [0, 1]; ``("*0",)`` -> every position from 0 on."""
+    out: list[int] = []
+    for p in spec:
+        out += list(range(int(p[1:]), n)) if isinstance(p, str) else [p] if p < n else []
+    return out

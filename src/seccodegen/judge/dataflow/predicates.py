@@ -9,7 +9,7 @@ import clang.cindex as ci
 
 from seccodegen.judge.dataflow import ast
 from seccodegen.judge.dataflow.guard_kinds import PREFIX_COMPARE, PREFIX_DOTDOT
-from seccodegen.judge.dataflow.models import COPIES, SOURCE_OUT_ARGS
+from seccodegen.judge.dataflow.models import COPIES, SOURCE_OUT_ARGS, arg_positions
 
 K = ast.K
 
@@ -45,12 +45,7 @@ def _copies_out(body) -> bool:
             continue
         args = ast.call_args(c)
         where = COPIES[c.spelling][0]
-        if where == -1:
-            dests = [ast.member_object(c)]
-        elif isinstance(where, str):
-            dests = args[int(where[1:]):]
-        else:
-            dests = args[where : where + 1]
+        dests = [ast.member_object(c)] if where == -1 else [args[i] for i in arg_positions((where,), len(args))]
         if not dests or any(d is None or ast.base_var(d) not in local for d in dests):
             return True
     return False

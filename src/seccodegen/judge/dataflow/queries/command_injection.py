@@ -24,9 +24,10 @@ their input as parameters).
 from __future__ import annotations
 
 from seccodegen.judge.dataflow import FunctionFacts, ast
+from seccodegen.judge.dataflow.models import arg_positions
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.comparisons import literal_value
-from seccodegen.judge.dataflow.queries.sinks import arg_positions, unsafe_argument
+from seccodegen.judge.dataflow.queries.sinks import unsafe_argument
 
 SINKS: dict[str, tuple[int | str, ...]] = {
     "system": (0,), "popen": (0,), "execl": ("*0",), "execlp": ("*0",), "execle": ("*0",),

@@ -10,7 +10,7 @@ import re
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast
-from seccodegen.judge.dataflow.facts import label_checks
+from seccodegen.judge.dataflow.facts import checked_by_callers
 from seccodegen.judge.dataflow.guard_kinds import RELATIONAL
 from seccodegen.judge.dataflow.queries import ranges
 from seccodegen.judge.dataflow.queries.base import Hit
@@ -110,14 +110,6 @@ def member_sizes(ev: Event) -> dict[str, int]:
     return table if ev.name in table else {}
 
 
-def _measured_by_callers(ev: Event, var: str) -> bool:
-    """Every input label ``var`` carries was length-checked by the caller that passed it
-    (``@length``, :func:`.call_sites.checks_made`)."""
-    labels = {lbl for v in ev.state.related(var) for lbl in ev.state.taint.get(v, frozenset())}
-    labels = {lbl for lbl in labels if lbl.startswith(("src:", "param:"))}
-    return bool(labels) and all("length" in label_checks(lbl) for lbl in labels)
-
-
 def copy_hit(rule: str, fn: FunctionFacts, ev: Event, origins: Origins) -> Hit | None:
     """The ``unbounded-write`` part of out-of-bounds for the call ``ev``: a copy, fill or read
     into a fixed-size array (or a parameter every caller fills with one) that its length does not fit."""
@@ -147,7 +139,7 @@ def copy_hit(rule: str, fn: FunctionFacts, ev: Event, origins: Origins) -> Hit |
                 continue
             for var in sorted(ast.refs(ev.args[pos])):
                 why = uncontrolled_var(var, ev, origins, params=True)
-                if why and not any(bound_sides(ev, v)[1] for v in ev.state.related(var)) and not _measured_by_callers(ev, var):
+                if why and not any(bound_sides(ev, v)[1] for v in ev.state.related(var)) and not checked_by_callers(ev.state, ev.state.related(var), "length"):
                     return _hit(rule, ev, ("CWE-787", "CWE-120"),
                                 f"{ev.name}() of '{var}' ({why}) into a {size}-element array, length unchecked")  # fmt: skip
         return None

@@ -178,6 +178,7 @@ class OffByOneBound:
             return []
         writes = written_offsets(fn)
         callers: dict[str, int] | None = None  # caller_array_sizes(fn), computed when needed
+        macros: dict[str, int] | None = None  # the file's #defines (`if (b > NBINS)`), read when needed
         pairs = size_pairs(fn)
         hits: list[Hit] = []
         origins = Origins.of(fn) if fn.calls(*STRING_COPIES) else None  # reads the file: once, where needed
@@ -202,7 +203,9 @@ class OffByOneBound:
                 count = callers.get(base)
             count_vars = sorted(s for b, s in pairs if b == base and s != var)
             shown = ast.compact(base_expr)
-            hit = self._check(fn, ev, var, base, count, count_vars, shown)
+            if macros is None and (count is not None or count_vars):
+                macros = ranges.macro_values(fn.file)
+            hit = self._check(fn, ev, var, base, count, count_vars, shown, macros or {})
             if hit is None and any(b == base and s == var for b, s in pairs):
                 hit = OFF_BY_ONE, f"'{shown}[{var}]' writes at the buffer's size, one past its last element"
             if hit:
@@ -218,6 +221,7 @@ class OffByOneBound:
         count: int | None,
         count_vars: list[str],
         shown: str,
+        macros: dict[str, int],
     ) -> tuple[tuple[str, ...], str] | None:
         """(CWEs, message) of a write the checks on the way do not keep inside the buffer."""
         if count is None and not count_vars:
@@ -225,7 +229,6 @@ class OffByOneBound:
         bounds = upper_bounds(ev, var)
         if bounds is None:
             return None
-        macros = ranges.macro_values(fn.file)  # the file's #defines: `if (b > NBINS)` names the count
         if not bounds and (cond := _left_at_count(ev, var, base, count, count_vars, macros)):
             return OFF_BY_ONE, (f"'{var}' may leave the loop on '{cond}' equal to the buffer's size: "
                                 f"'{shown}[{var}]' then writes one past the end")  # fmt: skip

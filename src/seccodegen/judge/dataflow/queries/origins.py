@@ -18,7 +18,7 @@ from pathlib import Path
 import clang.cindex as ci
 
 from seccodegen.judge.dataflow import Event, FunctionFacts, ast, values
-from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM, label_checks, label_source
+from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM, checked_by_callers, label_checks, label_source
 from seccodegen.judge.dataflow.queries.comparisons import (
     any_comparison,
     compound_sides,
@@ -158,8 +158,7 @@ def bound_sides(
         sides = any_comparison(_parts_about(toks, rel, g.truth))
         lower, upper = lower or sides[0], upper or sides[1]
     if not lower:  # every caller proved it non-negative before the call (checks_made's "lower")
-        labels = [lbl for v in own for lbl in st.taint.get(v, frozenset()) if lbl.startswith((EXTERNAL, PARAM))]
-        lower = bool(labels) and all("lower" in label_checks(lbl) for lbl in labels)
+        lower = checked_by_callers(st, own, "lower")
     return lower, upper
 
 

@@ -29,9 +29,9 @@ from __future__ import annotations
 from seccodegen.judge.dataflow import Event, FunctionFacts
 from seccodegen.judge.dataflow.facts import guards_of
 from seccodegen.judge.dataflow.guard_kinds import CANONICALIZERS, RELATIONAL
+from seccodegen.judge.dataflow.models import arg_positions
 from seccodegen.judge.dataflow.queries.base import QUERIES, Hit
 from seccodegen.judge.dataflow.queries.sinks import (
-    arg_positions,
     arg_variables,
     sanitized_by_call,
     unsafe_argument,

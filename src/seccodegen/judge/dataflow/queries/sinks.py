@@ -17,14 +17,6 @@ from seccodegen.judge.dataflow import Event, FunctionFacts, ast, guarded, guards
 from seccodegen.judge.dataflow.facts import EXTERNAL, PARAM, label_checks, label_source
 
 
-def arg_positions(spec: tuple[int | str, ...], n: int) -> list[int]:
-    """``(0, 1)`` -> [0, 1]; ``("*0",)`` -> every position from 0 on."""
-    out: list[int] = []
-    for p in spec:
-        out += list(range(int(p[1:]), n)) if isinstance(p, str) else [p] if p < n else []
-    return out
-
-
 def arg_variables(arg) -> set[str]:
     """The variables a sink argument names: its base (``buf`` of ``buf + n``, ``d`` of ``d->path``)
     and every variable it reads."""
